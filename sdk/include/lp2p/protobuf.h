@@ -1,0 +1,72 @@
+/*
+ * lp2p/protobuf.h - the protobuf wire format, small enough to read whole:
+ * a reader that walks fields of a buffer without allocating (length-
+ * delimited fields are views into that buffer) and a writer that appends
+ * to a caller-provided buffer.  Used by the runtime (keys, Noise payloads)
+ * and by plugins (identify, kad-dht, ...).  Pure: no allocation, no I/O.
+ */
+#ifndef LP2P_PROTOBUF_H
+#define LP2P_PROTOBUF_H
+
+#include <lp2p/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum lp2p_pb_wire {
+	LP2P_PB_VARINT = 0,
+	LP2P_PB_I64 = 1,
+	LP2P_PB_LEN = 2,
+	LP2P_PB_I32 = 5,
+};
+
+struct lp2p_pb_reader {
+	const uint8_t *p;   /* next byte */
+	const uint8_t *end; /* one past the last byte */
+};
+
+struct lp2p_pb_field {
+	uint32_t number;
+	enum lp2p_pb_wire wire;
+	uint64_t u64;          /* VARINT, I64 and I32 values */
+	const uint8_t *data;   /* LEN: points into the reader's buffer */
+	size_t len;            /* LEN: byte count */
+};
+
+/* Start reading buf[0..len); buf must outlive the reader. */
+LP2P_API void lp2p_pb_reader_init(struct lp2p_pb_reader *r,
+                                  const uint8_t *buf, size_t len);
+
+/*
+ * Read the next field.  Returns 1 when a field was read into *f, 0 at the
+ * end of the buffer, LP2P_EPROTO for a malformed field (bad tag, field
+ * number 0, group wire types, length past the end).  Protobuf varints here
+ * may be up to 10 bytes (they need not be minimal).
+ */
+LP2P_API int lp2p_pb_next(struct lp2p_pb_reader *r, struct lp2p_pb_field *f);
+
+struct lp2p_pb_writer {
+	uint8_t *buf;
+	size_t cap;
+	size_t len;
+	int err; /* sticky: LP2P_ERANGE once a write did not fit */
+};
+
+LP2P_API void lp2p_pb_writer_init(struct lp2p_pb_writer *w, uint8_t *buf,
+                                  size_t cap);
+LP2P_API void lp2p_pb_put_varint(struct lp2p_pb_writer *w, uint32_t number,
+                                 uint64_t v);
+LP2P_API void lp2p_pb_put_bytes(struct lp2p_pb_writer *w, uint32_t number,
+                                const void *data, size_t len);
+LP2P_API void lp2p_pb_put_string(struct lp2p_pb_writer *w, uint32_t number,
+                                 const char *s);
+/* Length of field `number` holding len bytes of LEN payload (tag+len+data). */
+LP2P_API size_t lp2p_pb_bytes_field_len(uint32_t number, size_t len);
+/* Returns the byte count written, or the sticky error. */
+LP2P_API int lp2p_pb_writer_finish(const struct lp2p_pb_writer *w);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

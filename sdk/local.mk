@@ -1,0 +1,12 @@
+# sdk: the public headers, pkg-config file and the out-of-tree plugin template
+lp2pincludedir = $(includedir)/lp2p
+lp2pinclude_HEADERS = \
+	sdk/include/lp2p/common.h \
+	sdk/include/lp2p/varint.h \
+	sdk/include/lp2p/multibase.h \
+	sdk/include/lp2p/multihash.h \
+	sdk/include/lp2p/protobuf.h
+nodist_lp2pinclude_HEADERS = sdk/include/lp2p/version.h
+
+pkgconfigdir = $(libdir)/pkgconfig
+pkgconfig_DATA = sdk/lp2p.pc
