@@ -2,6 +2,10 @@
 lp2pincludedir = $(includedir)/lp2p
 lp2pinclude_HEADERS = \
 	sdk/include/lp2p/common.h \
+	sdk/include/lp2p/config.h \
+	sdk/include/lp2p/host.h \
+	sdk/include/lp2p/plugin.h \
+	sdk/include/lp2p/log.h \
 	sdk/include/lp2p/varint.h \
 	sdk/include/lp2p/multibase.h \
 	sdk/include/lp2p/multihash.h \
