@@ -174,6 +174,13 @@ static int check_limits(struct lp2p_config *c, char *err, size_t errlen)
 	if (!rc) rc = get_ms(n, "dial_timeout", &l->dial_timeout_ms, err, errlen);
 	if (rc)
 		return rc;
+	/* Unset direction limits follow max_connections down. */
+	if (!lp2p_config_get(n, "max_inbound_connections") &&
+	    l->max_inbound_connections > l->max_connections)
+		l->max_inbound_connections = l->max_connections;
+	if (!lp2p_config_get(n, "max_outbound_connections") &&
+	    l->max_outbound_connections > l->max_connections)
+		l->max_outbound_connections = l->max_connections;
 	if (l->max_inbound_connections > l->max_connections)
 		return lp2p_config_error(
 			lp2p_config_get(n, "max_inbound_connections"), err,
@@ -202,6 +209,12 @@ static int check_connmgr(struct lp2p_config *c, char *err, size_t errlen)
 	if (!rc) rc = get_ms(n, "idle_timeout", &m->idle_timeout_ms, err, errlen);
 	if (rc)
 		return rc;
+	/* Unset water marks follow a smaller connection limit down. */
+	if (!lp2p_config_get(n, "high_water") &&
+	    m->high_water > c->limits.max_connections)
+		m->high_water = c->limits.max_connections;
+	if (!lp2p_config_get(n, "low_water") && m->low_water > m->high_water)
+		m->low_water = m->high_water - m->high_water / 6;
 	if (m->low_water > m->high_water)
 		return lp2p_config_error(
 			lp2p_config_get(n, "low_water"), err, errlen,

@@ -4,3 +4,9 @@ libruntime_la_SOURCES += \
 	runtime/config/node.c \
 	runtime/config/config.c runtime/config/config.h \
 	runtime/config/default.c
+
+check_PROGRAMS += tests/unit/test_config
+TESTS += tests/unit/test_config
+tests_unit_test_config_SOURCES = tests/unit/test_config.c
+tests_unit_test_config_CFLAGS = $(TEST_COMPILE_FLAGS)
+tests_unit_test_config_LDADD = $(TEST_LIBS)
