@@ -14,3 +14,6 @@ nodist_lp2pinclude_HEADERS = sdk/include/lp2p/version.h
 
 pkgconfigdir = $(libdir)/pkgconfig
 pkgconfig_DATA = sdk/lp2p.pc
+
+EXTRA_DIST += sdk/template/hello.c sdk/template/Makefile \
+	sdk/template/check-installed.sh
