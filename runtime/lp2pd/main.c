@@ -90,6 +90,12 @@ static void setup_log(const lp2p_config *cfg, int verbosity)
 	}
 }
 
+static void announce_running(void *arg)
+{
+	lp2p_log(LP2P_LOG_NOTICE, "lp2pd %s running (config %s)",
+	         LP2P_VERSION_STRING, lp2p_config_source(arg));
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = {0};
@@ -132,8 +138,8 @@ int main(int argc, char **argv)
 		lp2p_config_free(cfg);
 		return 1;
 	}
-	lp2p_log(LP2P_LOG_NOTICE, "lp2pd %s running (config %s)",
-	         LP2P_VERSION_STRING, lp2p_config_source(cfg));
+	/* Announce from inside the loop, once SIGTERM is being handled. */
+	lp2p_host_post(host, announce_running, cfg);
 	rc = lp2p_host_run(host, 1);
 	lp2p_host_free(host);
 	lp2p_config_free(cfg);
