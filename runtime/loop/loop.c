@@ -1,6 +1,7 @@
 /* loop.c - libev loop with a mutex-protected post queue woken by ev_async */
 #include <signal.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <lp2p/common.h>
 #include <lp2p/log.h>
@@ -84,10 +85,34 @@ void lp2p_loop_fini(struct lp2p_loop *l)
 	l->closed = true;
 	pthread_mutex_unlock(&l->lock);
 	drain_posts(l);
+	/* Wait for helper threads; their posts now fail and are dropped. */
+	for (;;) {
+		pthread_mutex_lock(&l->lock);
+		int busy = l->workers;
+		pthread_mutex_unlock(&l->lock);
+		if (!busy)
+			break;
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
 	ev_async_stop(l->ev, &l->wake);
 	ev_loop_destroy(l->ev);
 	l->ev = NULL;
 	pthread_mutex_destroy(&l->lock);
+}
+
+void lp2p_loop_worker_enter(struct lp2p_loop *l)
+{
+	pthread_mutex_lock(&l->lock);
+	l->workers++;
+	pthread_mutex_unlock(&l->lock);
+}
+
+void lp2p_loop_worker_leave(struct lp2p_loop *l)
+{
+	pthread_mutex_lock(&l->lock);
+	l->workers--;
+	pthread_mutex_unlock(&l->lock);
 }
 
 int lp2p_loop_post(struct lp2p_loop *l, void (*fn)(void *), void *arg)

@@ -16,6 +16,7 @@ struct lp2p_loop {
 	pthread_mutex_t lock;
 	struct lp2p_post *head, *tail; /* under lock */
 	bool closed;                   /* under lock: no more posts */
+	int workers; /* under lock: helper threads that may still post */
 	ev_signal sigint, sigterm;
 	bool stopping;
 	void (*on_stop)(void *arg); /* called on the loop when a stop is asked */
@@ -25,6 +26,11 @@ struct lp2p_loop {
 int lp2p_loop_init(struct lp2p_loop *l);
 /* Runs what is still queued, then frees the loop. */
 void lp2p_loop_fini(struct lp2p_loop *l);
+
+/* Helper threads (e.g. name resolution) register while they may still
+ * post; lp2p_loop_fini() waits for them so none posts into a freed loop. */
+void lp2p_loop_worker_enter(struct lp2p_loop *l);
+void lp2p_loop_worker_leave(struct lp2p_loop *l);
 
 /* Thread-safe: queue fn(arg) to run on the loop thread. */
 int lp2p_loop_post(struct lp2p_loop *l, void (*fn)(void *), void *arg);
