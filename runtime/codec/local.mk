@@ -3,12 +3,13 @@
 libruntime_la_SOURCES += \
 	runtime/codec/varint.c \
 	runtime/codec/multibase.c \
-	runtime/codec/multihash.c
+	runtime/codec/multihash.c \
+	runtime/codec/peer_id.c
 
-check_PROGRAMS += tests/unit/test_varint tests/unit/test_multibase \
-	tests/unit/test_multihash
-TESTS += tests/unit/test_varint tests/unit/test_multibase \
-	tests/unit/test_multihash
+CODEC_TESTS = tests/unit/test_varint tests/unit/test_multibase \
+	tests/unit/test_multihash tests/unit/test_peer_id
+check_PROGRAMS += $(CODEC_TESTS)
+TESTS += $(CODEC_TESTS)
 tests_unit_test_varint_SOURCES = tests/unit/test_varint.c
 tests_unit_test_varint_CFLAGS = $(TEST_COMPILE_FLAGS)
 tests_unit_test_varint_LDADD = $(TEST_LIBS)
@@ -18,3 +19,6 @@ tests_unit_test_multibase_LDADD = $(TEST_LIBS)
 tests_unit_test_multihash_SOURCES = tests/unit/test_multihash.c
 tests_unit_test_multihash_CFLAGS = $(TEST_COMPILE_FLAGS)
 tests_unit_test_multihash_LDADD = $(TEST_LIBS)
+tests_unit_test_peer_id_SOURCES = tests/unit/test_peer_id.c
+tests_unit_test_peer_id_CFLAGS = $(TEST_COMPILE_FLAGS)
+tests_unit_test_peer_id_LDADD = $(TEST_LIBS)
