@@ -4,10 +4,15 @@ libruntime_la_SOURCES += \
 	runtime/codec/varint.c \
 	runtime/codec/multibase.c \
 	runtime/codec/multihash.c \
-	runtime/codec/peer_id.c
+	runtime/codec/peer_id.c \
+	runtime/codec/multiaddr_proto.h \
+	runtime/codec/multiaddr_proto.c \
+	runtime/codec/multiaddr.c \
+	runtime/codec/multiaddr_net.c
 
 CODEC_TESTS = tests/unit/test_varint tests/unit/test_multibase \
-	tests/unit/test_multihash tests/unit/test_peer_id
+	tests/unit/test_multihash tests/unit/test_peer_id \
+	tests/unit/test_multiaddr
 check_PROGRAMS += $(CODEC_TESTS)
 TESTS += $(CODEC_TESTS)
 tests_unit_test_varint_SOURCES = tests/unit/test_varint.c
@@ -22,3 +27,6 @@ tests_unit_test_multihash_LDADD = $(TEST_LIBS)
 tests_unit_test_peer_id_SOURCES = tests/unit/test_peer_id.c
 tests_unit_test_peer_id_CFLAGS = $(TEST_COMPILE_FLAGS)
 tests_unit_test_peer_id_LDADD = $(TEST_LIBS)
+tests_unit_test_multiaddr_SOURCES = tests/unit/test_multiaddr.c
+tests_unit_test_multiaddr_CFLAGS = $(TEST_COMPILE_FLAGS)
+tests_unit_test_multiaddr_LDADD = $(TEST_LIBS)
