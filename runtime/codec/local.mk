@@ -30,3 +30,33 @@ tests_unit_test_peer_id_LDADD = $(TEST_LIBS)
 tests_unit_test_multiaddr_SOURCES = tests/unit/test_multiaddr.c
 tests_unit_test_multiaddr_CFLAGS = $(TEST_COMPILE_FLAGS)
 tests_unit_test_multiaddr_LDADD = $(TEST_LIBS)
+
+# Fuzz targets (see tests/fuzz/local.mk)
+FUZZ_TARGETS += tests/fuzz/fuzz_varint tests/fuzz/fuzz_multibase \
+	tests/fuzz/fuzz_peer_id tests/fuzz/fuzz_multiaddr_bytes \
+	tests/fuzz/fuzz_multiaddr_string
+tests_fuzz_fuzz_varint_SOURCES = tests/fuzz/fuzz_varint.c $(FUZZ_MAIN_SRC)
+tests_fuzz_fuzz_varint_CPPFLAGS = $(FUZZ_PREPROC_FLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/varint"'
+tests_fuzz_fuzz_varint_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+tests_fuzz_fuzz_varint_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_varint_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_multibase_SOURCES = tests/fuzz/fuzz_multibase.c $(FUZZ_MAIN_SRC)
+tests_fuzz_fuzz_multibase_CPPFLAGS = $(FUZZ_PREPROC_FLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/multibase"'
+tests_fuzz_fuzz_multibase_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+tests_fuzz_fuzz_multibase_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_multibase_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_peer_id_SOURCES = tests/fuzz/fuzz_peer_id.c $(FUZZ_MAIN_SRC)
+tests_fuzz_fuzz_peer_id_CPPFLAGS = $(FUZZ_PREPROC_FLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/peer_id"'
+tests_fuzz_fuzz_peer_id_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+tests_fuzz_fuzz_peer_id_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_peer_id_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_multiaddr_bytes_SOURCES = tests/fuzz/fuzz_multiaddr_bytes.c $(FUZZ_MAIN_SRC)
+tests_fuzz_fuzz_multiaddr_bytes_CPPFLAGS = $(FUZZ_PREPROC_FLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/multiaddr_bytes"'
+tests_fuzz_fuzz_multiaddr_bytes_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+tests_fuzz_fuzz_multiaddr_bytes_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_multiaddr_bytes_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_multiaddr_string_SOURCES = tests/fuzz/fuzz_multiaddr_string.c $(FUZZ_MAIN_SRC)
+tests_fuzz_fuzz_multiaddr_string_CPPFLAGS = $(FUZZ_PREPROC_FLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/multiaddr_string"'
+tests_fuzz_fuzz_multiaddr_string_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+tests_fuzz_fuzz_multiaddr_string_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_multiaddr_string_LDFLAGS = $(FUZZ_LINK_FLAGS)
