@@ -7,10 +7,16 @@
 #include "config/config.h"
 #include "loop/loop.h"
 #include "plugin/loader.h"
+#include "swarm/peerstore.h"
+#include "swarm/swarm.h"
 
 struct lp2p_host {
 	const struct lp2p_config *cfg;
 	struct lp2p_loop loop;
+	struct lp2p_key *identity;
+	bool ephemeral_identity;
+	struct lp2p_swarm swarm;
+	struct lp2p_peerstore peerstore;
 	size_t nplugins;
 	struct lp2p_plugin *plugins[LP2P_CONFIG_MAX_LIST];
 	bool started;
