@@ -1,1 +1,28 @@
-# runtime/crypto
+# runtime/crypto: keys (every libp2p key type over OpenSSL 3), peer ids
+# from keys, key files.  Also the protobuf wire codec (runtime/codec/
+# protobuf.c is listed here, not in runtime/codec/local.mk, to keep the
+# two helpers' fragments apart).
+libruntime_la_SOURCES += \
+	runtime/codec/protobuf.c
+
+check_PROGRAMS += tests/unit/test_protobuf
+TESTS += tests/unit/test_protobuf
+tests_unit_test_protobuf_SOURCES = tests/unit/test_protobuf.c
+tests_unit_test_protobuf_CFLAGS = $(TEST_COMPILE_FLAGS)
+tests_unit_test_protobuf_LDADD = $(TEST_LIBS)
+
+# automake refuses the template's $(FUZZ_LIBS) in LDADD (it holds a
+# -fsanitize linker flag), so the runtime goes in LDADD and the flag in
+# LDFLAGS.
+if FUZZING
+CRYPTO_FUZZ_LINK = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
+else
+CRYPTO_FUZZ_LINK = $(AM_LDFLAGS)
+endif
+
+FUZZ_TARGETS += tests/fuzz/fuzz_protobuf
+tests_fuzz_fuzz_protobuf_SOURCES = tests/fuzz/fuzz_protobuf.c $(FUZZ_MAIN_SRC)
+tests_fuzz_fuzz_protobuf_CPPFLAGS = $(FUZZ_PREPROC_FLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/protobuf"'
+tests_fuzz_fuzz_protobuf_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+tests_fuzz_fuzz_protobuf_LDADD = libruntime.la
+tests_fuzz_fuzz_protobuf_LDFLAGS = $(CRYPTO_FUZZ_LINK)
