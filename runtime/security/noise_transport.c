@@ -52,8 +52,8 @@ static int seal_check(struct lp2p_noise_session *s, size_t n, size_t cap)
 		return LP2P_EINVAL;
 	if (total > cap || total > SSIZE_MAX)
 		return LP2P_ERANGE;
-	/* Nonces n .. n+frames-1 must all be below 2^64-1. */
-	if (frames > UINT64_MAX - 1 - s->send.n)
+	/* Nonces n .. n+frames-1 must all be below 2^64-1 (reserved). */
+	if (frames > UINT64_MAX - s->send.n)
 		return fail(s, LP2P_ELIMIT);
 	return 0;
 }
