@@ -6,7 +6,8 @@ lp2pinclude_HEADERS = \
 	sdk/include/lp2p/multibase.h \
 	sdk/include/lp2p/multihash.h \
 	sdk/include/lp2p/protobuf.h \
-	sdk/include/lp2p/crypto.h
+	sdk/include/lp2p/crypto.h \
+	sdk/include/lp2p/peer_id.h
 nodist_lp2pinclude_HEADERS = sdk/include/lp2p/version.h
 
 pkgconfigdir = $(libdir)/pkgconfig
