@@ -8,6 +8,7 @@ libruntime_la_SOURCES += \
 	runtime/security/noise_xx.c \
 	runtime/security/noise_payload.h \
 	runtime/security/noise_payload.c \
+	runtime/security/noise_handshake.c \
 	runtime/security/noise_transport.c
 
 check_PROGRAMS += tests/unit/test_noise
@@ -29,3 +30,10 @@ tests_fuzz_fuzz_noise_payload_CPPFLAGS = $(FUZZ_PREPROC_FLAGS) -DFUZZ_CORPUS='"$
 tests_fuzz_fuzz_noise_payload_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 tests_fuzz_fuzz_noise_payload_LDADD = libruntime.la
 tests_fuzz_fuzz_noise_payload_LDFLAGS = $(NOISE_FUZZ_LINK)
+
+FUZZ_TARGETS += tests/fuzz/fuzz_noise_responder
+tests_fuzz_fuzz_noise_responder_SOURCES = tests/fuzz/fuzz_noise_responder.c $(FUZZ_MAIN_SRC)
+tests_fuzz_fuzz_noise_responder_CPPFLAGS = $(FUZZ_PREPROC_FLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/noise_responder"'
+tests_fuzz_fuzz_noise_responder_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+tests_fuzz_fuzz_noise_responder_LDADD = libruntime.la
+tests_fuzz_fuzz_noise_responder_LDFLAGS = $(NOISE_FUZZ_LINK)
