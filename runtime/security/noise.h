@@ -123,7 +123,9 @@ struct lp2p_noise_config {
 	/* The local identity key (private): used during lp2p_noise_hs_new()
 	 * only (it signs the static key); not kept. */
 	const struct lp2p_key *identity;
-	/* Initiator only, optional: the peer id the dial targeted; copied. */
+	/* Optional: the peer id the remote must have (a dialler's /p2p/
+	 * target; a responder may know it too, e.g. in a hole punch);
+	 * copied. */
 	const struct lp2p_peer_id *expected_peer;
 	/* Early muxer negotiation: our stream muxers in our order of
 	 * preference ("/yamux/1.0.0", ...); copied.  n_muxers may be 0. */
@@ -134,8 +136,8 @@ struct lp2p_noise_config {
 /*
  * Create a handshake: generates the per-connection X25519 static key and
  * the signed payload.  An initiator's first message is ready in the output
- * at once.  Errors: LP2P_EINVAL (no identity, or expected_peer given to a
- * responder), LP2P_ERANGE (a muxer longer than LP2P_NOISE_MAX_MUXER_LEN,
+ * at once.  Errors: LP2P_EINVAL (no private identity key, NULL muxer
+ * names), LP2P_ERANGE (a muxer longer than LP2P_NOISE_MAX_MUXER_LEN,
  * more than LP2P_NOISE_MAX_MUXERS, or a payload over the message limit),
  * LP2P_ENOMEM, LP2P_ECRYPTO.
  */

@@ -73,7 +73,8 @@ int lp2p_noise_cipher_encrypt(struct lp2p_noise_cipher *c, const uint8_t *ad,
 {
 	int outl, err;
 
-	if (len > LP2P_NOISE_MAX_MSG || adlen > INT_MAX)
+	if (len > LP2P_NOISE_MAX_MSG - (c->has_key ? LP2P_NOISE_TAGLEN : 0) ||
+	    adlen > INT_MAX)
 		return LP2P_EINVAL;
 	if (!c->has_key) {
 		if (out != in && len)

@@ -241,8 +241,6 @@ int lp2p_noise_hs_new(const struct lp2p_noise_config *cfg,
 	if (!cfg || !out || !cfg->identity ||
 	    lp2p_key_is_private(cfg->identity) != 1)
 		return LP2P_EINVAL;
-	if (cfg->expected_peer && !cfg->initiator)
-		return LP2P_EINVAL;
 	hs = calloc(1, sizeof(*hs));
 	if (!hs)
 		return LP2P_ENOMEM;
@@ -383,9 +381,10 @@ ssize_t lp2p_noise_hs_feed(struct lp2p_noise_hs *hs, const uint8_t *in,
 
 	if (hs->err)
 		return hs->err;
-	while (!hs->done && !lp2p_noise_xx_our_turn(&hs->xx)) {
+	while (!hs->done && !lp2p_noise_xx_our_turn(&hs->xx) &&
+	       len - off >= LP2P_NOISE_LEN_PREFIX) {
 		size_t fsize = lp2p_noise_frame_size(in + off, len - off);
-		if (fsize == 0 || fsize > len - off)
+		if (fsize > len - off)
 			break;
 		int err = on_message(hs, in + off + LP2P_NOISE_LEN_PREFIX,
 				     fsize - LP2P_NOISE_LEN_PREFIX);

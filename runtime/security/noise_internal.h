@@ -52,7 +52,8 @@ void lp2p_noise_cipher_clear(struct lp2p_noise_cipher *c);
  * EncryptWithAd: out[0..len+16) = ChaCha20-Poly1305(k, n, ad, in[0..len)),
  * then n++.  in may equal out (in place) but must not overlap otherwise.
  * Without a key, copies in to out (if they differ) and returns len.
- * Returns the output length, or LP2P_ELIMIT when the nonce is exhausted.
+ * Returns the output length, LP2P_ELIMIT when the nonce is exhausted,
+ * LP2P_EINVAL when the output would pass the 65535-byte message limit.
  */
 int lp2p_noise_cipher_encrypt(struct lp2p_noise_cipher *c, const uint8_t *ad,
 			      size_t adlen, const uint8_t *in, size_t len,

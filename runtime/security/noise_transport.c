@@ -142,9 +142,9 @@ ssize_t lp2p_noise_open(struct lp2p_noise_session *s, uint8_t *buf,
 		return s->err;
 	if (!s->recv.has_key)
 		return LP2P_EINVAL;
-	while (used < max_spans && off <= len) {
+	while (used < max_spans && len - off >= LP2P_NOISE_LEN_PREFIX) {
 		size_t fsize = lp2p_noise_frame_size(buf + off, len - off);
-		if (fsize == 0 || fsize > len - off)
+		if (fsize > len - off)
 			break;
 		size_t mlen = fsize - LP2P_NOISE_LEN_PREFIX;
 		uint8_t *msg = buf + off + LP2P_NOISE_LEN_PREFIX;
