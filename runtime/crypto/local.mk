@@ -25,6 +25,12 @@ tests_unit_test_keys_SOURCES = tests/unit/test_keys.c tests/unit/key_vectors.h
 tests_unit_test_keys_CFLAGS = $(TEST_COMPILE_FLAGS)
 tests_unit_test_keys_LDADD = $(TEST_LIBS) $(OPENSSL_LIBS)
 
+check_PROGRAMS += tests/unit/test_key_file
+TESTS += tests/unit/test_key_file
+tests_unit_test_key_file_SOURCES = tests/unit/test_key_file.c tests/unit/key_vectors.h
+tests_unit_test_key_file_CFLAGS = $(TEST_COMPILE_FLAGS)
+tests_unit_test_key_file_LDADD = $(TEST_LIBS)
+
 # automake refuses the template's $(FUZZ_LIBS) in LDADD (it holds a
 # -fsanitize linker flag), so the runtime goes in LDADD and the flag in
 # LDFLAGS.
