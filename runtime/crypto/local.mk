@@ -3,13 +3,33 @@
 # protobuf.c is listed here, not in runtime/codec/local.mk, to keep the
 # two helpers' fragments apart).
 libruntime_la_SOURCES += \
-	runtime/codec/protobuf.c
+	runtime/codec/protobuf.c \
+	runtime/crypto/key.h \
+	runtime/crypto/key.c \
+	runtime/crypto/key_der.c \
+	runtime/crypto/key_ed25519.c \
+	runtime/crypto/key_secp256k1.c \
+	runtime/crypto/key_ecdsa.c \
+	runtime/crypto/key_rsa.c \
+	runtime/crypto/key_file.c
 
 check_PROGRAMS += tests/unit/test_protobuf
 TESTS += tests/unit/test_protobuf
 tests_unit_test_protobuf_SOURCES = tests/unit/test_protobuf.c
 tests_unit_test_protobuf_CFLAGS = $(TEST_COMPILE_FLAGS)
 tests_unit_test_protobuf_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_keys
+TESTS += tests/unit/test_keys
+tests_unit_test_keys_SOURCES = tests/unit/test_keys.c tests/unit/key_vectors.h
+tests_unit_test_keys_CFLAGS = $(TEST_COMPILE_FLAGS)
+tests_unit_test_keys_LDADD = $(TEST_LIBS) $(OPENSSL_LIBS)
+
+check_PROGRAMS += tests/unit/test_key_file
+TESTS += tests/unit/test_key_file
+tests_unit_test_key_file_SOURCES = tests/unit/test_key_file.c tests/unit/key_vectors.h
+tests_unit_test_key_file_CFLAGS = $(TEST_COMPILE_FLAGS)
+tests_unit_test_key_file_LDADD = $(TEST_LIBS)
 
 # automake refuses the template's $(FUZZ_LIBS) in LDADD (it holds a
 # -fsanitize linker flag), so the runtime goes in LDADD and the flag in

@@ -75,8 +75,7 @@ LP2P_API int lp2p_key_is_private(const struct lp2p_key *key);
  * private).  The caller frees *out.  Errors: LP2P_EINVAL, LP2P_ENOMEM,
  * LP2P_ECRYPTO.
  */
-LP2P_API int lp2p_key_public(const struct lp2p_key *key,
-                             struct lp2p_key **out);
+LP2P_API int lp2p_key_public(const struct lp2p_key *key, struct lp2p_key **out);
 
 /*
  * 1 if a and b have the same type and the same public key (whether each
@@ -90,9 +89,11 @@ LP2P_API size_t lp2p_key_sig_size(const struct lp2p_key *key);
 
 /*
  * Sign msg[0..len) with a private key into sig (capacity cap, owned by the
- * caller; cap >= lp2p_key_sig_size(key) always suffices).  Returns the
- * signature length.  Errors: LP2P_EINVAL (NULL arguments, public-only key),
- * LP2P_ERANGE (cap too small), LP2P_ECRYPTO (OpenSSL failed).
+ * caller; cap must be at least lp2p_key_sig_size(key), and
+ * LP2P_KEY_SIG_MAX always is).  Returns the signature length (ECDSA
+ * signatures vary in length).  Errors: LP2P_EINVAL (NULL arguments,
+ * public-only key), LP2P_ERANGE (cap too small), LP2P_ECRYPTO (OpenSSL
+ * failed).
  */
 LP2P_API int lp2p_key_sign(const struct lp2p_key *key, const uint8_t *msg,
                            size_t len, uint8_t *sig, size_t cap);
