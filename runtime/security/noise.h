@@ -79,7 +79,7 @@ size_t lp2p_noise_sealed_size(size_t n);
  * LP2P_ECRYPTO.
  */
 ssize_t lp2p_noise_seal(struct lp2p_noise_session *s, const uint8_t *pt,
-			size_t n, uint8_t *out, size_t cap);
+                        size_t n, uint8_t *out, size_t cap);
 
 /*
  * In place: the caller wrote n plaintext bytes at buf + 2 (headroom for the
@@ -89,7 +89,7 @@ ssize_t lp2p_noise_seal(struct lp2p_noise_session *s, const uint8_t *pt,
  * make room for the frame headers and tags.  Errors as lp2p_noise_seal().
  */
 ssize_t lp2p_noise_seal_inplace(struct lp2p_noise_session *s, uint8_t *buf,
-				size_t n, size_t cap);
+                                size_t n, size_t cap);
 
 /*
  * Decrypt the complete frames at the start of buf[0..len) in place and
@@ -101,9 +101,9 @@ ssize_t lp2p_noise_seal_inplace(struct lp2p_noise_session *s, uint8_t *buf,
  * LP2P_EPROTO (a frame shorter than its tag), LP2P_ELIMIT (receive nonce
  * exhausted): all fatal.
  */
-ssize_t lp2p_noise_open(struct lp2p_noise_session *s, uint8_t *buf,
-			size_t len, struct lp2p_noise_span *spans,
-			size_t max_spans, size_t *nspans);
+ssize_t lp2p_noise_open(struct lp2p_noise_session *s, uint8_t *buf, size_t len,
+                        struct lp2p_noise_span *spans, size_t max_spans,
+                        size_t *nspans);
 
 /*
  * The total size of the frame starting at buf[0..len) (2 + its length
@@ -142,7 +142,7 @@ struct lp2p_noise_config {
  * LP2P_ENOMEM, LP2P_ECRYPTO.
  */
 int lp2p_noise_hs_new(const struct lp2p_noise_config *cfg,
-		      struct lp2p_noise_hs **out);
+                      struct lp2p_noise_hs **out);
 
 /* Frees the handshake and wipes its secrets; NULL is fine. */
 void lp2p_noise_hs_free(struct lp2p_noise_hs *hs);
@@ -158,7 +158,7 @@ void lp2p_noise_hs_free(struct lp2p_noise_hs *hs);
  * not support).  See lp2p_noise_error_reason().
  */
 ssize_t lp2p_noise_hs_feed(struct lp2p_noise_hs *hs, const uint8_t *in,
-			   size_t len);
+                           size_t len);
 
 /*
  * Bytes to send: *data points into the handshake (valid until the next
@@ -166,7 +166,7 @@ ssize_t lp2p_noise_hs_feed(struct lp2p_noise_hs *hs, const uint8_t *in,
  * lp2p_noise_hs_output_ack() with the count actually sent.
  */
 size_t lp2p_noise_hs_output(const struct lp2p_noise_hs *hs,
-			    const uint8_t **data);
+                            const uint8_t **data);
 void lp2p_noise_hs_output_ack(struct lp2p_noise_hs *hs, size_t n);
 
 /* The handshake is complete and authenticated (the output may still hold
@@ -181,8 +181,8 @@ int lp2p_noise_hs_error(const struct lp2p_noise_hs *hs);
 const char *lp2p_noise_error_reason(const struct lp2p_noise_hs *hs);
 
 /* After done: the verified remote peer id (owned by hs). */
-const struct lp2p_peer_id *lp2p_noise_hs_remote_peer(
-	const struct lp2p_noise_hs *hs);
+const struct lp2p_peer_id *
+lp2p_noise_hs_remote_peer(const struct lp2p_noise_hs *hs);
 
 /* After done: the remote identity public key (owned by hs; NULL before). */
 const struct lp2p_key *lp2p_noise_hs_remote_key(const struct lp2p_noise_hs *hs);
@@ -192,7 +192,7 @@ const struct lp2p_key *lp2p_noise_hs_remote_key(const struct lp2p_noise_hs *hs);
  * its order (strings owned by hs).  Returns the count; 0 if it sent none.
  */
 size_t lp2p_noise_hs_remote_muxers(const struct lp2p_noise_hs *hs,
-				   const char *const **list);
+                                   const char *const **list);
 
 /*
  * After done: the early-negotiated muxer, the first of the INITIATOR's
@@ -206,7 +206,6 @@ const char *lp2p_noise_hs_selected_muxer(const struct lp2p_noise_hs *hs);
  * After done: move the transport cipher states into *s.  Call once.
  * Errors: LP2P_EINVAL (not done, or already split).
  */
-int lp2p_noise_hs_split(struct lp2p_noise_hs *hs,
-			struct lp2p_noise_session *s);
+int lp2p_noise_hs_split(struct lp2p_noise_hs *hs, struct lp2p_noise_session *s);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include "security/noise_internal.h"
@@ -59,17 +60,21 @@ static int cipher_start(struct lp2p_noise_cipher *c, int enc)
 	make_nonce(c->n, nonce);
 	if (c->keyed != enc) {
 		ok = EVP_CipherInit_ex(c->ctx, EVP_chacha20_poly1305(), NULL,
-				       c->k, nonce, enc);
+		                       c->k, nonce, enc);
 		c->keyed = ok == 1 ? enc : -1;
 	} else {
 		ok = EVP_CipherInit_ex(c->ctx, NULL, NULL, NULL, nonce, enc);
 	}
-	return ok == 1 ? 0 : LP2P_ECRYPTO;
+	if (ok != 1) {
+		ERR_clear_error();
+		return LP2P_ECRYPTO;
+	}
+	return 0;
 }
 
 int lp2p_noise_cipher_encrypt(struct lp2p_noise_cipher *c, const uint8_t *ad,
-			      size_t adlen, const uint8_t *in, size_t len,
-			      uint8_t *out)
+                              size_t adlen, const uint8_t *in, size_t len,
+                              uint8_t *out)
 {
 	int outl, err;
 
@@ -91,18 +96,19 @@ int lp2p_noise_cipher_encrypt(struct lp2p_noise_cipher *c, const uint8_t *ad,
 	if (EVP_CipherFinal_ex(c->ctx, out + len, &outl) != 1)
 		goto fail;
 	if (EVP_CIPHER_CTX_ctrl(c->ctx, EVP_CTRL_AEAD_GET_TAG,
-				LP2P_NOISE_TAGLEN, out + len) != 1)
+	                        LP2P_NOISE_TAGLEN, out + len) != 1)
 		goto fail;
 	c->n++;
 	return (int)(len + LP2P_NOISE_TAGLEN);
 fail:
 	c->keyed = -1; /* re-key from scratch next time */
+	ERR_clear_error();
 	return LP2P_ECRYPTO;
 }
 
 int lp2p_noise_cipher_decrypt(struct lp2p_noise_cipher *c, const uint8_t *ad,
-			      size_t adlen, const uint8_t *in, size_t len,
-			      uint8_t *out)
+                              size_t adlen, const uint8_t *in, size_t len,
+                              uint8_t *out)
 {
 	uint8_t tag[LP2P_NOISE_TAGLEN];
 	size_t ptlen;
@@ -125,7 +131,7 @@ int lp2p_noise_cipher_decrypt(struct lp2p_noise_cipher *c, const uint8_t *ad,
 	if (err)
 		return err;
 	if (EVP_CIPHER_CTX_ctrl(c->ctx, EVP_CTRL_AEAD_SET_TAG,
-				LP2P_NOISE_TAGLEN, tag) != 1)
+	                        LP2P_NOISE_TAGLEN, tag) != 1)
 		goto fail;
 	if (adlen && EVP_CipherUpdate(c->ctx, NULL, &outl, ad, (int)adlen) != 1)
 		goto fail;
@@ -136,6 +142,8 @@ int lp2p_noise_cipher_decrypt(struct lp2p_noise_cipher *c, const uint8_t *ad,
 	c->n++;
 	return (int)ptlen;
 fail:
+	/* Forged input is routine here: leave no stale OpenSSL errors. */
 	c->keyed = -1;
+	ERR_clear_error();
 	return LP2P_ECRYPTO;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include "security/noise_internal.h"
@@ -31,11 +32,11 @@ int lp2p_noise_keypair_generate(struct lp2p_noise_keypair *kp)
 }
 
 int lp2p_noise_keypair_from_private(struct lp2p_noise_keypair *kp,
-				    const uint8_t priv[LP2P_NOISE_DHLEN])
+                                    const uint8_t priv[LP2P_NOISE_DHLEN])
 {
 	memset(kp, 0, sizeof(*kp));
 	kp->pkey = EVP_PKEY_new_raw_private_key_ex(NULL, "X25519", NULL, priv,
-						   LP2P_NOISE_DHLEN);
+	                                           LP2P_NOISE_DHLEN);
 	if (!kp->pkey)
 		return LP2P_ECRYPTO;
 	return keypair_fill_public(kp);
@@ -48,8 +49,8 @@ void lp2p_noise_keypair_clear(struct lp2p_noise_keypair *kp)
 }
 
 int lp2p_noise_dh(const struct lp2p_noise_keypair *kp,
-		  const uint8_t pub[LP2P_NOISE_DHLEN],
-		  uint8_t out[LP2P_NOISE_DHLEN])
+                  const uint8_t pub[LP2P_NOISE_DHLEN],
+                  uint8_t out[LP2P_NOISE_DHLEN])
 {
 	EVP_PKEY *peer = NULL;
 	EVP_PKEY_CTX *ctx = NULL;
@@ -60,7 +61,7 @@ int lp2p_noise_dh(const struct lp2p_noise_keypair *kp,
 	if (!kp->pkey)
 		return LP2P_EINVAL;
 	peer = EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL, pub,
-					      LP2P_NOISE_DHLEN);
+	                                      LP2P_NOISE_DHLEN);
 	if (!peer)
 		goto out;
 	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, kp->pkey, NULL);
@@ -74,8 +75,12 @@ int lp2p_noise_dh(const struct lp2p_noise_keypair *kp,
 		acc |= out[i];
 	err = acc ? 0 : LP2P_ECRYPTO;
 out:
-	if (err)
+	if (err) {
+		/* A peer's bad public key is its fault, not an internal
+		 * error: keep OpenSSL's error queue clean. */
+		ERR_clear_error();
 		OPENSSL_cleanse(out, LP2P_NOISE_DHLEN);
+	}
 	EVP_PKEY_CTX_free(ctx);
 	EVP_PKEY_free(peer);
 	return err;

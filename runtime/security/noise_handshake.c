@@ -55,7 +55,7 @@ struct lp2p_noise_hs {
 };
 
 static int fail(struct lp2p_noise_hs *hs, int err, const char *fmt, ...)
-	LP2P_PRINTF(3, 4);
+    LP2P_PRINTF(3, 4);
 
 static int fail(struct lp2p_noise_hs *hs, int err, const char *fmt, ...)
 {
@@ -78,7 +78,7 @@ static void muxer_list_free(struct muxer_list *l)
 
 /* Copy n strings (views: data/len) into one allocation. */
 static int muxer_list_set(struct muxer_list *l, const struct lp2p_noise_view *v,
-			  size_t n)
+                          size_t n)
 {
 	size_t total = 0, off = 0;
 
@@ -109,9 +109,9 @@ static bool muxer_list_has(const struct muxer_list *l, const char *name)
 static const char *select_muxer(const struct lp2p_noise_hs *hs)
 {
 	const struct muxer_list *ini =
-		hs->initiator ? &hs->local_muxers : &hs->remote_muxers;
+	    hs->initiator ? &hs->local_muxers : &hs->remote_muxers;
 	const struct muxer_list *res =
-		hs->initiator ? &hs->remote_muxers : &hs->local_muxers;
+	    hs->initiator ? &hs->remote_muxers : &hs->local_muxers;
 
 	for (size_t i = 0; i < ini->n; i++)
 		if (muxer_list_has(res, ini->names[i]))
@@ -121,7 +121,7 @@ static const char *select_muxer(const struct lp2p_noise_hs *hs)
 
 /* Append a frame holding the next XX message with payload. */
 static int write_frame(struct lp2p_noise_hs *hs, const uint8_t *payload,
-		       size_t len)
+                       size_t len)
 {
 	size_t mlen = lp2p_noise_xx_msg_len(&hs->xx, len);
 	uint8_t *frame;
@@ -132,13 +132,12 @@ static int write_frame(struct lp2p_noise_hs *hs, const uint8_t *payload,
 	if (hs->out_cap - hs->out_len < LP2P_NOISE_LEN_PREFIX + mlen)
 		return fail(hs, LP2P_ERANGE, "noise: output buffer too small");
 	frame = hs->out + hs->out_len;
-	n = lp2p_noise_xx_write(&hs->xx, payload, len,
-				frame + LP2P_NOISE_LEN_PREFIX,
-				hs->out_cap - hs->out_len -
-					LP2P_NOISE_LEN_PREFIX);
+	n = lp2p_noise_xx_write(
+	    &hs->xx, payload, len, frame + LP2P_NOISE_LEN_PREFIX,
+	    hs->out_cap - hs->out_len - LP2P_NOISE_LEN_PREFIX);
 	if (n < 0)
 		return fail(hs, n, "noise: cannot write handshake message: %s",
-			    lp2p_strerror(n));
+		            lp2p_strerror(n));
 	frame[0] = (uint8_t)((unsigned)n >> 8);
 	frame[1] = (uint8_t)n;
 	hs->out_len += LP2P_NOISE_LEN_PREFIX + (size_t)n;
@@ -147,7 +146,7 @@ static int write_frame(struct lp2p_noise_hs *hs, const uint8_t *payload,
 
 /* Sign the static key and build our payload. */
 static int make_payload(struct lp2p_noise_hs *hs,
-			const struct lp2p_key *identity)
+                        const struct lp2p_key *identity)
 {
 	uint8_t tbs[STATIC_KEY_PREFIX_LEN + LP2P_NOISE_DHLEN];
 	uint8_t sig[LP2P_KEY_SIG_MAX], key[LP2P_KEY_PUBLIC_MAX];
@@ -161,21 +160,20 @@ static int make_payload(struct lp2p_noise_hs *hs,
 	keylen = lp2p_key_marshal_public(identity, key, sizeof(key));
 	if (keylen < 0)
 		return keylen;
-	hs->payload_len = lp2p_noise_payload_size(
-		(size_t)keylen, (size_t)siglen, hs->local_muxers.names,
-		hs->local_muxers.n);
+	hs->payload_len =
+	    lp2p_noise_payload_size((size_t)keylen, (size_t)siglen,
+	                            hs->local_muxers.names, hs->local_muxers.n);
 	hs->payload = malloc(hs->payload_len);
 	if (!hs->payload)
 		return LP2P_ENOMEM;
-	n = lp2p_noise_payload_write(hs->payload, hs->payload_len, key,
-				     (size_t)keylen, sig, (size_t)siglen,
-				     hs->local_muxers.names,
-				     hs->local_muxers.n);
+	n = lp2p_noise_payload_write(
+	    hs->payload, hs->payload_len, key, (size_t)keylen, sig,
+	    (size_t)siglen, hs->local_muxers.names, hs->local_muxers.n);
 	return n < 0 ? n : 0;
 }
 
 static int copy_local_muxers(struct lp2p_noise_hs *hs,
-			     const struct lp2p_noise_config *cfg)
+                             const struct lp2p_noise_config *cfg)
 {
 	struct lp2p_noise_view v[LP2P_NOISE_MAX_MUXERS];
 
@@ -195,10 +193,10 @@ static int copy_local_muxers(struct lp2p_noise_hs *hs,
 }
 
 static int hs_setup(struct lp2p_noise_hs *hs,
-		    const struct lp2p_noise_config *cfg)
+                    const struct lp2p_noise_config *cfg)
 {
 	struct lp2p_noise_keypair s;
-	size_t ours;
+	size_t overhead;
 	int err;
 
 	err = copy_local_muxers(hs, cfg);
@@ -217,12 +215,12 @@ static int hs_setup(struct lp2p_noise_hs *hs,
 	if (err)
 		return err;
 	/* Our payload goes in message 2 (96 bytes around it) or 3 (64). */
-	ours = cfg->initiator
-		       ? LP2P_NOISE_DHLEN + 2 * LP2P_NOISE_TAGLEN
-		       : 2 * LP2P_NOISE_DHLEN + 2 * LP2P_NOISE_TAGLEN;
-	if (hs->payload_len > LP2P_NOISE_MAX_MSG - ours)
+	overhead = cfg->initiator
+	               ? LP2P_NOISE_DHLEN + 2 * LP2P_NOISE_TAGLEN
+	               : 2 * LP2P_NOISE_DHLEN + 2 * LP2P_NOISE_TAGLEN;
+	if (hs->payload_len > LP2P_NOISE_MAX_MSG - overhead)
 		return LP2P_ERANGE;
-	hs->out_cap = LP2P_NOISE_LEN_PREFIX + ours + hs->payload_len;
+	hs->out_cap = LP2P_NOISE_LEN_PREFIX + overhead + hs->payload_len;
 	if (cfg->initiator)
 		hs->out_cap += LP2P_NOISE_LEN_PREFIX + LP2P_NOISE_DHLEN;
 	hs->out = malloc(hs->out_cap);
@@ -233,7 +231,7 @@ static int hs_setup(struct lp2p_noise_hs *hs,
 }
 
 int lp2p_noise_hs_new(const struct lp2p_noise_config *cfg,
-		      struct lp2p_noise_hs **out)
+                      struct lp2p_noise_hs **out)
 {
 	struct lp2p_noise_hs *hs;
 	int err;
@@ -282,7 +280,7 @@ static int key_error(int err)
 
 /* Authenticate the peer from its payload and the static key rs. */
 static int verify_remote(struct lp2p_noise_hs *hs, const uint8_t *buf,
-			 size_t len)
+                         size_t len)
 {
 	uint8_t tbs[STATIC_KEY_PREFIX_LEN + LP2P_NOISE_DHLEN];
 	struct lp2p_noise_payload p;
@@ -292,36 +290,36 @@ static int verify_remote(struct lp2p_noise_hs *hs, const uint8_t *buf,
 	err = lp2p_noise_payload_parse(buf, len, &p, &why);
 	if (err)
 		return fail(hs, err, "%s", why);
-	err = lp2p_key_unmarshal_public(p.identity_key.data,
-					p.identity_key.len, &hs->remote_key);
+	err = lp2p_key_unmarshal_public(p.identity_key.data, p.identity_key.len,
+	                                &hs->remote_key);
 	if (err)
 		return fail(hs, key_error(err),
-			    "noise: cannot decode the remote identity key: %s",
-			    lp2p_strerror(err));
+		            "noise: cannot decode the remote identity key: %s",
+		            lp2p_strerror(err));
 	memcpy(tbs, STATIC_KEY_PREFIX, STATIC_KEY_PREFIX_LEN);
 	memcpy(tbs + STATIC_KEY_PREFIX_LEN, hs->xx.rs, LP2P_NOISE_DHLEN);
 	err = lp2p_key_verify(hs->remote_key, tbs, sizeof(tbs),
-			      p.identity_sig.data, p.identity_sig.len);
+	                      p.identity_sig.data, p.identity_sig.len);
 	if (err)
 		return fail(hs, LP2P_ECRYPTO,
-			    "noise: the remote identity signature over the "
-			    "static key is invalid");
+		            "noise: the remote identity signature over the "
+		            "static key is invalid");
 	err = lp2p_peer_id_from_key(hs->remote_key, &hs->remote_peer);
 	if (err)
 		return fail(hs, err, "noise: cannot derive the remote peer id");
 	if (hs->has_expected &&
 	    !lp2p_peer_id_equal(&hs->expected, &hs->remote_peer)) {
 		char want[LP2P_PEER_ID_STR_MAX], got[LP2P_PEER_ID_STR_MAX];
-		if (lp2p_peer_id_to_string(&hs->expected, want,
-					   sizeof(want)) < 0)
+		if (lp2p_peer_id_to_string(&hs->expected, want, sizeof(want)) <
+		    0)
 			strcpy(want, "?");
-		if (lp2p_peer_id_to_string(&hs->remote_peer, got,
-					   sizeof(got)) < 0)
+		if (lp2p_peer_id_to_string(&hs->remote_peer, got, sizeof(got)) <
+		    0)
 			strcpy(got, "?");
 		return fail(hs, LP2P_EPEERID,
-			    "noise: peer id mismatch: dialled %s, the remote "
-			    "is %s",
-			    want, got);
+		            "noise: peer id mismatch: dialled %s, the remote "
+		            "is %s",
+		            want, got);
 	}
 	/* Early data is released only now that it is authenticated. */
 	err = muxer_list_set(&hs->remote_muxers, p.muxers, p.n_muxers);
@@ -332,8 +330,7 @@ static int verify_remote(struct lp2p_noise_hs *hs, const uint8_t *buf,
 }
 
 /* Process one complete handshake message and answer it. */
-static int on_message(struct lp2p_noise_hs *hs, const uint8_t *msg,
-		      size_t len)
+static int on_message(struct lp2p_noise_hs *hs, const uint8_t *msg, size_t len)
 {
 	int msgno = hs->xx.msg; /* 0, 1 or 2 */
 	uint8_t *payload = malloc(len ? len : 1);
@@ -344,11 +341,11 @@ static int on_message(struct lp2p_noise_hs *hs, const uint8_t *msg,
 	n = lp2p_noise_xx_read(&hs->xx, msg, len, payload, len);
 	if (n < 0) {
 		err = fail(hs, n,
-			   n == LP2P_ECRYPTO
-				   ? "noise: handshake message %d failed to "
-				     "decrypt"
-				   : "noise: handshake message %d is malformed",
-			   msgno + 1);
+		           n == LP2P_ECRYPTO
+		               ? "noise: handshake message %d failed to "
+		                 "decrypt"
+		               : "noise: handshake message %d is malformed",
+		           msgno + 1);
 		goto out;
 	}
 	switch (msgno) {
@@ -375,7 +372,7 @@ out:
 }
 
 ssize_t lp2p_noise_hs_feed(struct lp2p_noise_hs *hs, const uint8_t *in,
-			   size_t len)
+                           size_t len)
 {
 	size_t off = 0;
 
@@ -387,7 +384,7 @@ ssize_t lp2p_noise_hs_feed(struct lp2p_noise_hs *hs, const uint8_t *in,
 		if (fsize > len - off)
 			break;
 		int err = on_message(hs, in + off + LP2P_NOISE_LEN_PREFIX,
-				     fsize - LP2P_NOISE_LEN_PREFIX);
+		                     fsize - LP2P_NOISE_LEN_PREFIX);
 		if (err)
 			return err;
 		off += fsize;
@@ -396,7 +393,7 @@ ssize_t lp2p_noise_hs_feed(struct lp2p_noise_hs *hs, const uint8_t *in,
 }
 
 size_t lp2p_noise_hs_output(const struct lp2p_noise_hs *hs,
-			    const uint8_t **data)
+                            const uint8_t **data)
 {
 	if (hs->err) {
 		*data = NULL;
@@ -428,8 +425,8 @@ const char *lp2p_noise_error_reason(const struct lp2p_noise_hs *hs)
 	return hs->reason;
 }
 
-const struct lp2p_peer_id *lp2p_noise_hs_remote_peer(
-	const struct lp2p_noise_hs *hs)
+const struct lp2p_peer_id *
+lp2p_noise_hs_remote_peer(const struct lp2p_noise_hs *hs)
 {
 	return lp2p_noise_hs_done(hs) ? &hs->remote_peer : NULL;
 }
@@ -440,7 +437,7 @@ const struct lp2p_key *lp2p_noise_hs_remote_key(const struct lp2p_noise_hs *hs)
 }
 
 size_t lp2p_noise_hs_remote_muxers(const struct lp2p_noise_hs *hs,
-				   const char *const **list)
+                                   const char *const **list)
 {
 	if (!lp2p_noise_hs_done(hs)) {
 		*list = NULL;
@@ -455,8 +452,7 @@ const char *lp2p_noise_hs_selected_muxer(const struct lp2p_noise_hs *hs)
 	return lp2p_noise_hs_done(hs) ? hs->selected_muxer : NULL;
 }
 
-int lp2p_noise_hs_split(struct lp2p_noise_hs *hs,
-			struct lp2p_noise_session *s)
+int lp2p_noise_hs_split(struct lp2p_noise_hs *hs, struct lp2p_noise_session *s)
 {
 	if (!lp2p_noise_hs_done(hs) || hs->split)
 		return LP2P_EINVAL;

@@ -56,8 +56,8 @@ void lp2p_noise_cipher_clear(struct lp2p_noise_cipher *c);
  * LP2P_EINVAL when the output would pass the 65535-byte message limit.
  */
 int lp2p_noise_cipher_encrypt(struct lp2p_noise_cipher *c, const uint8_t *ad,
-			      size_t adlen, const uint8_t *in, size_t len,
-			      uint8_t *out);
+                              size_t adlen, const uint8_t *in, size_t len,
+                              uint8_t *out);
 
 /*
  * DecryptWithAd: in[0..len) is ciphertext||tag; writes len-16 plaintext
@@ -67,8 +67,8 @@ int lp2p_noise_cipher_encrypt(struct lp2p_noise_cipher *c, const uint8_t *ad,
  * plaintext length.
  */
 int lp2p_noise_cipher_decrypt(struct lp2p_noise_cipher *c, const uint8_t *ad,
-			      size_t adlen, const uint8_t *in, size_t len,
-			      uint8_t *out);
+                              size_t adlen, const uint8_t *in, size_t len,
+                              uint8_t *out);
 
 /* An X25519 key pair. */
 struct lp2p_noise_keypair {
@@ -80,19 +80,19 @@ struct lp2p_noise_keypair {
 int lp2p_noise_keypair_generate(struct lp2p_noise_keypair *kp);
 /* A key pair from a 32-byte X25519 private key (tests, known answers). */
 int lp2p_noise_keypair_from_private(struct lp2p_noise_keypair *kp,
-				    const uint8_t priv[LP2P_NOISE_DHLEN]);
+                                    const uint8_t priv[LP2P_NOISE_DHLEN]);
 void lp2p_noise_keypair_clear(struct lp2p_noise_keypair *kp);
 /* DH(kp, pub): LP2P_ECRYPTO if the result is all zeros (a low-order
  * point) or OpenSSL refuses the public key. */
 int lp2p_noise_dh(const struct lp2p_noise_keypair *kp,
-		  const uint8_t pub[LP2P_NOISE_DHLEN],
-		  uint8_t out[LP2P_NOISE_DHLEN]);
+                  const uint8_t pub[LP2P_NOISE_DHLEN],
+                  uint8_t out[LP2P_NOISE_DHLEN]);
 
 /* Noise's HKDF(chaining_key, ikm, 2 or 3) over HMAC-SHA256. */
 int lp2p_noise_hkdf(const uint8_t ck[LP2P_NOISE_HASHLEN], const uint8_t *ikm,
-		    size_t ikmlen, uint8_t out1[LP2P_NOISE_HASHLEN],
-		    uint8_t out2[LP2P_NOISE_HASHLEN],
-		    uint8_t *out3 /* NULL for two outputs */);
+                    size_t ikmlen, uint8_t out1[LP2P_NOISE_HASHLEN],
+                    uint8_t out2[LP2P_NOISE_HASHLEN],
+                    uint8_t *out3 /* NULL for two outputs */);
 
 /* SymmetricState. */
 struct lp2p_noise_symmetric {
@@ -105,18 +105,18 @@ struct lp2p_noise_symmetric {
 int lp2p_noise_sym_init(struct lp2p_noise_symmetric *ss, const char *name);
 void lp2p_noise_sym_clear(struct lp2p_noise_symmetric *ss);
 int lp2p_noise_mix_hash(struct lp2p_noise_symmetric *ss, const uint8_t *data,
-			size_t len);
+                        size_t len);
 int lp2p_noise_mix_key(struct lp2p_noise_symmetric *ss, const uint8_t *ikm,
-		       size_t len);
+                       size_t len);
 /* Return the output length (len, or len + 16 once a key is set). */
 int lp2p_noise_encrypt_and_hash(struct lp2p_noise_symmetric *ss,
-				const uint8_t *in, size_t len, uint8_t *out);
+                                const uint8_t *in, size_t len, uint8_t *out);
 int lp2p_noise_decrypt_and_hash(struct lp2p_noise_symmetric *ss,
-				const uint8_t *in, size_t len, uint8_t *out);
+                                const uint8_t *in, size_t len, uint8_t *out);
 /* Split(): c1 encrypts initiator -> responder, c2 the other way. */
 int lp2p_noise_split(struct lp2p_noise_symmetric *ss,
-		     struct lp2p_noise_cipher *c1,
-		     struct lp2p_noise_cipher *c2);
+                     struct lp2p_noise_cipher *c1,
+                     struct lp2p_noise_cipher *c2);
 
 /*
  * HandshakeState for the XX pattern only:
@@ -142,9 +142,9 @@ struct lp2p_noise_xx {
  * a fixed key pair for known-answer tests, also moved.
  */
 int lp2p_noise_xx_init(struct lp2p_noise_xx *xx, bool initiator,
-		       const uint8_t *prologue, size_t prologue_len,
-		       struct lp2p_noise_keypair *s,
-		       struct lp2p_noise_keypair *e);
+                       const uint8_t *prologue, size_t prologue_len,
+                       struct lp2p_noise_keypair *s,
+                       struct lp2p_noise_keypair *e);
 void lp2p_noise_xx_clear(struct lp2p_noise_xx *xx);
 
 /* The size of the next message for a payload of len bytes. */
@@ -156,7 +156,7 @@ size_t lp2p_noise_xx_msg_len(const struct lp2p_noise_xx *xx, size_t len);
  * small, LP2P_EINVAL if it is not our turn.
  */
 int lp2p_noise_xx_write(struct lp2p_noise_xx *xx, const uint8_t *payload,
-			size_t len, uint8_t *out, size_t cap);
+                        size_t len, uint8_t *out, size_t cap);
 
 /*
  * ReadMessage(msg): processes the next message from the peer and writes
@@ -165,8 +165,8 @@ int lp2p_noise_xx_write(struct lp2p_noise_xx *xx, const uint8_t *payload,
  * LP2P_ECRYPTO when decryption or a DH fails, LP2P_EINVAL if it is not
  * the peer's turn.  The state is unusable after an error.
  */
-int lp2p_noise_xx_read(struct lp2p_noise_xx *xx, const uint8_t *msg,
-		       size_t len, uint8_t *payload, size_t cap);
+int lp2p_noise_xx_read(struct lp2p_noise_xx *xx, const uint8_t *msg, size_t len,
+                       uint8_t *payload, size_t cap);
 
 /* Whether the next message is ours to write. */
 bool lp2p_noise_xx_our_turn(const struct lp2p_noise_xx *xx);
@@ -174,8 +174,8 @@ bool lp2p_noise_xx_our_turn(const struct lp2p_noise_xx *xx);
 /* After the third message: the two cipher states for this side (send and
  * receive), and the handshake hash.  The symmetric state is wiped. */
 int lp2p_noise_xx_split(struct lp2p_noise_xx *xx,
-			struct lp2p_noise_cipher *send,
-			struct lp2p_noise_cipher *recv,
-			uint8_t hash[LP2P_NOISE_HASHLEN]);
+                        struct lp2p_noise_cipher *send,
+                        struct lp2p_noise_cipher *recv,
+                        uint8_t hash[LP2P_NOISE_HASHLEN]);
 
 #endif

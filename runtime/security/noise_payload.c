@@ -17,7 +17,7 @@ enum {
 };
 
 static void add_muxer(struct lp2p_noise_payload *out, const uint8_t *data,
-		      size_t len)
+                      size_t len)
 {
 	if (out->n_muxers == LP2P_NOISE_MAX_MUXERS || len == 0 ||
 	    len > LP2P_NOISE_MAX_MUXER_LEN || memchr(data, 0, len))
@@ -28,7 +28,7 @@ static void add_muxer(struct lp2p_noise_payload *out, const uint8_t *data,
 }
 
 static int parse_extensions(const uint8_t *buf, size_t len,
-			    struct lp2p_noise_payload *out, const char **why)
+                            struct lp2p_noise_payload *out, const char **why)
 {
 	struct lp2p_pb_reader r;
 	struct lp2p_pb_field f;
@@ -55,7 +55,7 @@ static int parse_extensions(const uint8_t *buf, size_t len,
 }
 
 int lp2p_noise_payload_parse(const uint8_t *buf, size_t len,
-			     struct lp2p_noise_payload *out, const char **why)
+                             struct lp2p_noise_payload *out, const char **why)
 {
 	struct lp2p_pb_reader r;
 	struct lp2p_pb_field f;
@@ -112,25 +112,25 @@ static size_t extensions_size(const char *const *muxers, size_t n_muxers)
 
 	for (size_t i = 0; i < n_muxers; i++)
 		len += lp2p_pb_bytes_field_len(EXT_STREAM_MUXERS,
-					       strlen(muxers[i]));
+		                               strlen(muxers[i]));
 	return len;
 }
 
 size_t lp2p_noise_payload_size(size_t key_len, size_t sig_len,
-			       const char *const *muxers, size_t n_muxers)
+                               const char *const *muxers, size_t n_muxers)
 {
 	size_t len = lp2p_pb_bytes_field_len(PAYLOAD_IDENTITY_KEY, key_len) +
-		     lp2p_pb_bytes_field_len(PAYLOAD_IDENTITY_SIG, sig_len);
+	             lp2p_pb_bytes_field_len(PAYLOAD_IDENTITY_SIG, sig_len);
 
 	if (n_muxers)
 		len += lp2p_pb_bytes_field_len(
-			PAYLOAD_EXTENSIONS, extensions_size(muxers, n_muxers));
+		    PAYLOAD_EXTENSIONS, extensions_size(muxers, n_muxers));
 	return len;
 }
 
 int lp2p_noise_payload_write(uint8_t *buf, size_t cap, const uint8_t *key,
-			     size_t key_len, const uint8_t *sig, size_t sig_len,
-			     const char *const *muxers, size_t n_muxers)
+                             size_t key_len, const uint8_t *sig, size_t sig_len,
+                             const char *const *muxers, size_t n_muxers)
 {
 	struct lp2p_pb_writer w, ext;
 	size_t ext_len = extensions_size(muxers, n_muxers);
@@ -152,7 +152,7 @@ int lp2p_noise_payload_write(uint8_t *buf, size_t cap, const uint8_t *key,
 		n = lp2p_pb_writer_finish(&ext);
 		if (n >= 0)
 			lp2p_pb_put_bytes(&w, PAYLOAD_EXTENSIONS, ext_buf,
-					  (size_t)n);
+			                  (size_t)n);
 		free(ext_buf);
 		if (n < 0)
 			return n;

@@ -46,7 +46,7 @@ struct lp2p_noise_payload {
  * identity_key or identity_sig.
  */
 int lp2p_noise_payload_parse(const uint8_t *buf, size_t len,
-			     struct lp2p_noise_payload *out, const char **why);
+                             struct lp2p_noise_payload *out, const char **why);
 
 /*
  * Write a payload into buf[0..cap): identity_key, identity_sig and, when
@@ -54,11 +54,11 @@ int lp2p_noise_payload_parse(const uint8_t *buf, size_t len,
  * LP2P_ERANGE if it does not fit, LP2P_ENOMEM.
  */
 int lp2p_noise_payload_write(uint8_t *buf, size_t cap, const uint8_t *key,
-			     size_t key_len, const uint8_t *sig, size_t sig_len,
-			     const char *const *muxers, size_t n_muxers);
+                             size_t key_len, const uint8_t *sig, size_t sig_len,
+                             const char *const *muxers, size_t n_muxers);
 
 /* The exact length lp2p_noise_payload_write() will produce. */
 size_t lp2p_noise_payload_size(size_t key_len, size_t sig_len,
-			       const char *const *muxers, size_t n_muxers);
+                               const char *const *muxers, size_t n_muxers);
 
 #endif

@@ -10,22 +10,22 @@
 #include "security/noise_internal.h"
 
 static int hmac_sha256(const uint8_t key[LP2P_NOISE_HASHLEN],
-		       const uint8_t *data, size_t len,
-		       uint8_t out[LP2P_NOISE_HASHLEN])
+                       const uint8_t *data, size_t len,
+                       uint8_t out[LP2P_NOISE_HASHLEN])
 {
 	size_t outlen = 0;
 
 	if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key,
-		       LP2P_NOISE_HASHLEN, data, len, out, LP2P_NOISE_HASHLEN,
-		       &outlen) ||
+	               LP2P_NOISE_HASHLEN, data, len, out, LP2P_NOISE_HASHLEN,
+	               &outlen) ||
 	    outlen != LP2P_NOISE_HASHLEN)
 		return LP2P_ECRYPTO;
 	return 0;
 }
 
 int lp2p_noise_hkdf(const uint8_t ck[LP2P_NOISE_HASHLEN], const uint8_t *ikm,
-		    size_t ikmlen, uint8_t out1[LP2P_NOISE_HASHLEN],
-		    uint8_t out2[LP2P_NOISE_HASHLEN], uint8_t *out3)
+                    size_t ikmlen, uint8_t out1[LP2P_NOISE_HASHLEN],
+                    uint8_t out2[LP2P_NOISE_HASHLEN], uint8_t *out3)
 {
 	uint8_t temp[LP2P_NOISE_HASHLEN];
 	uint8_t buf[LP2P_NOISE_HASHLEN + 1];
@@ -62,7 +62,7 @@ int lp2p_noise_sym_init(struct lp2p_noise_symmetric *ss, const char *name)
 	if (len <= LP2P_NOISE_HASHLEN) {
 		memcpy(ss->h, name, len);
 	} else if (EVP_Digest(name, len, ss->h, NULL, EVP_sha256(), NULL) !=
-		   1) {
+	           1) {
 		return LP2P_ECRYPTO;
 	}
 	memcpy(ss->ck, ss->h, LP2P_NOISE_HASHLEN);
@@ -78,7 +78,7 @@ void lp2p_noise_sym_clear(struct lp2p_noise_symmetric *ss)
 
 /* out = SHA256(h || data); out may be h. */
 static int hash_with(const uint8_t h[LP2P_NOISE_HASHLEN], const uint8_t *data,
-		     size_t len, uint8_t out[LP2P_NOISE_HASHLEN])
+                     size_t len, uint8_t out[LP2P_NOISE_HASHLEN])
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	int ok;
@@ -94,13 +94,13 @@ static int hash_with(const uint8_t h[LP2P_NOISE_HASHLEN], const uint8_t *data,
 }
 
 int lp2p_noise_mix_hash(struct lp2p_noise_symmetric *ss, const uint8_t *data,
-			size_t len)
+                        size_t len)
 {
 	return hash_with(ss->h, data, len, ss->h);
 }
 
 int lp2p_noise_mix_key(struct lp2p_noise_symmetric *ss, const uint8_t *ikm,
-		       size_t len)
+                       size_t len)
 {
 	uint8_t temp_k[LP2P_NOISE_HASHLEN];
 	int err;
@@ -113,10 +113,10 @@ int lp2p_noise_mix_key(struct lp2p_noise_symmetric *ss, const uint8_t *ikm,
 }
 
 int lp2p_noise_encrypt_and_hash(struct lp2p_noise_symmetric *ss,
-				const uint8_t *in, size_t len, uint8_t *out)
+                                const uint8_t *in, size_t len, uint8_t *out)
 {
 	int n = lp2p_noise_cipher_encrypt(&ss->cs, ss->h, sizeof(ss->h), in,
-					  len, out);
+	                                  len, out);
 	if (n < 0)
 		return n;
 	int err = lp2p_noise_mix_hash(ss, out, (size_t)n);
@@ -124,7 +124,7 @@ int lp2p_noise_encrypt_and_hash(struct lp2p_noise_symmetric *ss,
 }
 
 int lp2p_noise_decrypt_and_hash(struct lp2p_noise_symmetric *ss,
-				const uint8_t *in, size_t len, uint8_t *out)
+                                const uint8_t *in, size_t len, uint8_t *out)
 {
 	uint8_t h_next[LP2P_NOISE_HASHLEN];
 	int n, err;
@@ -135,7 +135,7 @@ int lp2p_noise_decrypt_and_hash(struct lp2p_noise_symmetric *ss,
 	if (err)
 		return err;
 	n = lp2p_noise_cipher_decrypt(&ss->cs, ss->h, sizeof(ss->h), in, len,
-				      out);
+	                              out);
 	if (n < 0)
 		return n;
 	memcpy(ss->h, h_next, sizeof(ss->h));
@@ -143,7 +143,7 @@ int lp2p_noise_decrypt_and_hash(struct lp2p_noise_symmetric *ss,
 }
 
 int lp2p_noise_split(struct lp2p_noise_symmetric *ss,
-		     struct lp2p_noise_cipher *c1, struct lp2p_noise_cipher *c2)
+                     struct lp2p_noise_cipher *c1, struct lp2p_noise_cipher *c2)
 {
 	uint8_t k1[LP2P_NOISE_HASHLEN], k2[LP2P_NOISE_HASHLEN];
 	int err;

@@ -61,7 +61,7 @@ static int seal_check(struct lp2p_noise_session *s, size_t n, size_t cap)
 /* Seal one frame: plaintext at in (in == frame + 2, or elsewhere without
  * overlap), result at frame[0..2+len+16). */
 static int seal_frame(struct lp2p_noise_session *s, const uint8_t *in,
-		      size_t len, uint8_t *frame)
+                      size_t len, uint8_t *frame)
 {
 	size_t mlen = len + LP2P_NOISE_TAGLEN;
 	int n;
@@ -75,7 +75,7 @@ static int seal_frame(struct lp2p_noise_session *s, const uint8_t *in,
 }
 
 ssize_t lp2p_noise_seal(struct lp2p_noise_session *s, const uint8_t *pt,
-			size_t n, uint8_t *out, size_t cap)
+                        size_t n, uint8_t *out, size_t cap)
 {
 	size_t off = 0, done = 0;
 	int err = seal_check(s, n, cap);
@@ -96,7 +96,7 @@ ssize_t lp2p_noise_seal(struct lp2p_noise_session *s, const uint8_t *pt,
 }
 
 ssize_t lp2p_noise_seal_inplace(struct lp2p_noise_session *s, uint8_t *buf,
-				size_t n, size_t cap)
+                                size_t n, size_t cap)
 {
 	size_t frames = frame_count(n);
 	int err = seal_check(s, n, cap);
@@ -110,7 +110,7 @@ ssize_t lp2p_noise_seal_inplace(struct lp2p_noise_session *s, uint8_t *buf,
 		if (chunk > LP2P_NOISE_MAX_PLAINTEXT)
 			chunk = LP2P_NOISE_MAX_PLAINTEXT;
 		memmove(buf + i * LP2P_NOISE_FRAME_MAX + 2,
-			buf + 2 + i * LP2P_NOISE_MAX_PLAINTEXT, chunk);
+		        buf + 2 + i * LP2P_NOISE_MAX_PLAINTEXT, chunk);
 	}
 	for (size_t i = 0; i < frames; i++) {
 		size_t chunk = n - i * LP2P_NOISE_MAX_PLAINTEXT;
@@ -131,9 +131,9 @@ size_t lp2p_noise_frame_size(const uint8_t *buf, size_t len)
 	return LP2P_NOISE_LEN_PREFIX + ((size_t)buf[0] << 8 | buf[1]);
 }
 
-ssize_t lp2p_noise_open(struct lp2p_noise_session *s, uint8_t *buf,
-			size_t len, struct lp2p_noise_span *spans,
-			size_t max_spans, size_t *nspans)
+ssize_t lp2p_noise_open(struct lp2p_noise_session *s, uint8_t *buf, size_t len,
+                        struct lp2p_noise_span *spans, size_t max_spans,
+                        size_t *nspans)
 {
 	size_t off = 0, used = 0;
 
@@ -151,7 +151,7 @@ ssize_t lp2p_noise_open(struct lp2p_noise_session *s, uint8_t *buf,
 		if (mlen < LP2P_NOISE_TAGLEN)
 			return fail(s, LP2P_EPROTO);
 		int n = lp2p_noise_cipher_decrypt(&s->recv, NULL, 0, msg, mlen,
-						  msg);
+		                                  msg);
 		if (n < 0)
 			return fail(s, n);
 		if (n > 0) {

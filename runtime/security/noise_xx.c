@@ -20,9 +20,9 @@
 #define XX_DONE 3
 
 int lp2p_noise_xx_init(struct lp2p_noise_xx *xx, bool initiator,
-		       const uint8_t *prologue, size_t prologue_len,
-		       struct lp2p_noise_keypair *s,
-		       struct lp2p_noise_keypair *e)
+                       const uint8_t *prologue, size_t prologue_len,
+                       struct lp2p_noise_keypair *s,
+                       struct lp2p_noise_keypair *e)
 {
 	int err;
 
@@ -67,16 +67,14 @@ size_t lp2p_noise_xx_msg_len(const struct lp2p_noise_xx *xx, size_t len)
 {
 	switch (xx->msg) {
 	case 0: return LP2P_NOISE_DHLEN + len;
-	case 1:
-		return 2 * LP2P_NOISE_DHLEN + 2 * LP2P_NOISE_TAGLEN + len;
+	case 1: return 2 * LP2P_NOISE_DHLEN + 2 * LP2P_NOISE_TAGLEN + len;
 	case 2: return LP2P_NOISE_DHLEN + 2 * LP2P_NOISE_TAGLEN + len;
 	}
 	return 0;
 }
 
-static int mix_dh(struct lp2p_noise_xx *xx,
-		  const struct lp2p_noise_keypair *kp,
-		  const uint8_t pub[LP2P_NOISE_DHLEN])
+static int mix_dh(struct lp2p_noise_xx *xx, const struct lp2p_noise_keypair *kp,
+                  const uint8_t pub[LP2P_NOISE_DHLEN])
 {
 	uint8_t shared[LP2P_NOISE_DHLEN];
 	int err = lp2p_noise_dh(kp, pub, shared);
@@ -101,7 +99,7 @@ static int write_e(struct lp2p_noise_xx *xx, uint8_t *out)
 }
 
 static int write_msg(struct lp2p_noise_xx *xx, const uint8_t *payload,
-		     size_t len, uint8_t *out)
+                     size_t len, uint8_t *out)
 {
 	size_t off = 0;
 	int n, err = 0;
@@ -119,7 +117,7 @@ static int write_msg(struct lp2p_noise_xx *xx, const uint8_t *payload,
 		if (err)
 			break;
 		n = lp2p_noise_encrypt_and_hash(&xx->ss, xx->s.pub,
-						LP2P_NOISE_DHLEN, out + off);
+		                                LP2P_NOISE_DHLEN, out + off);
 		if (n < 0)
 			return n;
 		off += (size_t)n;
@@ -127,7 +125,7 @@ static int write_msg(struct lp2p_noise_xx *xx, const uint8_t *payload,
 		break;
 	case 2: /* -> s, se */
 		n = lp2p_noise_encrypt_and_hash(&xx->ss, xx->s.pub,
-						LP2P_NOISE_DHLEN, out);
+		                                LP2P_NOISE_DHLEN, out);
 		if (n < 0)
 			return n;
 		off = (size_t)n;
@@ -143,7 +141,7 @@ static int write_msg(struct lp2p_noise_xx *xx, const uint8_t *payload,
 }
 
 int lp2p_noise_xx_write(struct lp2p_noise_xx *xx, const uint8_t *payload,
-			size_t len, uint8_t *out, size_t cap)
+                        size_t len, uint8_t *out, size_t cap)
 {
 	size_t need;
 	int n;
@@ -165,7 +163,7 @@ int lp2p_noise_xx_write(struct lp2p_noise_xx *xx, const uint8_t *payload,
 /* Token "s" on the reading side: the peer's static key, encrypted once a
  * key is set (always, in XX). */
 static int read_s(struct lp2p_noise_xx *xx, const uint8_t *msg, size_t len,
-		  size_t *off)
+                  size_t *off)
 {
 	size_t slen = LP2P_NOISE_DHLEN + LP2P_NOISE_TAGLEN;
 	int n;
@@ -180,7 +178,7 @@ static int read_s(struct lp2p_noise_xx *xx, const uint8_t *msg, size_t len,
 }
 
 static int read_e(struct lp2p_noise_xx *xx, const uint8_t *msg, size_t len,
-		  size_t *off)
+                  size_t *off)
 {
 	if (len - *off < LP2P_NOISE_DHLEN)
 		return LP2P_EPROTO;
@@ -190,15 +188,13 @@ static int read_e(struct lp2p_noise_xx *xx, const uint8_t *msg, size_t len,
 }
 
 static int read_msg(struct lp2p_noise_xx *xx, const uint8_t *msg, size_t len,
-		    uint8_t *payload, size_t cap)
+                    uint8_t *payload, size_t cap)
 {
 	size_t off = 0, plen;
 	int err = 0;
 
 	switch (xx->msg) {
-	case 0: /* -> e */
-		err = read_e(xx, msg, len, &off);
-		break;
+	case 0: /* -> e */ err = read_e(xx, msg, len, &off); break;
 	case 1: /* <- e, ee, s, es */
 		err = read_e(xx, msg, len, &off);
 		if (!err)
@@ -225,11 +221,11 @@ static int read_msg(struct lp2p_noise_xx *xx, const uint8_t *msg, size_t len,
 	if (plen > cap)
 		return LP2P_ERANGE;
 	return lp2p_noise_decrypt_and_hash(&xx->ss, msg + off, len - off,
-					   payload);
+	                                   payload);
 }
 
-int lp2p_noise_xx_read(struct lp2p_noise_xx *xx, const uint8_t *msg,
-		       size_t len, uint8_t *payload, size_t cap)
+int lp2p_noise_xx_read(struct lp2p_noise_xx *xx, const uint8_t *msg, size_t len,
+                       uint8_t *payload, size_t cap)
 {
 	int n;
 
@@ -249,9 +245,9 @@ int lp2p_noise_xx_read(struct lp2p_noise_xx *xx, const uint8_t *msg,
 }
 
 int lp2p_noise_xx_split(struct lp2p_noise_xx *xx,
-			struct lp2p_noise_cipher *send,
-			struct lp2p_noise_cipher *recv,
-			uint8_t hash[LP2P_NOISE_HASHLEN])
+                        struct lp2p_noise_cipher *send,
+                        struct lp2p_noise_cipher *recv,
+                        uint8_t hash[LP2P_NOISE_HASHLEN])
 {
 	struct lp2p_noise_cipher c1, c2;
 	int err;

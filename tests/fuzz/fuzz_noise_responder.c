@@ -28,7 +28,7 @@ static void drain(struct lp2p_noise_hs *hs)
 }
 
 static void raw_stream(struct lp2p_noise_hs *hs, const uint8_t *data,
-		       size_t size)
+                       size_t size)
 {
 	size_t off = 0;
 
@@ -43,8 +43,8 @@ static void raw_stream(struct lp2p_noise_hs *hs, const uint8_t *data,
 
 /* Our payload for the initiator's static key, then extra bytes. */
 static size_t signed_payload(uint8_t *out, size_t cap,
-			     const uint8_t static_pub[32], const uint8_t *extra,
-			     size_t extra_len)
+                             const uint8_t static_pub[32], const uint8_t *extra,
+                             size_t extra_len)
 {
 	uint8_t tbs[24 + 32], sig[LP2P_KEY_SIG_MAX], key[LP2P_KEY_PUBLIC_MAX];
 	int siglen, keylen, n;
@@ -56,7 +56,7 @@ static size_t signed_payload(uint8_t *out, size_t cap,
 	if (siglen < 0 || keylen < 0)
 		abort();
 	n = lp2p_noise_payload_write(out, cap, key, (size_t)keylen, sig,
-				     (size_t)siglen, NULL, 0);
+	                             (size_t)siglen, NULL, 0);
 	if (n < 0 || cap - (size_t)n < extra_len)
 		abort();
 	memcpy(out + n, extra, extra_len);
@@ -64,7 +64,7 @@ static size_t signed_payload(uint8_t *out, size_t cap,
 }
 
 static void with_initiator(struct lp2p_noise_hs *hs, const uint8_t *data,
-			   size_t size, bool sign)
+                           size_t size, bool sign)
 {
 	static uint8_t frame[LP2P_NOISE_FRAME_MAX], pl[LP2P_NOISE_MAX_MSG];
 	static uint8_t payload[LP2P_NOISE_MAX_MSG];
@@ -93,12 +93,12 @@ static void with_initiator(struct lp2p_noise_hs *hs, const uint8_t *data,
 		abort();
 	lp2p_noise_hs_output_ack(hs, n);
 	if (sign)
-		plen = signed_payload(payload, sizeof(payload), spub, data,
-				      size);
+		plen =
+		    signed_payload(payload, sizeof(payload), spub, data, size);
 	else
 		memcpy(payload, data, plen = size);
 	m = lp2p_noise_xx_write(&xx, payload, plen, frame + 2,
-				sizeof(frame) - 2);
+	                        sizeof(frame) - 2);
 	if (m < 0)
 		abort();
 	frame[0] = (uint8_t)(m >> 8);
@@ -125,9 +125,9 @@ static void with_initiator(struct lp2p_noise_hs *hs, const uint8_t *data,
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct lp2p_noise_config cfg = {
-		.initiator = false,
-		.muxers = muxers,
-		.n_muxers = 2,
+	    .initiator = false,
+	    .muxers = muxers,
+	    .n_muxers = 2,
 	};
 	struct lp2p_noise_hs *hs;
 

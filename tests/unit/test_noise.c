@@ -32,30 +32,30 @@ static size_t unhex(const char *hex, uint8_t *out, size_t cap)
  * Noise_XX_25519_ChaChaPoly_SHA256 (prologue "John Galt"). ----------- */
 
 static const char *const kat_msgs[6][2] = {
-	{"4c756477696720766f6e204d69736573",
-	 "ca35def5ae56cec33dc2036731ab14896bc4c75dbb07a61f879f8e3afa4c7944"
-	 "4c756477696720766f6e204d69736573"},
-	{"4d757272617920526f746862617264",
-	 "95ebc60d2b1fa672c1f46a8aa265ef51bfe38e7ccb39ec5be34069f144808843"
-	 "81cbad1f276e038c48378ffce2b65285e08d6b68aaa3629a5a8639392490e5b9"
-	 "bd5269c2f1e4f488ed8831161f19b7815528f8982ffe09be9b5c412f8a0db50f"
-	 "8814c7194e83f23dbd8d162c9326ad"},
-	{"462e20412e20486179656b",
-	 "c7195ffacac1307ff99046f219750fc47693e23c3cb08b89c2af808b444850a8"
-	 "0ae475b9df0f169ae80a89be0865b57f58c9fea0d4ec82a286427402f113e4b6"
-	 "ae769a1d95941d49b25030"},
-	{"4361726c204d656e676572",
-	 "96763ed773f8e47bb3712f0e29b3060ffc956ffc146cee53d5e1df"},
-	{"4a65616e2d426170746973746520536179",
-	 "3e40f15f6f3a46ae446b253bf8b1d9ffb6ed9b174d272328ff91a7e2e5c79c07"
-	 "f5"},
-	{"457567656e2042f6686d20766f6e2042617765726b",
-	 "eb3f3515110702e047a6c9da4478b6ead94873c11c0f2d710ddb3f09fce024b3"
-	 "a58502ae3f"},
+    {"4c756477696720766f6e204d69736573",
+     "ca35def5ae56cec33dc2036731ab14896bc4c75dbb07a61f879f8e3afa4c7944"
+     "4c756477696720766f6e204d69736573"},
+    {"4d757272617920526f746862617264",
+     "95ebc60d2b1fa672c1f46a8aa265ef51bfe38e7ccb39ec5be34069f144808843"
+     "81cbad1f276e038c48378ffce2b65285e08d6b68aaa3629a5a8639392490e5b9"
+     "bd5269c2f1e4f488ed8831161f19b7815528f8982ffe09be9b5c412f8a0db50f"
+     "8814c7194e83f23dbd8d162c9326ad"},
+    {"462e20412e20486179656b",
+     "c7195ffacac1307ff99046f219750fc47693e23c3cb08b89c2af808b444850a8"
+     "0ae475b9df0f169ae80a89be0865b57f58c9fea0d4ec82a286427402f113e4b6"
+     "ae769a1d95941d49b25030"},
+    {"4361726c204d656e676572",
+     "96763ed773f8e47bb3712f0e29b3060ffc956ffc146cee53d5e1df"},
+    {"4a65616e2d426170746973746520536179",
+     "3e40f15f6f3a46ae446b253bf8b1d9ffb6ed9b174d272328ff91a7e2e5c79c07"
+     "f5"},
+    {"457567656e2042f6686d20766f6e2042617765726b",
+     "eb3f3515110702e047a6c9da4478b6ead94873c11c0f2d710ddb3f09fce024b3"
+     "a58502ae3f"},
 };
 
 static void kat_party(struct lp2p_noise_xx *xx, bool initiator,
-		      const char *s_hex, const char *e_hex)
+                      const char *s_hex, const char *e_hex)
 {
 	uint8_t prologue[16], priv[32];
 	struct lp2p_noise_keypair s, e;
@@ -66,7 +66,7 @@ static void kat_party(struct lp2p_noise_xx *xx, bool initiator,
 	unhex(e_hex, priv, sizeof(priv));
 	assert_int_equal(lp2p_noise_keypair_from_private(&e, priv), 0);
 	assert_int_equal(
-		lp2p_noise_xx_init(xx, initiator, prologue, plen, &s, &e), 0);
+	    lp2p_noise_xx_init(xx, initiator, prologue, plen, &s, &e), 0);
 }
 
 static void known_answer_xx(void **state)
@@ -77,12 +77,14 @@ static void known_answer_xx(void **state)
 	uint8_t pt[256], want[256], msg[256], got[256];
 
 	(void)state;
-	kat_party(&ini, true,
-		  "e61ef9919cde45dd5f82166404bd08e38bceb5dfdfded0a34c8df7ed542214d1",
-		  "893e28b9dc6ca8d611ab664754b8ceb7bac5117349a4439a6b0569da977c464a");
-	kat_party(&res, false,
-		  "4a3acbfdb163dec651dfa3194dece676d437029c62a408b4c5ea9114246e4893",
-		  "bbdb4cdbd309f1a1f2e1456967fe288cadd6f712d65dc7b7793d5e63da6b375b");
+	kat_party(
+	    &ini, true,
+	    "e61ef9919cde45dd5f82166404bd08e38bceb5dfdfded0a34c8df7ed542214d1",
+	    "893e28b9dc6ca8d611ab664754b8ceb7bac5117349a4439a6b0569da977c464a");
+	kat_party(
+	    &res, false,
+	    "4a3acbfdb163dec651dfa3194dece676d437029c62a408b4c5ea9114246e4893",
+	    "bbdb4cdbd309f1a1f2e1456967fe288cadd6f712d65dc7b7793d5e63da6b375b");
 
 	for (int i = 0; i < 3; i++) {
 		struct lp2p_noise_xx *w = i % 2 == 0 ? &ini : &res;
@@ -102,8 +104,9 @@ static void known_answer_xx(void **state)
 	}
 	assert_int_equal(lp2p_noise_xx_split(&ini, &isend, &irecv, hi), 0);
 	assert_int_equal(lp2p_noise_xx_split(&res, &rsend, &rrecv, hr), 0);
-	unhex("c8e5f64e846193be2a834104c2a009868d6c9f3bd3c186299888b488b2f1f58e",
-	      want_h, sizeof(want_h));
+	unhex(
+	    "c8e5f64e846193be2a834104c2a009868d6c9f3bd3c186299888b488b2f1f58e",
+	    want_h, sizeof(want_h));
 	assert_memory_equal(hi, want_h, 32);
 	assert_memory_equal(hr, want_h, 32);
 
@@ -133,7 +136,7 @@ static void known_answer_xx(void **state)
 
 /* Two sessions from an unauthenticated XX run (no libp2p payloads). */
 static void session_pair(struct lp2p_noise_session *a,
-			 struct lp2p_noise_session *b)
+                         struct lp2p_noise_session *b)
 {
 	struct lp2p_noise_xx ini, res;
 	struct lp2p_noise_keypair s1, s2;
@@ -143,22 +146,21 @@ static void session_pair(struct lp2p_noise_session *a,
 	assert_int_equal(lp2p_noise_keypair_generate(&s2), 0);
 	assert_int_equal(lp2p_noise_xx_init(&ini, true, NULL, 0, &s1, NULL), 0);
 	assert_int_equal(lp2p_noise_xx_init(&res, false, NULL, 0, &s2, NULL),
-			 0);
+	                 0);
 	for (int i = 0; i < 3; i++) {
 		struct lp2p_noise_xx *w = i % 2 == 0 ? &ini : &res;
 		struct lp2p_noise_xx *r = i % 2 == 0 ? &res : &ini;
 		int n = lp2p_noise_xx_write(w, NULL, 0, msg, sizeof(msg));
 		assert_true(n > 0);
-		assert_int_equal(lp2p_noise_xx_read(r, msg, (size_t)n, pl,
-						    sizeof(pl)),
-				 0);
+		assert_int_equal(
+		    lp2p_noise_xx_read(r, msg, (size_t)n, pl, sizeof(pl)), 0);
 	}
 	memset(a, 0, sizeof(*a));
 	memset(b, 0, sizeof(*b));
 	assert_int_equal(lp2p_noise_xx_split(&ini, &a->send, &a->recv, NULL),
-			 0);
+	                 0);
 	assert_int_equal(lp2p_noise_xx_split(&res, &b->send, &b->recv, NULL),
-			 0);
+	                 0);
 	lp2p_noise_xx_clear(&ini);
 	lp2p_noise_xx_clear(&res);
 }
@@ -174,14 +176,14 @@ static uint8_t *pattern(size_t n, unsigned seed)
 
 /* Open everything in buf[0..len) and append the plaintext to out. */
 static size_t open_all(struct lp2p_noise_session *s, uint8_t *buf, size_t len,
-		       uint8_t *out)
+                       uint8_t *out)
 {
 	struct lp2p_noise_span spans[4];
 	size_t nspans, got = 0, off = 0;
 
 	while (off < len) {
-		ssize_t n = lp2p_noise_open(s, buf + off, len - off, spans, 4,
-					    &nspans);
+		ssize_t n =
+		    lp2p_noise_open(s, buf + off, len - off, spans, 4, &nspans);
 		assert_true(n > 0);
 		for (size_t i = 0; i < nspans; i++) {
 			memcpy(out + got, spans[i].data, spans[i].len);
@@ -220,7 +222,7 @@ static void transport_round_trip_large(void **state)
 	/* Frame boundaries: full frames are 65535-byte messages. */
 	assert_int_equal(lp2p_noise_frame_size(wire, cap), 65537);
 	assert_int_equal(lp2p_noise_frame_size(wire + 3 * 65537, 19),
-			 2 + 1234 + 16);
+	                 2 + 1234 + 16);
 	assert_int_equal(a.send.n, 4);
 	assert_int_equal(open_all(&b, wire, cap, got), n);
 	assert_memory_equal(got, pt, n);
@@ -230,7 +232,7 @@ static void transport_round_trip_large(void **state)
 	memset(wire, 0, cap);
 	memcpy(wire + 2, pt, n);
 	assert_int_equal(lp2p_noise_seal_inplace(&b, wire, n, cap),
-			 (ssize_t)cap);
+	                 (ssize_t)cap);
 	memset(got, 0, n);
 	assert_int_equal(open_all(&a, wire, cap, got), n);
 	assert_memory_equal(got, pt, n);
@@ -262,15 +264,14 @@ static void transport_byte_by_byte(void **state)
 	for (size_t i = 0; i < sizeof(pt); i++)
 		pt[i] = (uint8_t)i;
 	/* Two frames: 100 and 200 bytes. */
-	assert_int_equal(lp2p_noise_seal(&a, pt, 100, wire, sizeof(wire)),
-			 118);
+	assert_int_equal(lp2p_noise_seal(&a, pt, 100, wire, sizeof(wire)), 118);
 	assert_int_equal(
-		lp2p_noise_seal(&a, pt + 100, 200, wire + 118, sizeof(wire) - 118),
-		218);
+	    lp2p_noise_seal(&a, pt + 100, 200, wire + 118, sizeof(wire) - 118),
+	    218);
 	for (size_t i = 0; i < 336; i++) {
 		acc[have++] = wire[i];
 		ssize_t n = lp2p_noise_open(&b, acc + used, have - used, spans,
-					    2, &nspans);
+		                            2, &nspans);
 		assert_true(n >= 0);
 		if (i != 117 && i != 335) {
 			assert_int_equal(n, 0);
@@ -300,13 +301,13 @@ static void transport_span_limit(void **state)
 	session_pair(&a, &b);
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(lp2p_noise_seal(&a, pt, 2, wire + 20 * i, 20),
-				 20);
+		                 20);
 	/* One span at a time: one frame consumed per call. */
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(lp2p_noise_open(&b, wire + 20 * i,
-						 60 - 20 * (size_t)i, spans, 1,
-						 &nspans),
-				 20);
+		                                 60 - 20 * (size_t)i, spans, 1,
+		                                 &nspans),
+		                 20);
 		assert_int_equal(nspans, 1);
 		assert_int_equal(spans[0].len, 2);
 		assert_memory_equal(spans[0].data, pt, 2);
@@ -327,12 +328,12 @@ static void transport_tampered(void **state)
 	assert_int_equal(lp2p_noise_seal(&a, pt, 10, wire, sizeof(wire)), 28);
 	wire[5] ^= 0x40;
 	assert_int_equal(lp2p_noise_open(&b, wire, 28, spans, 2, &nspans),
-			 LP2P_ECRYPTO);
+	                 LP2P_ECRYPTO);
 	assert_int_equal(nspans, 0);
 	/* Sticky: even a good frame is refused afterwards. */
 	assert_int_equal(lp2p_noise_seal(&a, pt, 10, wire, sizeof(wire)), 28);
 	assert_int_equal(lp2p_noise_open(&b, wire, 28, spans, 2, &nspans),
-			 LP2P_ECRYPTO);
+	                 LP2P_ECRYPTO);
 	lp2p_noise_session_clear(&a);
 	lp2p_noise_session_clear(&b);
 
@@ -341,15 +342,15 @@ static void transport_tampered(void **state)
 	assert_int_equal(lp2p_noise_seal(&a, pt, 10, wire, sizeof(wire)), 28);
 	wire[27] ^= 1;
 	assert_int_equal(lp2p_noise_open(&b, wire, 28, spans, 2, &nspans),
-			 LP2P_ECRYPTO);
+	                 LP2P_ECRYPTO);
 	lp2p_noise_session_clear(&b);
 	lp2p_noise_session_clear(&a);
 
 	session_pair(&a, &b);
 	uint8_t short_frame[17] = {0, 15};
-	assert_int_equal(lp2p_noise_open(&b, short_frame, 17, spans, 2,
-					 &nspans),
-			 LP2P_EPROTO);
+	assert_int_equal(
+	    lp2p_noise_open(&b, short_frame, 17, spans, 2, &nspans),
+	    LP2P_EPROTO);
 	lp2p_noise_session_clear(&b);
 	lp2p_noise_session_clear(&a);
 
@@ -357,7 +358,7 @@ static void transport_tampered(void **state)
 	assert_int_equal(lp2p_noise_seal(&a, pt, 10, wire, sizeof(wire)), 28);
 	memcpy(wire + 28, wire, 28);
 	assert_int_equal(lp2p_noise_open(&b, wire, 56, spans, 2, &nspans),
-			 LP2P_ECRYPTO); /* the replay has a stale nonce */
+	                 LP2P_ECRYPTO); /* the replay has a stale nonce */
 	lp2p_noise_session_clear(&b);
 	lp2p_noise_session_clear(&a);
 }
@@ -373,8 +374,7 @@ static void transport_limits(void **state)
 	session_pair(&a, &b);
 	/* A buffer too small is not fatal. */
 	assert_int_equal(lp2p_noise_seal(&a, pt, 4, wire, 21), LP2P_ERANGE);
-	assert_int_equal(lp2p_noise_seal_inplace(&a, wire, 4, 21),
-			 LP2P_ERANGE);
+	assert_int_equal(lp2p_noise_seal_inplace(&a, wire, 4, 21), LP2P_ERANGE);
 	assert_int_equal(a.send.n, 0);
 	assert_int_equal(lp2p_noise_seal(&a, pt, 4, wire, 22), 22);
 	assert_int_equal(lp2p_noise_open(&b, wire, 22, spans, 2, &nspans), 22);
@@ -386,7 +386,7 @@ static void transport_limits(void **state)
 	assert_int_equal(lp2p_noise_open(&b, wire, 22, spans, 2, &nspans), 22);
 	assert_memory_equal(spans[0].data, "abcd", 4);
 	assert_int_equal(lp2p_noise_seal(&a, pt, 4, wire, sizeof(wire)),
-			 LP2P_ELIMIT);
+	                 LP2P_ELIMIT);
 	assert_int_equal(lp2p_noise_seal(&a, pt, 0, wire, 0), LP2P_ELIMIT);
 	/* Two frames that would cross the limit are refused whole. */
 	lp2p_noise_session_clear(&a);
@@ -395,18 +395,18 @@ static void transport_limits(void **state)
 	a.send.n = UINT64_MAX - 1;
 	uint8_t *big = pattern(65520, 1), *out = malloc(65537 + 19);
 	assert_int_equal(lp2p_noise_seal(&a, big, 65520, out, 65537 + 19),
-			 LP2P_ELIMIT);
+	                 LP2P_ELIMIT);
 	assert_int_equal(a.send.n, UINT64_MAX - 1);
 	/* The cipher refuses a message over the limit. */
-	assert_int_equal(lp2p_noise_cipher_encrypt(&b.send, NULL, 0, big,
-						   65520, out),
-			 LP2P_EINVAL);
+	assert_int_equal(
+	    lp2p_noise_cipher_encrypt(&b.send, NULL, 0, big, 65520, out),
+	    LP2P_EINVAL);
 	/* The receiver refuses the reserved nonce too. */
 	b.recv.n = UINT64_MAX;
 	wire[0] = 0;
 	wire[1] = 16;
 	assert_int_equal(lp2p_noise_open(&b, wire, 18, spans, 2, &nspans),
-			 LP2P_ELIMIT);
+	                 LP2P_ELIMIT);
 	free(big);
 	free(out);
 	lp2p_noise_session_clear(&a);
@@ -423,14 +423,13 @@ static void transport_empty_frame(void **state)
 	(void)state;
 	session_pair(&a, &b);
 	/* A peer may send an empty transport message: consumed, no span. */
-	assert_int_equal(lp2p_noise_cipher_encrypt(&a.send, NULL, 0, NULL, 0,
-						   wire + 2),
-			 16);
+	assert_int_equal(
+	    lp2p_noise_cipher_encrypt(&a.send, NULL, 0, NULL, 0, wire + 2), 16);
 	wire[0] = 0;
 	wire[1] = 16;
 	assert_int_equal(lp2p_noise_seal(&a, (const uint8_t *)"x", 1, wire + 18,
-					 sizeof(wire) - 18),
-			 19);
+	                                 sizeof(wire) - 18),
+	                 19);
 	assert_int_equal(lp2p_noise_open(&b, wire, 37, spans, 2, &nspans), 37);
 	assert_int_equal(nspans, 1);
 	assert_int_equal(spans[0].len, 1);
@@ -442,7 +441,7 @@ static void transport_empty_frame(void **state)
 /* ---- payload codec ---------------------------------------------------- */
 
 static size_t pb_len_field(uint8_t *out, unsigned number, const void *data,
-			   size_t len)
+                           size_t len)
 {
 	/* Test data stays below 128 bytes per field: one-byte varints. */
 	assert_true(len < 128 && number < 16);
@@ -463,7 +462,7 @@ static void payload_round_trip(void **state)
 	memset(sig, 0xab, sizeof(sig));
 	size_t want = lp2p_noise_payload_size(36, 64, muxers, 2);
 	int n = lp2p_noise_payload_write(buf, sizeof(buf), key, 36, sig, 64,
-					 muxers, 2);
+	                                 muxers, 2);
 	assert_int_equal(n, (int)want);
 	/* The exact bytes: key, sig, then extensions{2: yamux, 2: mplex}. */
 	assert_int_equal(buf[0], 0x0a);
@@ -477,8 +476,7 @@ static void payload_round_trip(void **state)
 	assert_memory_equal(buf + 108, "/yamux/1.0.0", 12);
 	assert_int_equal(n, 106 + 28);
 
-	assert_int_equal(lp2p_noise_payload_parse(buf, (size_t)n, &p, &why),
-			 0);
+	assert_int_equal(lp2p_noise_payload_parse(buf, (size_t)n, &p, &why), 0);
 	assert_int_equal(p.identity_key.len, 36);
 	assert_memory_equal(p.identity_key.data, key, 36);
 	assert_int_equal(p.identity_sig.len, 64);
@@ -488,16 +486,16 @@ static void payload_round_trip(void **state)
 
 	/* Without muxers there is no extensions field at all. */
 	n = lp2p_noise_payload_write(buf, sizeof(buf), key, 36, sig, 64, NULL,
-				     0);
+	                             0);
 	assert_int_equal(n, 104);
 	assert_int_equal(lp2p_noise_payload_size(36, 64, NULL, 0), 104);
 	/* Too small a buffer. */
-	assert_int_equal(lp2p_noise_payload_write(buf, 103, key, 36, sig, 64,
-						  NULL, 0),
-			 LP2P_ERANGE);
-	assert_int_equal(lp2p_noise_payload_write(buf, 110, key, 36, sig, 64,
-						  muxers, 2),
-			 LP2P_ERANGE);
+	assert_int_equal(
+	    lp2p_noise_payload_write(buf, 103, key, 36, sig, 64, NULL, 0),
+	    LP2P_ERANGE);
+	assert_int_equal(
+	    lp2p_noise_payload_write(buf, 110, key, 36, sig, 64, muxers, 2),
+	    LP2P_ERANGE);
 }
 
 static void payload_parse_rules(void **state)
@@ -520,9 +518,9 @@ static void payload_parse_rules(void **state)
 	n += 4;
 	e = pb_len_field(ext, 1, "hash", 4);
 	e += pb_len_field(ext + e, 2, "/a", 2);
-	e += pb_len_field(ext + e, 2, "", 0);      /* dropped: empty */
-	e += pb_len_field(ext + e, 2, "x\0y", 3);  /* dropped: NUL */
-	ext[e++] = 0x18;                           /* 3: unknown varint */
+	e += pb_len_field(ext + e, 2, "", 0);     /* dropped: empty */
+	e += pb_len_field(ext + e, 2, "x\0y", 3); /* dropped: NUL */
+	ext[e++] = 0x18;                          /* 3: unknown varint */
 	ext[e++] = 1;
 	n += pb_len_field(buf + n, 4, ext, e);
 	n += pb_len_field(buf + n, 4, "\x12\x02/b", 4);
@@ -537,17 +535,17 @@ static void payload_parse_rules(void **state)
 	/* Missing pieces. */
 	n = pb_len_field(buf, 2, "sig", 3);
 	assert_int_equal(lp2p_noise_payload_parse(buf, n, &p, &why),
-			 LP2P_EPROTO);
+	                 LP2P_EPROTO);
 	assert_string_equal(why, "noise payload: no identity key");
 	n = pb_len_field(buf, 1, "key", 3);
 	assert_int_equal(lp2p_noise_payload_parse(buf, n, &p, &why),
-			 LP2P_EPROTO);
+	                 LP2P_EPROTO);
 	assert_string_equal(why, "noise payload: no identity signature");
 	n += pb_len_field(buf + n, 2, "", 0);
 	assert_int_equal(lp2p_noise_payload_parse(buf, n, &p, &why),
-			 LP2P_EPROTO);
+	                 LP2P_EPROTO);
 	assert_int_equal(lp2p_noise_payload_parse(buf, 0, &p, &why),
-			 LP2P_EPROTO);
+	                 LP2P_EPROTO);
 
 	/* Wrong wire types and malformed protobuf. */
 	n = pb_len_field(buf, 1, "key", 3);
@@ -555,19 +553,19 @@ static void payload_parse_rules(void **state)
 	buf[n] = 0x20; /* 4 as a varint */
 	buf[n + 1] = 0;
 	assert_int_equal(lp2p_noise_payload_parse(buf, n + 2, &p, &why),
-			 LP2P_EPROTO);
+	                 LP2P_EPROTO);
 	assert_string_equal(why, "noise payload: field with wrong wire type");
 	e = pb_len_field(buf + n, 4, "\x10\x01", 2); /* muxers as varint */
 	assert_int_equal(lp2p_noise_payload_parse(buf, n + e, &p, &why),
-			 LP2P_EPROTO);
+	                 LP2P_EPROTO);
 	assert_string_equal(why,
-			    "noise extensions: field with wrong wire type");
+	                    "noise extensions: field with wrong wire type");
 	e = pb_len_field(buf + n, 4, "\x12\x05/a", 4); /* inner overrun */
 	assert_int_equal(lp2p_noise_payload_parse(buf, n + e, &p, &why),
-			 LP2P_EPROTO);
+	                 LP2P_EPROTO);
 	assert_string_equal(why, "noise extensions: malformed protobuf");
 	assert_int_equal(lp2p_noise_payload_parse(buf, n - 1, &p, &why),
-			 LP2P_EPROTO);
+	                 LP2P_EPROTO);
 	assert_string_equal(why, "noise payload: malformed protobuf");
 
 	/* More than LP2P_NOISE_MAX_MUXERS names: the rest are dropped; a
@@ -618,15 +616,15 @@ static struct lp2p_key *new_key(enum lp2p_key_type type, unsigned bits)
 }
 
 static struct lp2p_noise_hs *new_hs(bool initiator, const struct lp2p_key *id,
-				    const struct lp2p_peer_id *expected,
-				    const char *const *muxers, size_t n)
+                                    const struct lp2p_peer_id *expected,
+                                    const char *const *muxers, size_t n)
 {
 	struct lp2p_noise_config cfg = {
-		.initiator = initiator,
-		.identity = id,
-		.expected_peer = expected,
-		.muxers = muxers,
-		.n_muxers = n,
+	    .initiator = initiator,
+	    .identity = id,
+	    .expected_peer = expected,
+	    .muxers = muxers,
+	    .n_muxers = n,
 	};
 	struct lp2p_noise_hs *hs = NULL;
 	assert_int_equal(lp2p_noise_hs_new(&cfg, &hs), 0);
@@ -669,7 +667,7 @@ static ssize_t pump_in(struct lp2p_noise_hs *b, struct pipe *p)
  * Returns 0 when both are done, else the first error seen.
  */
 static int run_hs(struct lp2p_noise_hs *ini, struct lp2p_noise_hs *res,
-		  size_t step)
+                  size_t step)
 {
 	struct pipe *to_res = calloc(1, sizeof(*to_res));
 	struct pipe *to_ini = calloc(1, sizeof(*to_ini));
@@ -711,15 +709,15 @@ static void check_sessions(struct lp2p_noise_hs *ini, struct lp2p_noise_hs *res)
 	assert_int_equal(lp2p_noise_hs_split(ini, &a), 0);
 	assert_int_equal(lp2p_noise_hs_split(res, &b), 0);
 	assert_int_equal(lp2p_noise_hs_split(res, &b), LP2P_EINVAL);
-	assert_int_equal(lp2p_noise_seal(&a, (const uint8_t *)"ping", 4, wire,
-					 sizeof(wire)),
-			 22);
+	assert_int_equal(
+	    lp2p_noise_seal(&a, (const uint8_t *)"ping", 4, wire, sizeof(wire)),
+	    22);
 	assert_int_equal(lp2p_noise_open(&b, wire, 22, spans, 2, &nspans), 22);
 	assert_int_equal(nspans, 1);
 	assert_memory_equal(spans[0].data, "ping", 4);
-	assert_int_equal(lp2p_noise_seal(&b, (const uint8_t *)"pong", 4, wire,
-					 sizeof(wire)),
-			 22);
+	assert_int_equal(
+	    lp2p_noise_seal(&b, (const uint8_t *)"pong", 4, wire, sizeof(wire)),
+	    22);
 	assert_int_equal(lp2p_noise_open(&a, wire, 22, spans, 2, &nspans), 22);
 	assert_memory_equal(spans[0].data, "pong", 4);
 	lp2p_noise_session_clear(&a);
@@ -734,7 +732,7 @@ static void check_identity(struct lp2p_noise_hs *hs, const struct lp2p_key *k)
 	assert_non_null(lp2p_noise_hs_remote_peer(hs));
 	assert_true(lp2p_peer_id_equal(lp2p_noise_hs_remote_peer(hs), &want));
 	assert_int_equal(lp2p_key_equal_public(lp2p_noise_hs_remote_key(hs), k),
-			 1);
+	                 1);
 	assert_string_equal(lp2p_noise_error_reason(hs), "");
 	assert_int_equal(lp2p_noise_hs_error(hs), 0);
 }
@@ -771,10 +769,10 @@ static void handshake_pair(struct lp2p_key *ki, struct lp2p_key *kr)
 static void handshake_key_types(void **state)
 {
 	struct lp2p_key *keys[] = {
-		new_key(LP2P_KEY_ED25519, 0),
-		new_key(LP2P_KEY_SECP256K1, 0),
-		new_key(LP2P_KEY_ECDSA, 256),
-		new_key(LP2P_KEY_RSA, 2048),
+	    new_key(LP2P_KEY_ED25519, 0),
+	    new_key(LP2P_KEY_SECP256K1, 0),
+	    new_key(LP2P_KEY_ECDSA, 256),
+	    new_key(LP2P_KEY_RSA, 2048),
 	};
 	size_t n = sizeof(keys) / sizeof(keys[0]);
 
@@ -799,20 +797,20 @@ static void handshake_muxer_choices(void **state)
 		size_t nres;
 		const char *want;
 	} cases[] = {
-		{two_muxers_rev, 2, two_muxers, 2, "/mplex/6.7.0"},
-		{yamux, 1, two_muxers_rev, 2, "/yamux/1.0.0"},
-		{two_muxers, 2, mplex, 1, "/mplex/6.7.0"},
-		{yamux, 1, mplex, 1, NULL},
-		{NULL, 0, two_muxers, 2, NULL},
-		{two_muxers, 2, NULL, 0, NULL},
+	    {two_muxers_rev, 2, two_muxers, 2, "/mplex/6.7.0"},
+	    {yamux, 1, two_muxers_rev, 2, "/yamux/1.0.0"},
+	    {two_muxers, 2, mplex, 1, "/mplex/6.7.0"},
+	    {yamux, 1, mplex, 1, NULL},
+	    {NULL, 0, two_muxers, 2, NULL},
+	    {two_muxers, 2, NULL, 0, NULL},
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct lp2p_noise_hs *ini =
-			new_hs(true, k, NULL, cases[i].ini, cases[i].nini);
+		    new_hs(true, k, NULL, cases[i].ini, cases[i].nini);
 		struct lp2p_noise_hs *res =
-			new_hs(false, k, NULL, cases[i].res, cases[i].nres);
+		    new_hs(false, k, NULL, cases[i].res, cases[i].nres);
 		assert_int_equal(run_hs(ini, res, 0), 0);
 		const char *a = lp2p_noise_hs_selected_muxer(ini);
 		const char *b = lp2p_noise_hs_selected_muxer(res);
@@ -824,9 +822,9 @@ static void handshake_muxer_choices(void **state)
 			assert_null(b);
 		}
 		assert_int_equal(lp2p_noise_hs_remote_muxers(res, &list),
-				 cases[i].nini);
+		                 cases[i].nini);
 		assert_int_equal(lp2p_noise_hs_remote_muxers(ini, &list),
-				 cases[i].nres);
+		                 cases[i].nres);
 		lp2p_noise_hs_free(ini);
 		lp2p_noise_hs_free(res);
 	}
@@ -885,15 +883,15 @@ static void handshake_then_data_in_one_read(void **state)
 	lp2p_noise_hs_output_ack(ini, n);
 	assert_int_equal(lp2p_noise_hs_split(ini, &a), 0);
 	assert_int_equal(lp2p_noise_seal(&a, (const uint8_t *)"early", 5,
-					 buf + n, sizeof(buf) - n),
-			 23);
+	                                 buf + n, sizeof(buf) - n),
+	                 23);
 	/* Only message 3 is consumed; the transport frame stays. */
 	assert_int_equal(lp2p_noise_hs_feed(res, buf, n + 23), (ssize_t)n);
 	assert_true(lp2p_noise_hs_done(res));
 	assert_int_equal(lp2p_noise_hs_feed(res, buf + n, 23), 0);
 	assert_int_equal(lp2p_noise_hs_split(res, &b), 0);
 	assert_int_equal(lp2p_noise_open(&b, buf + n, 23, spans, 1, &nspans),
-			 23);
+	                 23);
 	assert_memory_equal(spans[0].data, "early", 5);
 	lp2p_noise_session_clear(&a);
 	lp2p_noise_session_clear(&b);
@@ -917,14 +915,14 @@ static void handshake_expected_peer_mismatch(void **state)
 	assert_int_equal(run_hs(ini, res, 0), LP2P_EPEERID);
 	assert_int_equal(lp2p_noise_hs_error(ini), LP2P_EPEERID);
 	assert_false(lp2p_noise_hs_done(ini));
-	assert_non_null(strstr(lp2p_noise_error_reason(ini),
-			       "peer id mismatch"));
+	assert_non_null(
+	    strstr(lp2p_noise_error_reason(ini), "peer id mismatch"));
 	/* Message 3 (our identity) was never produced. */
 	assert_int_equal(lp2p_noise_hs_output(ini, &d), 0);
 	assert_null(lp2p_noise_hs_remote_peer(ini));
 	/* Sticky. */
 	assert_int_equal(lp2p_noise_hs_feed(ini, (const uint8_t *)"", 0),
-			 LP2P_EPEERID);
+	                 LP2P_EPEERID);
 	lp2p_noise_hs_free(ini);
 	lp2p_noise_hs_free(res);
 
@@ -953,7 +951,7 @@ static void handshake_expected_peer_mismatch(void **state)
 /* Run until `target` has output message `msgno` (1..3), corrupt one byte
  * at `pos` of that frame, deliver it and return the receiver's result. */
 static int tamper_run(int msgno, size_t pos, struct lp2p_noise_hs **ini_out,
-		      struct lp2p_noise_hs **res_out)
+                      struct lp2p_noise_hs **res_out)
 {
 	static struct lp2p_key *k;
 	struct lp2p_noise_hs *ini, *res, *from, *to;
@@ -995,7 +993,7 @@ static void handshake_tampered(void **state)
 		assert_true(r == LP2P_ECRYPTO);
 		assert_int_equal(lp2p_noise_hs_error(ini), r);
 		assert_non_null(
-			strstr(lp2p_noise_error_reason(ini), "message 2"));
+		    strstr(lp2p_noise_error_reason(ini), "message 2"));
 		lp2p_noise_hs_free(ini);
 		lp2p_noise_hs_free(res);
 	}
@@ -1020,7 +1018,7 @@ static void handshake_tampered(void **state)
 	tamper_run(0, 0, &ini, &r2);
 	uint8_t short_msg[2 + 31] = {0, 31};
 	assert_int_equal(lp2p_noise_hs_feed(r2, short_msg, sizeof(short_msg)),
-			 LP2P_EPROTO);
+	                 LP2P_EPROTO);
 	assert_non_null(strstr(lp2p_noise_error_reason(r2), "malformed"));
 	lp2p_noise_hs_free(ini);
 	lp2p_noise_hs_free(r2);
@@ -1031,9 +1029,9 @@ static void handshake_tampered(void **state)
  * with a chosen payload in message 2.
  */
 static int evil_responder(const uint8_t *payload, size_t plen,
-			  struct lp2p_noise_hs **ini_out,
-			  struct lp2p_noise_xx *xx,
-			  const struct lp2p_peer_id *expected)
+                          struct lp2p_noise_hs **ini_out,
+                          struct lp2p_noise_xx *xx,
+                          const struct lp2p_peer_id *expected)
 {
 	static struct lp2p_key *k;
 	struct lp2p_noise_keypair s;
@@ -1048,10 +1046,10 @@ static int evil_responder(const uint8_t *payload, size_t plen,
 	assert_int_equal(lp2p_noise_xx_init(xx, false, NULL, 0, &s, NULL), 0);
 	n = lp2p_noise_hs_output(*ini_out, &d);
 	assert_int_equal(lp2p_noise_xx_read(xx, d + 2, n - 2, pl, sizeof(pl)),
-			 0);
+	                 0);
 	lp2p_noise_hs_output_ack(*ini_out, n);
-	int m = lp2p_noise_xx_write(xx, payload, plen, msg + 2,
-				    sizeof(msg) - 2);
+	int m =
+	    lp2p_noise_xx_write(xx, payload, plen, msg + 2, sizeof(msg) - 2);
 	assert_true(m > 0);
 	msg[0] = (uint8_t)(m >> 8);
 	msg[1] = (uint8_t)m;
@@ -1060,8 +1058,8 @@ static int evil_responder(const uint8_t *payload, size_t plen,
 
 /* Payload for the evil responder: key `id` signs `signed_static`. */
 static size_t signed_payload(uint8_t *out, size_t cap, struct lp2p_key *id,
-			     struct lp2p_key *signer,
-			     const uint8_t static_pub[32])
+                             struct lp2p_key *signer,
+                             const uint8_t static_pub[32])
 {
 	uint8_t tbs[24 + 32], sig[LP2P_KEY_SIG_MAX], key[LP2P_KEY_PUBLIC_MAX];
 
@@ -1071,7 +1069,7 @@ static size_t signed_payload(uint8_t *out, size_t cap, struct lp2p_key *id,
 	int keylen = lp2p_key_marshal_public(id, key, sizeof(key));
 	assert_true(siglen > 0 && keylen > 0);
 	int n = lp2p_noise_payload_write(out, cap, key, (size_t)keylen, sig,
-					 (size_t)siglen, NULL, 0);
+	                                 (size_t)siglen, NULL, 0);
 	assert_true(n > 0);
 	return (size_t)n;
 }
@@ -1092,7 +1090,7 @@ static void handshake_bad_identity(void **state)
 	assert_int_equal(lp2p_noise_keypair_generate(&probe), 0);
 	n = signed_payload(payload, sizeof(payload), id, id, probe.pub);
 	assert_int_equal(evil_responder(payload, n, &ini, &xx, NULL),
-			 LP2P_ECRYPTO);
+	                 LP2P_ECRYPTO);
 	assert_non_null(strstr(lp2p_noise_error_reason(ini), "signature"));
 	lp2p_noise_hs_free(ini);
 	lp2p_noise_xx_clear(&xx);
@@ -1109,14 +1107,14 @@ static void handshake_bad_identity(void **state)
 	assert_int_equal(lp2p_noise_xx_init(&xx, false, NULL, 0, &s, NULL), 0);
 	n = lp2p_noise_hs_output(ini, &d);
 	assert_int_equal(lp2p_noise_xx_read(&xx, d + 2, n - 2, pl, sizeof(pl)),
-			 0);
+	                 0);
 	lp2p_noise_hs_output_ack(ini, n);
 	n = signed_payload(payload, sizeof(payload), id, other, spub);
 	int m = lp2p_noise_xx_write(&xx, payload, n, msg + 2, sizeof(msg) - 2);
 	msg[0] = (uint8_t)(m >> 8);
 	msg[1] = (uint8_t)m;
 	assert_int_equal(lp2p_noise_hs_feed(ini, msg, (size_t)m + 2),
-			 LP2P_ECRYPTO);
+	                 LP2P_ECRYPTO);
 	lp2p_noise_hs_free(ini);
 	lp2p_noise_xx_clear(&xx);
 
@@ -1128,14 +1126,14 @@ static void handshake_bad_identity(void **state)
 	assert_int_equal(lp2p_noise_xx_init(&xx, false, NULL, 0, &s, NULL), 0);
 	n = lp2p_noise_hs_output(ini, &d);
 	assert_int_equal(lp2p_noise_xx_read(&xx, d + 2, n - 2, pl, sizeof(pl)),
-			 0);
+	                 0);
 	lp2p_noise_hs_output_ack(ini, n);
 	n = signed_payload(payload, sizeof(payload), id, id, spub);
 	m = lp2p_noise_xx_write(&xx, payload, n, msg + 2, sizeof(msg) - 2);
 	msg[0] = (uint8_t)(m >> 8);
 	msg[1] = (uint8_t)m;
 	assert_int_equal(lp2p_noise_hs_feed(ini, msg, (size_t)m + 2),
-			 (ssize_t)m + 2);
+	                 (ssize_t)m + 2);
 	assert_true(lp2p_noise_hs_done(ini));
 	check_identity(ini, id);
 	lp2p_noise_hs_free(ini);
@@ -1143,22 +1141,27 @@ static void handshake_bad_identity(void **state)
 
 	/* Garbage instead of a key; no payload at all; an unknown type. */
 	uint8_t junk[64];
-	size_t jn = pb_len_field(junk, 1, "\x08\x01\x12\x03" "abc", 7);
+	size_t jn = pb_len_field(junk, 1,
+	                         "\x08\x01\x12\x03"
+	                         "abc",
+	                         7);
 	jn += pb_len_field(junk + jn, 2, "sig", 3);
 	assert_int_equal(evil_responder(junk, jn, &ini, &xx, NULL),
-			 LP2P_EPROTO);
+	                 LP2P_EPROTO);
 	assert_non_null(strstr(lp2p_noise_error_reason(ini), "identity key"));
 	lp2p_noise_hs_free(ini);
 	lp2p_noise_xx_clear(&xx);
-	assert_int_equal(evil_responder(NULL, 0, &ini, &xx, NULL),
-			 LP2P_EPROTO);
+	assert_int_equal(evil_responder(NULL, 0, &ini, &xx, NULL), LP2P_EPROTO);
 	assert_non_null(strstr(lp2p_noise_error_reason(ini), "no identity"));
 	lp2p_noise_hs_free(ini);
 	lp2p_noise_xx_clear(&xx);
-	jn = pb_len_field(junk, 1, "\x08\x09\x12\x03" "abc", 7);
+	jn = pb_len_field(junk, 1,
+	                  "\x08\x09\x12\x03"
+	                  "abc",
+	                  7);
 	jn += pb_len_field(junk + jn, 2, "sig", 3);
 	assert_int_equal(evil_responder(junk, jn, &ini, &xx, NULL),
-			 LP2P_ENOTSUP);
+	                 LP2P_ENOTSUP);
 	lp2p_noise_hs_free(ini);
 	lp2p_noise_xx_clear(&xx);
 
@@ -1230,32 +1233,32 @@ static void handshake_rsa_8192_size(void **state)
 	/* 8192-bit generation is slow; sizes are what matter here: the
 	 * largest payload fits a message with room to spare. */
 	size_t p = lp2p_noise_payload_size(LP2P_KEY_PUBLIC_MAX,
-					   LP2P_KEY_SIG_MAX, two_muxers, 2);
+	                                   LP2P_KEY_SIG_MAX, two_muxers, 2);
 	assert_true(p + 96 < LP2P_NOISE_MAX_MSG);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(known_answer_xx),
-		cmocka_unit_test(sealed_sizes),
-		cmocka_unit_test(transport_round_trip_large),
-		cmocka_unit_test(transport_byte_by_byte),
-		cmocka_unit_test(transport_span_limit),
-		cmocka_unit_test(transport_tampered),
-		cmocka_unit_test(transport_limits),
-		cmocka_unit_test(transport_empty_frame),
-		cmocka_unit_test(payload_round_trip),
-		cmocka_unit_test(payload_parse_rules),
-		cmocka_unit_test(handshake_key_types),
-		cmocka_unit_test(handshake_muxer_choices),
-		cmocka_unit_test(handshake_byte_by_byte),
-		cmocka_unit_test(handshake_then_data_in_one_read),
-		cmocka_unit_test(handshake_expected_peer_mismatch),
-		cmocka_unit_test(handshake_tampered),
-		cmocka_unit_test(handshake_bad_identity),
-		cmocka_unit_test(handshake_bad_config),
-		cmocka_unit_test(handshake_rsa_8192_size),
+	    cmocka_unit_test(known_answer_xx),
+	    cmocka_unit_test(sealed_sizes),
+	    cmocka_unit_test(transport_round_trip_large),
+	    cmocka_unit_test(transport_byte_by_byte),
+	    cmocka_unit_test(transport_span_limit),
+	    cmocka_unit_test(transport_tampered),
+	    cmocka_unit_test(transport_limits),
+	    cmocka_unit_test(transport_empty_frame),
+	    cmocka_unit_test(payload_round_trip),
+	    cmocka_unit_test(payload_parse_rules),
+	    cmocka_unit_test(handshake_key_types),
+	    cmocka_unit_test(handshake_muxer_choices),
+	    cmocka_unit_test(handshake_byte_by_byte),
+	    cmocka_unit_test(handshake_then_data_in_one_read),
+	    cmocka_unit_test(handshake_expected_peer_mismatch),
+	    cmocka_unit_test(handshake_tampered),
+	    cmocka_unit_test(handshake_bad_identity),
+	    cmocka_unit_test(handshake_bad_config),
+	    cmocka_unit_test(handshake_rsa_8192_size),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
