@@ -566,7 +566,7 @@ static void host_port_dns_and_refusals(void **state)
 		"/tcp/1",
 		"/ip6zone/eth0/ip4/1.2.3.4/tcp/1",
 		"/ip6zone/eth0",
-		"/p2p/" PEER,
+		("/p2p/" PEER),
 		"/unix/tmp/sock",
 		"/ip4/1.2.3.4/sctp/1",
 	};
