@@ -46,7 +46,8 @@ static int load_identity(struct lp2p_host *h, char *err, size_t errlen)
 	}
 	if (!c->key_file) {
 		h->ephemeral_identity = true;
-		int rc = lp2p_key_generate((enum lp2p_key_type)type, 2048,
+		int rc = lp2p_key_generate((enum lp2p_key_type)type,
+		                       type == LP2P_KEY_RSA ? 2048 : 0,
 		                           &h->identity);
 		if (rc)
 			snprintf(err, errlen, "cannot generate a key: %s",
@@ -56,7 +57,8 @@ static int load_identity(struct lp2p_host *h, char *err, size_t errlen)
 	char why[512] = "";
 	int rc = lp2p_key_file_load(c->key_file, &h->identity, why, sizeof why);
 	if (rc == LP2P_ENOTFOUND) {
-		rc = lp2p_key_generate((enum lp2p_key_type)type, 2048,
+		rc = lp2p_key_generate((enum lp2p_key_type)type,
+		                       type == LP2P_KEY_RSA ? 2048 : 0,
 		                       &h->identity);
 		if (rc == 0)
 			rc = lp2p_key_file_save(c->key_file, h->identity, 0,

@@ -224,6 +224,17 @@ void lp2p_conn_flush(struct lp2p_conn *c)
 	lp2p_conn_unref(c);
 }
 
+void lp2p_conn_hold_reading(struct lp2p_conn *c, bool hold)
+{
+	if (c->reading_held == hold || c->state == CONN_DEAD)
+		return;
+	c->reading_held = hold;
+	if (hold)
+		ev_io_stop(c->sw->loop->ev, &c->rio);
+	else if (!c->reading_paused)
+		ev_io_start(c->sw->loop->ev, &c->rio);
+}
+
 static void on_writable(struct ev_loop *ev, ev_io *w, int revents)
 {
 	(void)ev;
@@ -273,7 +284,7 @@ static int start_mux(struct lp2p_conn *c, const char *proto)
 	mc.max_inbound_streams = c->sw->cfg->limits.max_streams_per_connection;
 	mc.max_outbound_streams = c->sw->cfg->limits.max_streams_per_connection;
 	int rc = lp2p_mux_new(&c->mux,
-	                      c->muxer == LP2P_YAMUX_PROTOCOL_ID
+	                      strcmp(c->muxer, LP2P_YAMUX_PROTOCOL_ID) == 0
 	                              ? LP2P_MUX_YAMUX
 	                              : LP2P_MUX_MPLEX,
 	                      c->dir == LP2P_OUTBOUND ? LP2P_MUX_INITIATOR
@@ -384,11 +395,15 @@ static int process_plain(struct lp2p_conn *c, const uint8_t *p, size_t n)
 			}
 			if (st < 0)
 				return st;
+			/* proto belongs to the negotiation: use it first */
+			const char *muxer = static_muxer_id(proto);
+			if (!muxer)
+				return LP2P_ENEGOTIATE;
 			/* send the final echo before any muxer frame */
 			int rc = collect_output(c);
 			lp2p_mss_free(c->mss);
 			c->mss = NULL;
-			if (rc || (rc = start_mux(c, proto)))
+			if (rc || (rc = start_mux(c, muxer)))
 				return rc;
 			continue;
 		}
@@ -436,12 +451,14 @@ static ssize_t process_wire(struct lp2p_conn *c, uint8_t *buf, size_t len)
 			}
 			if (st < 0)
 				return st;
+			/* proto belongs to the negotiation: use it first */
+			bool noise = strcmp(proto, LP2P_NOISE_PROTOCOL_ID) == 0;
 			int rc = collect_output(c);
 			lp2p_mss_free(c->mss);
 			c->mss = NULL;
 			if (rc)
 				return rc;
-			if (strcmp(proto, LP2P_NOISE_PROTOCOL_ID) != 0)
+			if (!noise)
 				return LP2P_ENOTSUP; /* tls: not yet */
 			if ((rc = start_noise(c)))
 				return rc;
@@ -532,7 +549,7 @@ static void resume_reading(struct lp2p_conn *c)
 			return;
 		}
 	}
-	if (!c->reading_paused && c->state != CONN_DEAD)
+	if (!c->reading_paused && !c->reading_held && c->state != CONN_DEAD)
 		ev_io_start(c->sw->loop->ev, &c->rio);
 }
 

@@ -11,6 +11,30 @@
 #include "host/host.h"
 #include "swarm/swarm.h"
 
+/*
+ * Data held for a paused stream counts against its connection: past
+ * LP2P_CONN_HELD_MAX the connection stops reading (mplex has no window, so
+ * this is its only backpressure), and reads again below half of it.
+ */
+static void held_changed(struct lp2p_stream *s, size_t before)
+{
+	struct lp2p_conn *c = s->conn;
+	size_t after = lp2p_buf_avail(&s->held);
+	c->held_total = c->held_total - before + after;
+	if (c->held_total > LP2P_CONN_HELD_MAX)
+		lp2p_conn_hold_reading(c, true);
+	else if (c->held_total <= LP2P_CONN_HELD_MAX / 2)
+		lp2p_conn_hold_reading(c, false);
+}
+
+static void held_release(struct lp2p_stream *s)
+{
+	size_t before = lp2p_buf_avail(&s->held);
+	lp2p_buf_release(&s->held);
+	if (before)
+		held_changed(s, before);
+}
+
 static void stream_ref(struct lp2p_stream *s)
 {
 	s->refs++;
@@ -18,13 +42,15 @@ static void stream_ref(struct lp2p_stream *s)
 
 static void stream_free(struct lp2p_stream *s)
 {
+	struct lp2p_conn *c = s->conn;
 	lp2p_mss_free(s->mss);
 	free(s->protocol);
 	for (size_t i = 0; i < s->nproposals; i++)
 		free(s->proposals[i]);
 	free(s->proposals);
-	lp2p_buf_release(&s->held);
+	held_release(s);
 	free(s);
+	lp2p_conn_unref(c);
 }
 
 static void stream_unref(struct lp2p_stream *s)
@@ -39,7 +65,10 @@ static struct lp2p_swarm *stream_swarm(struct lp2p_stream *s)
 }
 
 /*
- * The stream ends: detach from the connection, tell whoever waits for it.
+ * The stream ends: detach it from the connection and queue the news for
+ * whoever waits (open callback or on_close).  The news is delivered from
+ * the loop (lp2p_streams_deliver_closed), never from inside a call the
+ * handler made, so a handler's state stays valid until on_close.
  * forget: the muxer no longer knows the id (no reset to send).
  */
 static void stream_finish(struct lp2p_stream *s, int reason, bool forget)
@@ -47,42 +76,54 @@ static void stream_finish(struct lp2p_stream *s, int reason, bool forget)
 	if (s->state == STREAM_DEAD)
 		return;
 	struct lp2p_conn *c = s->conn;
+	struct lp2p_swarm *sw = c->sw;
 	enum lp2p_stream_state was = s->state;
 	s->state = STREAM_DEAD;
-	ev_timer_stop(c->sw->loop->ev, &s->negotiation_timer);
+	s->close_reason = reason;
+	s->failed_open = was == STREAM_NEGOTIATING && s->open_cb;
+	ev_timer_stop(sw->loop->ev, &s->negotiation_timer);
 	if (!forget && c->mux && c->state != CONN_DEAD)
 		lp2p_mux_reset(c->mux, s->mux_id);
+	held_release(s);
 	if (s->prev)
 		s->prev->next = s->next;
 	else
 		c->streams = s->next;
 	if (s->next)
 		s->next->prev = s->prev;
+	s->prev = s->next = NULL;
 	c->nstreams--;
 	lp2p_conn_touch(c);
-	if (was == STREAM_NEGOTIATING && s->open_cb) {
-		lp2p_stream_open_cb cb = s->open_cb;
-		s->open_cb = NULL;
-		cb(s->open_arg, reason ? reason : LP2P_ECLOSED, NULL);
-	} else if (s->notify_close && s->handler.on_close) {
-		s->notify_close = false;
-		s->handler.on_close(s, s->user, reason);
-	}
 	lp2p_swarm_mark_dirty(c);
-	stream_unref(s); /* the connection's reference */
+	/* the connection's reference moves to the closed list */
+	s->next = sw->closed_streams;
+	sw->closed_streams = s;
+}
+
+void lp2p_streams_deliver_closed(struct lp2p_swarm *sw)
+{
+	while (sw->closed_streams) {
+		struct lp2p_stream *s = sw->closed_streams;
+		sw->closed_streams = s->next;
+		s->next = NULL;
+		if (s->failed_open) {
+			lp2p_stream_open_cb cb = s->open_cb;
+			s->open_cb = NULL;
+			cb(s->open_arg,
+			   s->close_reason ? s->close_reason : LP2P_ECLOSED,
+			   NULL);
+		} else if (s->notify_close && s->handler.on_close) {
+			s->notify_close = false;
+			s->handler.on_close(s, s->user, s->close_reason);
+		}
+		stream_unref(s);
+	}
 }
 
 void lp2p_streams_abort(struct lp2p_conn *c, int reason)
 {
 	while (c->streams)
 		stream_finish(c->streams, reason, true);
-}
-
-/* Both directions closed: an orderly end. */
-static void maybe_done(struct lp2p_stream *s)
-{
-	if (s->state == STREAM_OPEN && s->local_closed && s->remote_closed)
-		stream_finish(s, 0, true);
 }
 
 /* ---- negotiation ---- */
@@ -125,6 +166,7 @@ static struct lp2p_stream *stream_new(struct lp2p_conn *c,
 	if (!s)
 		return NULL;
 	s->conn = c;
+	lp2p_conn_ref(c);
 	s->dir = dir;
 	s->refs = 1; /* the connection's */
 	s->state = STREAM_NEGOTIATING;
@@ -219,10 +261,14 @@ static void deliver(struct lp2p_stream *s, const uint8_t *data, size_t len)
 {
 	struct lp2p_conn *c = s->conn;
 	if (s->paused || !s->handler.on_data) {
-		/* Held data is bounded by the muxer's window (yamux) or its
-		 * unconsumed limit (mplex resets the stream past it). */
-		if (lp2p_buf_append(&s->held, data, len))
+		/* Held data is bounded by the muxer's window (yamux) and by
+		 * the connection's held limit, which stops reading. */
+		size_t before = lp2p_buf_avail(&s->held);
+		if (lp2p_buf_append(&s->held, data, len)) {
 			stream_finish(s, LP2P_ENOMEM, false);
+			return;
+		}
+		held_changed(s, before);
 		return;
 	}
 	stream_ref(s);
@@ -456,7 +502,7 @@ LP2P_API int lp2p_stream_close(lp2p_stream *s)
 	s->handler.on_data = NULL;
 	s->handler.on_remote_close = NULL;
 	s->handler.on_writable = NULL;
-	lp2p_buf_release(&s->held);
+	held_release(s);
 	return lp2p_stream_close_write(s);
 }
 
@@ -484,6 +530,7 @@ LP2P_API void lp2p_stream_resume(lp2p_stream *s)
 		/* Hand over what is held; the handler may pause again. */
 		struct lp2p_buf held = s->held;
 		s->held = (struct lp2p_buf){0};
+		held_changed(s, lp2p_buf_avail(&held));
 		deliver(s, lp2p_buf_data(&held), lp2p_buf_avail(&held));
 		lp2p_buf_release(&held);
 	}

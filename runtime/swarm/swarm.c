@@ -18,6 +18,7 @@ static void on_prepare(struct ev_loop *ev, ev_prepare *w, int revents)
 	(void)ev;
 	(void)revents;
 	struct lp2p_swarm *sw = w->data;
+	lp2p_streams_deliver_closed(sw);
 	while (sw->dirty) {
 		struct lp2p_conn *c = sw->dirty;
 		sw->dirty = c->dirty_next;
@@ -106,6 +107,7 @@ void lp2p_swarm_shutdown(struct lp2p_swarm *sw)
 	while (sw->conns)
 		lp2p_conn_close(sw->conns);
 	on_prepare(sw->loop->ev, &sw->flush_watcher, 0);
+	lp2p_streams_deliver_closed(sw);
 }
 
 void lp2p_swarm_fini(struct lp2p_swarm *sw)
