@@ -106,6 +106,7 @@ LP2P_API int lp2p_host_new(const lp2p_config *cfg, lp2p_host **out, char *err,
 	h->loop.on_stop = on_loop_stop;
 	h->loop.on_stop_arg = h;
 	lp2p_peerstore_init(&h->peerstore);
+	lp2p_host_events_init(h);
 	rc = load_identity(h, err, errlen);
 	if (rc == 0)
 		rc = lp2p_swarm_init(&h->swarm, h, &h->loop, cfg, h->identity,
@@ -205,6 +206,12 @@ LP2P_API int lp2p_host_run(lp2p_host *h, int catch_signals)
 	return 0;
 }
 
+LP2P_API int lp2p_host_run_once(lp2p_host *h, int wait)
+{
+	ev_run(h->loop.ev, wait ? EVRUN_ONCE : EVRUN_NOWAIT);
+	return 0;
+}
+
 LP2P_API void lp2p_host_stop(lp2p_host *h)
 {
 	lp2p_loop_request_stop(&h->loop);
@@ -223,6 +230,8 @@ LP2P_API void lp2p_host_free(lp2p_host *h)
 	for (size_t i = h->nplugins; i-- > 0;)
 		lp2p_plugin_unload(h->plugins[i]);
 	lp2p_peerstore_fini(&h->peerstore);
+	lp2p_host_protocols_fini(h);
+	lp2p_host_events_fini(h);
 	lp2p_key_free(h->identity);
 	free(h);
 }
@@ -294,27 +303,13 @@ void lp2p_host_conn_closed(struct lp2p_host *h, struct lp2p_conn *c)
 	}
 }
 
-int lp2p_host_accept_stream(struct lp2p_host *h,
-                            const struct lp2p_plugin *plugin,
-                            struct lp2p_stream *s, const char *protocol)
+int lp2p_host_accept_stream(struct lp2p_host *h, struct lp2p_stream *s,
+                            const char *protocol)
 {
-	(void)h;
-	if (!plugin->running || !plugin->accept_inbound)
+	struct lp2p_route r;
+	if (!lp2p_host_route(h, protocol, &r))
 		return LP2P_ENOTSUP;
-	return plugin->accept_inbound(plugin->state, s, protocol);
-}
-
-const struct lp2p_plugin *lp2p_swarm_protocol_owner(struct lp2p_swarm *sw,
-                                                    const char *protocol)
-{
-	struct lp2p_host *h = sw->host;
-	for (size_t i = 0; i < h->nplugins; i++) {
-		const struct lp2p_plugin *p = h->plugins[i];
-		if (!p->running || !p->accept_inbound || !p->desc->protocols)
-			continue;
-		for (size_t j = 0; p->desc->protocols[j]; j++)
-			if (strcmp(p->desc->protocols[j], protocol) == 0)
-				return p;
-	}
-	return NULL;
+	if (r.plugin)
+		return r.plugin->accept_inbound(r.plugin->state, s, protocol);
+	return r.accept(r.arg, s, protocol);
 }

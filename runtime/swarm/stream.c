@@ -146,7 +146,7 @@ static bool select_protocol(void *user, const char *proto, size_t len)
 {
 	(void)len;
 	struct lp2p_stream *s = user;
-	return lp2p_swarm_protocol_owner(stream_swarm(s), proto) != NULL;
+	return lp2p_host_accepts(stream_swarm(s)->host, proto);
 }
 
 static void on_negotiation_timeout(struct ev_loop *ev, ev_timer *w,
@@ -210,10 +210,7 @@ static void negotiated(struct lp2p_stream *s, const char *proto)
 		cb(s->open_arg, 0, s);
 		return;
 	}
-	s->plugin = lp2p_swarm_protocol_owner(c->sw, proto);
-	int rc = s->plugin ? lp2p_host_accept_stream(c->sw->host, s->plugin,
-	                                             s, proto)
-	                   : LP2P_ENOTSUP;
+	int rc = lp2p_host_accept_stream(c->sw->host, s, proto);
 	if (rc && s->state != STREAM_DEAD) {
 		lp2p_log(LP2P_LOG_DEBUG, "inbound stream %s refused: %s", proto,
 		         lp2p_strerror(rc));

@@ -98,7 +98,6 @@ struct lp2p_stream {
 	struct lp2p_mss *mss;
 	ev_timer negotiation_timer;
 	char *protocol; /* negotiated protocol id */
-	const struct lp2p_plugin *plugin; /* inbound: the owner */
 	struct lp2p_stream_handler handler;
 	void *user;
 	bool local_closed, remote_closed;
@@ -160,9 +159,6 @@ int lp2p_swarm_init(struct lp2p_swarm *sw, struct lp2p_host *host,
 void lp2p_swarm_shutdown(struct lp2p_swarm *sw);
 void lp2p_swarm_fini(struct lp2p_swarm *sw);
 void lp2p_swarm_mark_dirty(struct lp2p_conn *c);
-/* The plugin accepting protocol, or NULL. */
-const struct lp2p_plugin *lp2p_swarm_protocol_owner(struct lp2p_swarm *sw,
-                                                    const char *protocol);
 
 /* conn.c */
 int lp2p_conn_start(struct lp2p_swarm *sw, int fd, enum lp2p_direction dir,
@@ -194,8 +190,9 @@ void lp2p_dials_abort(struct lp2p_swarm *sw);
 /* host-side notification that a connection became ready / closed. */
 void lp2p_host_conn_ready(struct lp2p_host *h, struct lp2p_conn *c);
 void lp2p_host_conn_closed(struct lp2p_host *h, struct lp2p_conn *c);
-int lp2p_host_accept_stream(struct lp2p_host *h,
-                            const struct lp2p_plugin *plugin,
-                            struct lp2p_stream *s, const char *protocol);
+/* Hand an inbound stream to whoever accepts protocol. */
+int lp2p_host_accept_stream(struct lp2p_host *h, struct lp2p_stream *s,
+                            const char *protocol);
+bool lp2p_host_accepts(struct lp2p_host *h, const char *protocol);
 
 #endif
