@@ -199,6 +199,18 @@ LP2P_API const struct lp2p_peer_id *lp2p_host_peer_id(const lp2p_host *h)
 	return &h->swarm.self;
 }
 
+LP2P_API int lp2p_host_public_key(const lp2p_host *h, uint8_t *buf,
+                                  size_t cap)
+{
+	return lp2p_key_marshal_public(h->swarm.identity, buf, cap);
+}
+
+LP2P_API int lp2p_host_sign(const lp2p_host *h, const uint8_t *msg,
+                            size_t len, uint8_t *sig, size_t cap)
+{
+	return lp2p_key_sign(h->swarm.identity, msg, len, sig, cap);
+}
+
 LP2P_API size_t lp2p_host_conns_to_peer(const lp2p_host *h,
                                         const struct lp2p_peer_id *peer,
                                         lp2p_conn **out, size_t max)
