@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <lp2p/log.h>
+#include <lp2p/multiaddr.h>
 
 #include "config/config.h"
 
@@ -264,6 +265,38 @@ static int check_log(struct lp2p_config *c, char *err, size_t errlen)
 	return rc == LP2P_ENOTFOUND ? 0 : rc;
 }
 
+/* Every entry must be a multiaddr a TCP transport can use; bootstrap
+ * entries must also name the peer (/p2p/<id>). */
+static int check_addrs(const struct lp2p_string_list *l, bool need_peer,
+                       char *err, size_t errlen)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		struct lp2p_multiaddr ma;
+		int rc = lp2p_multiaddr_parse(l->v[i], strlen(l->v[i]), &ma);
+		if (rc)
+			return lp2p_config_error(l->node[i], err, errlen,
+			                         "'%s' is not a valid multiaddr (%s)",
+			                         l->v[i], lp2p_strerror(rc));
+		if (!lp2p_multiaddr_is_tcp(&ma))
+			return lp2p_config_error(
+				l->node[i], err, errlen,
+				"'%s' is not a TCP address "
+				"(/ip4|ip6|dns|dns4|dns6/HOST/tcp/PORT)",
+				l->v[i]);
+		bool has_peer = lp2p_multiaddr_peer_id(&ma, NULL, false) == 0;
+		if (need_peer && !has_peer)
+			return lp2p_config_error(
+				l->node[i], err, errlen,
+				"'%s' must end with /p2p/<peer id>", l->v[i]);
+		if (!need_peer && has_peer)
+			return lp2p_config_error(
+				l->node[i], err, errlen,
+				"a listen address has no /p2p/ part ('%s')",
+				l->v[i]);
+	}
+	return 0;
+}
+
 static void set_defaults(struct lp2p_config *c)
 {
 	static const char *const def_security[] = {"noise"};
@@ -323,6 +356,9 @@ static int validate(struct lp2p_config *c, char *err, size_t errlen)
 	    (rc = check_limits(c, err, errlen)) ||
 	    (rc = check_connmgr(c, err, errlen)) ||
 	    (rc = check_log(c, err, errlen)))
+		return rc;
+	if ((rc = check_addrs(&c->listen, false, err, errlen)) ||
+	    (rc = check_addrs(&c->bootstrap, true, err, errlen)))
 		return rc;
 	const struct {
 		const char *key;
