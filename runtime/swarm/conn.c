@@ -292,6 +292,8 @@ static int start_mux(struct lp2p_conn *c, const char *proto)
 	                      &mc, &lp2p_stream_mux_callbacks, c);
 	if (rc)
 		return rc;
+	if (lp2p_connmgr_admit(c))
+		return LP2P_ELIMIT;
 	c->state = CONN_READY;
 	ev_timer_stop(c->sw->loop->ev, &c->handshake_timer);
 	c->sw->nconns_pending--;
@@ -315,6 +317,8 @@ static int start_mux(struct lp2p_conn *c, const char *proto)
 	}
 	c->announced = true;
 	lp2p_host_conn_ready(c->sw->host, c);
+	if (c->state == CONN_READY)
+		lp2p_connmgr_trim(c->sw);
 	return 0;
 }
 

@@ -95,6 +95,7 @@ int lp2p_swarm_init(struct lp2p_swarm *sw, struct lp2p_host *host,
 	ev_prepare_init(&sw->flush_watcher, on_prepare);
 	sw->flush_watcher.data = sw;
 	ev_prepare_start(loop->ev, &sw->flush_watcher);
+	lp2p_connmgr_start(sw);
 	return 0;
 }
 
@@ -115,6 +116,7 @@ void lp2p_swarm_fini(struct lp2p_swarm *sw)
 	if (!sw->loop)
 		return;
 	lp2p_swarm_shutdown(sw);
+	lp2p_connmgr_stop(sw);
 	ev_prepare_stop(sw->loop->ev, &sw->flush_watcher);
 	free(sw->scratch);
 	sw->scratch = NULL;

@@ -138,6 +138,7 @@ struct lp2p_swarm {
 	struct lp2p_dial *dials; /* attempts in flight */
 	struct lp2p_stream *closed_streams; /* on_close to deliver */
 
+	ev_timer connmgr_timer;
 	struct lp2p_conn *dirty; /* connections with output to flush */
 	ev_prepare flush_watcher;
 
@@ -181,6 +182,14 @@ extern const struct lp2p_mux_callbacks lp2p_stream_mux_callbacks;
 void lp2p_streams_abort(struct lp2p_conn *c, int reason);
 /* Deliver queued open failures and on_close calls (from the loop). */
 void lp2p_streams_deliver_closed(struct lp2p_swarm *sw);
+
+/* connmgr.c */
+void lp2p_connmgr_start(struct lp2p_swarm *sw);
+void lp2p_connmgr_stop(struct lp2p_swarm *sw);
+/* Above high water: close the least valuable connections. */
+void lp2p_connmgr_trim(struct lp2p_swarm *sw);
+/* A connection just became ready: LP2P_ELIMIT if its peer has too many. */
+int lp2p_connmgr_admit(struct lp2p_conn *c);
 
 /* dial.c */
 /* An upgrade finished (status 0: c is READY) or failed. */
