@@ -12,7 +12,9 @@ lp2pinclude_HEADERS = \
 	sdk/include/lp2p/protobuf.h \
 	sdk/include/lp2p/peer_id.h \
 	sdk/include/lp2p/multiaddr.h \
-	sdk/include/lp2p/crypto.h
+	sdk/include/lp2p/crypto.h \
+	sdk/include/lp2p/swarm.h \
+	sdk/include/lp2p/peerstore.h
 nodist_lp2pinclude_HEADERS = sdk/include/lp2p/version.h
 
 pkgconfigdir = $(libdir)/pkgconfig

@@ -24,6 +24,8 @@ struct lp2p_dial;
 /* Stop pulling muxer output while this much is waiting for the socket. */
 #define LP2P_CONN_WBUF_HIWAT (1u << 20)
 #define LP2P_CONN_MAX_PROTECT 16
+/* Data held for paused streams of one connection before it stops reading. */
+#define LP2P_CONN_HELD_MAX (1u << 20)
 
 enum lp2p_conn_state {
 	CONN_SEC_NEGOTIATE, /* multistream-select of the security protocol */
@@ -50,6 +52,8 @@ struct lp2p_conn {
 	ev_timer idle_timer;
 	int fd;
 	bool reading_paused; /* muxer output full: stop reading */
+	bool reading_held;   /* paused streams hold too much: stop reading */
+	size_t held_total;   /* bytes held for paused streams */
 
 	struct lp2p_multiaddr remote_addr, local_addr;
 	struct lp2p_peer_id peer;
@@ -94,12 +98,13 @@ struct lp2p_stream {
 	struct lp2p_mss *mss;
 	ev_timer negotiation_timer;
 	char *protocol; /* negotiated protocol id */
-	const struct lp2p_plugin *plugin; /* inbound: the owner */
 	struct lp2p_stream_handler handler;
 	void *user;
 	bool local_closed, remote_closed;
 	bool paused;
 	bool notify_close; /* on_close still to be delivered */
+	bool failed_open;  /* the open callback gets the failure */
+	int close_reason;
 	struct lp2p_buf held; /* data received while paused */
 	/* outbound, until negotiated */
 	char **proposals;
@@ -131,6 +136,7 @@ struct lp2p_swarm {
 	uint64_t next_conn_id;
 
 	struct lp2p_dial *dials; /* attempts in flight */
+	struct lp2p_stream *closed_streams; /* on_close to deliver */
 
 	struct lp2p_conn *dirty; /* connections with output to flush */
 	ev_prepare flush_watcher;
@@ -153,9 +159,6 @@ int lp2p_swarm_init(struct lp2p_swarm *sw, struct lp2p_host *host,
 void lp2p_swarm_shutdown(struct lp2p_swarm *sw);
 void lp2p_swarm_fini(struct lp2p_swarm *sw);
 void lp2p_swarm_mark_dirty(struct lp2p_conn *c);
-/* The plugin accepting protocol, or NULL. */
-const struct lp2p_plugin *lp2p_swarm_protocol_owner(struct lp2p_swarm *sw,
-                                                    const char *protocol);
 
 /* conn.c */
 int lp2p_conn_start(struct lp2p_swarm *sw, int fd, enum lp2p_direction dir,
@@ -169,11 +172,15 @@ void lp2p_conn_kill(struct lp2p_conn *c, int reason, const char *why);
 /* Move pending output to the socket. */
 void lp2p_conn_flush(struct lp2p_conn *c);
 void lp2p_conn_touch(struct lp2p_conn *c);
+/* Stop (hold) or restart reading for held stream data. */
+void lp2p_conn_hold_reading(struct lp2p_conn *c, bool hold);
 
 /* stream.c */
 extern const struct lp2p_mux_callbacks lp2p_stream_mux_callbacks;
 /* Every stream of c ends with reason (connection going away). */
 void lp2p_streams_abort(struct lp2p_conn *c, int reason);
+/* Deliver queued open failures and on_close calls (from the loop). */
+void lp2p_streams_deliver_closed(struct lp2p_swarm *sw);
 
 /* dial.c */
 /* An upgrade finished (status 0: c is READY) or failed. */
@@ -183,8 +190,9 @@ void lp2p_dials_abort(struct lp2p_swarm *sw);
 /* host-side notification that a connection became ready / closed. */
 void lp2p_host_conn_ready(struct lp2p_host *h, struct lp2p_conn *c);
 void lp2p_host_conn_closed(struct lp2p_host *h, struct lp2p_conn *c);
-int lp2p_host_accept_stream(struct lp2p_host *h,
-                            const struct lp2p_plugin *plugin,
-                            struct lp2p_stream *s, const char *protocol);
+/* Hand an inbound stream to whoever accepts protocol. */
+int lp2p_host_accept_stream(struct lp2p_host *h, struct lp2p_stream *s,
+                            const char *protocol);
+bool lp2p_host_accepts(struct lp2p_host *h, const char *protocol);
 
 #endif

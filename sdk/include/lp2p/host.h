@@ -49,6 +49,13 @@ LP2P_API int lp2p_host_start(lp2p_host *h, char *err, size_t errlen);
  */
 LP2P_API int lp2p_host_run(lp2p_host *h, int catch_signals);
 
+/*
+ * Run one iteration of the loop: wait at most until something happens when
+ * wait is nonzero, not at all otherwise.  For programs that drive several
+ * hosts, or their own loop, instead of lp2p_host_run().  Returns 0.
+ */
+LP2P_API int lp2p_host_run_once(lp2p_host *h, int wait);
+
 /* Ask the loop to stop; safe from any thread and from signal handlers'
  * deferred context (not from a raw signal handler). */
 LP2P_API void lp2p_host_stop(lp2p_host *h);
@@ -68,6 +75,47 @@ LP2P_API void lp2p_host_describe(const lp2p_host *h, FILE *out);
  * ends.  Errors: LP2P_ENOMEM, LP2P_ECLOSED (the host is gone or stopping).
  */
 LP2P_API int lp2p_host_post(lp2p_host *h, void (*fn)(void *arg), void *arg);
+
+/* ---- protocols and events (swarm thread) ---- */
+
+/*
+ * Accept inbound streams for protocol (copied) with accept(arg, stream,
+ * protocol), besides the protocol ids plugins declare in their
+ * descriptors: for programs embedding the runtime, and for plugins that
+ * add protocols at run time.  accept returns 0 to take the stream (install
+ * a handler) or a negative code to reset it.  Listeners of the
+ * "host.protocols" event are told.  Errors: LP2P_EEXIST, LP2P_EINVAL,
+ * LP2P_ENOMEM.
+ */
+typedef int (*lp2p_accept_cb)(void *arg, struct lp2p_stream *stream,
+                              const char *protocol);
+LP2P_API int lp2p_host_add_protocol(lp2p_host *h, const char *protocol,
+                                    lp2p_accept_cb accept, void *arg);
+/* Stop accepting protocol (added with lp2p_host_add_protocol). */
+LP2P_API int lp2p_host_remove_protocol(lp2p_host *h, const char *protocol);
+
+/* Every protocol id the host accepts (up to max); returns the count.
+ * The strings stay valid until protocols are added or removed. */
+LP2P_API size_t lp2p_host_protocols(const lp2p_host *h, const char **out,
+                                    size_t max);
+
+/*
+ * Publish an event: type (e.g. "identify.peer") and data[0..len) are
+ * copied and delivered, in publication order, from the loop (never inside
+ * this call) to the handle_protocol_event of every plugin that lists the
+ * type (or "*") in its descriptor's events, and to subscribers.
+ * Errors: LP2P_EINVAL, LP2P_ENOMEM.
+ */
+LP2P_API int lp2p_host_publish(lp2p_host *h, const char *type,
+                               const void *data, size_t len);
+
+typedef void (*lp2p_event_cb)(void *arg, const char *type, const void *data,
+                              size_t len);
+/* Receive events of type ("*": all) through cb until unsubscribed. */
+LP2P_API int lp2p_host_subscribe(lp2p_host *h, const char *type,
+                                 lp2p_event_cb cb, void *arg);
+LP2P_API void lp2p_host_unsubscribe(lp2p_host *h, const char *type,
+                                    lp2p_event_cb cb, void *arg);
 
 /* ---- timers (swarm thread) ---- */
 

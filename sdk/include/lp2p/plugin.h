@@ -90,6 +90,10 @@ struct lp2p_plugin_descriptor {
 
 	/* Stop: free everything; no handler is called afterwards.  Optional. */
 	void (*fini)(void *state);
+
+	/* NULL-terminated event types delivered to handle_protocol_event
+	 * ("*" for all); may be NULL.  See lp2p_host_publish(). */
+	const char *const *events;
 };
 
 #define LP2P_PLUGIN_HEADER                                                   \

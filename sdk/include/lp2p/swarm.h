@@ -54,6 +54,16 @@ LP2P_API size_t lp2p_host_listen_addrs(const lp2p_host *h,
 /* The host's own peer id. */
 LP2P_API const struct lp2p_peer_id *lp2p_host_peer_id(const lp2p_host *h);
 
+/* The host's identity public key, protobuf-encoded (as identify sends it),
+ * into buf (cap bytes).  Returns its length, or LP2P_ERANGE. */
+LP2P_API int lp2p_host_public_key(const lp2p_host *h, uint8_t *buf,
+                                  size_t cap);
+
+/* Sign msg[0..len) with the host's identity key (for signed records);
+ * returns the signature length, LP2P_ERANGE if cap is too small. */
+LP2P_API int lp2p_host_sign(const lp2p_host *h, const uint8_t *msg,
+                            size_t len, uint8_t *sig, size_t cap);
+
 /* ---- dialing ---- */
 
 /* status 0 with a ready connection (secured, multiplexed, peer verified),
