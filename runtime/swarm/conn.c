@@ -76,10 +76,12 @@ void lp2p_conn_kill(struct lp2p_conn *c, int reason, const char *why)
 	c->close_reason = reason;
 	if (reason < 0)
 		lp2p_log(was == CONN_READY ? LP2P_LOG_INFO : LP2P_LOG_DEBUG,
-		         "connection %llu to %s closed: %s%s%s",
+		         "connection %llu %s %s closed: %s%s%s%s",
 		         (unsigned long long)c->id,
-		         peer_str(c, who, sizeof who), lp2p_strerror(reason),
-		         why ? ": " : "", why ? why : "");
+		         c->dir == LP2P_OUTBOUND ? "to" : "from",
+		         peer_str(c, who, sizeof who),
+		         why ? why : lp2p_strerror(reason), why ? " (" : "",
+		         why ? lp2p_strerror(reason) : "", why ? ")" : "");
 	/* Try to get a GoAway (or the last bytes) out; never block. */
 	if (c->fd >= 0 && lp2p_buf_avail(&c->wbuf))
 		(void)!write(c->fd, lp2p_buf_data(&c->wbuf),
