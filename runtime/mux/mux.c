@@ -182,6 +182,16 @@ uint8_t *mux_out_append(struct lp2p_mux *m, size_t n, bool data)
 	return p;
 }
 
+void lp2p_mux_trim(struct lp2p_mux *m)
+{
+	if (mux_out_used(m) != 0 || !m->out)
+		return;
+	free(m->out);
+	m->out = NULL;
+	m->out_alloc = 0;
+	m->out_head = m->out_len = 0;
+}
+
 size_t lp2p_mux_out_peek(struct lp2p_mux *m, uint8_t **buf)
 {
 	*buf = m->out ? m->out + m->out_head : NULL;

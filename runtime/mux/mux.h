@@ -229,6 +229,10 @@ int lp2p_mux_ping(struct lp2p_mux *m, uint32_t opaque);
  */
 int lp2p_mux_goaway(struct lp2p_mux *m, uint32_t code);
 
+/* Release the output buffer if it is empty (for idle connections: an
+ * active one would only allocate it again). */
+void lp2p_mux_trim(struct lp2p_mux *m);
+
 /* Open streams (both directions) the session tracks. */
 size_t lp2p_mux_stream_count(const struct lp2p_mux *m);
 

@@ -88,7 +88,9 @@ int lp2p_swarm_init(struct lp2p_swarm *sw, struct lp2p_host *host,
 		sw->muxers[sw->nmuxers++] = muxer_id(cfg->muxers.v[i]);
 	sw->scratch_cap = LP2P_SWARM_READ_CHUNK + LP2P_NOISE_FRAME_MAX;
 	sw->scratch = malloc(sw->scratch_cap);
-	if (!sw->scratch) {
+	sw->wscratch_cap = 2 * LP2P_CONN_WBUF_HIWAT;
+	sw->wscratch = malloc(sw->wscratch_cap);
+	if (!sw->scratch || !sw->wscratch) {
 		snprintf(err, errlen, "out of memory");
 		return LP2P_ENOMEM;
 	}
@@ -119,7 +121,8 @@ void lp2p_swarm_fini(struct lp2p_swarm *sw)
 	lp2p_connmgr_stop(sw);
 	ev_prepare_stop(sw->loop->ev, &sw->flush_watcher);
 	free(sw->scratch);
-	sw->scratch = NULL;
+	free(sw->wscratch);
+	sw->scratch = sw->wscratch = NULL;
 }
 
 /* ---- listening ---- */

@@ -21,7 +21,8 @@ struct lp2p_dial;
 
 /* Bytes read from a socket per read(2) call, into the swarm's scratch. */
 #define LP2P_SWARM_READ_CHUNK (256u * 1024)
-/* Stop pulling muxer output while this much is waiting for the socket. */
+/* Stop pulling muxer output while this much is waiting for the socket.
+ * The shared write buffer holds this plus one muxer output batch. */
 #define LP2P_CONN_WBUF_HIWAT (1u << 20)
 #define LP2P_CONN_MAX_PROTECT 16
 /* Data held for paused streams of one connection before it stops reading. */
@@ -144,6 +145,8 @@ struct lp2p_swarm {
 
 	uint8_t *scratch; /* read buffer shared by all connections */
 	size_t scratch_cap;
+	uint8_t *wscratch; /* sealed output on its way to one socket */
+	size_t wscratch_cap;
 
 	/* names of the configured security / muxer protocols, in order */
 	const char *security[4];
