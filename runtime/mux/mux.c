@@ -326,8 +326,15 @@ void mux_stream_dead(struct lp2p_mux *m, struct mux_stream *s, int err)
 	uint64_t id = s->id;
 	void *data = s->data;
 	table_remove(m, s);
-	if (s->need_rst && !linked(&s->pending) && !m->ops->flush_stream(m, s))
+	if (!s->need_rst) {
+		/* Reset by the peer: nothing more is sent on it. */
+		s->need_ack = s->need_fin = s->need_wnd = false;
+		s->delta = 0;
+		if (linked(&s->pending))
+			list_del(&s->pending);
+	} else if (!linked(&s->pending) && !m->ops->flush_stream(m, s)) {
 		list_add_tail(&m->pending, &s->pending);
+	}
 	stream_release(m, s);
 	if (m->cb.on_stream_reset)
 		m->cb.on_stream_reset(m->user_data, id, data, err);

@@ -163,6 +163,8 @@ long h_pump_one(struct h_peer *a, struct h_peer *b)
 	size_t n = lp2p_mux_out_peek(a->m, &buf);
 	if (n == 0)
 		return 0;
+	if (a->chunk && n > a->chunk)
+		n = a->chunk;
 	ssize_t c = lp2p_mux_recv(b->m, buf, n);
 	if (c > 0)
 		lp2p_mux_out_ack(a->m, (size_t)c);

@@ -36,6 +36,7 @@ struct h_peer {
 	size_t nstreams;
 	int accept_rc;     /* on_stream_open's answer */
 	bool auto_consume; /* report data consumed at once */
+	size_t chunk;      /* h_pump_one moves at most this much (0: all) */
 	int goaways;
 	uint32_t goaway_code;
 	uint32_t ping_acks[16];

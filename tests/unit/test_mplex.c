@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "mux_harness.h"
+#include "mux/mux_impl.h" /* to reach the id limit without 2^60 opens */
 
 enum {
 	NEW = 0,
@@ -445,6 +446,103 @@ static void callbacks_may_reset(void **state)
 	assert_true(a->reset);
 }
 
+
+static void partial_sends(void **state)
+{
+	struct pair *p = *state;
+	p->c->chunk = 777;
+	static uint8_t data[700000];
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 31 + (i >> 10));
+	struct h_stream *a = h_open(p->c, NULL, NULL);
+	assert_int_equal(h_write_all(p->c, p->s, a->id, data, sizeof(data)),
+			 0);
+	struct h_stream *r = h_find(p->s, THEIRS(0));
+	assert_int_equal(r->rx_len, sizeof(data));
+	assert_memory_equal(r->rx, data, sizeof(data));
+}
+
+static void control_frames_wait_for_room(void **state)
+{
+	(void)state;
+	struct lp2p_mux_config cfg = {.out_hiwat = 1024, .out_reserve = 1024,
+				      .max_inbound_streams = 1};
+	struct h_peer *s = peer(&cfg);
+	struct h_peer *c = h_peer_new(LP2P_MUX_MPLEX, LP2P_MUX_INITIATOR, NULL);
+	feed_msg(s, 0, NEW, NULL, 0); /* fills the inbound limit */
+	/* Half of a NewStream that will be refused. */
+	uint8_t nb[8];
+	size_t nn = msg(nb, 1, NEW, "ab", 2);
+	assert_int_equal(h_feed(s, nb, 3), 3);
+	/* Fill the output: data to the mark, opens, then closes. */
+	static uint8_t data[1024];
+	assert_true(lp2p_mux_write(s->m, THEIRS(0), data, sizeof(data)) > 0);
+	uint64_t ids[200];
+	int n = 0, rc;
+	struct h_stream *hs;
+	while (n < 200 && (hs = h_open(s, NULL, &rc)))
+		ids[n++] = hs->id;
+	assert_int_equal(rc, LP2P_EAGAIN);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(i % 3 ? lp2p_mux_close(s->m, ids[i])
+				       : lp2p_mux_reset(s->m, ids[i]),
+				 0);
+	assert_int_equal(lp2p_mux_close(s->m, THEIRS(0)), 0);
+	/* The refusal's Reset has to wait as well. */
+	assert_int_equal(h_feed(s, nb + 3, nn - 3), (long)(nn - 3));
+	assert_int_equal(s->opens, 1);
+	uint8_t *out;
+	size_t full = lp2p_mux_out_peek(s->m, &out);
+	assert_true(full > 2040 && full <= 2048);
+	/* All of it reaches the peer once there is room. */
+	c->accept_rc = 0;
+	assert_int_equal(h_pump(s, c), 0);
+	for (int i = 0; i < n; i++) {
+		struct h_stream *r = h_find(c, ids[i] | 1);
+		assert_non_null(r);
+		if (i % 3)
+			assert_true(r->fin);
+		else
+			assert_true(r->reset);
+	}
+	h_peer_free(s);
+	h_peer_free(c);
+}
+
+static void stream_ids_run_out(void **state)
+{
+	(void)state;
+	struct h_peer *c = h_peer_new(LP2P_MUX_MPLEX, LP2P_MUX_INITIATOR, NULL);
+	c->m->next_id = (UINT64_C(1) << 60) - 1;
+	int rc;
+	struct h_stream *a = h_open(c, NULL, &rc);
+	assert_non_null(a);
+	uint8_t out[32];
+	size_t n = h_take(c, out, sizeof(out));
+	/* 9-byte header varint, length 19, the 19-digit decimal name. */
+	assert_int_equal(n, 9 + 1 + 19);
+	assert_memory_equal(out + 10, "1152921504606846975", 19);
+	assert_null(h_open(c, NULL, &rc));
+	assert_int_equal(rc, LP2P_ELIMIT);
+	h_peer_free(c);
+}
+
+static void free_with_pending_frames(void **state)
+{
+	(void)state;
+	struct lp2p_mux_config cfg = {.out_hiwat = 1024, .out_reserve = 1024};
+	struct h_peer *c = h_peer_new(LP2P_MUX_MPLEX, LP2P_MUX_INITIATOR, &cfg);
+	int rc;
+	uint64_t ids[1000];
+	int n = 0;
+	struct h_stream *a;
+	while (n < 1000 && (a = h_open(c, NULL, &rc)))
+		ids[n++] = a->id;
+	for (int i = 0; i < n; i++)
+		assert_int_equal(lp2p_mux_reset(c->m, ids[i]), 0);
+	h_peer_free(c);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, pair_setup, pair_teardown)
@@ -461,6 +559,10 @@ int main(void)
 		T(protocol_violations),
 		T(recv_backpressure),
 		T(callbacks_may_reset),
+		T(partial_sends),
+		T(control_frames_wait_for_room),
+		T(stream_ids_run_out),
+		T(free_with_pending_frames),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

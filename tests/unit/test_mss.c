@@ -450,6 +450,30 @@ static void output_backpressure(void **state)
 	lp2p_mss_free(l);
 }
 
+static void partial_output_acks(void **state)
+{
+	(void)state;
+	const char *const want[] = {"/a", "/b"};
+	struct lp2p_mss *d;
+	assert_int_equal(lp2p_mss_dialer_new(&d, want, 2), 0);
+	const uint8_t *p;
+	assert_int_equal(lp2p_mss_out_peek(d, &p), HDR_LEN + 4);
+	lp2p_mss_out_ack(d, 5);
+	assert_int_equal(lp2p_mss_out_peek(d, &p), HDR_LEN - 1);
+	assert_memory_equal(p, HDR "\x03/a\n" + 5, HDR_LEN - 1);
+	uint8_t buf[64];
+	size_t len = 0;
+	put_msg(buf, &len, "/multistream/1.0.0");
+	put_msg(buf, &len, "na");
+	assert_int_equal(lp2p_mss_recv(d, buf, len), (ssize_t)len);
+	/* The next proposal follows what was not sent yet. */
+	assert_int_equal(lp2p_mss_out_peek(d, &p), HDR_LEN - 1 + 4);
+	assert_memory_equal(p, HDR "\x03/a\n\x03/b\n" + 5, HDR_LEN - 1 + 4);
+	lp2p_mss_out_ack(d, 1000); /* more than there is: all of it */
+	assert_int_equal(lp2p_mss_out_peek(d, &p), 0);
+	lp2p_mss_free(d);
+}
+
 static void bad_arguments(void **state)
 {
 	(void)state;
@@ -483,6 +507,7 @@ int main(void)
 		cmocka_unit_test(too_many_proposals),
 		cmocka_unit_test(nul_in_proposal),
 		cmocka_unit_test(output_backpressure),
+		cmocka_unit_test(partial_output_acks),
 		cmocka_unit_test(bad_arguments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
