@@ -90,7 +90,7 @@ static struct lp2p_mss *mss_alloc(enum mss_role role)
 }
 
 int lp2p_mss_dialer_new(struct lp2p_mss **out, const char *const *protocols,
-			size_t count)
+                        size_t count)
 {
 	if (!out || !protocols || count == 0)
 		return LP2P_EINVAL;
@@ -110,7 +110,7 @@ int lp2p_mss_dialer_new(struct lp2p_mss **out, const char *const *protocols,
 }
 
 int lp2p_mss_listener_new(struct lp2p_mss **out, lp2p_mss_select_fn select,
-			  void *user_data, unsigned max_rejects)
+                          void *user_data, unsigned max_rejects)
 {
 	if (!out || !select)
 		return LP2P_EINVAL;
@@ -119,7 +119,8 @@ int lp2p_mss_listener_new(struct lp2p_mss **out, lp2p_mss_select_fn select,
 		return LP2P_ENOMEM;
 	m->select = select;
 	m->select_data = user_data;
-	m->max_rejects = max_rejects ? max_rejects : LP2P_MSS_DEFAULT_MAX_REJECTS;
+	m->max_rejects =
+	    max_rejects ? max_rejects : LP2P_MSS_DEFAULT_MAX_REJECTS;
 	out_line(m, LP2P_MSS_PROTOCOL_ID, HEADER_LINE_LEN - 1);
 	*out = m;
 	return 0;
@@ -264,8 +265,7 @@ void lp2p_mss_out_ack(struct lp2p_mss *m, size_t n)
 		m->out_head = m->out_len = 0;
 }
 
-int lp2p_mss_result(const struct lp2p_mss *m, const char **proto,
-		    size_t *index)
+int lp2p_mss_result(const struct lp2p_mss *m, const char **proto, size_t *index)
 {
 	if (m->state != 0)
 		return m->state;

@@ -89,7 +89,7 @@ static uint8_t our_flag(const struct mux_stream *s, uint8_t receiver_flag)
 
 /* Append a frame header with room for payload bytes; NULL if no room. */
 static uint8_t *frame(struct lp2p_mux *m, uint64_t id, uint8_t flag,
-		      size_t payload, bool data)
+                      size_t payload, bool data)
 {
 	uint64_t h = id << 3 | flag;
 	size_t n = uvarint_len(h) + uvarint_len(payload);
@@ -102,14 +102,14 @@ static uint8_t *frame(struct lp2p_mux *m, uint64_t id, uint8_t flag,
 }
 
 static int mplex_open(struct lp2p_mux *m, const char *name,
-		      struct mux_stream **out)
+                      struct mux_stream **out)
 {
 	char idname[24];
 	if (m->next_id > MPLEX_MAX_ID)
 		return LP2P_ELIMIT;
 	if (!name) {
 		snprintf(idname, sizeof(idname), "%llu",
-			 (unsigned long long)m->next_id);
+		         (unsigned long long)m->next_id);
 		name = idname;
 	}
 	size_t nlen = strlen(name);
@@ -133,7 +133,7 @@ static int mplex_open(struct lp2p_mux *m, const char *name,
 }
 
 static ssize_t mplex_write(struct lp2p_mux *m, struct mux_stream *s,
-			   const uint8_t *data, size_t len)
+                           const uint8_t *data, size_t len)
 {
 	uint8_t flag = our_flag(s, M_MSG_RECEIVER);
 	/* the length varint of a frame up to 1 MiB takes 3 bytes */
@@ -161,14 +161,14 @@ static bool mplex_flush_stream(struct lp2p_mux *m, struct mux_stream *s)
 {
 	if (s->need_rst) {
 		if (!frame(m, wire_id(s), our_flag(s, M_RESET_RECEIVER), 0,
-			   false))
+		           false))
 			return false;
 		s->need_rst = s->need_fin = false;
 		return true;
 	}
 	if (s->need_fin) {
 		if (!frame(m, wire_id(s), our_flag(s, M_CLOSE_RECEIVER), 0,
-			   false))
+		           false))
 			return false;
 		s->need_fin = false;
 	}
@@ -230,7 +230,7 @@ static void new_stream(struct lp2p_mux *m)
 	}
 	void *data = NULL;
 	int rc = m->cb.on_stream_open(m->user_data, key, r->name, r->name_len,
-				      &data);
+	                              &data);
 	s = mux_stream_find(m, key); /* the callback may have reset it */
 	if (!s)
 		return;
@@ -300,9 +300,7 @@ static void on_frame_end(struct lp2p_mux *m)
 	struct mux_stream *s;
 	m->rx_stream = NULL;
 	switch (r->flag) {
-	case M_NEW:
-		new_stream(m);
-		break;
+	case M_NEW: new_stream(m); break;
 	case M_CLOSE_RECEIVER:
 	case M_CLOSE_INITIATOR:
 		s = mux_stream_find(m, r->key);
@@ -346,7 +344,8 @@ static ssize_t mplex_recv(struct lp2p_mux *m, const uint8_t *buf, size_t len)
 			continue;
 		if (a < 0)
 			return mux_fail(m, a);
-		int b = uvarint_get(r->hdr + a, r->hdr_len - (size_t)a, &length);
+		int b =
+		    uvarint_get(r->hdr + a, r->hdr_len - (size_t)a, &length);
 		if (b == LP2P_ETRUNC)
 			continue;
 		if (b < 0)
@@ -365,14 +364,14 @@ static ssize_t mplex_recv(struct lp2p_mux *m, const uint8_t *buf, size_t len)
 }
 
 const struct mux_ops lp2p_mplex_ops = {
-	.recv = mplex_recv,
-	.open = mplex_open,
-	.write = mplex_write,
-	.flush_stream = mplex_flush_stream,
-	.consumed = mplex_consumed,
-	.can_send = mplex_can_send,
-	.flush_session = mplex_flush_session,
-	.ping = mplex_ping,
-	.goaway = mplex_goaway,
-	.fatal = mplex_fatal,
+    .recv = mplex_recv,
+    .open = mplex_open,
+    .write = mplex_write,
+    .flush_stream = mplex_flush_stream,
+    .consumed = mplex_consumed,
+    .can_send = mplex_can_send,
+    .flush_session = mplex_flush_session,
+    .ping = mplex_ping,
+    .goaway = mplex_goaway,
+    .fatal = mplex_fatal,
 };

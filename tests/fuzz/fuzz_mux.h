@@ -32,7 +32,7 @@ static void remember(struct fuzz_state *f, uint64_t id)
 }
 
 static int f_open(void *ud, uint64_t id, const char *name, size_t len,
-		  void **sd)
+                  void **sd)
 {
 	struct fuzz_state *f = ud;
 	if (len > LP2P_MPLEX_MAX_NAME || (len && !name))
@@ -50,7 +50,7 @@ static int f_open(void *ud, uint64_t id, const char *name, size_t len,
 }
 
 static void f_data(void *ud, uint64_t id, void *sd, const uint8_t *data,
-		   size_t len)
+                   size_t len)
 {
 	struct fuzz_state *f = ud;
 	if (sd != f || len == 0)
@@ -60,18 +60,11 @@ static void f_data(void *ud, uint64_t id, void *sd, const uint8_t *data,
 		abort();
 	uint32_t r = next_rand(f);
 	switch (r % 8) {
-	case 0:
-		(void)lp2p_mux_reset(f->m, id);
-		break;
-	case 1:
-		(void)lp2p_mux_close(f->m, id);
-		break;
+	case 0: (void)lp2p_mux_reset(f->m, id); break;
+	case 1: (void)lp2p_mux_close(f->m, id); break;
 	case 2:
-	case 3:
-		(void)lp2p_mux_write(f->m, id, data, len);
-		break;
-	default:
-		break;
+	case 3: (void)lp2p_mux_write(f->m, id, data, len); break;
+	default: break;
 	}
 	if (r & 0x100)
 		(void)lp2p_mux_consumed(f->m, id, len);
@@ -91,8 +84,7 @@ static void f_reset(void *ud, uint64_t id, void *sd, int err)
 	struct fuzz_state *f = ud;
 	if (sd != f || err >= 0)
 		abort();
-	if (lp2p_mux_write(f->m, id, (const uint8_t *)"x", 1) !=
-	    LP2P_ENOTFOUND)
+	if (lp2p_mux_write(f->m, id, (const uint8_t *)"x", 1) != LP2P_ENOTFOUND)
 		abort();
 }
 
@@ -118,13 +110,13 @@ static void f_ping_ack(void *ud, uint32_t opaque)
 }
 
 static const struct lp2p_mux_callbacks fuzz_callbacks = {
-	.on_stream_open = f_open,
-	.on_stream_data = f_data,
-	.on_stream_fin = f_fin,
-	.on_stream_reset = f_reset,
-	.on_stream_writable = f_writable,
-	.on_goaway = f_goaway,
-	.on_ping_ack = f_ping_ack,
+    .on_stream_open = f_open,
+    .on_stream_data = f_data,
+    .on_stream_fin = f_fin,
+    .on_stream_reset = f_reset,
+    .on_stream_writable = f_writable,
+    .on_goaway = f_goaway,
+    .on_ping_ack = f_ping_ack,
 };
 
 static int fuzz_mux(enum lp2p_mux_kind kind, const uint8_t *data, size_t size)
@@ -144,7 +136,7 @@ static int fuzz_mux(enum lp2p_mux_kind kind, const uint8_t *data, size_t size)
 		cfg.max_unconsumed = 300;
 	}
 	enum lp2p_mux_role role =
-		(data[0] & 2) ? LP2P_MUX_INITIATOR : LP2P_MUX_RESPONDER;
+	    (data[0] & 2) ? LP2P_MUX_INITIATOR : LP2P_MUX_RESPONDER;
 	if (lp2p_mux_new(&f.m, kind, role, &cfg, &fuzz_callbacks, &f) != 0)
 		return 0;
 	size_t pos = 1;

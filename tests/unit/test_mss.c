@@ -147,7 +147,7 @@ static void list_exhausted(void **state)
 	assert_int_equal(sup.asked, 2);
 	/* Sticky. */
 	assert_int_equal(lp2p_mss_recv(d, (const uint8_t *)"\x03na\n", 4),
-			 LP2P_ENEGOTIATE);
+	                 LP2P_ENEGOTIATE);
 	lp2p_mss_free(d);
 	lp2p_mss_free(l);
 }
@@ -287,11 +287,11 @@ static void dialer_unexpected_answer(void **state)
 }
 
 static struct lp2p_mss *listener_past_header(struct support *sup,
-					     unsigned max_rejects)
+                                             unsigned max_rejects)
 {
 	struct lp2p_mss *l;
 	assert_int_equal(
-		lp2p_mss_listener_new(&l, select_in_list, sup, max_rejects), 0);
+	    lp2p_mss_listener_new(&l, select_in_list, sup, max_rejects), 0);
 	uint8_t buf[32];
 	size_t len = 0;
 	put_msg(buf, &len, "/multistream/1.0.0");
@@ -349,19 +349,19 @@ static void malformed_messages(void **state)
 		const char *bytes;
 		size_t len;
 	} cases[] = {
-		{"\x80\x00", 2},         /* non-minimal varint */
-		{"\x80\x80\x01", 3},     /* three-byte prefix */
-		{"\x00", 1},             /* empty message */
-		{"\x03/ab", 4},          /* no newline at the end */
-		{"\xff\xff\xff\x7f", 4}, /* huge */
+	    {"\x80\x00", 2},         /* non-minimal varint */
+	    {"\x80\x80\x01", 3},     /* three-byte prefix */
+	    {"\x00", 1},             /* empty message */
+	    {"\x03/ab", 4},          /* no newline at the end */
+	    {"\xff\xff\xff\x7f", 4}, /* huge */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct lp2p_mss *l = listener_past_header(&sup, 0);
 		ssize_t rc = lp2p_mss_recv(l, (const uint8_t *)cases[i].bytes,
-					   cases[i].len);
+		                           cases[i].len);
 		assert_int_equal(rc, LP2P_EPROTO);
 		assert_int_equal(lp2p_mss_recv(l, (const uint8_t *)"\x01\n", 2),
-				 LP2P_EPROTO);
+		                 LP2P_EPROTO);
 		lp2p_mss_free(l);
 	}
 	/* A truncated message is simply incomplete. */
@@ -494,21 +494,21 @@ static void bad_arguments(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(dialer_first_choice),
-		cmocka_unit_test(na_then_second),
-		cmocka_unit_test(list_exhausted),
-		cmocka_unit_test(byte_by_byte),
-		cmocka_unit_test(listener_leftover_preserved),
-		cmocka_unit_test(dialer_leftover_preserved),
-		cmocka_unit_test(header_mismatch),
-		cmocka_unit_test(dialer_unexpected_answer),
-		cmocka_unit_test(line_limits),
-		cmocka_unit_test(malformed_messages),
-		cmocka_unit_test(too_many_proposals),
-		cmocka_unit_test(nul_in_proposal),
-		cmocka_unit_test(output_backpressure),
-		cmocka_unit_test(partial_output_acks),
-		cmocka_unit_test(bad_arguments),
+	    cmocka_unit_test(dialer_first_choice),
+	    cmocka_unit_test(na_then_second),
+	    cmocka_unit_test(list_exhausted),
+	    cmocka_unit_test(byte_by_byte),
+	    cmocka_unit_test(listener_leftover_preserved),
+	    cmocka_unit_test(dialer_leftover_preserved),
+	    cmocka_unit_test(header_mismatch),
+	    cmocka_unit_test(dialer_unexpected_answer),
+	    cmocka_unit_test(line_limits),
+	    cmocka_unit_test(malformed_messages),
+	    cmocka_unit_test(too_many_proposals),
+	    cmocka_unit_test(nul_in_proposal),
+	    cmocka_unit_test(output_backpressure),
+	    cmocka_unit_test(partial_output_acks),
+	    cmocka_unit_test(bad_arguments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
