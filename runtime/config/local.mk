@@ -1,1 +1,12 @@
-# runtime/config
+# runtime/config: the YAML configuration (libyaml), parsed once into a tree
+libruntime_la_SOURCES += \
+	runtime/config/tree.c runtime/config/tree.h \
+	runtime/config/node.c \
+	runtime/config/config.c runtime/config/config.h \
+	runtime/config/default.c
+
+check_PROGRAMS += tests/unit/test_config
+TESTS += tests/unit/test_config
+tests_unit_test_config_SOURCES = tests/unit/test_config.c
+tests_unit_test_config_CFLAGS = $(TEST_COMPILE_FLAGS)
+tests_unit_test_config_LDADD = $(TEST_LIBS)

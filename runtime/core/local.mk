@@ -7,3 +7,4 @@ TESTS += tests/unit/test_error
 tests_unit_test_error_SOURCES = tests/unit/test_error.c
 tests_unit_test_error_CFLAGS = $(TEST_COMPILE_FLAGS)
 tests_unit_test_error_LDADD = $(TEST_LIBS)
+libruntime_la_SOURCES += runtime/core/log.c

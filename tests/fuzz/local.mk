@@ -11,14 +11,18 @@
 #   tests_fuzz_fuzz_NAME_CPPFLAGS = $(FUZZ_PREPROC_FLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/NAME"'
 #   tests_fuzz_fuzz_NAME_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 #   tests_fuzz_fuzz_NAME_LDADD = $(FUZZ_LIBS)
+#   tests_fuzz_fuzz_NAME_LDFLAGS = $(FUZZ_LINK_FLAGS)
+# (automake refuses linker flags in _LDADD, hence the separate LDFLAGS.)
 if FUZZING
 FUZZ_MAIN_SRC =
 FUZZ_COMPILE_FLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) -fsanitize=fuzzer,address,undefined
-FUZZ_LIBS = libruntime.la -fsanitize=fuzzer,address,undefined
+FUZZ_LIBS = libruntime.la
+FUZZ_LINK_FLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
 else
 FUZZ_MAIN_SRC = tests/fuzz/replay.c
 FUZZ_COMPILE_FLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
 FUZZ_LIBS = libruntime.la
+FUZZ_LINK_FLAGS = $(AM_LDFLAGS)
 endif
 FUZZ_PREPROC_FLAGS = $(AM_CPPFLAGS)
 FUZZ_SECONDS = 30

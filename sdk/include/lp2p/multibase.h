@@ -3,6 +3,12 @@
  * alphabet), base32 (RFC 4648 lower case, no padding), base64 (standard and
  * url, no padding), base16, and multibase prefixes ('z', 'b', 'm', 'u', 'f').
  * Pure functions: no allocation, no I/O; the caller gives the output buffer.
+ * The output buffer is also the working space: when a call fails, its
+ * contents are unspecified.
+ *
+ * Decoding is strict, so that every byte string has one encoding: one
+ * alphabet per base (base16 and base32 lower case only), no padding, no
+ * whitespace, and unused bits of the last character must be zero.
  */
 #ifndef LP2P_MULTIBASE_H
 #define LP2P_MULTIBASE_H

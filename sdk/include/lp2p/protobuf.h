@@ -41,16 +41,25 @@ LP2P_API void lp2p_pb_reader_init(struct lp2p_pb_reader *r,
 /*
  * Read the next field.  Returns 1 when a field was read into *f, 0 at the
  * end of the buffer, LP2P_EPROTO for a malformed field (bad tag, field
- * number 0, group wire types, length past the end).  Protobuf varints here
- * may be up to 10 bytes (they need not be minimal).
+ * number 0, group wire types, length past the end, truncated varint or
+ * fixed value).  Protobuf varints here may be up to 10 bytes (they need not
+ * be minimal).  *f is written only when 1 is returned; after an error the
+ * reader stays where it was.
  */
 LP2P_API int lp2p_pb_next(struct lp2p_pb_reader *r, struct lp2p_pb_field *f);
 
+/*
+ * The writer appends fields to buf[0..cap), which the caller owns.  Errors
+ * are sticky: once a write fails, later writes do nothing and
+ * lp2p_pb_writer_finish() reports the first error.  A failed write leaves
+ * len unchanged (no partial field is written).
+ */
 struct lp2p_pb_writer {
 	uint8_t *buf;
 	size_t cap;
 	size_t len;
-	int err; /* sticky: LP2P_ERANGE once a write did not fit */
+	int err; /* sticky: LP2P_ERANGE once a write did not fit, LP2P_EINVAL
+	          * for a field number outside 1..2^29-1 */
 };
 
 LP2P_API void lp2p_pb_writer_init(struct lp2p_pb_writer *w, uint8_t *buf,
@@ -59,11 +68,18 @@ LP2P_API void lp2p_pb_put_varint(struct lp2p_pb_writer *w, uint32_t number,
                                  uint64_t v);
 LP2P_API void lp2p_pb_put_bytes(struct lp2p_pb_writer *w, uint32_t number,
                                 const void *data, size_t len);
+/* A NUL-terminated string as a LEN field (NULL writes an empty one). */
 LP2P_API void lp2p_pb_put_string(struct lp2p_pb_writer *w, uint32_t number,
                                  const char *s);
+/* fixed64 / fixed32 (little-endian I64 / I32 fields). */
+LP2P_API void lp2p_pb_put_fixed64(struct lp2p_pb_writer *w, uint32_t number,
+                                  uint64_t v);
+LP2P_API void lp2p_pb_put_fixed32(struct lp2p_pb_writer *w, uint32_t number,
+                                  uint32_t v);
 /* Length of field `number` holding len bytes of LEN payload (tag+len+data). */
 LP2P_API size_t lp2p_pb_bytes_field_len(uint32_t number, size_t len);
-/* Returns the byte count written, or the sticky error. */
+/* Returns the byte count written, or the sticky error (LP2P_ERANGE also
+ * when the count exceeds INT_MAX). */
 LP2P_API int lp2p_pb_writer_finish(const struct lp2p_pb_writer *w);
 
 #ifdef __cplusplus

@@ -1,0 +1,70 @@
+/* config.h - the runtime's own configuration, validated and typed (internal) */
+#ifndef LP2P_RUNTIME_CONFIG_H
+#define LP2P_RUNTIME_CONFIG_H
+
+#include <stdbool.h>
+#include <lp2p/config.h>
+
+#include "config/tree.h"
+
+#define LP2P_CONFIG_MAX_LIST 64
+
+struct lp2p_string_list {
+	size_t n;
+	const char *v[LP2P_CONFIG_MAX_LIST]; /* point into the tree */
+	const lp2p_config_node *node[LP2P_CONFIG_MAX_LIST];
+};
+
+struct lp2p_plugin_entry {
+	const char *name;             /* the mapping key */
+	const lp2p_config_node *node; /* its subtree (may be NULL type) */
+};
+
+struct lp2p_limits {
+	uint32_t max_connections;
+	uint32_t max_inbound_connections;
+	uint32_t max_outbound_connections;
+	uint32_t max_connections_per_peer;
+	uint32_t max_pending_handshakes;
+	uint32_t max_streams_per_connection;
+	uint64_t handshake_timeout_ms;
+	uint64_t negotiation_timeout_ms;
+	uint64_t dial_timeout_ms;
+};
+
+struct lp2p_connmgr_config {
+	uint32_t low_water;
+	uint32_t high_water;
+	uint64_t grace_period_ms;
+	uint64_t idle_timeout_ms;
+};
+
+struct lp2p_config {
+	char *source; /* file name, or "<built-in>" */
+	char *text;   /* the YAML text (kept for re-reads by tooling) */
+	struct lp2p_config_node *root;
+
+	const char *key_file; /* NULL: ephemeral identity */
+	const char *key_type; /* for a key created on first start */
+	struct lp2p_string_list listen;
+	struct lp2p_string_list transports;
+	struct lp2p_string_list security;
+	struct lp2p_string_list muxers;
+	struct lp2p_string_list plugin_path;
+	struct lp2p_string_list bootstrap;
+	/* The built-in default: load the standard plugins that are installed,
+	 * skipping those that are not. */
+	bool default_plugins;
+	size_t nplugins;
+	struct lp2p_plugin_entry plugins[LP2P_CONFIG_MAX_LIST];
+	struct lp2p_limits limits;
+	struct lp2p_connmgr_config connmgr;
+	int log_level;
+	bool log_syslog;
+	const char *log_ident;
+};
+
+/* The built-in default configuration text (also shipped as documentation). */
+extern const char lp2p_default_config_yaml[];
+
+#endif

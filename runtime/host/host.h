@@ -1,0 +1,65 @@
+/* host.h - the host object (internal): config, loop, plugins */
+#ifndef LP2P_HOST_INTERNAL_H
+#define LP2P_HOST_INTERNAL_H
+
+#include <lp2p/host.h>
+
+#include "config/config.h"
+#include "loop/loop.h"
+#include "plugin/loader.h"
+#include "swarm/peerstore.h"
+#include "swarm/swarm.h"
+
+struct lp2p_proto_entry {
+	char *protocol;
+	lp2p_accept_cb accept;
+	void *arg;
+};
+
+struct lp2p_subscriber {
+	struct lp2p_subscriber *next;
+	char *type;
+	lp2p_event_cb cb;
+	void *arg;
+};
+
+struct lp2p_event;
+
+struct lp2p_host {
+	const struct lp2p_config *cfg;
+	struct lp2p_loop loop;
+	struct lp2p_key *identity;
+	bool ephemeral_identity;
+	struct lp2p_swarm swarm;
+	struct lp2p_peerstore peerstore;
+	size_t nplugins;
+	struct lp2p_plugin *plugins[LP2P_CONFIG_MAX_LIST];
+	bool started;
+	bool stopped;
+
+	struct lp2p_proto_entry *protos; /* added at run time */
+	size_t nprotos, protos_cap;
+	const char **proto_list; /* lp2p_host_protocols() snapshot */
+	size_t proto_list_n;
+
+	struct lp2p_subscriber *subscribers;
+	struct lp2p_event *events_head, *events_tail;
+	size_t events_queued;
+	ev_idle event_watcher;
+};
+
+/* protocols.c: who takes an inbound stream for protocol */
+struct lp2p_route {
+	const struct lp2p_plugin *plugin; /* or: */
+	lp2p_accept_cb accept;
+	void *arg;
+};
+bool lp2p_host_route(struct lp2p_host *h, const char *protocol,
+                     struct lp2p_route *out);
+void lp2p_host_protocols_fini(struct lp2p_host *h);
+
+/* events.c */
+void lp2p_host_events_init(struct lp2p_host *h);
+void lp2p_host_events_fini(struct lp2p_host *h);
+
+#endif

@@ -1,0 +1,725 @@
+/*
+ * conn.c - one connection: socket I/O and the upgrade pipeline
+ *
+ *   TCP -> multistream-select(security) -> Noise handshake
+ *       -> [multistream-select(muxer), encrypted, unless negotiated early
+ *           in the Noise handshake] -> muxer (streams)
+ *
+ * Reads go into the swarm's shared scratch buffer; only a partial frame is
+ * kept per connection (rx_keep), so an idle connection holds no buffers.
+ * Output is produced by whichever framer is current, sealed by Noise once
+ * the channel is secure, and collected in wbuf; the swarm flushes every
+ * dirty connection once per loop iteration (one write per connection).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <lp2p/log.h>
+
+#include "host/host.h"
+#include "swarm/swarm.h"
+
+static void conn_process(struct lp2p_conn *c, uint8_t *buf, size_t len);
+
+void lp2p_conn_ref(struct lp2p_conn *c)
+{
+	c->refs++;
+}
+
+static void conn_free(struct lp2p_conn *c)
+{
+	lp2p_mss_free(c->mss);
+	lp2p_noise_hs_free(c->hs);
+	lp2p_noise_session_clear(&c->noise);
+	lp2p_mux_free(c->mux);
+	lp2p_buf_release(&c->rx_keep);
+	lp2p_buf_release(&c->plain_keep);
+	lp2p_buf_release(&c->wbuf);
+	free(c);
+}
+
+void lp2p_conn_unref(struct lp2p_conn *c)
+{
+	if (--c->refs == 0 && c->state == CONN_DEAD)
+		conn_free(c);
+}
+
+void lp2p_conn_touch(struct lp2p_conn *c)
+{
+	c->last_active_ms = lp2p_loop_now_ms(c->sw->loop);
+}
+
+static const char *peer_str(const struct lp2p_conn *c, char *buf, size_t cap)
+{
+	if (c->state >= CONN_MUX_NEGOTIATE || c->peer.len) {
+		if (lp2p_peer_id_to_string(&c->peer, buf, cap) > 0)
+			return buf;
+	}
+	char addr[LP2P_MULTIADDR_STR_MAX];
+	if (lp2p_multiaddr_to_string(&c->remote_addr, addr, sizeof addr) < 0)
+		snprintf(addr, sizeof addr, "?");
+	snprintf(buf, cap, "%s", addr);
+	return buf;
+}
+
+void lp2p_conn_kill(struct lp2p_conn *c, int reason, const char *why)
+{
+	if (c->state == CONN_DEAD)
+		return;
+	struct lp2p_swarm *sw = c->sw;
+	enum lp2p_conn_state was = c->state;
+	char who[LP2P_MULTIADDR_STR_MAX];
+	lp2p_conn_ref(c);
+	c->close_reason = reason;
+	if (reason < 0)
+		lp2p_log(was == CONN_READY ? LP2P_LOG_INFO : LP2P_LOG_DEBUG,
+		         "connection %llu to %s closed: %s%s%s",
+		         (unsigned long long)c->id,
+		         peer_str(c, who, sizeof who), lp2p_strerror(reason),
+		         why ? ": " : "", why ? why : "");
+	/* Try to get a GoAway (or the last bytes) out; never block. */
+	if (c->fd >= 0 && lp2p_buf_avail(&c->wbuf))
+		(void)!write(c->fd, lp2p_buf_data(&c->wbuf),
+		             lp2p_buf_avail(&c->wbuf));
+	c->state = CONN_DEAD;
+	ev_io_stop(sw->loop->ev, &c->rio);
+	ev_io_stop(sw->loop->ev, &c->wio);
+	ev_timer_stop(sw->loop->ev, &c->handshake_timer);
+	ev_timer_stop(sw->loop->ev, &c->idle_timer);
+	if (c->fd >= 0) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	if (was == CONN_READY)
+		sw->nconns_ready--;
+	else
+		sw->nconns_pending--;
+	sw->nconns_dir[c->dir]--;
+	lp2p_streams_abort(c, reason < 0 ? reason : LP2P_ECLOSED);
+	if (c->dial) {
+		struct lp2p_dial *d = c->dial;
+		c->dial = NULL;
+		lp2p_dial_conn_done(d, c, reason < 0 ? reason : LP2P_ECLOSED);
+	}
+	if (c->announced)
+		lp2p_host_conn_closed(sw->host, c);
+	/* unlink */
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		sw->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+	lp2p_conn_unref(c); /* the list's reference */
+	lp2p_conn_unref(c); /* ours */
+}
+
+/* ---- output ---- */
+
+/* Seal plaintext into wbuf (the channel is secure). */
+static int queue_sealed(struct lp2p_conn *c, const uint8_t *pt, size_t n)
+{
+	size_t need = lp2p_noise_sealed_size(n);
+	uint8_t *dst = lp2p_buf_reserve(&c->wbuf, need);
+	if (!dst)
+		return LP2P_ENOMEM;
+	ssize_t w = lp2p_noise_seal(&c->noise, pt, n, dst, need);
+	if (w < 0)
+		return (int)w;
+	c->wbuf.len += (size_t)w;
+	return 0;
+}
+
+static int queue_bytes(struct lp2p_conn *c, const uint8_t *data, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (c->secure)
+		return queue_sealed(c, data, n);
+	return lp2p_buf_append(&c->wbuf, data, n);
+}
+
+/* Pull what the current framers have produced into wbuf. */
+static int collect_output(struct lp2p_conn *c)
+{
+	int rc;
+	if (c->mss) {
+		const uint8_t *p;
+		size_t n = lp2p_mss_out_peek(c->mss, &p);
+		if (n) {
+			if ((rc = queue_bytes(c, p, n)))
+				return rc;
+			lp2p_mss_out_ack(c->mss, n);
+		}
+	}
+	if (c->hs) {
+		const uint8_t *p;
+		size_t n = lp2p_noise_hs_output(c->hs, &p);
+		if (n) {
+			if ((rc = lp2p_buf_append(&c->wbuf, p, n)))
+				return rc;
+			lp2p_noise_hs_output_ack(c->hs, n);
+		}
+	}
+	if (c->mux) {
+		/* Bounded: a peer that does not read stops our writers. */
+		while (lp2p_buf_avail(&c->wbuf) < LP2P_CONN_WBUF_HIWAT) {
+			uint8_t *p;
+			size_t n = lp2p_mux_out_peek(c->mux, &p);
+			if (!n)
+				break;
+			if ((rc = queue_sealed(c, p, n)))
+				return rc;
+			lp2p_mux_out_ack(c->mux, n); /* may queue more */
+			if (c->state == CONN_DEAD)
+				return LP2P_ECLOSED;
+		}
+	}
+	return 0;
+}
+
+static void resume_reading(struct lp2p_conn *c);
+
+void lp2p_conn_flush(struct lp2p_conn *c)
+{
+	if (c->state == CONN_DEAD)
+		return;
+	lp2p_conn_ref(c);
+	for (;;) {
+		int rc = collect_output(c);
+		if (rc) {
+			if (c->state != CONN_DEAD)
+				lp2p_conn_kill(c, rc, "producing output");
+			break;
+		}
+		size_t n = lp2p_buf_avail(&c->wbuf);
+		if (n == 0)
+			break;
+		ssize_t w = write(c->fd, lp2p_buf_data(&c->wbuf), n);
+		if (w < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				ev_io_start(c->sw->loop->ev, &c->wio);
+				break;
+			}
+			if (errno == EINTR)
+				continue;
+			lp2p_conn_kill(c, LP2P_EIO, strerror(errno));
+			break;
+		}
+		lp2p_buf_consume(&c->wbuf, (size_t)w);
+		if ((size_t)w < n) {
+			ev_io_start(c->sw->loop->ev, &c->wio);
+			break;
+		}
+	}
+	if (c->state != CONN_DEAD && lp2p_buf_avail(&c->wbuf) == 0)
+		ev_io_stop(c->sw->loop->ev, &c->wio);
+	if (c->state != CONN_DEAD && c->reading_paused &&
+	    lp2p_buf_avail(&c->wbuf) < LP2P_CONN_WBUF_HIWAT)
+		resume_reading(c);
+	lp2p_conn_unref(c);
+}
+
+void lp2p_conn_hold_reading(struct lp2p_conn *c, bool hold)
+{
+	if (c->reading_held == hold || c->state == CONN_DEAD)
+		return;
+	c->reading_held = hold;
+	if (hold)
+		ev_io_stop(c->sw->loop->ev, &c->rio);
+	else if (!c->reading_paused)
+		ev_io_start(c->sw->loop->ev, &c->rio);
+}
+
+static void on_writable(struct ev_loop *ev, ev_io *w, int revents)
+{
+	(void)ev;
+	(void)revents;
+	struct lp2p_conn *c = w->data;
+	lp2p_conn_flush(c);
+}
+
+/* ---- upgrade steps ---- */
+
+static bool select_security(void *user, const char *proto, size_t len)
+{
+	(void)len;
+	struct lp2p_conn *c = user;
+	for (size_t i = 0; i < c->sw->nsecurity; i++)
+		if (strcmp(c->sw->security[i], proto) == 0)
+			return true;
+	return false;
+}
+
+static bool select_muxer(void *user, const char *proto, size_t len)
+{
+	(void)len;
+	struct lp2p_conn *c = user;
+	for (size_t i = 0; i < c->sw->nmuxers; i++)
+		if (strcmp(c->sw->muxers[i], proto) == 0)
+			return true;
+	return false;
+}
+
+static const char *static_muxer_id(const char *proto)
+{
+	if (strcmp(proto, LP2P_YAMUX_PROTOCOL_ID) == 0)
+		return LP2P_YAMUX_PROTOCOL_ID;
+	if (strcmp(proto, LP2P_MPLEX_PROTOCOL_ID) == 0)
+		return LP2P_MPLEX_PROTOCOL_ID;
+	return NULL;
+}
+
+static int start_mux(struct lp2p_conn *c, const char *proto)
+{
+	c->muxer = static_muxer_id(proto);
+	if (!c->muxer)
+		return LP2P_ENEGOTIATE;
+	struct lp2p_mux_config mc;
+	lp2p_mux_config_default(&mc);
+	mc.max_inbound_streams = c->sw->cfg->limits.max_streams_per_connection;
+	mc.max_outbound_streams = c->sw->cfg->limits.max_streams_per_connection;
+	int rc = lp2p_mux_new(&c->mux,
+	                      strcmp(c->muxer, LP2P_YAMUX_PROTOCOL_ID) == 0
+	                              ? LP2P_MUX_YAMUX
+	                              : LP2P_MUX_MPLEX,
+	                      c->dir == LP2P_OUTBOUND ? LP2P_MUX_INITIATOR
+	                                              : LP2P_MUX_RESPONDER,
+	                      &mc, &lp2p_stream_mux_callbacks, c);
+	if (rc)
+		return rc;
+	c->state = CONN_READY;
+	ev_timer_stop(c->sw->loop->ev, &c->handshake_timer);
+	c->sw->nconns_pending--;
+	c->sw->nconns_ready++;
+	lp2p_conn_touch(c);
+	if (lp2p_log_enabled(LP2P_LOG_DEBUG)) {
+		char who[LP2P_PEER_ID_STR_MAX];
+		lp2p_peer_id_to_string(&c->peer, who, sizeof who);
+		lp2p_log(LP2P_LOG_DEBUG,
+		         "connection %llu %s %s ready (%s, %s)",
+		         (unsigned long long)c->id,
+		         c->dir == LP2P_OUTBOUND ? "to" : "from", who,
+		         c->security, c->muxer);
+	}
+	if (c->dial) {
+		struct lp2p_dial *d = c->dial;
+		c->dial = NULL;
+		lp2p_dial_conn_done(d, c, 0);
+		if (c->state == CONN_DEAD)
+			return 0;
+	}
+	c->announced = true;
+	lp2p_host_conn_ready(c->sw->host, c);
+	return 0;
+}
+
+static int start_noise(struct lp2p_conn *c)
+{
+	struct lp2p_noise_config nc = {
+		.initiator = c->dir == LP2P_OUTBOUND,
+		.identity = c->sw->identity,
+		.expected_peer = c->have_expected_peer ? &c->expected_peer
+		                                       : NULL,
+		.muxers = c->sw->muxers,
+		.n_muxers = c->sw->nmuxers,
+	};
+	c->security = LP2P_NOISE_PROTOCOL_ID;
+	c->state = CONN_SEC_HANDSHAKE;
+	return lp2p_noise_hs_new(&nc, &c->hs);
+}
+
+/* The Noise handshake is complete: check, split, choose the muxer. */
+static int finish_noise(struct lp2p_conn *c)
+{
+	c->peer = *lp2p_noise_hs_remote_peer(c->hs);
+	const char *early = lp2p_noise_hs_selected_muxer(c->hs);
+	const char *early_static = early ? static_muxer_id(early) : NULL;
+	int rc = lp2p_noise_hs_split(c->hs, &c->noise);
+	if (rc)
+		return rc;
+	/* The last handshake message must leave before transport frames. */
+	const uint8_t *p;
+	size_t n = lp2p_noise_hs_output(c->hs, &p);
+	if (n && (rc = lp2p_buf_append(&c->wbuf, p, n)))
+		return rc;
+	lp2p_noise_hs_free(c->hs);
+	c->hs = NULL;
+	c->secure = true;
+	if (early_static)
+		return start_mux(c, early_static);
+	c->state = CONN_MUX_NEGOTIATE;
+	if (c->dir == LP2P_OUTBOUND)
+		return lp2p_mss_dialer_new(&c->mss, c->sw->muxers,
+		                           c->sw->nmuxers);
+	return lp2p_mss_listener_new(&c->mss, select_muxer, c, 0);
+}
+
+/*
+ * Feed a connection-level negotiation.  A negotiation stops consuming when
+ * its (tiny) output is full; move that output to wbuf and retry once.
+ */
+static ssize_t mss_feed(struct lp2p_conn *c, const uint8_t *p, size_t n)
+{
+	ssize_t used = lp2p_mss_recv(c->mss, p, n);
+	if (used == 0 && n && lp2p_mss_result(c->mss, NULL, NULL) ==
+	                              LP2P_EAGAIN) {
+		int rc = collect_output(c);
+		if (rc)
+			return rc;
+		used = lp2p_mss_recv(c->mss, p, n);
+	}
+	return used;
+}
+
+/* Plaintext after the secure channel is up. */
+static int process_plain(struct lp2p_conn *c, const uint8_t *p, size_t n)
+{
+	while (n && c->state != CONN_DEAD) {
+		if (c->state == CONN_MUX_NEGOTIATE) {
+			ssize_t used = mss_feed(c, p, n);
+			if (used < 0)
+				return (int)used;
+			p += used;
+			n -= (size_t)used;
+			const char *proto;
+			int st = lp2p_mss_result(c->mss, &proto, NULL);
+			if (st == LP2P_EAGAIN) {
+				if (n == 0)
+					break;
+				return LP2P_EPROTO; /* stuck: cannot happen */
+			}
+			if (st < 0)
+				return st;
+			/* proto belongs to the negotiation: use it first */
+			const char *muxer = static_muxer_id(proto);
+			if (!muxer)
+				return LP2P_ENEGOTIATE;
+			/* send the final echo before any muxer frame */
+			int rc = collect_output(c);
+			lp2p_mss_free(c->mss);
+			c->mss = NULL;
+			if (rc || (rc = start_mux(c, muxer)))
+				return rc;
+			continue;
+		}
+		if (c->state != CONN_READY)
+			return LP2P_EPROTO;
+		ssize_t used = lp2p_mux_recv(c->mux, p, n);
+		if (used < 0)
+			return (int)used;
+		p += used;
+		n -= (size_t)used;
+		if (n) {
+			/* The muxer's output is full: keep the rest and stop
+			 * reading until the socket drains. */
+			int rc = lp2p_buf_append(&c->plain_keep, p, n);
+			if (rc)
+				return rc;
+			c->reading_paused = true;
+			ev_io_stop(c->sw->loop->ev, &c->rio);
+			lp2p_swarm_mark_dirty(c);
+			break;
+		}
+	}
+	return 0;
+}
+
+/* Wire bytes; returns how many were consumed or an error. */
+static ssize_t process_wire(struct lp2p_conn *c, uint8_t *buf, size_t len)
+{
+	size_t done = 0;
+	while (done < len && c->state != CONN_DEAD) {
+		uint8_t *p = buf + done;
+		size_t n = len - done;
+		switch (c->state) {
+		case CONN_SEC_NEGOTIATE: {
+			ssize_t used = mss_feed(c, p, n);
+			if (used < 0)
+				return used;
+			done += (size_t)used;
+			const char *proto;
+			int st = lp2p_mss_result(c->mss, &proto, NULL);
+			if (st == LP2P_EAGAIN) {
+				if (used == 0)
+					return (ssize_t)done;
+				continue;
+			}
+			if (st < 0)
+				return st;
+			/* proto belongs to the negotiation: use it first */
+			bool noise = strcmp(proto, LP2P_NOISE_PROTOCOL_ID) == 0;
+			int rc = collect_output(c);
+			lp2p_mss_free(c->mss);
+			c->mss = NULL;
+			if (rc)
+				return rc;
+			if (!noise)
+				return LP2P_ENOTSUP; /* tls: not yet */
+			if ((rc = start_noise(c)))
+				return rc;
+			break;
+		}
+		case CONN_SEC_HANDSHAKE: {
+			ssize_t used = lp2p_noise_hs_feed(c->hs, p, n);
+			if (used < 0)
+				return used;
+			done += (size_t)used;
+			if (lp2p_noise_hs_done(c->hs)) {
+				int rc = finish_noise(c);
+				if (rc)
+					return rc;
+			} else if (used == 0) {
+				return (ssize_t)done; /* partial frame */
+			}
+			break;
+		}
+		case CONN_MUX_NEGOTIATE:
+		case CONN_READY: {
+			struct lp2p_noise_span spans[16];
+			size_t nspans = 0;
+			ssize_t used = lp2p_noise_open(&c->noise, p, n, spans,
+			                               16, &nspans);
+			if (used < 0)
+				return used;
+			done += (size_t)used;
+			for (size_t i = 0; i < nspans; i++) {
+				if (c->reading_paused) {
+					/* keep decrypted data in order */
+					int rc = lp2p_buf_append(
+						&c->plain_keep, spans[i].data,
+						spans[i].len);
+					if (rc)
+						return rc;
+					continue;
+				}
+				int rc = process_plain(c, spans[i].data,
+				                       spans[i].len);
+				if (rc)
+					return rc;
+			}
+			if (used == 0)
+				return (ssize_t)done; /* partial frame */
+			break;
+		}
+		case CONN_DEAD:
+			break;
+		}
+	}
+	return (ssize_t)done;
+}
+
+static void conn_process(struct lp2p_conn *c, uint8_t *buf, size_t len)
+{
+	ssize_t used = process_wire(c, buf, len);
+	if (c->state == CONN_DEAD)
+		return;
+	if (used < 0) {
+		const char *why = NULL;
+		if (c->hs)
+			why = lp2p_noise_error_reason(c->hs);
+		lp2p_conn_kill(c, (int)used, why && *why ? why : NULL);
+		return;
+	}
+	if ((size_t)used < len &&
+	    lp2p_buf_append(&c->rx_keep, buf + used, len - (size_t)used)) {
+		lp2p_conn_kill(c, LP2P_ENOMEM, NULL);
+		return;
+	}
+	lp2p_swarm_mark_dirty(c);
+}
+
+static void resume_reading(struct lp2p_conn *c)
+{
+	c->reading_paused = false;
+	if (lp2p_buf_avail(&c->plain_keep)) {
+		/* Take the held plaintext out first: process may keep some
+		 * again (and pause again). */
+		struct lp2p_buf held = c->plain_keep;
+		c->plain_keep = (struct lp2p_buf){0};
+		int rc = process_plain(c, lp2p_buf_data(&held),
+		                       lp2p_buf_avail(&held));
+		lp2p_buf_release(&held);
+		if (rc) {
+			lp2p_conn_kill(c, rc, NULL);
+			return;
+		}
+	}
+	if (!c->reading_paused && !c->reading_held && c->state != CONN_DEAD)
+		ev_io_start(c->sw->loop->ev, &c->rio);
+}
+
+static void on_readable(struct ev_loop *ev, ev_io *w, int revents)
+{
+	(void)ev;
+	(void)revents;
+	struct lp2p_conn *c = w->data;
+	struct lp2p_swarm *sw = c->sw;
+	size_t kept = lp2p_buf_avail(&c->rx_keep);
+	if (kept) {
+		memcpy(sw->scratch, lp2p_buf_data(&c->rx_keep), kept);
+		lp2p_buf_release(&c->rx_keep);
+	}
+	ssize_t n = read(c->fd, sw->scratch + kept, sw->scratch_cap - kept);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+			if (kept)
+				lp2p_buf_append(&c->rx_keep, sw->scratch, kept);
+			return;
+		}
+		lp2p_conn_kill(c, LP2P_EIO, strerror(errno));
+		return;
+	}
+	if (n == 0) {
+		lp2p_conn_kill(c, c->state == CONN_READY ? LP2P_ECLOSED
+		                                         : LP2P_EPROTO,
+		               "remote closed the connection");
+		return;
+	}
+	lp2p_conn_ref(c);
+	lp2p_conn_touch(c);
+	conn_process(c, sw->scratch, kept + (size_t)n);
+	lp2p_conn_unref(c);
+}
+
+static void on_handshake_timeout(struct ev_loop *ev, ev_timer *w, int revents)
+{
+	(void)ev;
+	(void)revents;
+	struct lp2p_conn *c = w->data;
+	lp2p_conn_kill(c, LP2P_ETIMEDOUT, "connection upgrade took too long");
+}
+
+int lp2p_conn_start(struct lp2p_swarm *sw, int fd, enum lp2p_direction dir,
+                    const struct lp2p_multiaddr *remote,
+                    const struct lp2p_peer_id *expected,
+                    struct lp2p_dial *dial, struct lp2p_conn **out)
+{
+	struct lp2p_conn *c = calloc(1, sizeof *c);
+	if (!c)
+		return LP2P_ENOMEM;
+	c->sw = sw;
+	c->fd = fd;
+	c->dir = dir;
+	c->id = ++sw->next_conn_id;
+	c->refs = 1; /* the list's */
+	c->state = CONN_SEC_NEGOTIATE;
+	c->remote_addr = *remote;
+	c->dial = dial;
+	if (expected) {
+		c->have_expected_peer = true;
+		c->expected_peer = *expected;
+	}
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+		lp2p_multiaddr_from_sockaddr((struct sockaddr *)&ss, sl,
+		                             LP2P_MA_TCP, &c->local_addr);
+	int rc = dir == LP2P_OUTBOUND
+	                 ? lp2p_mss_dialer_new(&c->mss, sw->security,
+	                                       sw->nsecurity)
+	                 : lp2p_mss_listener_new(&c->mss, select_security, c,
+	                                         0);
+	if (rc) {
+		free(c);
+		return rc;
+	}
+	ev_io_init(&c->rio, on_readable, fd, EV_READ);
+	ev_io_init(&c->wio, on_writable, fd, EV_WRITE);
+	c->rio.data = c->wio.data = c;
+	ev_timer_init(&c->handshake_timer, on_handshake_timeout,
+	              (double)sw->cfg->limits.handshake_timeout_ms / 1000.0, 0);
+	c->handshake_timer.data = c;
+	ev_timer_init(&c->idle_timer, NULL, 0, 0);
+	c->opened_ms = lp2p_loop_now_ms(sw->loop);
+	c->last_active_ms = c->opened_ms;
+
+	c->next = sw->conns;
+	if (sw->conns)
+		sw->conns->prev = c;
+	sw->conns = c;
+	sw->nconns_pending++;
+	sw->nconns_dir[dir]++;
+
+	ev_io_start(sw->loop->ev, &c->rio);
+	ev_timer_start(sw->loop->ev, &c->handshake_timer);
+	lp2p_swarm_mark_dirty(c); /* the multistream header goes out */
+	if (out)
+		*out = c;
+	return 0;
+}
+
+/* ---- public accessors ---- */
+
+LP2P_API const struct lp2p_peer_id *lp2p_conn_peer(const lp2p_conn *c)
+{
+	return &c->peer;
+}
+
+LP2P_API enum lp2p_direction lp2p_conn_direction(const lp2p_conn *c)
+{
+	return c->dir;
+}
+
+LP2P_API const struct lp2p_multiaddr *lp2p_conn_remote_addr(const lp2p_conn *c)
+{
+	return &c->remote_addr;
+}
+
+LP2P_API const struct lp2p_multiaddr *lp2p_conn_local_addr(const lp2p_conn *c)
+{
+	return &c->local_addr;
+}
+
+LP2P_API const char *lp2p_conn_security(const lp2p_conn *c)
+{
+	return c->security ? c->security : "";
+}
+
+LP2P_API const char *lp2p_conn_muxer(const lp2p_conn *c)
+{
+	return c->muxer ? c->muxer : "";
+}
+
+LP2P_API uint64_t lp2p_conn_id(const lp2p_conn *c)
+{
+	return c->id;
+}
+
+LP2P_API size_t lp2p_conn_stream_count(const lp2p_conn *c)
+{
+	return c->nstreams;
+}
+
+LP2P_API void lp2p_conn_close(lp2p_conn *c)
+{
+	if (c->state == CONN_DEAD)
+		return;
+	if (c->mux) {
+		lp2p_mux_goaway(c->mux, LP2P_YAMUX_GOAWAY_NORMAL);
+		(void)collect_output(c);
+	}
+	lp2p_conn_kill(c, 0, NULL);
+}
+
+LP2P_API int lp2p_conn_protect(lp2p_conn *c, const char *tag)
+{
+	if (c->nprotect >= LP2P_CONN_MAX_PROTECT)
+		return LP2P_ELIMIT;
+	c->protect[c->nprotect++] = tag;
+	return 0;
+}
+
+LP2P_API void lp2p_conn_unprotect(lp2p_conn *c, const char *tag)
+{
+	for (size_t i = 0; i < c->nprotect; i++) {
+		if (strcmp(c->protect[i], tag) == 0) {
+			c->protect[i] = c->protect[--c->nprotect];
+			return;
+		}
+	}
+}

@@ -1,0 +1,383 @@
+/*
+ * dial.c - outbound connections: one dial per target, several addresses
+ * tried together (the first to finish the upgrade wins), concurrent dials
+ * of the same peer sharing one attempt, existing connections reused.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lp2p/log.h>
+
+#include "host/host.h"
+#include "swarm/peerstore.h"
+#include "swarm/swarm.h"
+
+#define MAX_ATTEMPTS 8
+
+struct waiter {
+	struct waiter *next;
+	lp2p_dial_cb cb;
+	void *arg;
+};
+
+enum attempt_state { A_IDLE, A_RESOLVING, A_CONNECTING, A_UPGRADING, A_DONE };
+
+struct attempt {
+	struct lp2p_dial *dial;
+	enum attempt_state state;
+	struct lp2p_multiaddr ma; /* without /p2p */
+	struct lp2p_resolve *resolve;
+	struct lp2p_tcp_dial *tcp;
+	struct lp2p_conn *conn;
+	uint16_t port;
+};
+
+struct lp2p_dial {
+	struct lp2p_dial *prev, *next;
+	struct lp2p_swarm *sw;
+	bool has_peer;
+	struct lp2p_peer_id peer;
+	bool shared; /* may be joined by other dials of the peer */
+	struct waiter *waiters;
+	struct attempt attempts[MAX_ATTEMPTS];
+	size_t nattempts, pending;
+	int last_error;
+	ev_timer kickoff;
+};
+
+/* ---- results delivered on a later iteration ---- */
+
+struct deferred {
+	struct lp2p_conn *conn; /* referenced */
+	int status;
+	lp2p_dial_cb cb;
+	void *arg;
+};
+
+static void deferred_run(void *arg)
+{
+	struct deferred *d = arg;
+	if (d->conn && d->conn->state != CONN_READY)
+		d->cb(d->arg, LP2P_ECLOSED, NULL);
+	else
+		d->cb(d->arg, d->status, d->status ? NULL : d->conn);
+	if (d->conn)
+		lp2p_conn_unref(d->conn);
+	free(d);
+}
+
+static int defer_result(struct lp2p_swarm *sw, struct lp2p_conn *c,
+                        int status, lp2p_dial_cb cb, void *arg)
+{
+	struct deferred *d = calloc(1, sizeof *d);
+	if (!d)
+		return LP2P_ENOMEM;
+	d->conn = c;
+	d->status = status;
+	d->cb = cb;
+	d->arg = arg;
+	if (c)
+		lp2p_conn_ref(c);
+	int rc = lp2p_loop_post(sw->loop, deferred_run, d);
+	if (rc) {
+		if (c)
+			lp2p_conn_unref(c);
+		free(d);
+	}
+	return rc;
+}
+
+/* ---- the dial ---- */
+
+static void attempt_cancel(struct attempt *a)
+{
+	switch (a->state) {
+	case A_RESOLVING:
+		lp2p_resolve_cancel(a->resolve);
+		break;
+	case A_CONNECTING:
+		lp2p_tcp_dial_cancel(a->tcp);
+		break;
+	case A_UPGRADING:
+		if (a->conn) {
+			a->conn->dial = NULL;
+			lp2p_conn_kill(a->conn, LP2P_ECANCELED,
+			               "another address won");
+		}
+		break;
+	default:
+		break;
+	}
+	a->state = A_DONE;
+}
+
+/* Finish the dial: status 0 with c, or an error. */
+static void dial_finish(struct lp2p_dial *d, int status, struct lp2p_conn *c)
+{
+	struct lp2p_swarm *sw = d->sw;
+	ev_timer_stop(sw->loop->ev, &d->kickoff);
+	for (size_t i = 0; i < d->nattempts; i++)
+		if (d->attempts[i].conn != c || status)
+			attempt_cancel(&d->attempts[i]);
+	if (d->prev)
+		d->prev->next = d->next;
+	else
+		sw->dials = d->next;
+	if (d->next)
+		d->next->prev = d->prev;
+	struct waiter *w = d->waiters;
+	free(d);
+	if (c)
+		lp2p_conn_ref(c);
+	while (w) {
+		struct waiter *next = w->next;
+		if (c && c->state != CONN_READY)
+			w->cb(w->arg, LP2P_ECLOSED, NULL);
+		else
+			w->cb(w->arg, status, status ? NULL : c);
+		free(w);
+		w = next;
+	}
+	if (c)
+		lp2p_conn_unref(c);
+}
+
+static void attempt_failed(struct attempt *a, int status)
+{
+	struct lp2p_dial *d = a->dial;
+	a->state = A_DONE;
+	a->conn = NULL;
+	/* Say the most telling error: a peer id mismatch beats refusal. */
+	if (d->last_error == 0 || status == LP2P_EPEERID)
+		d->last_error = status;
+	if (--d->pending == 0)
+		dial_finish(d, d->last_error ? d->last_error : LP2P_ENOTCONN,
+		            NULL);
+}
+
+void lp2p_dial_conn_done(struct lp2p_dial *d, struct lp2p_conn *c, int status)
+{
+	struct attempt *a = NULL;
+	for (size_t i = 0; i < d->nattempts; i++)
+		if (d->attempts[i].conn == c)
+			a = &d->attempts[i];
+	if (!a)
+		return;
+	if (status) {
+		attempt_failed(a, status);
+		return;
+	}
+	a->state = A_DONE;
+	dial_finish(d, 0, c);
+}
+
+static void on_tcp_connected(void *arg, int status, int fd)
+{
+	struct attempt *a = arg;
+	struct lp2p_dial *d = a->dial;
+	a->tcp = NULL;
+	if (status) {
+		attempt_failed(a, status);
+		return;
+	}
+	a->state = A_UPGRADING;
+	int rc = lp2p_conn_start(d->sw, fd, LP2P_OUTBOUND, &a->ma,
+	                         d->has_peer ? &d->peer : NULL, d, &a->conn);
+	if (rc) {
+		close(fd);
+		attempt_failed(a, rc);
+	}
+}
+
+static void attempt_connect(struct attempt *a, const struct sockaddr *sa,
+                            socklen_t salen)
+{
+	struct lp2p_swarm *sw = a->dial->sw;
+	a->state = A_CONNECTING;
+	int rc = lp2p_tcp_dial(sw->loop, sa, salen,
+	                       sw->cfg->limits.dial_timeout_ms,
+	                       on_tcp_connected, a, &a->tcp);
+	if (rc)
+		attempt_failed(a, rc);
+}
+
+static void on_resolved(void *arg, int status, const struct lp2p_resolved *res)
+{
+	struct attempt *a = arg;
+	a->resolve = NULL;
+	if (status) {
+		attempt_failed(a, status);
+		return;
+	}
+	/* The first address; the others would be further attempts. */
+	attempt_connect(a, (const struct sockaddr *)&res->addr[0], res->len[0]);
+}
+
+static void attempt_start(struct attempt *a)
+{
+	struct lp2p_multiaddr_hostport hp;
+	if (!lp2p_multiaddr_is_tcp(&a->ma) ||
+	    lp2p_multiaddr_host_port(&a->ma, &hp) != 0) {
+		attempt_failed(a, LP2P_ENOTSUP);
+		return;
+	}
+	if (hp.addr_len) {
+		attempt_connect(a, (struct sockaddr *)&hp.addr, hp.addr_len);
+		return;
+	}
+	int family = hp.host_code == LP2P_MA_DNS4   ? AF_INET
+	             : hp.host_code == LP2P_MA_DNS6 ? AF_INET6
+	                                            : AF_UNSPEC;
+	a->state = A_RESOLVING;
+	int rc = lp2p_resolve_start(a->dial->sw->loop, hp.name, family, hp.port,
+	                            on_resolved, a, &a->resolve);
+	if (rc)
+		attempt_failed(a, rc);
+}
+
+static void on_kickoff(struct ev_loop *ev, ev_timer *w, int revents)
+{
+	(void)ev;
+	(void)revents;
+	struct lp2p_dial *d = w->data;
+	struct lp2p_swarm *sw = d->sw;
+	size_t n = d->nattempts;
+	for (size_t i = 0; i < n; i++) {
+		attempt_start(&d->attempts[i]);
+		/* every attempt failing at once finishes (frees) the dial */
+		bool alive = false;
+		for (struct lp2p_dial *x = sw->dials; x; x = x->next)
+			alive |= x == d;
+		if (!alive)
+			return;
+	}
+}
+
+static struct lp2p_dial *find_shared(struct lp2p_swarm *sw,
+                                     const struct lp2p_peer_id *peer)
+{
+	for (struct lp2p_dial *d = sw->dials; d; d = d->next)
+		if (d->shared && d->has_peer &&
+		    lp2p_peer_id_equal(&d->peer, peer))
+			return d;
+	return NULL;
+}
+
+static struct lp2p_conn *find_conn(struct lp2p_swarm *sw,
+                                   const struct lp2p_peer_id *peer)
+{
+	for (struct lp2p_conn *c = sw->conns; c; c = c->next)
+		if (c->state == CONN_READY && lp2p_peer_id_equal(&c->peer, peer))
+			return c;
+	return NULL;
+}
+
+static int add_waiter(struct lp2p_dial *d, lp2p_dial_cb cb, void *arg)
+{
+	struct waiter *w = calloc(1, sizeof *w);
+	if (!w)
+		return LP2P_ENOMEM;
+	w->cb = cb;
+	w->arg = arg;
+	w->next = d->waiters;
+	d->waiters = w;
+	return 0;
+}
+
+/* Start a dial of the given addresses (each without /p2p). */
+static int dial_start(struct lp2p_swarm *sw, const struct lp2p_peer_id *peer,
+                      bool shared, const struct lp2p_multiaddr *addrs,
+                      size_t naddrs, lp2p_dial_cb cb, void *arg)
+{
+	const struct lp2p_limits *l = &sw->cfg->limits;
+	if (sw->nconns_dir[LP2P_OUTBOUND] >= l->max_outbound_connections ||
+	    sw->nconns_ready + sw->nconns_pending >= l->max_connections)
+		return LP2P_ELIMIT;
+	struct lp2p_dial *d = calloc(1, sizeof *d);
+	if (!d)
+		return LP2P_ENOMEM;
+	d->sw = sw;
+	d->shared = shared;
+	ev_timer_init(&d->kickoff, on_kickoff, 0, 0);
+	d->kickoff.data = d;
+	if (peer) {
+		d->has_peer = true;
+		d->peer = *peer;
+	}
+	if (add_waiter(d, cb, arg)) {
+		free(d);
+		return LP2P_ENOMEM;
+	}
+	d->next = sw->dials;
+	if (sw->dials)
+		sw->dials->prev = d;
+	sw->dials = d;
+	for (size_t i = 0; i < naddrs && i < MAX_ATTEMPTS; i++) {
+		d->attempts[i].dial = d;
+		d->attempts[i].ma = addrs[i];
+		d->nattempts++;
+	}
+	d->pending = d->nattempts;
+	/* Start on the next iteration, so that no result can arrive inside
+	 * the call that asked for the dial. */
+	ev_timer_start(sw->loop->ev, &d->kickoff);
+	return 0;
+}
+
+LP2P_API int lp2p_host_dial(lp2p_host *h, const struct lp2p_multiaddr *ma,
+                            bool force_new_conn, lp2p_dial_cb cb, void *arg)
+{
+	struct lp2p_swarm *sw = &h->swarm;
+	if (!ma || !cb)
+		return LP2P_EINVAL;
+	struct lp2p_multiaddr addr = *ma;
+	struct lp2p_peer_id peer;
+	bool has_peer = lp2p_multiaddr_peer_id(&addr, &peer, true) == 0;
+	if (!lp2p_multiaddr_is_tcp(&addr))
+		return LP2P_ENOTSUP;
+	if (has_peer && lp2p_peer_id_equal(&peer, &sw->self))
+		return LP2P_EINVAL; /* dialing ourselves */
+	if (has_peer && !force_new_conn) {
+		struct lp2p_conn *c = find_conn(sw, &peer);
+		if (c)
+			return defer_result(sw, c, 0, cb, arg);
+		struct lp2p_dial *d = find_shared(sw, &peer);
+		if (d)
+			return add_waiter(d, cb, arg);
+	}
+	return dial_start(sw, has_peer ? &peer : NULL,
+	                  has_peer && !force_new_conn, &addr, 1, cb, arg);
+}
+
+LP2P_API int lp2p_host_dial_peer(lp2p_host *h, const struct lp2p_peer_id *peer,
+                                 bool force_new_conn, lp2p_dial_cb cb,
+                                 void *arg)
+{
+	struct lp2p_swarm *sw = &h->swarm;
+	if (!peer || !cb)
+		return LP2P_EINVAL;
+	if (lp2p_peer_id_equal(peer, &sw->self))
+		return LP2P_EINVAL;
+	if (!force_new_conn) {
+		struct lp2p_conn *c = find_conn(sw, peer);
+		if (c)
+			return defer_result(sw, c, 0, cb, arg);
+		struct lp2p_dial *d = find_shared(sw, peer);
+		if (d)
+			return add_waiter(d, cb, arg);
+	}
+	struct lp2p_multiaddr addrs[MAX_ATTEMPTS];
+	size_t n = lp2p_peerstore_dialable_addrs(&h->peerstore, peer,
+	                                         lp2p_host_now_ms(h), addrs,
+	                                         MAX_ATTEMPTS);
+	if (n == 0)
+		return defer_result(sw, NULL, LP2P_ENOTCONN, cb, arg);
+	return dial_start(sw, peer, !force_new_conn, addrs, n, cb, arg);
+}
+
+void lp2p_dials_abort(struct lp2p_swarm *sw)
+{
+	while (sw->dials)
+		dial_finish(sw->dials, LP2P_ECANCELED, NULL);
+}

@@ -1,0 +1,557 @@
+/*
+ * stream.c - streams over a connection's muxer: per-stream protocol
+ * negotiation, routing inbound streams to plugins, pushing data to the
+ * handler, pause/resume with the muxer window as backpressure.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <lp2p/log.h>
+
+#include "host/host.h"
+#include "swarm/swarm.h"
+
+/*
+ * Data held for a paused stream counts against its connection: past
+ * LP2P_CONN_HELD_MAX the connection stops reading (mplex has no window, so
+ * this is its only backpressure), and reads again below half of it.
+ */
+static void held_changed(struct lp2p_stream *s, size_t before)
+{
+	struct lp2p_conn *c = s->conn;
+	size_t after = lp2p_buf_avail(&s->held);
+	c->held_total = c->held_total - before + after;
+	if (c->held_total > LP2P_CONN_HELD_MAX)
+		lp2p_conn_hold_reading(c, true);
+	else if (c->held_total <= LP2P_CONN_HELD_MAX / 2)
+		lp2p_conn_hold_reading(c, false);
+}
+
+static void held_release(struct lp2p_stream *s)
+{
+	size_t before = lp2p_buf_avail(&s->held);
+	lp2p_buf_release(&s->held);
+	if (before)
+		held_changed(s, before);
+}
+
+static void stream_ref(struct lp2p_stream *s)
+{
+	s->refs++;
+}
+
+static void stream_free(struct lp2p_stream *s)
+{
+	struct lp2p_conn *c = s->conn;
+	lp2p_mss_free(s->mss);
+	free(s->protocol);
+	for (size_t i = 0; i < s->nproposals; i++)
+		free(s->proposals[i]);
+	free(s->proposals);
+	held_release(s);
+	free(s);
+	lp2p_conn_unref(c);
+}
+
+static void stream_unref(struct lp2p_stream *s)
+{
+	if (--s->refs == 0)
+		stream_free(s);
+}
+
+static struct lp2p_swarm *stream_swarm(struct lp2p_stream *s)
+{
+	return s->conn->sw;
+}
+
+/*
+ * The stream ends: detach it from the connection and queue the news for
+ * whoever waits (open callback or on_close).  The news is delivered from
+ * the loop (lp2p_streams_deliver_closed), never from inside a call the
+ * handler made, so a handler's state stays valid until on_close.
+ * forget: the muxer no longer knows the id (no reset to send).
+ */
+static void stream_finish(struct lp2p_stream *s, int reason, bool forget)
+{
+	if (s->state == STREAM_DEAD)
+		return;
+	struct lp2p_conn *c = s->conn;
+	struct lp2p_swarm *sw = c->sw;
+	enum lp2p_stream_state was = s->state;
+	s->state = STREAM_DEAD;
+	s->close_reason = reason;
+	s->failed_open = was == STREAM_NEGOTIATING && s->open_cb;
+	ev_timer_stop(sw->loop->ev, &s->negotiation_timer);
+	if (!forget && c->mux && c->state != CONN_DEAD)
+		lp2p_mux_reset(c->mux, s->mux_id);
+	held_release(s);
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		c->streams = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	s->prev = s->next = NULL;
+	c->nstreams--;
+	lp2p_conn_touch(c);
+	lp2p_swarm_mark_dirty(c);
+	/* the connection's reference moves to the closed list */
+	s->next = sw->closed_streams;
+	sw->closed_streams = s;
+}
+
+void lp2p_streams_deliver_closed(struct lp2p_swarm *sw)
+{
+	while (sw->closed_streams) {
+		struct lp2p_stream *s = sw->closed_streams;
+		sw->closed_streams = s->next;
+		s->next = NULL;
+		if (s->failed_open) {
+			lp2p_stream_open_cb cb = s->open_cb;
+			s->open_cb = NULL;
+			cb(s->open_arg,
+			   s->close_reason ? s->close_reason : LP2P_ECLOSED,
+			   NULL);
+		} else if (s->notify_close && s->handler.on_close) {
+			s->notify_close = false;
+			s->handler.on_close(s, s->user, s->close_reason);
+		}
+		stream_unref(s);
+	}
+}
+
+void lp2p_streams_abort(struct lp2p_conn *c, int reason)
+{
+	while (c->streams)
+		stream_finish(c->streams, reason, true);
+}
+
+/* ---- negotiation ---- */
+
+static void flush_mss(struct lp2p_stream *s)
+{
+	struct lp2p_conn *c = s->conn;
+	const uint8_t *p;
+	size_t n;
+	while (s->mss && (n = lp2p_mss_out_peek(s->mss, &p)) > 0) {
+		ssize_t w = lp2p_mux_write(c->mux, s->mux_id, p, n);
+		if (w <= 0)
+			break; /* resumes on writable */
+		lp2p_mss_out_ack(s->mss, (size_t)w);
+	}
+	lp2p_swarm_mark_dirty(c);
+}
+
+static bool select_protocol(void *user, const char *proto, size_t len)
+{
+	(void)len;
+	struct lp2p_stream *s = user;
+	return lp2p_host_accepts(stream_swarm(s)->host, proto);
+}
+
+static void on_negotiation_timeout(struct ev_loop *ev, ev_timer *w,
+                                   int revents)
+{
+	(void)ev;
+	(void)revents;
+	struct lp2p_stream *s = w->data;
+	lp2p_log(LP2P_LOG_DEBUG, "stream negotiation timed out");
+	stream_finish(s, LP2P_ETIMEDOUT, false);
+}
+
+static struct lp2p_stream *stream_new(struct lp2p_conn *c,
+                                      enum lp2p_direction dir)
+{
+	struct lp2p_stream *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	s->conn = c;
+	lp2p_conn_ref(c);
+	s->dir = dir;
+	s->refs = 1; /* the connection's */
+	s->state = STREAM_NEGOTIATING;
+	ev_timer_init(&s->negotiation_timer, on_negotiation_timeout,
+	              (double)c->sw->cfg->limits.negotiation_timeout_ms /
+	                      1000.0,
+	              0);
+	s->negotiation_timer.data = s;
+	return s;
+}
+
+static void stream_link(struct lp2p_stream *s)
+{
+	struct lp2p_conn *c = s->conn;
+	s->next = c->streams;
+	if (c->streams)
+		c->streams->prev = s;
+	c->streams = s;
+	c->nstreams++;
+	ev_timer_start(c->sw->loop->ev, &s->negotiation_timer);
+	lp2p_conn_touch(c);
+}
+
+static void deliver(struct lp2p_stream *s, const uint8_t *data, size_t len);
+
+/* The negotiation finished: hand the stream over. */
+static void negotiated(struct lp2p_stream *s, const char *proto)
+{
+	struct lp2p_conn *c = s->conn;
+	ev_timer_stop(c->sw->loop->ev, &s->negotiation_timer);
+	s->protocol = strdup(proto);
+	if (!s->protocol) {
+		stream_finish(s, LP2P_ENOMEM, false);
+		return;
+	}
+	s->state = STREAM_OPEN;
+	s->notify_close = true;
+	if (s->dir == LP2P_OUTBOUND) {
+		lp2p_stream_open_cb cb = s->open_cb;
+		s->open_cb = NULL;
+		cb(s->open_arg, 0, s);
+		return;
+	}
+	int rc = lp2p_host_accept_stream(c->sw->host, s, proto);
+	if (rc && s->state != STREAM_DEAD) {
+		lp2p_log(LP2P_LOG_DEBUG, "inbound stream %s refused: %s", proto,
+		         lp2p_strerror(rc));
+		s->notify_close = false;
+		stream_finish(s, rc, false);
+	}
+}
+
+/* Bytes for a negotiating stream. */
+static void negotiate_data(struct lp2p_stream *s, const uint8_t *data,
+                           size_t len)
+{
+	struct lp2p_conn *c = s->conn;
+	ssize_t used = lp2p_mss_recv(s->mss, data, len);
+	if (used < 0) {
+		lp2p_log(LP2P_LOG_DEBUG, "stream negotiation failed: %s",
+		         lp2p_strerror((int)used));
+		flush_mss(s); /* a last "na" may help the peer */
+		stream_finish(s, (int)used, false);
+		return;
+	}
+	/* negotiation bytes are ours: re-open the window for them */
+	if (used)
+		lp2p_mux_consumed(c->mux, s->mux_id, (size_t)used);
+	flush_mss(s);
+	const char *proto;
+	int st = lp2p_mss_result(s->mss, &proto, NULL);
+	if (st == LP2P_EAGAIN) {
+		if ((size_t)used < len) { /* output full: cannot happen */
+			stream_finish(s, LP2P_EPROTO, false);
+		}
+		return;
+	}
+	negotiated(s, proto);
+	if (s->state != STREAM_OPEN)
+		return;
+	lp2p_mss_free(s->mss);
+	s->mss = NULL;
+	if ((size_t)used < len)
+		deliver(s, data + used, len - (size_t)used);
+}
+
+/* Push data to the handler (or hold it while paused). */
+static void deliver(struct lp2p_stream *s, const uint8_t *data, size_t len)
+{
+	struct lp2p_conn *c = s->conn;
+	if (s->paused || !s->handler.on_data) {
+		/* Held data is bounded by the muxer's window (yamux) and by
+		 * the connection's held limit, which stops reading. */
+		size_t before = lp2p_buf_avail(&s->held);
+		if (lp2p_buf_append(&s->held, data, len)) {
+			stream_finish(s, LP2P_ENOMEM, false);
+			return;
+		}
+		held_changed(s, before);
+		return;
+	}
+	stream_ref(s);
+	s->handler.on_data(s, s->user, data, len);
+	if (s->state != STREAM_DEAD && c->state != CONN_DEAD)
+		lp2p_mux_consumed(c->mux, s->mux_id, len);
+	stream_unref(s);
+}
+
+/* ---- muxer callbacks ---- */
+
+static int mux_on_open(void *user_data, uint64_t id, const char *name,
+                       size_t name_len, void **stream_data)
+{
+	(void)name;
+	(void)name_len;
+	struct lp2p_conn *c = user_data;
+	if (c->state != CONN_READY)
+		return LP2P_ECLOSED;
+	if (c->nstreams >= c->sw->cfg->limits.max_streams_per_connection) {
+		lp2p_log(LP2P_LOG_INFO,
+		         "connection %llu: inbound stream refused, %zu open",
+		         (unsigned long long)c->id, c->nstreams);
+		return LP2P_ELIMIT;
+	}
+	struct lp2p_stream *s = stream_new(c, LP2P_INBOUND);
+	if (!s)
+		return LP2P_ENOMEM;
+	s->mux_id = id;
+	if (lp2p_mss_listener_new(&s->mss, select_protocol, s, 0)) {
+		free(s);
+		return LP2P_ENOMEM;
+	}
+	stream_link(s);
+	*stream_data = s;
+	/* The header goes out once the SYN is answered; the muxer accepts
+	 * writes on a just-opened stream. */
+	flush_mss(s);
+	return 0;
+}
+
+static void mux_on_data(void *user_data, uint64_t id, void *stream_data,
+                        const uint8_t *data, size_t len)
+{
+	(void)id;
+	struct lp2p_conn *c = user_data;
+	struct lp2p_stream *s = stream_data;
+	if (!s || s->state == STREAM_DEAD || c->state == CONN_DEAD)
+		return;
+	if (s->remote_closed)
+		return;
+	if (s->local_closed && s->state == STREAM_OPEN &&
+	    !s->handler.on_data) {
+		/* closed both ways by lp2p_stream_close(): drop */
+		lp2p_mux_consumed(c->mux, s->mux_id, len);
+		return;
+	}
+	stream_ref(s);
+	if (s->state == STREAM_NEGOTIATING)
+		negotiate_data(s, data, len);
+	else
+		deliver(s, data, len);
+	stream_unref(s);
+}
+
+static void mux_on_fin(void *user_data, uint64_t id, void *stream_data)
+{
+	(void)id;
+	(void)user_data;
+	struct lp2p_stream *s = stream_data;
+	if (!s || s->state == STREAM_DEAD)
+		return;
+	s->remote_closed = true;
+	if (s->state == STREAM_NEGOTIATING) {
+		stream_finish(s, LP2P_ECLOSED, false);
+		return;
+	}
+	stream_ref(s);
+	/* Held data first, then the end. */
+	if (!s->paused && s->handler.on_remote_close)
+		s->handler.on_remote_close(s, s->user);
+	if (s->state != STREAM_DEAD && s->local_closed &&
+	    lp2p_buf_avail(&s->held) == 0)
+		stream_finish(s, 0, true);
+	stream_unref(s);
+}
+
+static void mux_on_reset(void *user_data, uint64_t id, void *stream_data,
+                         int err)
+{
+	(void)id;
+	(void)user_data;
+	struct lp2p_stream *s = stream_data;
+	if (!s || s->state == STREAM_DEAD)
+		return;
+	stream_finish(s, err ? err : LP2P_ERESET, true);
+}
+
+static void mux_on_writable(void *user_data, uint64_t id, void *stream_data)
+{
+	(void)id;
+	(void)user_data;
+	struct lp2p_stream *s = stream_data;
+	if (!s || s->state == STREAM_DEAD)
+		return;
+	if (s->mss) {
+		flush_mss(s);
+		return;
+	}
+	if (s->handler.on_writable && !s->local_closed) {
+		stream_ref(s);
+		s->handler.on_writable(s, s->user);
+		stream_unref(s);
+	}
+}
+
+static void mux_on_goaway(void *user_data, uint32_t code)
+{
+	struct lp2p_conn *c = user_data;
+	lp2p_log(LP2P_LOG_DEBUG, "connection %llu: peer sent GoAway(%u)",
+	         (unsigned long long)c->id, code);
+}
+
+const struct lp2p_mux_callbacks lp2p_stream_mux_callbacks = {
+	.on_stream_open = mux_on_open,
+	.on_stream_data = mux_on_data,
+	.on_stream_fin = mux_on_fin,
+	.on_stream_reset = mux_on_reset,
+	.on_stream_writable = mux_on_writable,
+	.on_goaway = mux_on_goaway,
+};
+
+/* ---- public API ---- */
+
+LP2P_API int lp2p_conn_open_stream(lp2p_conn *c, const char *const *protocols,
+                                   size_t n, lp2p_stream_open_cb cb, void *arg)
+{
+	if (!c || !protocols || n == 0 || !cb)
+		return LP2P_EINVAL;
+	if (c->state != CONN_READY)
+		return LP2P_ECLOSED;
+	if (c->nstreams >= c->sw->cfg->limits.max_streams_per_connection)
+		return LP2P_ELIMIT;
+	struct lp2p_stream *s = stream_new(c, LP2P_OUTBOUND);
+	if (!s)
+		return LP2P_ENOMEM;
+	s->proposals = calloc(n, sizeof *s->proposals);
+	if (!s->proposals) {
+		free(s);
+		return LP2P_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		s->proposals[i] = strdup(protocols[i]);
+		s->nproposals++;
+		if (!s->proposals[i]) {
+			stream_free(s);
+			return LP2P_ENOMEM;
+		}
+	}
+	int rc = lp2p_mss_dialer_new(&s->mss, (const char *const *)s->proposals,
+	                             n);
+	if (rc) {
+		stream_free(s);
+		return rc;
+	}
+	rc = lp2p_mux_open(c->mux, NULL, s, &s->mux_id);
+	if (rc) {
+		stream_free(s);
+		return rc;
+	}
+	s->open_cb = cb;
+	s->open_arg = arg;
+	stream_link(s);
+	flush_mss(s);
+	return 0;
+}
+
+LP2P_API void lp2p_stream_set_handler(lp2p_stream *s,
+                                      const struct lp2p_stream_handler *h,
+                                      void *user)
+{
+	s->handler = *h;
+	s->user = user;
+	/* Data that arrived before the handler was set. */
+	if (!s->paused && lp2p_buf_avail(&s->held))
+		lp2p_stream_resume(s);
+}
+
+LP2P_API ssize_t lp2p_stream_write(lp2p_stream *s, const void *data,
+                                   size_t len)
+{
+	if (s->state == STREAM_DEAD || s->local_closed)
+		return LP2P_ECLOSED;
+	if (s->state != STREAM_OPEN)
+		return LP2P_EAGAIN;
+	if (len == 0)
+		return 0;
+	ssize_t w = lp2p_mux_write(s->conn->mux, s->mux_id, data, len);
+	if (w > 0) {
+		lp2p_conn_touch(s->conn);
+		lp2p_swarm_mark_dirty(s->conn);
+	}
+	if (w == LP2P_ENOTFOUND)
+		return LP2P_ECLOSED;
+	return w;
+}
+
+LP2P_API int lp2p_stream_close_write(lp2p_stream *s)
+{
+	if (s->state == STREAM_DEAD)
+		return LP2P_ECLOSED;
+	if (s->local_closed)
+		return 0;
+	s->local_closed = true;
+	int rc = lp2p_mux_close(s->conn->mux, s->mux_id);
+	lp2p_swarm_mark_dirty(s->conn);
+	if (rc && rc != LP2P_ECLOSED) {
+		stream_finish(s, rc, true);
+		return rc;
+	}
+	if (s->remote_closed && lp2p_buf_avail(&s->held) == 0)
+		stream_finish(s, 0, true);
+	return 0;
+}
+
+LP2P_API int lp2p_stream_close(lp2p_stream *s)
+{
+	if (s->state == STREAM_DEAD)
+		return LP2P_ECLOSED;
+	/* No more data for the handler: further bytes are dropped. */
+	s->handler.on_data = NULL;
+	s->handler.on_remote_close = NULL;
+	s->handler.on_writable = NULL;
+	held_release(s);
+	return lp2p_stream_close_write(s);
+}
+
+LP2P_API void lp2p_stream_reset(lp2p_stream *s)
+{
+	if (s->state == STREAM_DEAD)
+		return;
+	s->notify_close = false;
+	stream_finish(s, LP2P_ECLOSED, false);
+}
+
+LP2P_API void lp2p_stream_pause(lp2p_stream *s)
+{
+	s->paused = true;
+}
+
+LP2P_API void lp2p_stream_resume(lp2p_stream *s)
+{
+	s->paused = false;
+	if (s->state == STREAM_DEAD || !s->handler.on_data)
+		return;
+	stream_ref(s);
+	while (lp2p_buf_avail(&s->held) && !s->paused &&
+	       s->state != STREAM_DEAD) {
+		/* Hand over what is held; the handler may pause again. */
+		struct lp2p_buf held = s->held;
+		s->held = (struct lp2p_buf){0};
+		held_changed(s, lp2p_buf_avail(&held));
+		deliver(s, lp2p_buf_data(&held), lp2p_buf_avail(&held));
+		lp2p_buf_release(&held);
+	}
+	if (s->state != STREAM_DEAD && s->remote_closed && !s->paused &&
+	    lp2p_buf_avail(&s->held) == 0) {
+		if (s->handler.on_remote_close)
+			s->handler.on_remote_close(s, s->user);
+		if (s->state != STREAM_DEAD && s->local_closed)
+			stream_finish(s, 0, true);
+	}
+	stream_unref(s);
+}
+
+LP2P_API const char *lp2p_stream_protocol(const lp2p_stream *s)
+{
+	return s->protocol ? s->protocol : "";
+}
+
+LP2P_API lp2p_conn *lp2p_stream_conn(const lp2p_stream *s)
+{
+	return s->conn;
+}
+
+LP2P_API enum lp2p_direction lp2p_stream_direction(const lp2p_stream *s)
+{
+	return s->dir;
+}

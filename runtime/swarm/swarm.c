@@ -1,0 +1,241 @@
+/* swarm.c - the swarm: listeners, the connection table, batched flushing */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lp2p/log.h>
+
+#include "host/host.h"
+#include "swarm/swarm.h"
+
+/*
+ * Once per loop iteration, before the loop blocks: flush every connection
+ * that has output, so frames produced by many calls go out in one sealed
+ * batch and one write per connection.
+ */
+static void on_prepare(struct ev_loop *ev, ev_prepare *w, int revents)
+{
+	(void)ev;
+	(void)revents;
+	struct lp2p_swarm *sw = w->data;
+	lp2p_streams_deliver_closed(sw);
+	while (sw->dirty) {
+		struct lp2p_conn *c = sw->dirty;
+		sw->dirty = c->dirty_next;
+		c->dirty_next = NULL;
+		c->dirty = false;
+		lp2p_conn_flush(c);
+		lp2p_conn_unref(c);
+	}
+}
+
+void lp2p_swarm_mark_dirty(struct lp2p_conn *c)
+{
+	if (c->dirty || c->state == CONN_DEAD)
+		return;
+	c->dirty = true;
+	lp2p_conn_ref(c);
+	c->dirty_next = c->sw->dirty;
+	c->sw->dirty = c;
+}
+
+static const char *security_id(const char *name)
+{
+	if (strcmp(name, "noise") == 0)
+		return LP2P_NOISE_PROTOCOL_ID;
+	return NULL; /* tls: not in this build yet */
+}
+
+static const char *muxer_id(const char *name)
+{
+	if (strcmp(name, "yamux") == 0)
+		return LP2P_YAMUX_PROTOCOL_ID;
+	if (strcmp(name, "mplex") == 0)
+		return LP2P_MPLEX_PROTOCOL_ID;
+	return NULL;
+}
+
+int lp2p_swarm_init(struct lp2p_swarm *sw, struct lp2p_host *host,
+                    struct lp2p_loop *loop, const struct lp2p_config *cfg,
+                    struct lp2p_key *identity, char *err, size_t errlen)
+{
+	*sw = (struct lp2p_swarm){0};
+	sw->host = host;
+	sw->loop = loop;
+	sw->cfg = cfg;
+	sw->identity = identity;
+	int rc = lp2p_peer_id_from_key(identity, &sw->self);
+	if (rc) {
+		snprintf(err, errlen, "cannot derive the peer id: %s",
+		         lp2p_strerror(rc));
+		return rc;
+	}
+	for (size_t i = 0; i < cfg->security.n && sw->nsecurity < 4; i++) {
+		const char *id = security_id(cfg->security.v[i]);
+		if (id)
+			sw->security[sw->nsecurity++] = id;
+		else
+			lp2p_log(LP2P_LOG_WARN,
+			         "security '%s' is not available in this "
+			         "build; skipping it",
+			         cfg->security.v[i]);
+	}
+	if (sw->nsecurity == 0) {
+		snprintf(err, errlen, "no usable security protocol configured");
+		return LP2P_ECONFIG;
+	}
+	for (size_t i = 0; i < cfg->muxers.n && sw->nmuxers < 4; i++)
+		sw->muxers[sw->nmuxers++] = muxer_id(cfg->muxers.v[i]);
+	sw->scratch_cap = LP2P_SWARM_READ_CHUNK + LP2P_NOISE_FRAME_MAX;
+	sw->scratch = malloc(sw->scratch_cap);
+	if (!sw->scratch) {
+		snprintf(err, errlen, "out of memory");
+		return LP2P_ENOMEM;
+	}
+	ev_prepare_init(&sw->flush_watcher, on_prepare);
+	sw->flush_watcher.data = sw;
+	ev_prepare_start(loop->ev, &sw->flush_watcher);
+	return 0;
+}
+
+void lp2p_swarm_shutdown(struct lp2p_swarm *sw)
+{
+	for (size_t i = 0; i < sw->nlisteners; i++)
+		lp2p_tcp_listener_close(sw->listeners[i].tcp);
+	sw->nlisteners = 0;
+	lp2p_dials_abort(sw);
+	while (sw->conns)
+		lp2p_conn_close(sw->conns);
+	on_prepare(sw->loop->ev, &sw->flush_watcher, 0);
+	lp2p_streams_deliver_closed(sw);
+}
+
+void lp2p_swarm_fini(struct lp2p_swarm *sw)
+{
+	if (!sw->loop)
+		return;
+	lp2p_swarm_shutdown(sw);
+	ev_prepare_stop(sw->loop->ev, &sw->flush_watcher);
+	free(sw->scratch);
+	sw->scratch = NULL;
+}
+
+/* ---- listening ---- */
+
+static int on_accept(void *arg, int fd, const struct sockaddr_storage *remote,
+                     socklen_t remote_len)
+{
+	struct lp2p_swarm *sw = arg;
+	const struct lp2p_limits *l = &sw->cfg->limits;
+	struct lp2p_multiaddr ma = {0};
+	lp2p_multiaddr_from_sockaddr((const struct sockaddr *)remote,
+	                             remote_len, LP2P_MA_TCP, &ma);
+	if (sw->nconns_pending >= l->max_pending_handshakes ||
+	    sw->nconns_dir[LP2P_INBOUND] >= l->max_inbound_connections ||
+	    sw->nconns_ready + sw->nconns_pending >= l->max_connections) {
+		char a[LP2P_MULTIADDR_STR_MAX] = "?";
+		lp2p_multiaddr_to_string(&ma, a, sizeof a);
+		lp2p_log(LP2P_LOG_INFO,
+		         "refusing connection from %s: connection limit "
+		         "(%zu pending, %zu inbound)",
+		         a, sw->nconns_pending, sw->nconns_dir[LP2P_INBOUND]);
+		close(fd);
+		return 0;
+	}
+	if (lp2p_conn_start(sw, fd, LP2P_INBOUND, &ma, NULL, NULL, NULL))
+		close(fd);
+	return 0;
+}
+
+LP2P_API int lp2p_host_listen(lp2p_host *h, const struct lp2p_multiaddr *ma,
+                              char *err, size_t errlen)
+{
+	struct lp2p_swarm *sw = &h->swarm;
+	struct lp2p_multiaddr_hostport hp;
+	char text[LP2P_MULTIADDR_STR_MAX] = "?";
+	lp2p_multiaddr_to_string(ma, text, sizeof text);
+	if (!lp2p_multiaddr_is_tcp(ma) ||
+	    lp2p_multiaddr_host_port(ma, &hp) != 0 || hp.addr_len == 0) {
+		snprintf(err, errlen,
+		         "cannot listen on %s: only /ip4 and /ip6 TCP "
+		         "addresses are supported",
+		         text);
+		return LP2P_ENOTSUP;
+	}
+	if (sw->nlisteners >= LP2P_SWARM_MAX_LISTENERS) {
+		snprintf(err, errlen, "cannot listen on %s: too many listeners",
+		         text);
+		return LP2P_ELIMIT;
+	}
+	struct lp2p_listener_entry *e = &sw->listeners[sw->nlisteners];
+	char why[256];
+	int rc = lp2p_tcp_listen(sw->loop, (struct sockaddr *)&hp.addr,
+	                         hp.addr_len, on_accept, sw, &e->tcp, why,
+	                         sizeof why);
+	if (rc) {
+		snprintf(err, errlen, "cannot listen on %s: %s", text, why);
+		return rc;
+	}
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	lp2p_tcp_listener_addr(e->tcp, &ss, &sl);
+	lp2p_multiaddr_from_sockaddr((struct sockaddr *)&ss, sl, LP2P_MA_TCP,
+	                             &e->addr);
+	sw->nlisteners++;
+	return 0;
+}
+
+LP2P_API size_t lp2p_host_listen_addrs(const lp2p_host *h,
+                                       struct lp2p_multiaddr *out, size_t max)
+{
+	const struct lp2p_swarm *sw = &h->swarm;
+	for (size_t i = 0; i < sw->nlisteners && i < max; i++)
+		out[i] = sw->listeners[i].addr;
+	return sw->nlisteners;
+}
+
+LP2P_API const struct lp2p_peer_id *lp2p_host_peer_id(const lp2p_host *h)
+{
+	return &h->swarm.self;
+}
+
+LP2P_API int lp2p_host_public_key(const lp2p_host *h, uint8_t *buf,
+                                  size_t cap)
+{
+	return lp2p_key_marshal_public(h->swarm.identity, buf, cap);
+}
+
+LP2P_API int lp2p_host_sign(const lp2p_host *h, const uint8_t *msg,
+                            size_t len, uint8_t *sig, size_t cap)
+{
+	return lp2p_key_sign(h->swarm.identity, msg, len, sig, cap);
+}
+
+LP2P_API size_t lp2p_host_conns_to_peer(const lp2p_host *h,
+                                        const struct lp2p_peer_id *peer,
+                                        lp2p_conn **out, size_t max)
+{
+	size_t n = 0;
+	for (struct lp2p_conn *c = h->swarm.conns; c; c = c->next) {
+		if (c->state != CONN_READY || !lp2p_peer_id_equal(&c->peer, peer))
+			continue;
+		if (n < max)
+			out[n] = c;
+		n++;
+	}
+	return n;
+}
+
+LP2P_API size_t lp2p_host_conns(const lp2p_host *h, lp2p_conn **out,
+                                size_t max)
+{
+	size_t n = 0;
+	for (struct lp2p_conn *c = h->swarm.conns; c; c = c->next) {
+		if (c->state != CONN_READY)
+			continue;
+		if (n < max)
+			out[n] = c;
+		n++;
+	}
+	return n;
+}

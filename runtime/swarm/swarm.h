@@ -1,0 +1,198 @@
+/* swarm.h - connections, streams and the upgrade pipeline (internal) */
+#ifndef LP2P_SWARM_INTERNAL_H
+#define LP2P_SWARM_INTERNAL_H
+
+#include <stdbool.h>
+
+#include <lp2p/crypto.h>
+#include <lp2p/swarm.h>
+
+#include "config/config.h"
+#include "loop/loop.h"
+#include "multistream/mss.h"
+#include "mux/mux.h"
+#include "net/resolve.h"
+#include "net/tcp.h"
+#include "security/noise.h"
+#include "swarm/buf.h"
+
+struct lp2p_plugin;
+struct lp2p_dial;
+
+/* Bytes read from a socket per read(2) call, into the swarm's scratch. */
+#define LP2P_SWARM_READ_CHUNK (256u * 1024)
+/* Stop pulling muxer output while this much is waiting for the socket. */
+#define LP2P_CONN_WBUF_HIWAT (1u << 20)
+#define LP2P_CONN_MAX_PROTECT 16
+/* Data held for paused streams of one connection before it stops reading. */
+#define LP2P_CONN_HELD_MAX (1u << 20)
+
+enum lp2p_conn_state {
+	CONN_SEC_NEGOTIATE, /* multistream-select of the security protocol */
+	CONN_SEC_HANDSHAKE, /* Noise handshake */
+	CONN_MUX_NEGOTIATE, /* multistream-select of the muxer, encrypted */
+	CONN_READY,         /* streams flow */
+	CONN_DEAD,          /* closed; memory freed when the last ref goes */
+};
+
+struct lp2p_conn {
+	struct lp2p_conn *prev, *next; /* swarm->conns */
+	struct lp2p_conn *dirty_next;  /* swarm->dirty (pending output) */
+	bool dirty;
+	struct lp2p_swarm *sw;
+	uint64_t id;
+	int refs;
+	enum lp2p_conn_state state;
+	enum lp2p_direction dir;
+	int close_reason; /* why it died */
+	bool announced;   /* handle_new_connection delivered */
+
+	ev_io rio, wio;
+	ev_timer handshake_timer;
+	ev_timer idle_timer;
+	int fd;
+	bool reading_paused; /* muxer output full: stop reading */
+	bool reading_held;   /* paused streams hold too much: stop reading */
+	size_t held_total;   /* bytes held for paused streams */
+
+	struct lp2p_multiaddr remote_addr, local_addr;
+	struct lp2p_peer_id peer;
+	bool have_expected_peer;
+	struct lp2p_peer_id expected_peer;
+
+	const char *security; /* static protocol id once chosen */
+	const char *muxer;
+	struct lp2p_mss *mss;     /* the current negotiation, if any */
+	struct lp2p_noise_hs *hs; /* during the handshake */
+	struct lp2p_noise_session noise;
+	bool secure;              /* noise session established */
+	struct lp2p_mux *mux;
+
+	struct lp2p_buf rx_keep;    /* unconsumed wire bytes (partial frame) */
+	struct lp2p_buf plain_keep; /* decrypted, not yet taken by the muxer */
+	struct lp2p_buf wbuf;       /* wire bytes waiting for the socket */
+
+	struct lp2p_stream *streams; /* open streams (list) */
+	size_t nstreams;
+	uint64_t opened_ms;
+	uint64_t last_active_ms;
+	const char *protect[LP2P_CONN_MAX_PROTECT];
+	size_t nprotect;
+
+	struct lp2p_dial *dial; /* the outbound attempt that made it */
+};
+
+enum lp2p_stream_state {
+	STREAM_NEGOTIATING,
+	STREAM_OPEN,
+	STREAM_DEAD,
+};
+
+struct lp2p_stream {
+	struct lp2p_stream *prev, *next; /* conn->streams */
+	struct lp2p_conn *conn;
+	uint64_t mux_id;
+	int refs;
+	enum lp2p_stream_state state;
+	enum lp2p_direction dir;
+	struct lp2p_mss *mss;
+	ev_timer negotiation_timer;
+	char *protocol; /* negotiated protocol id */
+	struct lp2p_stream_handler handler;
+	void *user;
+	bool local_closed, remote_closed;
+	bool paused;
+	bool notify_close; /* on_close still to be delivered */
+	bool failed_open;  /* the open callback gets the failure */
+	int close_reason;
+	struct lp2p_buf held; /* data received while paused */
+	/* outbound, until negotiated */
+	char **proposals;
+	size_t nproposals;
+	lp2p_stream_open_cb open_cb;
+	void *open_arg;
+};
+
+struct lp2p_listener_entry {
+	struct lp2p_tcp_listener *tcp;
+	struct lp2p_multiaddr addr; /* with the bound port */
+};
+
+#define LP2P_SWARM_MAX_LISTENERS 16
+
+struct lp2p_swarm {
+	struct lp2p_host *host;
+	struct lp2p_loop *loop;
+	const struct lp2p_config *cfg;
+	struct lp2p_key *identity;
+	struct lp2p_peer_id self;
+
+	struct lp2p_listener_entry listeners[LP2P_SWARM_MAX_LISTENERS];
+	size_t nlisteners;
+
+	struct lp2p_conn *conns; /* every connection, any state */
+	size_t nconns_ready, nconns_pending;
+	size_t nconns_dir[2];
+	uint64_t next_conn_id;
+
+	struct lp2p_dial *dials; /* attempts in flight */
+	struct lp2p_stream *closed_streams; /* on_close to deliver */
+
+	struct lp2p_conn *dirty; /* connections with output to flush */
+	ev_prepare flush_watcher;
+
+	uint8_t *scratch; /* read buffer shared by all connections */
+	size_t scratch_cap;
+
+	/* names of the configured security / muxer protocols, in order */
+	const char *security[4];
+	size_t nsecurity;
+	const char *muxers[4];
+	size_t nmuxers;
+};
+
+/* swarm.c */
+int lp2p_swarm_init(struct lp2p_swarm *sw, struct lp2p_host *host,
+                    struct lp2p_loop *loop, const struct lp2p_config *cfg,
+                    struct lp2p_key *identity, char *err, size_t errlen);
+/* Close listeners and every connection (close callbacks run). */
+void lp2p_swarm_shutdown(struct lp2p_swarm *sw);
+void lp2p_swarm_fini(struct lp2p_swarm *sw);
+void lp2p_swarm_mark_dirty(struct lp2p_conn *c);
+
+/* conn.c */
+int lp2p_conn_start(struct lp2p_swarm *sw, int fd, enum lp2p_direction dir,
+                    const struct lp2p_multiaddr *remote,
+                    const struct lp2p_peer_id *expected,
+                    struct lp2p_dial *dial, struct lp2p_conn **out);
+void lp2p_conn_ref(struct lp2p_conn *c);
+void lp2p_conn_unref(struct lp2p_conn *c);
+/* Tear down now (reason < 0 is an error); the last unref frees. */
+void lp2p_conn_kill(struct lp2p_conn *c, int reason, const char *why);
+/* Move pending output to the socket. */
+void lp2p_conn_flush(struct lp2p_conn *c);
+void lp2p_conn_touch(struct lp2p_conn *c);
+/* Stop (hold) or restart reading for held stream data. */
+void lp2p_conn_hold_reading(struct lp2p_conn *c, bool hold);
+
+/* stream.c */
+extern const struct lp2p_mux_callbacks lp2p_stream_mux_callbacks;
+/* Every stream of c ends with reason (connection going away). */
+void lp2p_streams_abort(struct lp2p_conn *c, int reason);
+/* Deliver queued open failures and on_close calls (from the loop). */
+void lp2p_streams_deliver_closed(struct lp2p_swarm *sw);
+
+/* dial.c */
+/* An upgrade finished (status 0: c is READY) or failed. */
+void lp2p_dial_conn_done(struct lp2p_dial *d, struct lp2p_conn *c,
+                         int status);
+void lp2p_dials_abort(struct lp2p_swarm *sw);
+/* host-side notification that a connection became ready / closed. */
+void lp2p_host_conn_ready(struct lp2p_host *h, struct lp2p_conn *c);
+void lp2p_host_conn_closed(struct lp2p_host *h, struct lp2p_conn *c);
+/* Hand an inbound stream to whoever accepts protocol. */
+int lp2p_host_accept_stream(struct lp2p_host *h, struct lp2p_stream *s,
+                            const char *protocol);
+bool lp2p_host_accepts(struct lp2p_host *h, const char *protocol);
+
+#endif
