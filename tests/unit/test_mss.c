@@ -460,7 +460,8 @@ static void partial_output_acks(void **state)
 	assert_int_equal(lp2p_mss_out_peek(d, &p), HDR_LEN + 4);
 	lp2p_mss_out_ack(d, 5);
 	assert_int_equal(lp2p_mss_out_peek(d, &p), HDR_LEN - 1);
-	assert_memory_equal(p, HDR "\x03/a\n" + 5, HDR_LEN - 1);
+	static const char first[] = HDR "\x03/a\n";
+	assert_memory_equal(p, &first[5], HDR_LEN - 1);
 	uint8_t buf[64];
 	size_t len = 0;
 	put_msg(buf, &len, "/multistream/1.0.0");
@@ -468,7 +469,8 @@ static void partial_output_acks(void **state)
 	assert_int_equal(lp2p_mss_recv(d, buf, len), (ssize_t)len);
 	/* The next proposal follows what was not sent yet. */
 	assert_int_equal(lp2p_mss_out_peek(d, &p), HDR_LEN - 1 + 4);
-	assert_memory_equal(p, HDR "\x03/a\n\x03/b\n" + 5, HDR_LEN - 1 + 4);
+	static const char both[] = HDR "\x03/a\n\x03/b\n";
+	assert_memory_equal(p, &both[5], HDR_LEN - 1 + 4);
 	lp2p_mss_out_ack(d, 1000); /* more than there is: all of it */
 	assert_int_equal(lp2p_mss_out_peek(d, &p), 0);
 	lp2p_mss_free(d);
