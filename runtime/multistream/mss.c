@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <lp2p/varint.h>
+
 #include "multistream/mss.h"
 
 #define HEADER_LINE LP2P_MSS_PROTOCOL_ID "\n"
@@ -62,12 +64,7 @@ static void out_line(struct lp2p_mss *m, const char *text, size_t len)
 		m->out_head = 0;
 	}
 	uint8_t *p = m->out + m->out_len;
-	if (n < 0x80) {
-		*p++ = (uint8_t)n;
-	} else {
-		*p++ = (uint8_t)(n | 0x80);
-		*p++ = (uint8_t)(n >> 7);
-	}
+	p += lp2p_varint_encode(n, p, 2); /* n <= LP2P_MSS_MAX_LINE */
 	memcpy(p, text, len);
 	p[len] = '\n';
 	m->out_len = (size_t)(p + n - m->out);
@@ -192,22 +189,15 @@ static int on_message(struct lp2p_mss *m)
 /* Parse the length prefix from m->prefix; EAGAIN if it needs more bytes. */
 static int parse_prefix(struct lp2p_mss *m)
 {
-	uint8_t b0 = m->prefix[0];
-	size_t v;
-	if (!(b0 & 0x80)) {
-		v = b0;
-	} else {
-		if (m->prefix_len < 2)
-			return LP2P_EAGAIN;
-		uint8_t b1 = m->prefix[1];
-		/* A third byte or a zero last byte (non-minimal) is bad. */
-		if ((b1 & 0x80) || b1 == 0)
-			return LP2P_EPROTO;
-		v = (size_t)(b0 & 0x7f) | ((size_t)b1 << 7);
-	}
-	if (v == 0 || v > LP2P_MSS_MAX_LINE)
+	uint64_t v;
+	int rc = lp2p_varint_decode(m->prefix, m->prefix_len, &v);
+	if (rc == LP2P_ETRUNC)
+		/* Two bytes hold up to 2^14 - 1: a third means too long. */
+		return m->prefix_len < sizeof(m->prefix) ? LP2P_EAGAIN
+		                                         : LP2P_EPROTO;
+	if (rc < 0 || v == 0 || v > LP2P_MSS_MAX_LINE)
 		return LP2P_EPROTO;
-	m->msg_len = v;
+	m->msg_len = (size_t)v;
 	m->got = 0;
 	return 0;
 }

@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <lp2p/varint.h>
+
 #include "mux/mux_impl.h"
 
 enum {
@@ -35,46 +37,6 @@ enum {
 };
 
 #define MPLEX_MAX_ID ((UINT64_C(1) << 60) - 1)
-
-static size_t uvarint_len(uint64_t v)
-{
-	size_t n = 1;
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
-static size_t uvarint_put(uint8_t *p, uint64_t v)
-{
-	size_t n = 0;
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	return n;
-}
-
-/*
- * Decode an unsigned varint (at most 9 bytes, minimal) from p[0..len):
- * its length, LP2P_ETRUNC if more bytes are needed, LP2P_EPROTO if bad.
- */
-static int uvarint_get(const uint8_t *p, size_t len, uint64_t *out)
-{
-	uint64_t v = 0;
-	for (size_t i = 0; i < len && i < 9; i++) {
-		v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-		if (!(p[i] & 0x80)) {
-			if (p[i] == 0 && i > 0)
-				return LP2P_EPROTO;
-			*out = v;
-			return (int)i + 1;
-		}
-	}
-	return len >= 9 ? LP2P_EPROTO : LP2P_ETRUNC;
-}
 
 static uint64_t wire_id(const struct mux_stream *s)
 {
@@ -91,14 +53,14 @@ static uint8_t our_flag(const struct mux_stream *s, uint8_t receiver_flag)
 static uint8_t *frame(struct lp2p_mux *m, uint64_t id, uint8_t flag,
                       size_t payload, bool data)
 {
-	uint64_t h = id << 3 | flag;
-	size_t n = uvarint_len(h) + uvarint_len(payload);
-	uint8_t *p = mux_out_append(m, n + payload, data);
+	uint64_t h = id << 3 | flag; /* < 2^63: ids are < 2^60 */
+	size_t hl = lp2p_varint_len(h), ll = lp2p_varint_len(payload);
+	uint8_t *p = mux_out_append(m, hl + ll + payload, data);
 	if (!p)
 		return NULL;
-	p += uvarint_put(p, h);
-	p += uvarint_put(p, payload);
-	return p;
+	lp2p_varint_encode(h, p, hl);
+	lp2p_varint_encode(payload, p + hl, ll);
+	return p + hl + ll;
 }
 
 static int mplex_open(struct lp2p_mux *m, const char *name,
@@ -137,7 +99,7 @@ static ssize_t mplex_write(struct lp2p_mux *m, struct mux_stream *s,
 {
 	uint8_t flag = our_flag(s, M_MSG_RECEIVER);
 	/* the length varint of a frame up to 1 MiB takes 3 bytes */
-	size_t hdr = uvarint_len(wire_id(s) << 3 | flag) + 3;
+	size_t hdr = lp2p_varint_len(wire_id(s) << 3 | flag) + 3;
 	size_t done = 0;
 	while (done < len) {
 		size_t room = mux_data_room(m);
@@ -339,13 +301,13 @@ static ssize_t mplex_recv(struct lp2p_mux *m, const uint8_t *buf, size_t len)
 			break;
 		r->hdr[r->hdr_len++] = buf[pos++];
 		uint64_t h, length;
-		int a = uvarint_get(r->hdr, r->hdr_len, &h);
+		int a = lp2p_varint_decode(r->hdr, r->hdr_len, &h);
 		if (a == LP2P_ETRUNC)
 			continue;
 		if (a < 0)
 			return mux_fail(m, a);
-		int b =
-		    uvarint_get(r->hdr + a, r->hdr_len - (size_t)a, &length);
+		int b = lp2p_varint_decode(r->hdr + a, r->hdr_len - (size_t)a,
+		                           &length);
 		if (b == LP2P_ETRUNC)
 			continue;
 		if (b < 0)
