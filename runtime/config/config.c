@@ -157,6 +157,7 @@ static int check_limits(struct lp2p_config *c, char *err, size_t errlen)
 	static const char *const keys[] = {
 		"max_connections", "max_inbound_connections",
 		"max_outbound_connections", "max_connections_per_peer",
+		"max_connections_per_ip", "accept_rate",
 		"max_pending_handshakes", "max_streams_per_connection",
 		"handshake_timeout", "negotiation_timeout", "dial_timeout",
 		NULL,
@@ -168,6 +169,8 @@ static int check_limits(struct lp2p_config *c, char *err, size_t errlen)
 	if (!rc) rc = get_u32(n, "max_inbound_connections", &l->max_inbound_connections, 0, err, errlen);
 	if (!rc) rc = get_u32(n, "max_outbound_connections", &l->max_outbound_connections, 0, err, errlen);
 	if (!rc) rc = get_u32(n, "max_connections_per_peer", &l->max_connections_per_peer, 1, err, errlen);
+	if (!rc) rc = get_u32(n, "max_connections_per_ip", &l->max_connections_per_ip, 1, err, errlen);
+	if (!rc) rc = get_u32(n, "accept_rate", &l->accept_rate, 0, err, errlen);
 	if (!rc) rc = get_u32(n, "max_pending_handshakes", &l->max_pending_handshakes, 1, err, errlen);
 	if (!rc) rc = get_u32(n, "max_streams_per_connection", &l->max_streams_per_connection, 1, err, errlen);
 	if (!rc) rc = get_ms(n, "handshake_timeout", &l->handshake_timeout_ms, err, errlen);
@@ -314,6 +317,8 @@ static void set_defaults(struct lp2p_config *c)
 		.max_inbound_connections = 768,
 		.max_outbound_connections = 768,
 		.max_connections_per_peer = 8,
+		.max_connections_per_ip = 64,
+		.accept_rate = 256,
 		.max_pending_handshakes = 128,
 		.max_streams_per_connection = 1024,
 		.handshake_timeout_ms = 15000,

@@ -108,6 +108,7 @@ void lp2p_conn_kill(struct lp2p_conn *c, int reason, const char *why)
 	}
 	if (c->announced)
 		lp2p_host_conn_closed(sw->host, c);
+	lp2p_swarm_conn_gone(sw);
 	/* unlink */
 	if (c->prev)
 		c->prev->next = c->next;

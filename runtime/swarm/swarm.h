@@ -81,6 +81,7 @@ struct lp2p_conn {
 	size_t nprotect;
 
 	struct lp2p_dial *dial; /* the outbound attempt that made it */
+	uint8_t ip_key[17]; /* inbound: family + IPv4 address or IPv6 /56 */
 };
 
 enum lp2p_stream_state {
@@ -143,6 +144,11 @@ struct lp2p_swarm {
 	struct lp2p_conn *dirty; /* connections with output to flush */
 	ev_prepare flush_watcher;
 
+	bool listeners_paused;
+	double accept_tokens, accept_stamp;
+	uint64_t refused_count;
+	double refused_logged;
+
 	uint8_t *scratch; /* read buffer shared by all connections */
 	size_t scratch_cap;
 	uint8_t *wscratch; /* sealed output on its way to one socket */
@@ -163,6 +169,8 @@ int lp2p_swarm_init(struct lp2p_swarm *sw, struct lp2p_host *host,
 void lp2p_swarm_shutdown(struct lp2p_swarm *sw);
 void lp2p_swarm_fini(struct lp2p_swarm *sw);
 void lp2p_swarm_mark_dirty(struct lp2p_conn *c);
+/* A connection went away: accepting may resume. */
+void lp2p_swarm_conn_gone(struct lp2p_swarm *sw);
 
 /* conn.c */
 int lp2p_conn_start(struct lp2p_swarm *sw, int fd, enum lp2p_direction dir,
