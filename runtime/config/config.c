@@ -160,6 +160,7 @@ static int check_limits(struct lp2p_config *c, char *err, size_t errlen)
 		"max_connections_per_ip", "accept_rate",
 		"max_pending_handshakes", "max_streams_per_connection",
 		"handshake_timeout", "negotiation_timeout", "dial_timeout",
+		"write_timeout",
 		NULL,
 	};
 	const lp2p_config_node *n = lp2p_config_get(c->root, "limits");
@@ -176,6 +177,7 @@ static int check_limits(struct lp2p_config *c, char *err, size_t errlen)
 	if (!rc) rc = get_ms(n, "handshake_timeout", &l->handshake_timeout_ms, err, errlen);
 	if (!rc) rc = get_ms(n, "negotiation_timeout", &l->negotiation_timeout_ms, err, errlen);
 	if (!rc) rc = get_ms(n, "dial_timeout", &l->dial_timeout_ms, err, errlen);
+	if (!rc) rc = get_ms(n, "write_timeout", &l->write_timeout_ms, err, errlen);
 	if (rc)
 		return rc;
 	/* Unset direction limits follow max_connections down. */
@@ -324,6 +326,7 @@ static void set_defaults(struct lp2p_config *c)
 		.handshake_timeout_ms = 15000,
 		.negotiation_timeout_ms = 10000,
 		.dial_timeout_ms = 10000,
+		.write_timeout_ms = 30000,
 	};
 	c->connmgr = (struct lp2p_connmgr_config){
 		.low_water = 160,

@@ -32,6 +32,7 @@ struct lp2p_limits {
 	uint64_t handshake_timeout_ms;
 	uint64_t negotiation_timeout_ms;
 	uint64_t dial_timeout_ms;
+	uint64_t write_timeout_ms; /* no write progress with output pending */
 };
 
 struct lp2p_connmgr_config {

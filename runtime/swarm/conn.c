@@ -90,7 +90,7 @@ void lp2p_conn_kill(struct lp2p_conn *c, int reason, const char *why)
 	ev_io_stop(sw->loop->ev, &c->rio);
 	ev_io_stop(sw->loop->ev, &c->wio);
 	ev_timer_stop(sw->loop->ev, &c->handshake_timer);
-	ev_timer_stop(sw->loop->ev, &c->idle_timer);
+	ev_timer_stop(sw->loop->ev, &c->stall_timer);
 	if (c->fd >= 0) {
 		close(c->fd);
 		c->fd = -1;
@@ -203,6 +203,8 @@ static int write_out(struct lp2p_conn *c, const uint8_t *p, size_t n,
 			return LP2P_EIO;
 		}
 		size_t done = w < 0 ? 0 : (size_t)w;
+		if (done) /* progress: the stall clock starts again */
+			ev_timer_again(c->sw->loop->ev, &c->stall_timer);
 		if (from_wbuf)
 			lp2p_buf_consume(&c->wbuf, done);
 		else if (done < n &&
@@ -253,8 +255,12 @@ void lp2p_conn_flush(struct lp2p_conn *c)
 		    write_out(c, tmp.p, tmp.len, false))
 			break;
 	}
-	if (c->state != CONN_DEAD && lp2p_buf_avail(&c->wbuf) == 0)
+	if (c->state != CONN_DEAD && lp2p_buf_avail(&c->wbuf) == 0) {
 		ev_io_stop(sw->loop->ev, &c->wio);
+		ev_timer_stop(sw->loop->ev, &c->stall_timer);
+	} else if (c->state != CONN_DEAD && !ev_is_active(&c->stall_timer)) {
+		ev_timer_again(sw->loop->ev, &c->stall_timer);
+	}
 	if (c->state != CONN_DEAD && c->reading_paused &&
 	    lp2p_buf_avail(&c->wbuf) < LP2P_CONN_WBUF_HIWAT)
 		resume_reading(c);
@@ -635,6 +641,16 @@ static void on_handshake_timeout(struct ev_loop *ev, ev_timer *w, int revents)
 	lp2p_conn_kill(c, LP2P_ETIMEDOUT, "connection upgrade took too long");
 }
 
+/* The peer took none of our output for write_timeout: it stopped reading.
+ * Holding its buffers forever would let it pin our memory. */
+static void on_write_stall(struct ev_loop *ev, ev_timer *w, int revents)
+{
+	(void)ev;
+	(void)revents;
+	struct lp2p_conn *c = w->data;
+	lp2p_conn_kill(c, LP2P_ETIMEDOUT, "the peer stopped reading");
+}
+
 int lp2p_conn_start(struct lp2p_swarm *sw, int fd, enum lp2p_direction dir,
                     const struct lp2p_multiaddr *remote,
                     const struct lp2p_peer_id *expected,
@@ -675,7 +691,9 @@ int lp2p_conn_start(struct lp2p_swarm *sw, int fd, enum lp2p_direction dir,
 	ev_timer_init(&c->handshake_timer, on_handshake_timeout,
 	              (double)sw->cfg->limits.handshake_timeout_ms / 1000.0, 0);
 	c->handshake_timer.data = c;
-	ev_timer_init(&c->idle_timer, NULL, 0, 0);
+	ev_init(&c->stall_timer, on_write_stall);
+	c->stall_timer.repeat = (double)sw->cfg->limits.write_timeout_ms / 1000.0;
+	c->stall_timer.data = c;
 	c->opened_ms = lp2p_loop_now_ms(sw->loop);
 	c->last_active_ms = c->opened_ms;
 

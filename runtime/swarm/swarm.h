@@ -50,7 +50,7 @@ struct lp2p_conn {
 
 	ev_io rio, wio;
 	ev_timer handshake_timer;
-	ev_timer idle_timer;
+	ev_timer stall_timer; /* output pending and the socket takes none */
 	int fd;
 	bool reading_paused; /* muxer output full: stop reading */
 	bool reading_held;   /* paused streams hold too much: stop reading */
