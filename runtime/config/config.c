@@ -91,6 +91,13 @@ static int get_ms(const lp2p_config_node *n, const char *key, uint64_t *out,
 	return rc == LP2P_ENOTFOUND ? 0 : rc;
 }
 
+static int get_bool(const lp2p_config_node *n, const char *key, bool *out,
+                    char *err, size_t errlen)
+{
+	int rc = lp2p_config_get_bool(n, key, out, err, errlen);
+	return rc == LP2P_ENOTFOUND ? 0 : rc;
+}
+
 static int check_identity(struct lp2p_config *c, char *err, size_t errlen)
 {
 	static const char *const keys[] = {"key_file", "key_type", NULL};
@@ -160,7 +167,7 @@ static int check_limits(struct lp2p_config *c, char *err, size_t errlen)
 		"max_connections_per_ip", "accept_rate",
 		"max_pending_handshakes", "max_streams_per_connection",
 		"handshake_timeout", "negotiation_timeout", "dial_timeout",
-		"write_timeout",
+		"write_timeout", "exempt_loopback",
 		NULL,
 	};
 	const lp2p_config_node *n = lp2p_config_get(c->root, "limits");
@@ -178,6 +185,7 @@ static int check_limits(struct lp2p_config *c, char *err, size_t errlen)
 	if (!rc) rc = get_ms(n, "negotiation_timeout", &l->negotiation_timeout_ms, err, errlen);
 	if (!rc) rc = get_ms(n, "dial_timeout", &l->dial_timeout_ms, err, errlen);
 	if (!rc) rc = get_ms(n, "write_timeout", &l->write_timeout_ms, err, errlen);
+	if (!rc) rc = get_bool(n, "exempt_loopback", &l->exempt_loopback, err, errlen);
 	if (rc)
 		return rc;
 	/* Unset direction limits follow max_connections down. */
@@ -321,6 +329,7 @@ static void set_defaults(struct lp2p_config *c)
 		.max_connections_per_peer = 8,
 		.max_connections_per_ip = 64,
 		.accept_rate = 256,
+		.exempt_loopback = true,
 		.max_pending_handshakes = 128,
 		.max_streams_per_connection = 1024,
 		.handshake_timeout_ms = 15000,

@@ -27,6 +27,7 @@ struct lp2p_limits {
 	uint32_t max_connections_per_peer;
 	uint32_t max_connections_per_ip; /* inbound, per IPv4 / IPv6 /56 */
 	uint32_t accept_rate;            /* new inbound per second, 0: off */
+	bool exempt_loopback; /* loopback peers skip the per-IP and rate caps */
 	uint32_t max_pending_handshakes;
 	uint32_t max_streams_per_connection;
 	uint64_t handshake_timeout_ms;

@@ -213,7 +213,8 @@ void lp2p_swarm_conn_gone(struct lp2p_swarm *sw)
 		pause_listeners(sw, false);
 }
 
-/* Loopback peers are local programs: no per-IP or rate limit for them. */
+/* Loopback peers are local programs: no per-IP or rate limit for them
+ * (unless limits.exempt_loopback is off, as in tests). */
 static bool is_loopback(const struct sockaddr_storage *ss)
 {
 	if (ss->ss_family == AF_INET)
@@ -241,7 +242,7 @@ static int on_accept(void *arg, int fd, const struct sockaddr_storage *remote,
 		pause_listeners(sw, true);
 		return 1;
 	}
-	bool local = is_loopback(remote);
+	bool local = sw->cfg->limits.exempt_loopback && is_loopback(remote);
 	if (!local && !accept_token(sw)) {
 		refused(sw, &ma, "new-connection rate limit");
 		close(fd);

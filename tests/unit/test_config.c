@@ -44,6 +44,7 @@ static void defaults(void **state)
 	assert_string_equal(c->muxers.v[0], "yamux");
 	assert_null(c->key_file);
 	assert_int_equal(c->limits.handshake_timeout_ms, 15000);
+	assert_true(c->limits.exempt_loopback);
 	assert_int_equal(c->nplugins, 0);
 	assert_false(c->default_plugins);
 	lp2p_config_free(c);
@@ -76,6 +77,7 @@ static void full_file(void **state)
 		"  max_connections: 50\n"
 		"  max_inbound_connections: 40\n"
 		"  handshake_timeout: 500ms\n"
+		"  exempt_loopback: false\n"
 		"connection_manager:\n"
 		"  low_water: 10\n"
 		"  high_water: 20\n"
@@ -100,6 +102,7 @@ static void full_file(void **state)
 	assert_int_equal(ms, 15000);
 	assert_int_equal(c->limits.max_connections, 50);
 	assert_int_equal(c->limits.handshake_timeout_ms, 500);
+	assert_false(c->limits.exempt_loopback);
 	assert_int_equal(c->connmgr.idle_timeout_ms, 120000);
 	assert_int_equal(c->log_level, 4);
 	assert_true(c->log_syslog);
@@ -155,6 +158,8 @@ static void type_and_value_errors(void **state)
 	           "out of range");
 	load_fails("limits:\n  handshake_timeout: soon\n", LP2P_ECONFIG,
 	           "expected a duration");
+	load_fails("limits:\n  exempt_loopback: maybe\n", LP2P_ECONFIG,
+	           "limits.exempt_loopback");
 	load_fails("limits:\n  max_connections: [1]\n", LP2P_ECONFIG,
 	           "expected a single value, got a list");
 	load_fails("identity:\n  key_type: dsa\n", LP2P_ECONFIG,
