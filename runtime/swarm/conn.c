@@ -231,6 +231,7 @@ void lp2p_conn_flush(struct lp2p_conn *c)
 	struct lp2p_swarm *sw = c->sw;
 	if (c->state == CONN_DEAD)
 		return;
+	bool collected = false; /* the muxer's output was drained */
 	lp2p_conn_ref(c);
 	for (;;) {
 		size_t n = lp2p_buf_avail(&c->wbuf);
@@ -241,6 +242,7 @@ void lp2p_conn_flush(struct lp2p_conn *c)
 		}
 		struct lp2p_buf tmp = {.p = sw->wscratch,
 		                       .cap = sw->wscratch_cap};
+		collected = true;
 		int rc = collect_output(c, &tmp);
 		if (tmp.p != sw->wscratch) { /* grew: keep the larger one */
 			sw->wscratch = tmp.p;
@@ -261,7 +263,11 @@ void lp2p_conn_flush(struct lp2p_conn *c)
 	} else if (c->state != CONN_DEAD && !ev_is_active(&c->stall_timer)) {
 		ev_timer_again(sw->loop->ev, &c->stall_timer);
 	}
-	if (c->state != CONN_DEAD && c->reading_paused &&
+	/* Reading paused because the muxer's output was full; only a
+	 * collect makes room in it.  Resuming without one would pause
+	 * again at once and mark the connection dirty: on_prepare would
+	 * flush it again, forever, while the peer does not read. */
+	if (c->state != CONN_DEAD && c->reading_paused && collected &&
 	    lp2p_buf_avail(&c->wbuf) < LP2P_CONN_WBUF_HIWAT)
 		resume_reading(c);
 	lp2p_conn_unref(c);
