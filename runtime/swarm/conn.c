@@ -575,6 +575,9 @@ static void conn_process(struct lp2p_conn *c, uint8_t *buf, size_t len)
 		const char *why = NULL;
 		if (c->hs)
 			why = lp2p_noise_error_reason(c->hs);
+		/* A muxer that failed left a GoAway in its output: send it. */
+		if (c->mux && lp2p_mux_error(c->mux))
+			(void)collect_output(c, &c->wbuf);
 		lp2p_conn_kill(c, (int)used, why && *why ? why : NULL);
 		return;
 	}
