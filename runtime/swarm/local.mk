@@ -4,3 +4,15 @@ libruntime_la_SOURCES += \
 	runtime/swarm/conn.c runtime/swarm/stream.c runtime/swarm/dial.c \
 	runtime/swarm/peerstore.c runtime/swarm/peerstore.h \
 	runtime/swarm/connmgr.c
+
+# ==== BEGIN tests/hostile (to move to tests/hostile/local.mk) ====
+# The scripted hostile peer against an in-process lp2p host (make check),
+# and the soak test against lp2pd (make soak; see tests/hostile/README.md).
+check_PROGRAMS += tests/hostile/test_hostile
+TESTS += tests/hostile/test_hostile
+tests_hostile_test_hostile_SOURCES = tests/hostile/test_hostile.c \
+	tests/hostile/peer.c tests/hostile/target.c tests/hostile/hostile.h
+tests_hostile_test_hostile_CFLAGS = $(TEST_COMPILE_FLAGS)
+tests_hostile_test_hostile_LDADD = $(TEST_LIBS)
+EXTRA_DIST += tests/hostile/README.md
+# ==== END tests/hostile ====
