@@ -251,13 +251,15 @@ static void echo_ok(struct hp_conn *c, size_t len)
 }
 
 /* Read yamux frames until a GoAway; returns its code (or fails). */
-static uint32_t expect_goaway(struct hp_conn *c)
+#define expect_goaway(c) expect_goaway_(c, __func__, __LINE__)
+static uint32_t expect_goaway_(struct hp_conn *c, const char *fn, int line)
 {
 	for (;;) {
 		struct hp_yframe f;
 		int rc = hp_y_read(c, &f, 2000);
 		if (rc)
-			fail_msg("no GoAway: %s", strerror(-rc));
+			fail_msg("%s:%d: no GoAway: %s", fn, line,
+			         strerror(-rc));
 		if (f.type == Y_GOAWAY)
 			return f.length;
 	}
@@ -682,11 +684,11 @@ static void t_stall_stream(void **state)
  * target must stop reading, keep its buffers bounded, and close the
  * connection write_timeout after its output stopped moving.
  */
-static void never_read(bool streams, bool pings)
+static void never_read(const char *muxer, bool streams, bool pings)
 {
 	struct hp_conn c;
 	MUST(hp_connect(&c, T.port, new_src(), 4096));
-	struct hp_hs_opts o = {.budget = SIZE_MAX, .muxer = HP_YAMUX,
+	struct hp_hs_opts o = {.budget = SIZE_MAX, .muxer = muxer,
 	                       .early = true};
 	if (hp_handshake(&c, &o) != HP_DONE)
 		fail_msg("handshake failed");
@@ -699,7 +701,30 @@ static void never_read(bool streams, bool pings)
 	uint32_t per_stream[MAX_STREAMS] = {0};
 	for (int round = 0; !stuck && round < 4096; round++) {
 		b.len = 0;
-		if (streams) {
+		if (streams && c.mux == HP_MUX_MPLEX) {
+			/* no window: as much as the target will read */
+			int i = round % MAX_STREAMS;
+			uint8_t v[24];
+			size_t n;
+			if (per_stream[i] == 0) {
+				struct hp_buf m = {0};
+				hp_mss_line(&m, "/multistream/1.0.0");
+				hp_mss_line(&m, HP_ECHO);
+				n = hp_varint(v, (uint64_t)i << 3 | 0);
+				n += hp_varint(v + n, 1);
+				v[n++] = 'm';
+				n += hp_varint(v + n, (uint64_t)i << 3 | 2);
+				n += hp_varint(v + n, m.len);
+				hp_buf_add(&b, v, n);
+				hp_buf_add(&b, m.p, m.len);
+				per_stream[i] = (uint32_t)m.len;
+				hp_buf_free(&m);
+			}
+			n = hp_varint(v, (uint64_t)i << 3 | 2);
+			n += hp_varint(v + n, sizeof chunk);
+			hp_buf_add(&b, v, n);
+			hp_buf_add(&b, chunk, sizeof chunk);
+		} else if (streams) {
 			int i = round % MAX_STREAMS;
 			uint32_t id = 1 + 2 * (uint32_t)i;
 			if (per_stream[i] == 0) {
@@ -767,7 +792,7 @@ static void t_never_read_echo(void **state)
 	(void)state;
 	struct attack a;
 	attack_begin(&a, "5: never read, 32 echo streams + pings");
-	never_read(true, true);
+	never_read(HP_YAMUX, true, true);
 	attack_end(&a, 8u << 20);
 }
 
@@ -776,8 +801,17 @@ static void t_never_read_pings(void **state)
 	(void)state;
 	struct attack a;
 	attack_begin(&a, "5: never read, ping flood");
-	never_read(false, true);
+	never_read(HP_YAMUX, false, true);
 	attack_end(&a, 4u << 20);
+}
+
+static void t_never_read_mplex(void **state)
+{
+	(void)state;
+	struct attack a;
+	attack_begin(&a, "5: never read, 32 mplex echo streams");
+	never_read(HP_MPLEX, true, false);
+	attack_end(&a, 8u << 20);
 }
 
 /* ---- 6: huge length prefixes ---- */
@@ -1328,6 +1362,78 @@ static void t_garbage(void **state)
 	attack_end(&a, 4u << 20);
 }
 
+/* Frames the muxer specs forbid: each closes the connection (yamux with
+ * GoAway(protocol error)), or, where the spec says so, resets only the
+ * stream. */
+static void t_violations(void **state)
+{
+	(void)state;
+	struct attack a;
+	struct hp_conn c;
+	attack_begin(&a, "9: muxer protocol violations");
+	static const struct {
+		uint8_t version, type;
+		uint16_t flags;
+		uint32_t id, length;
+		bool open_first;
+		const char *what;
+	} y[] = {
+		{0, Y_WINDOW, Y_SYN, 2, 0, false, "SYN of its parity"},
+		{0, Y_WINDOW, Y_SYN, 1, 0, true, "SYN of an open id"},
+		{0, Y_PING, Y_SYN, 5, 0, false, "ping off stream 0"},
+		{0, Y_GOAWAY, 0, 3, 0, false, "GoAway off stream 0"},
+		{0, Y_DATA, 0, 0, 0, false, "data on stream 0"},
+		{0, Y_WINDOW, 0, 0, 1, false, "window on stream 0"},
+		{0, Y_PING, 0, 0, 7, false, "ping without SYN/ACK"},
+		{0, 4, 0, 1, 0, false, "unknown frame type"},
+		{1, Y_WINDOW, Y_SYN, 1, 0, false, "version 1"},
+	};
+	for (size_t i = 0; i < sizeof y / sizeof y[0]; i++) {
+		open_conn(&c, new_src(), HP_YAMUX, true);
+		if (y[i].open_first)
+			MUST(hp_y_send(&c, Y_WINDOW, Y_SYN, 1, 0, NULL, 0));
+		uint8_t f[13];
+		hp_y_header(f, y[i].type, y[i].flags, y[i].id, y[i].length);
+		f[0] = y[i].version;
+		f[12] = 'x';
+		MUST(hp_send_sealed(&c, f,
+		                    12 + (y[i].type == Y_DATA ? y[i].length
+		                                              : 0)));
+		struct hp_yframe fr;
+		int rc;
+		while ((rc = hp_y_read(&c, &fr, 2000)) == 0 &&
+		       fr.type != Y_GOAWAY)
+			;
+		if (rc)
+			fail_msg("%s: no GoAway (%s)", y[i].what,
+			         strerror(-rc));
+		if (fr.length != 1)
+			fail_msg("%s: GoAway(%u)", y[i].what, fr.length);
+		expect_prompt_close(&c, y[i].what);
+		hp_close(&c);
+	}
+	/* mplex: flag 7, NewStream of an open id: the connection */
+	open_conn(&c, new_src(), HP_MPLEX, true);
+	MUST(hp_m_send(&c, 0, 7, NULL, 0));
+	expect_prompt_close(&c, "mplex flag 7");
+	hp_close(&c);
+	open_conn(&c, new_src(), HP_MPLEX, true);
+	MUST(hp_m_send(&c, 0, 0, "a", 1));
+	MUST(hp_m_send(&c, 0, 0, "b", 1));
+	expect_prompt_close(&c, "mplex NewStream twice");
+	hp_close(&c);
+	/* mplex: a Message after Close: that stream is reset */
+	open_conn(&c, new_src(), HP_MPLEX, true);
+	MUST(hp_m_send(&c, 0, 0, "a", 1));
+	MUST(hp_m_send(&c, 0, 4, NULL, 0));
+	MUST(hp_m_send(&c, 0, 2, "late", 4));
+	expect_stream_reset(&c, 0, 2000);
+	c.next_id = 1;
+	echo_ok(&c, 100);
+	hp_close(&c);
+	attack_end(&a, 1u << 20);
+}
+
 /* Peers that vanish (RST) with streams open and output queued. */
 static void t_aborts(void **state)
 {
@@ -1422,6 +1528,7 @@ int main(void)
 		cmocka_unit_test(t_stall_stream),
 		cmocka_unit_test(t_never_read_echo),
 		cmocka_unit_test(t_never_read_pings),
+		cmocka_unit_test(t_never_read_mplex),
 		cmocka_unit_test(t_huge_mss),
 		cmocka_unit_test(t_huge_mplex),
 		cmocka_unit_test(t_huge_noise),
@@ -1429,6 +1536,7 @@ int main(void)
 		cmocka_unit_test(t_rsa_16384),
 		cmocka_unit_test(t_per_ip),
 		cmocka_unit_test(t_garbage),
+		cmocka_unit_test(t_violations),
 		cmocka_unit_test(t_aborts),
 	};
 	/* HOSTILE_ONLY=t_per_ip (a glob) runs only the matching attacks */
