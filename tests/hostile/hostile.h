@@ -214,6 +214,9 @@ struct target_snap {
 	size_t closed_queued;    /* streams waiting for on_close delivery */
 	size_t held_bytes;       /* data held for paused streams */
 	size_t sw_pending, sw_ready, sw_inbound; /* the swarm's own counters */
+	/* the same through the public API: lp2p_host_conns() and the sum
+	 * of lp2p_conn_stream_count() over those */
+	size_t api_conns, api_streams;
 	bool listeners_paused;
 };
 

@@ -216,6 +216,10 @@ static void take_snapshot(void *arg)
 	}
 	for (struct lp2p_stream *st = sw->closed_streams; st; st = st->next)
 		s->closed_queued++;
+	lp2p_conn *list[64];
+	s->api_conns = lp2p_host_conns(r->t->host, list, 64);
+	for (size_t i = 0; i < s->api_conns && i < 64; i++)
+		s->api_streams += lp2p_conn_stream_count(list[i]);
 	s->sw_pending = sw->nconns_pending;
 	s->sw_ready = sw->nconns_ready;
 	s->sw_inbound = sw->nconns_dir[LP2P_INBOUND];

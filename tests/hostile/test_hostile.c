@@ -129,6 +129,7 @@ static bool clean(const struct target_snap *s)
 	       s->closed_queued == 0 && s->held_bytes == 0 &&
 	       s->good_conns == 1 && s->sw_pending == s->pending &&
 	       s->sw_ready == s->ready && s->sw_inbound == s->conns &&
+	       s->api_conns == s->ready && s->api_streams == s->good_streams &&
 	       !s->listeners_paused;
 }
 
@@ -137,11 +138,13 @@ static void print_snap(const char *what, const struct target_snap *s)
 	fprintf(stderr,
 	        "%s: conns %zu (ready %zu, pending %zu; swarm says %zu/%zu, "
 	        "inbound %zu), hostile %zu with %zu streams, good %zu with "
-	        "%zu streams, closed queued %zu, held %zu, paused %d\n",
+	        "%zu streams, closed queued %zu, held %zu, paused %d; API: "
+	        "%zu conns, %zu streams\n",
 	        what, s->conns, s->ready, s->pending, s->sw_ready,
 	        s->sw_pending, s->sw_inbound, s->hostile_conns,
 	        s->hostile_streams, s->good_conns, s->good_streams,
-	        s->closed_queued, s->held_bytes, s->listeners_paused);
+	        s->closed_queued, s->held_bytes, s->listeners_paused,
+	        s->api_conns, s->api_streams);
 }
 
 /* Wait until only the good peer's connection is left. */
@@ -1509,7 +1512,7 @@ static int teardown(void **state)
 	} while ((s.conns || s.closed_queued) && hp_now_ms() < until);
 	print_snap("  at the end", &s);
 	int rc = s.conns || s.closed_queued || s.held_bytes || s.sw_pending ||
-	         s.sw_ready || s.sw_inbound;
+	         s.sw_ready || s.sw_inbound || s.api_conns || s.api_streams;
 	printf("  good peer: %lu round trips, %lu failures, %lu dials\n",
 	       atomic_load(&G.rounds), fails, atomic_load(&G.redials));
 	target_stop(&T);
