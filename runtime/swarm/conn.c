@@ -84,8 +84,8 @@ void lp2p_conn_kill(struct lp2p_conn *c, int reason, const char *why)
 		         why ? lp2p_strerror(reason) : "", why ? ")" : "");
 	/* Try to get a GoAway (or the last bytes) out; never block. */
 	if (c->fd >= 0 && lp2p_buf_avail(&c->wbuf))
-		(void)!write(c->fd, lp2p_buf_data(&c->wbuf),
-		             lp2p_buf_avail(&c->wbuf));
+		(void)!send(c->fd, lp2p_buf_data(&c->wbuf),
+		            lp2p_buf_avail(&c->wbuf), MSG_NOSIGNAL);
 	c->state = CONN_DEAD;
 	ev_io_stop(sw->loop->ev, &c->rio);
 	ev_io_stop(sw->loop->ev, &c->wio);
@@ -195,7 +195,8 @@ static int write_out(struct lp2p_conn *c, const uint8_t *p, size_t n,
                      bool from_wbuf)
 {
 	for (;;) {
-		ssize_t w = write(c->fd, p, n);
+		/* A peer that reset the connection must not SIGPIPE us. */
+		ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
