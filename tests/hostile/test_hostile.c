@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
@@ -687,10 +688,13 @@ static void t_stall_stream(void **state)
  * target must stop reading, keep its buffers bounded, and close the
  * connection write_timeout after its output stopped moving.
  */
-static void never_read(const char *muxer, bool streams, bool pings)
+static void never_read(const char *muxer, bool streams, bool pings,
+                       bool then_abort)
 {
 	struct hp_conn c;
 	MUST(hp_connect(&c, T.port, new_src(), 4096));
+	int sndbuf = 65536; /* the target's buffers, not ours, fill up */
+	setsockopt(c.fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
 	struct hp_hs_opts o = {.budget = SIZE_MAX, .muxer = muxer,
 	                       .early = true};
 	if (hp_handshake(&c, &o) != HP_DONE)
@@ -702,7 +706,8 @@ static void never_read(const char *muxer, bool streams, bool pings)
 	bool stuck = false;
 	hp_random_bytes(chunk, sizeof chunk);
 	uint32_t per_stream[MAX_STREAMS] = {0};
-	for (int round = 0; !stuck && round < 4096; round++) {
+	uint64_t give_up = hp_now_ms() + 10000;
+	for (int round = 0; !stuck && hp_now_ms() < give_up; round++) {
 		b.len = 0;
 		if (streams && c.mux == HP_MUX_MPLEX) {
 			/* no window: as much as the target will read */
@@ -772,6 +777,15 @@ static void never_read(const char *muxer, bool streams, bool pings)
 	hp_buf_free(&b);
 	if (!stuck)
 		fail_msg("the target read all %zu bytes we sent", sent);
+	if (then_abort) {
+		/* vanish with the target's output queued: its next write
+		 * fails (and must not raise SIGPIPE in its process) */
+		hp_abort(&c);
+		printf("    sent %zu KiB before the target stopped reading; "
+		       "then reset\n",
+		       sent / 1024);
+		return;
+	}
 	/* now wait (still not reading) for the target to give up */
 	uint64_t t0 = hp_now_ms();
 	struct target_snap s;
@@ -795,7 +809,7 @@ static void t_never_read_echo(void **state)
 	(void)state;
 	struct attack a;
 	attack_begin(&a, "5: never read, 32 echo streams + pings");
-	never_read(HP_YAMUX, true, true);
+	never_read(HP_YAMUX, true, true, false);
 	attack_end(&a, 8u << 20);
 }
 
@@ -804,7 +818,7 @@ static void t_never_read_pings(void **state)
 	(void)state;
 	struct attack a;
 	attack_begin(&a, "5: never read, ping flood");
-	never_read(HP_YAMUX, false, true);
+	never_read(HP_YAMUX, false, true, false);
 	attack_end(&a, 4u << 20);
 }
 
@@ -813,7 +827,17 @@ static void t_never_read_mplex(void **state)
 	(void)state;
 	struct attack a;
 	attack_begin(&a, "5: never read, 32 mplex echo streams");
-	never_read(HP_MPLEX, true, false);
+	never_read(HP_MPLEX, true, false, false);
+	attack_end(&a, 8u << 20);
+}
+
+static void t_never_read_reset(void **state)
+{
+	(void)state;
+	struct attack a;
+	attack_begin(&a, "5: never read, then reset");
+	never_read(HP_YAMUX, true, true, true);
+	never_read(HP_MPLEX, true, false, true);
 	attack_end(&a, 8u << 20);
 }
 
@@ -1532,6 +1556,7 @@ int main(void)
 		cmocka_unit_test(t_never_read_echo),
 		cmocka_unit_test(t_never_read_pings),
 		cmocka_unit_test(t_never_read_mplex),
+		cmocka_unit_test(t_never_read_reset),
 		cmocka_unit_test(t_huge_mss),
 		cmocka_unit_test(t_huge_mplex),
 		cmocka_unit_test(t_huge_noise),
