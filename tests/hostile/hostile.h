@@ -151,8 +151,7 @@ enum { HP_DONE = 0, HP_STALLED = 1 };
  */
 int hp_handshake(struct hp_conn *c, const struct hp_hs_opts *o);
 /* A well-behaved connection: connect + handshake.  0 or negative. */
-int hp_open(struct hp_conn *c, uint16_t port, unsigned src,
-            const char *muxer);
+int hp_open(struct hp_conn *c, uint16_t port, unsigned src, const char *muxer);
 
 /* A valid signed handshake payload for the static key of this handshake
  * (used by hp_handshake; exposed so attacks can start from it). */
@@ -204,15 +203,15 @@ int hp_echo(struct hp_conn *c, const void *data, size_t len, int timeout_ms);
 /* ---- the target and the good peer (target.c) ---- */
 
 struct target_snap {
-	size_t conns;            /* every connection in the swarm's list */
-	size_t ready, pending;   /* by state */
-	size_t hostile_conns;    /* inbound, not from 127.0.0.1 */
-	size_t hostile_streams;  /* streams on those */
-	size_t good_conns;       /* from 127.0.0.1 */
+	size_t conns;           /* every connection in the swarm's list */
+	size_t ready, pending;  /* by state */
+	size_t hostile_conns;   /* inbound, not from 127.0.0.1 */
+	size_t hostile_streams; /* streams on those */
+	size_t good_conns;      /* from 127.0.0.1 */
 	size_t good_streams;
-	size_t max_streams;      /* most streams on one connection */
-	size_t closed_queued;    /* streams waiting for on_close delivery */
-	size_t held_bytes;       /* data held for paused streams */
+	size_t max_streams;   /* most streams on one connection */
+	size_t closed_queued; /* streams waiting for on_close delivery */
+	size_t held_bytes;    /* data held for paused streams */
 	size_t sw_pending, sw_ready, sw_inbound; /* the swarm's own counters */
 	/* the same through the public API: lp2p_host_conns() and the sum
 	 * of lp2p_conn_stream_count() over those */
@@ -243,11 +242,11 @@ struct good_peer {
 	lp2p_host *host;
 	pthread_t thread;
 	struct target *t;
-	atomic_ulong rounds;    /* echo round trips completed */
-	atomic_ulong failures;  /* streams or connections lost, bad echoes */
-	atomic_ulong max_ms;    /* slowest round trip since the last reset */
+	atomic_ulong rounds;   /* echo round trips completed */
+	atomic_ulong failures; /* streams or connections lost, bad echoes */
+	atomic_ulong max_ms;   /* slowest round trip since the last reset */
 	atomic_ulong redials;
-	atomic_bool quiet;      /* stop starting rounds */
+	atomic_bool quiet; /* stop starting rounds */
 	void *priv;
 };
 

@@ -202,8 +202,7 @@ int hp_connect(struct hp_conn *c, uint16_t port, unsigned src, int rcvbuf)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 	struct sockaddr_in sa = {.sin_family = AF_INET};
 	if (src) {
-		sa.sin_addr.s_addr =
-		        htonl(0x7f000000u | (src & 0xffffu));
+		sa.sin_addr.s_addr = htonl(0x7f000000u | (src & 0xffffu));
 		if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
 			int e = -errno;
 			close(fd);
@@ -363,9 +362,8 @@ int hp_wait_closed(struct hp_conn *c, int timeout_ms)
 		return 0;
 	for (;;) {
 		uint64_t spent = hp_now_ms() - start;
-		int left = spent >= (uint64_t)timeout_ms
-		                   ? 0
-		                   : timeout_ms - (int)spent;
+		int left =
+		    spent >= (uint64_t)timeout_ms ? 0 : timeout_ms - (int)spent;
 		struct pollfd pfd = {c->fd, POLLIN, 0};
 		int r = poll(&pfd, 1, left);
 		if (r < 0 && errno == EINTR)
@@ -771,8 +769,8 @@ int hp_m_read(struct hp_conn *c, struct hp_mframe *f, int timeout_ms)
 /* ---- echo over a stream ---- */
 
 /* Parse "header, /echo/1.0.0, data" from what the stream returned. */
-static int echo_check(const struct hp_buf *got, const uint8_t *data,
-                      size_t len, bool *complete)
+static int echo_check(const struct hp_buf *got, const uint8_t *data, size_t len,
+                      bool *complete)
 {
 	struct hp_buf want = {0};
 	hp_mss_line(&want, "/multistream/1.0.0");
@@ -810,8 +808,8 @@ static int echo_yamux(struct hp_conn *c, const uint8_t *data, size_t len,
 	hp_buf_add(&req, data, len);
 	for (size_t off = 0; off < req.len;) {
 		size_t n = req.len - off < 65536 ? req.len - off : 65536;
-		rc = hp_y_send(c, Y_DATA, off == 0 ? Y_SYN : 0, id,
-		               (uint32_t)n, req.p + off, n);
+		rc = hp_y_send(c, Y_DATA, off == 0 ? Y_SYN : 0, id, (uint32_t)n,
+		               req.p + off, n);
 		if (rc)
 			goto out;
 		off += n;
@@ -826,8 +824,8 @@ static int echo_yamux(struct hp_conn *c, const uint8_t *data, size_t len,
 		if ((rc = hp_y_read(c, &f, (int)(deadline - now))))
 			goto out;
 		if (f.type == Y_PING && (f.flags & Y_SYN)) {
-			if ((rc = hp_y_send(c, Y_PING, Y_ACK, 0, f.length,
-			                    NULL, 0)))
+			if ((rc = hp_y_send(c, Y_PING, Y_ACK, 0, f.length, NULL,
+			                    0)))
 				goto out;
 			continue;
 		}
@@ -857,8 +855,8 @@ static int echo_yamux(struct hp_conn *c, const uint8_t *data, size_t len,
 		}
 		if (complete && !fin_sent) {
 			fin_sent = true;
-			if ((rc = hp_y_send(c, Y_WINDOW, Y_FIN, id, 0, NULL,
-			                    0)))
+			if ((rc =
+			         hp_y_send(c, Y_WINDOW, Y_FIN, id, 0, NULL, 0)))
 				goto out;
 		}
 	}

@@ -120,7 +120,7 @@ static size_t established(void)
 	while (fgets(line, sizeof line, f)) {
 		unsigned lport, state;
 		if (sscanf(line, " %*d: %*x:%x %*x:%*x %x", &lport, &state) ==
-		            2 &&
+		        2 &&
 		    lport == port && state == 1)
 			n++;
 	}
@@ -258,8 +258,8 @@ static void slot_open(struct slot *s)
 		}
 		return;
 	}
-	struct hp_hs_opts o = {.budget = SIZE_MAX, .muxer = muxer,
-	                       .early = (r >> 1) & 1};
+	struct hp_hs_opts o = {
+	    .budget = SIZE_MAX, .muxer = muxer, .early = (r >> 1) & 1};
 	int rc = hp_handshake(&s->c, &o);
 	if (rc != HP_DONE) {
 		/* lp2pd may refuse at a limit or trim: not a failure */
@@ -300,9 +300,9 @@ static void reset_held(struct slot *s)
 {
 	for (size_t i = 0; i < s->nheld; i++) {
 		int rc = s->c.mux == HP_MUX_YAMUX
-		                 ? hp_y_send(&s->c, Y_WINDOW, Y_RST,
-		                             (uint32_t)s->held[i], 0, NULL, 0)
-		                 : hp_m_send(&s->c, s->held[i], 6, NULL, 0);
+		             ? hp_y_send(&s->c, Y_WINDOW, Y_RST,
+		                         (uint32_t)s->held[i], 0, NULL, 0)
+		             : hp_m_send(&s->c, s->held[i], 6, NULL, 0);
 		if (rc)
 			break;
 	}
@@ -397,7 +397,7 @@ static void report(uint64_t t0, size_t fds0)
 	uint64_t now = hp_now_ms();
 	unsigned long echoes = atomic_load(&st.echoes);
 	double rate = last_t ? (double)(echoes - last_echoes) * 1000.0 /
-	                               (double)(now - last_t)
+	                           (double)(now - last_t)
 	                     : 0;
 	last_echoes = echoes;
 	last_t = now;
@@ -413,8 +413,8 @@ static void report(uint64_t t0, size_t fds0)
 	       atomic_load(&st.aborted), atomic_load(&st.garbage),
 	       atomic_load(&st.dropped), atomic_load(&st.stalls_closed),
 	       atomic_load(&st.stalls), atomic_load(&st.held_open),
-	       atomic_load(&st.streams), echoes, rate,
-	       atomic_load(&st.resets), atomic_load(&st.failures));
+	       atomic_load(&st.streams), echoes, rate, atomic_load(&st.resets),
+	       atomic_load(&st.failures));
 	fflush(stdout);
 }
 
@@ -453,19 +453,23 @@ static bool log_has_sanitizer_report(const char *path)
 
 int main(int argc, char **argv)
 {
-	struct opts o = {.seconds = 120, .conns = 2000, .threads = 4,
-	                 .interval = 5, .workdir = "."};
+	struct opts o = {.seconds = 120,
+	                 .conns = 2000,
+	                 .threads = 4,
+	                 .interval = 5,
+	                 .workdir = "."};
 	static const struct option longopts[] = {
-		{"lp2pd", required_argument, NULL, 'l'},
-		{"plugins", required_argument, NULL, 'p'},
-		{"seconds", required_argument, NULL, 's'},
-		{"conns", required_argument, NULL, 'c'},
-		{"threads", required_argument, NULL, 't'},
-		{"interval", required_argument, NULL, 'i'},
-		{"workdir", required_argument, NULL, 'w'},
-		{NULL, 0, NULL, 0},
+	    {"lp2pd", required_argument, NULL, 'l'},
+	    {"plugins", required_argument, NULL, 'p'},
+	    {"seconds", required_argument, NULL, 's'},
+	    {"conns", required_argument, NULL, 'c'},
+	    {"threads", required_argument, NULL, 't'},
+	    {"interval", required_argument, NULL, 'i'},
+	    {"workdir", required_argument, NULL, 'w'},
+	    {NULL, 0, NULL, 0},
 	};
-	for (int ch; (ch = getopt_long(argc, argv, "", longopts, NULL)) != -1;) {
+	for (int ch;
+	     (ch = getopt_long(argc, argv, "", longopts, NULL)) != -1;) {
 		switch (ch) {
 		case 'l': o.lp2pd = optarg; break;
 		case 'p': o.plugins = optarg; break;

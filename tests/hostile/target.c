@@ -95,10 +95,10 @@ static void echo_close(lp2p_stream *s, void *user, int reason)
 }
 
 static const struct lp2p_stream_handler echo_handler = {
-	.on_data = echo_data,
-	.on_writable = echo_writable,
-	.on_remote_close = echo_remote_close,
-	.on_close = echo_close,
+    .on_data = echo_data,
+    .on_writable = echo_writable,
+    .on_remote_close = echo_remote_close,
+    .on_close = echo_close,
 };
 
 static int echo_accept(void *arg, lp2p_stream *s, const char *protocol)
@@ -350,8 +350,8 @@ static void round_close(lp2p_stream *s, void *user, int reason)
 }
 
 static const struct lp2p_stream_handler round_handler = {
-	.on_data = round_data,
-	.on_close = round_close,
+    .on_data = round_data,
+    .on_close = round_close,
 };
 
 static void round_opened(void *arg, int status, lp2p_stream *s)
@@ -500,8 +500,7 @@ int good_start(struct good_peer *g, struct target *t)
 	if (!rc)
 		rc = lp2p_host_start(g->host, err, sizeof err);
 	if (rc) {
-		fprintf(stderr, "good peer: %s (%s)\n", err,
-		        lp2p_strerror(rc));
+		fprintf(stderr, "good peer: %s (%s)\n", err, lp2p_strerror(rc));
 		return rc;
 	}
 	if (pthread_create(&g->thread, NULL, good_main, g))

@@ -41,24 +41,23 @@
 #define WRITE_MS 1000
 #define WINDOW (256u * 1024)
 
-static const char target_yaml[] =
-	"listen: [/ip4/127.0.0.1/tcp/0]\n"
-	"muxers: [yamux, mplex]\n"
-	"limits:\n"
-	"  max_connections: 512\n"
-	"  max_inbound_connections: 512\n"
-	"  max_connections_per_ip: 16\n"
-	"  accept_rate: 0\n"
-	"  exempt_loopback: false\n"
-	"  max_pending_handshakes: 256\n"
-	"  max_streams_per_connection: 32\n"
-	"  handshake_timeout: 500ms\n"
-	"  negotiation_timeout: 500ms\n"
-	"  write_timeout: 1s\n"
-	"connection_manager:\n"
-	"  low_water: 480\n"
-	"  high_water: 512\n"
-	"  grace_period: 1s\n";
+static const char target_yaml[] = "listen: [/ip4/127.0.0.1/tcp/0]\n"
+                                  "muxers: [yamux, mplex]\n"
+                                  "limits:\n"
+                                  "  max_connections: 512\n"
+                                  "  max_inbound_connections: 512\n"
+                                  "  max_connections_per_ip: 16\n"
+                                  "  accept_rate: 0\n"
+                                  "  exempt_loopback: false\n"
+                                  "  max_pending_handshakes: 256\n"
+                                  "  max_streams_per_connection: 32\n"
+                                  "  handshake_timeout: 500ms\n"
+                                  "  negotiation_timeout: 500ms\n"
+                                  "  write_timeout: 1s\n"
+                                  "connection_manager:\n"
+                                  "  low_water: 480\n"
+                                  "  high_water: 512\n"
+                                  "  grace_period: 1s\n";
 
 /* A refusal the target decides on the spot (no timer involved). */
 #define PROMPT_MS 250
@@ -171,8 +170,9 @@ static void attack_begin(struct attack *a, const char *name)
 {
 	size_t left = hp_close_leftovers();
 	if (left)
-		fprintf(stderr, "(closed %zu connections a failed attack left "
-		                "open)\n",
+		fprintf(stderr,
+		        "(closed %zu connections a failed attack left "
+		        "open)\n",
 		        left);
 	settle(name, 3000);
 	/* some good traffic first, so the baseline includes it */
@@ -214,8 +214,8 @@ static void attack_end(struct attack *a, size_t peak_bound)
 	long kept = (long)heap - (long)a->heap0;
 	printf("  %-44s %5llu ms  heap peak +%6zu KiB, after %+5ld KiB, "
 	       "rss %zu -> %zu KiB, good round trips %lu (max %lu ms)\n",
-	       a->name, (unsigned long long)(hp_now_ms() - a->t0),
-	       grow / 1024, kept / 1024, a->rss0, hp_rss_kib(), rounds,
+	       a->name, (unsigned long long)(hp_now_ms() - a->t0), grow / 1024,
+	       kept / 1024, a->rss0, hp_rss_kib(), rounds,
 	       atomic_load(&G.max_ms));
 	fflush(stdout);
 	if (fails)
@@ -237,8 +237,8 @@ static void open_conn(struct hp_conn *c, unsigned src, const char *muxer,
                       bool early)
 {
 	MUST(hp_connect(c, T.port, src, 0));
-	struct hp_hs_opts o = {.budget = SIZE_MAX, .muxer = muxer,
-	                       .early = early};
+	struct hp_hs_opts o = {
+	    .budget = SIZE_MAX, .muxer = muxer, .early = early};
 	int rc = hp_handshake(c, &o);
 	if (rc != HP_DONE)
 		fail_msg("handshake: %s", rc < 0 ? strerror(-rc) : "stalled");
@@ -445,7 +445,8 @@ static void t_window_exceeded(void **state)
 		struct hp_yframe f;
 		MUST(hp_y_read(&c, &f, 3000));
 		if (f.type == Y_GOAWAY)
-			fail_msg("GoAway(%u) for a full first window", f.length);
+			fail_msg("GoAway(%u) for a full first window",
+			         f.length);
 		if (f.id != 1)
 			continue;
 		if (f.flags & Y_RST)
@@ -488,8 +489,7 @@ static void t_window_overflow(void **state)
 		MUST(hp_y_read(&c, &f, 2000));
 		if (f.type == Y_GOAWAY)
 			fail_msg("GoAway(%u) for a legal window", f.length);
-		if (f.type == Y_PING && (f.flags & Y_ACK) &&
-		    f.length == 0x5eed)
+		if (f.type == Y_PING && (f.flags & Y_ACK) && f.length == 0x5eed)
 			break;
 	}
 	MUST(hp_y_send(&c, Y_WINDOW, 0, 1, 0x10000, NULL, 0));
@@ -524,7 +524,7 @@ static size_t poll_closed(struct stalled *st, size_t n)
 			continue;
 		if (hp_is_closed(&st[i].c))
 			st[i].closed_after =
-			        (int)(hp_now_ms() - st[i].t_connect);
+			    (int)(hp_now_ms() - st[i].t_connect);
 		else
 			open++;
 	}
@@ -565,7 +565,7 @@ static void stall_prefixes(void)
 			if (rc != HP_STALLED) {
 				x->early = true;
 				x->closed_after =
-				        (int)(hp_now_ms() - x->t_connect);
+				    (int)(hp_now_ms() - x->t_connect);
 			}
 			poll_closed(st, i);
 		}
@@ -619,8 +619,8 @@ static void stall_trickle(void)
 	}
 	if (closed < 0)
 		closed = hp_wait_closed(&c, HANDSHAKE_MS + SLACK_MS) >= 0
-		                 ? (int)(hp_now_ms() - t0)
-		                 : -1;
+		             ? (int)(hp_now_ms() - t0)
+		             : -1;
 	if (closed < HANDSHAKE_MS - 50 || closed > HANDSHAKE_MS + SLACK_MS)
 		fail_msg("trickled handshake closed after %d ms", closed);
 	hp_buf_free(&b);
@@ -695,8 +695,8 @@ static void never_read(const char *muxer, bool streams, bool pings,
 	MUST(hp_connect(&c, T.port, new_src(), 4096));
 	int sndbuf = 65536; /* the target's buffers, not ours, fill up */
 	setsockopt(c.fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-	struct hp_hs_opts o = {.budget = SIZE_MAX, .muxer = muxer,
-	                       .early = true};
+	struct hp_hs_opts o = {
+	    .budget = SIZE_MAX, .muxer = muxer, .early = true};
 	if (hp_handshake(&c, &o) != HP_DONE)
 		fail_msg("handshake failed");
 	struct hp_buf b = {0};
@@ -856,10 +856,10 @@ static const struct {
 	size_t n;
 	const char *name;
 } huge_lens[] = {
-	{len_2p63m1, sizeof len_2p63m1, "2^63-1"},
-	{len_2p63, sizeof len_2p63, "2^63"},
-	{len_1025, sizeof len_1025, "1025"},
-	{len_overlong, sizeof len_overlong, "12-byte varint"},
+    {len_2p63m1, sizeof len_2p63m1, "2^63-1"},
+    {len_2p63, sizeof len_2p63, "2^63"},
+    {len_1025, sizeof len_1025, "1025"},
+    {len_overlong, sizeof len_overlong, "12-byte varint"},
 };
 
 static void t_huge_mss(void **state)
@@ -898,9 +898,8 @@ static void t_huge_mss(void **state)
 		/* a stream's negotiation: the stream is reset, not the
 		 * connection */
 		open_conn(&c, new_src(), HP_YAMUX, true);
-		MUST(hp_y_send(&c, Y_DATA, Y_SYN, 1,
-		               (uint32_t)huge_lens[i].n, huge_lens[i].p,
-		               huge_lens[i].n));
+		MUST(hp_y_send(&c, Y_DATA, Y_SYN, 1, (uint32_t)huge_lens[i].n,
+		               huge_lens[i].p, huge_lens[i].n));
 		c.next_id = 3;
 		int ms = expect_stream_reset(&c, 1, 2000);
 		if (ms > PROMPT_MS)
@@ -940,7 +939,7 @@ static void t_huge_mplex(void **state)
 			n += huge_lens[i].n;
 			MUST(hp_send_sealed(&c, v, n));
 			if (i == 2) { /* 1025 bytes are allowed: wait for
-			               * them, the connection lives */
+				       * them, the connection lives */
 				hp_sleep_ms(50);
 				if (hp_is_closed(&c))
 					fail_msg("closed for a 1025-byte "
@@ -1030,8 +1029,10 @@ static void refused_payload(const uint8_t *payload, size_t len,
 {
 	struct hp_conn c;
 	MUST(hp_connect(&c, T.port, new_src(), 0));
-	struct hp_hs_opts o = {.budget = SIZE_MAX, .payload = payload,
-	                       .payload_len = len, .early = true};
+	struct hp_hs_opts o = {.budget = SIZE_MAX,
+	                       .payload = payload,
+	                       .payload_len = len,
+	                       .early = true};
 	int rc = hp_handshake(&c, &o);
 	if (rc < 0 && rc != -EPIPE)
 		fail_msg("%s: handshake: %s", what, strerror(-rc));
@@ -1064,8 +1065,7 @@ static void t_huge_protobuf(void **state)
 		n += huge_lens[i].n;
 		refused_payload(p, n, "extensions field length");
 		/* as a tag */
-		refused_payload(huge_lens[i].p, huge_lens[i].n,
-		                "protobuf tag");
+		refused_payload(huge_lens[i].p, huge_lens[i].n, "protobuf tag");
 	}
 	attack_end(&a, 1u << 20);
 }
@@ -1100,9 +1100,9 @@ static void der_add(struct hp_buf *b, uint8_t tag, const struct hp_buf *body)
 /* The protobuf PublicKey of an RSA key with a random modulus of bits. */
 static void rsa_public_key(unsigned bits, struct hp_buf *out)
 {
-	static const uint8_t alg[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86,
-	                              0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01,
-	                              0x01, 0x05, 0x00};
+	static const uint8_t alg[] = {0x30, 0x0d, 0x06, 0x09, 0x2a,
+	                              0x86, 0x48, 0x86, 0xf7, 0x0d,
+	                              0x01, 0x01, 0x01, 0x05, 0x00};
 	static const uint8_t e[] = {0x02, 0x03, 0x01, 0x00, 0x01};
 	struct hp_buf mod = {0}, ints = {0}, seq = {0}, bits_s = {0},
 	              spki_body = {0}, spki = {0};
@@ -1159,8 +1159,8 @@ static void t_rsa_16384(void **state)
 		if (rc == 0)
 			fail_msg("a %u-bit RSA key was accepted", sizes[i]);
 		if (took > 50)
-			fail_msg("refusing a %u-bit key took %llu ms",
-			         sizes[i], (unsigned long long)took);
+			fail_msg("refusing a %u-bit key took %llu ms", sizes[i],
+			         (unsigned long long)took);
 		uint8_t v[12];
 		hp_buf_add(&payload, "\x0a", 1);
 		hp_buf_add(&payload, v, hp_varint(v, key.len));
@@ -1289,7 +1289,8 @@ static void garbage_msg3(void)
 		g[0] = (uint8_t)(n >> 8);
 		g[1] = (uint8_t)n;
 		MUST(hp_connect(&c, T.port, new_src(), 0));
-		struct hp_hs_opts o = {.budget = SIZE_MAX, .msg3_garbage = g,
+		struct hp_hs_opts o = {.budget = SIZE_MAX,
+		                       .msg3_garbage = g,
 		                       .msg3_garbage_len = n + 2};
 		int rc = hp_handshake(&c, &o);
 		if (rc < 0 && rc != -EPIPE)
@@ -1322,8 +1323,8 @@ static void garbage_secure(void)
 			hp_close(&probe);
 			MUST(hp_connect(&c, T.port, new_src(), 0));
 			struct hp_hs_opts o = {
-				.budget = probe.sent -
-				          lp2p_noise_sealed_size(20 + 13)};
+			    .budget =
+			        probe.sent - lp2p_noise_sealed_size(20 + 13)};
 			if (hp_handshake(&c, &o) != HP_STALLED)
 				fail_msg("handshake");
 			MUST(hp_send_sealed(&c, g, n));
@@ -1405,15 +1406,15 @@ static void t_violations(void **state)
 		bool open_first;
 		const char *what;
 	} y[] = {
-		{0, Y_WINDOW, Y_SYN, 2, 0, false, "SYN of its parity"},
-		{0, Y_WINDOW, Y_SYN, 1, 0, true, "SYN of an open id"},
-		{0, Y_PING, Y_SYN, 5, 0, false, "ping off stream 0"},
-		{0, Y_GOAWAY, 0, 3, 0, false, "GoAway off stream 0"},
-		{0, Y_DATA, 0, 0, 0, false, "data on stream 0"},
-		{0, Y_WINDOW, 0, 0, 1, false, "window on stream 0"},
-		{0, Y_PING, 0, 0, 7, false, "ping without SYN/ACK"},
-		{0, 4, 0, 1, 0, false, "unknown frame type"},
-		{1, Y_WINDOW, Y_SYN, 1, 0, false, "version 1"},
+	    {0, Y_WINDOW, Y_SYN, 2, 0, false, "SYN of its parity"},
+	    {0, Y_WINDOW, Y_SYN, 1, 0, true, "SYN of an open id"},
+	    {0, Y_PING, Y_SYN, 5, 0, false, "ping off stream 0"},
+	    {0, Y_GOAWAY, 0, 3, 0, false, "GoAway off stream 0"},
+	    {0, Y_DATA, 0, 0, 0, false, "data on stream 0"},
+	    {0, Y_WINDOW, 0, 0, 1, false, "window on stream 0"},
+	    {0, Y_PING, 0, 0, 7, false, "ping without SYN/ACK"},
+	    {0, 4, 0, 1, 0, false, "unknown frame type"},
+	    {1, Y_WINDOW, Y_SYN, 1, 0, false, "version 1"},
 	};
 	for (size_t i = 0; i < sizeof y / sizeof y[0]; i++) {
 		open_conn(&c, new_src(), HP_YAMUX, true);
@@ -1423,9 +1424,8 @@ static void t_violations(void **state)
 		hp_y_header(f, y[i].type, y[i].flags, y[i].id, y[i].length);
 		f[0] = y[i].version;
 		f[12] = 'x';
-		MUST(hp_send_sealed(&c, f,
-		                    12 + (y[i].type == Y_DATA ? y[i].length
-		                                              : 0)));
+		MUST(hp_send_sealed(
+		    &c, f, 12 + (y[i].type == Y_DATA ? y[i].length : 0)));
 		struct hp_yframe fr;
 		int rc;
 		while ((rc = hp_y_read(&c, &fr, 2000)) == 0 &&
@@ -1546,26 +1546,26 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_stream_flood_yamux),
-		cmocka_unit_test(t_stream_flood_mplex),
-		cmocka_unit_test(t_window_exceeded),
-		cmocka_unit_test(t_window_overflow),
-		cmocka_unit_test(t_stall_handshake),
-		cmocka_unit_test(t_stall_trickle),
-		cmocka_unit_test(t_stall_stream),
-		cmocka_unit_test(t_never_read_echo),
-		cmocka_unit_test(t_never_read_pings),
-		cmocka_unit_test(t_never_read_mplex),
-		cmocka_unit_test(t_never_read_reset),
-		cmocka_unit_test(t_huge_mss),
-		cmocka_unit_test(t_huge_mplex),
-		cmocka_unit_test(t_huge_noise),
-		cmocka_unit_test(t_huge_protobuf),
-		cmocka_unit_test(t_rsa_16384),
-		cmocka_unit_test(t_per_ip),
-		cmocka_unit_test(t_garbage),
-		cmocka_unit_test(t_violations),
-		cmocka_unit_test(t_aborts),
+	    cmocka_unit_test(t_stream_flood_yamux),
+	    cmocka_unit_test(t_stream_flood_mplex),
+	    cmocka_unit_test(t_window_exceeded),
+	    cmocka_unit_test(t_window_overflow),
+	    cmocka_unit_test(t_stall_handshake),
+	    cmocka_unit_test(t_stall_trickle),
+	    cmocka_unit_test(t_stall_stream),
+	    cmocka_unit_test(t_never_read_echo),
+	    cmocka_unit_test(t_never_read_pings),
+	    cmocka_unit_test(t_never_read_mplex),
+	    cmocka_unit_test(t_never_read_reset),
+	    cmocka_unit_test(t_huge_mss),
+	    cmocka_unit_test(t_huge_mplex),
+	    cmocka_unit_test(t_huge_noise),
+	    cmocka_unit_test(t_huge_protobuf),
+	    cmocka_unit_test(t_rsa_16384),
+	    cmocka_unit_test(t_per_ip),
+	    cmocka_unit_test(t_garbage),
+	    cmocka_unit_test(t_violations),
+	    cmocka_unit_test(t_aborts),
 	};
 	/* HOSTILE_ONLY=t_per_ip (a glob) runs only the matching attacks */
 	if (getenv("HOSTILE_ONLY"))
