@@ -1233,6 +1233,55 @@ static void t_per_ip(void **state)
 	attack_end(&a, 2u << 20);
 }
 
+/*
+ * More connections that never start a handshake than
+ * max_pending_handshakes: the target stops accepting (the rest wait in
+ * the kernel's backlog, the first one over the cap is refused), the
+ * handshake timeout frees the slots, and accepting resumes by itself.
+ */
+static void t_pending_cap(void **state)
+{
+	(void)state;
+	enum { CAP = 256, EXTRA = 8, N = CAP + EXTRA };
+	struct attack a;
+	attack_begin(&a, "8: idle handshakes past the pending cap");
+	struct stalled *st = calloc(N, sizeof *st);
+	unsigned src = 0;
+	for (int i = 0; i < N; i++) {
+		if (i % PER_IP == 0)
+			src = new_src();
+		MUST(hp_connect(&st[i].c, T.port, src, 0));
+		st[i].t_connect = hp_now_ms();
+		st[i].closed_after = -1;
+	}
+	struct target_snap s;
+	uint64_t until = hp_now_ms() + 1000;
+	do {
+		snap_or_fail(&s);
+	} while (!s.listeners_paused && hp_now_ms() < until);
+	if (!s.listeners_paused || s.pending != CAP)
+		fail_msg("%zu pending, listeners %s", s.pending,
+		         s.listeners_paused ? "paused" : "accepting");
+	/* the good peer's connection is served meanwhile (checked at the
+	 * end); once the timeouts free the slots every one is closed,
+	 * those from the backlog one timeout later */
+	until = hp_now_ms() + 2 * HANDSHAKE_MS + 2 * SLACK_MS;
+	while (poll_closed(st, N) && hp_now_ms() < until)
+		hp_sleep_ms(10);
+	for (int i = 0; i < N; i++) {
+		if (st[i].closed_after < 0)
+			fail_msg("idle connection %d still open", i);
+		hp_close(&st[i].c);
+	}
+	free(st);
+	/* accepting again */
+	struct hp_conn c;
+	open_conn(&c, new_src(), HP_YAMUX, true);
+	echo_ok(&c, 100);
+	hp_close(&c);
+	attack_end(&a, 4u << 20);
+}
+
 /* ---- 9: garbage at every stage ---- */
 
 static void garbage(uint8_t *p, size_t n)
@@ -1461,6 +1510,44 @@ static void t_violations(void **state)
 	attack_end(&a, 1u << 20);
 }
 
+/* multistream-select: endless rejected proposals and "ls" */
+static void t_mss_rejects(void **state)
+{
+	(void)state;
+	struct attack a;
+	struct hp_conn c;
+	struct hp_buf b = {0};
+	char name[64];
+	attack_begin(&a, "9: multistream: 100 rejected proposals");
+	/* the connection's security negotiation */
+	MUST(hp_connect(&c, T.port, new_src(), 0));
+	hp_mss_line(&b, "/multistream/1.0.0");
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof name, "/no-such-security/%d", i);
+		hp_mss_line(&b, i % 10 ? name : "ls");
+	}
+	int rc = hp_send(&c, b.p, b.len);
+	if (rc && rc != -EPIPE && rc != -ECONNRESET)
+		fail_msg("send: %s", strerror(-rc));
+	expect_prompt_close(&c, "rejected security proposals");
+	hp_close(&c);
+	/* a stream's negotiation: that stream is reset */
+	open_conn(&c, new_src(), HP_YAMUX, true);
+	b.len = 0;
+	hp_mss_line(&b, "/multistream/1.0.0");
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof name, "/no-such-protocol/%d", i);
+		hp_mss_line(&b, i % 10 ? name : "ls");
+	}
+	MUST(hp_y_send(&c, Y_DATA, Y_SYN, 1, (uint32_t)b.len, b.p, b.len));
+	expect_stream_reset(&c, 1, 2000);
+	c.next_id = 3;
+	echo_ok(&c, 100);
+	hp_close(&c);
+	hp_buf_free(&b);
+	attack_end(&a, 1u << 20);
+}
+
 /* Peers that vanish (RST) with streams open and output queued. */
 static void t_aborts(void **state)
 {
@@ -1563,8 +1650,10 @@ int main(void)
 	    cmocka_unit_test(t_huge_protobuf),
 	    cmocka_unit_test(t_rsa_16384),
 	    cmocka_unit_test(t_per_ip),
+	    cmocka_unit_test(t_pending_cap),
 	    cmocka_unit_test(t_garbage),
 	    cmocka_unit_test(t_violations),
+	    cmocka_unit_test(t_mss_rejects),
 	    cmocka_unit_test(t_aborts),
 	};
 	/* HOSTILE_ONLY=t_per_ip (a glob) runs only the matching attacks */
