@@ -15,3 +15,9 @@ plugins_identify_la_SOURCES = plugins/identify/identify.c \
 plugins_identify_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins
 plugins_identify_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
 plugins_identify_la_LIBADD = liblp2p.la
+
+# ping: /ipfs/ping/1.0.0
+plugin_LTLIBRARIES += plugins/ping.la
+plugins_ping_la_SOURCES = plugins/ping/ping.c
+plugins_ping_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
+plugins_ping_la_LIBADD = liblp2p.la
