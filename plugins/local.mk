@@ -21,3 +21,22 @@ plugin_LTLIBRARIES += plugins/ping.la
 plugins_ping_la_SOURCES = plugins/ping/ping.c
 plugins_ping_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
 plugins_ping_la_LIBADD = liblp2p.la
+
+# The identify codecs are tested (and fuzzed) directly.
+check_PROGRAMS += tests/unit/test_identify_msg
+TESTS += tests/unit/test_identify_msg
+tests_unit_test_identify_msg_SOURCES = tests/unit/test_identify_msg.c \
+	$(IDENTIFY_CODEC_SRC)
+tests_unit_test_identify_msg_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins
+tests_unit_test_identify_msg_CFLAGS = $(TEST_COMPILE_FLAGS)
+tests_unit_test_identify_msg_LDADD = $(TEST_LIBS)
+
+FUZZ_TARGETS += tests/fuzz/fuzz_identify
+tests_fuzz_fuzz_identify_SOURCES = tests/fuzz/fuzz_identify.c \
+	$(IDENTIFY_CODEC_SRC) $(FUZZ_MAIN_SRC)
+tests_fuzz_fuzz_identify_CPPFLAGS = $(FUZZ_PREPROC_FLAGS) \
+	-I$(top_srcdir)/plugins \
+	-DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/identify"'
+tests_fuzz_fuzz_identify_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+tests_fuzz_fuzz_identify_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_identify_LDFLAGS = $(FUZZ_LINK_FLAGS)
