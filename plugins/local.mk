@@ -40,3 +40,16 @@ tests_fuzz_fuzz_identify_CPPFLAGS = $(FUZZ_PREPROC_FLAGS) \
 tests_fuzz_fuzz_identify_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 tests_fuzz_fuzz_identify_LDADD = $(FUZZ_LIBS)
 tests_fuzz_fuzz_identify_LDFLAGS = $(FUZZ_LINK_FLAGS)
+
+# identify and ping between lp2p hosts in one process (and impostors)
+check_PROGRAMS += tests/plugins/test_identify_ping
+TESTS += tests/plugins/test_identify_ping
+tests_plugins_test_identify_ping_SOURCES = tests/plugins/test_identify_ping.c \
+	$(IDENTIFY_CODEC_SRC)
+tests_plugins_test_identify_ping_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/plugins \
+	-DPLUGIN_DIR='"$(abs_top_builddir)/plugins/.libs"'
+tests_plugins_test_identify_ping_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_plugins_test_identify_ping_LDADD = liblp2p.la $(CMOCKA_LIBS)
+TESTS += tests/plugins/example_config.sh
+EXTRA_DIST += tests/plugins/example_config.sh
