@@ -168,6 +168,8 @@ static void on_request_timeout(void *arg)
 
 /* ---- what we say ---- */
 
+static void schedule_push(struct identify *id);
+
 /*
  * Our message as the stream bytes to write (one or two length-prefixed
  * messages) into *out (malloc'ed).  observed: the remote's address on this
@@ -183,6 +185,8 @@ static int build_message(struct identify *id,
 		lp2p_log(LP2P_LOG_WARN,
 		         "identify: cannot sign our peer record: %s",
 		         lp2p_strerror(rc));
+	else if (rc == 1 && id->have_baseline)
+		schedule_push(id); /* noticed here before the periodic check */
 	uint8_t pk[LP2P_KEY_PUBLIC_MAX];
 	int pklen = lp2p_host_public_key(h, pk, sizeof pk);
 	if (pklen < 0)

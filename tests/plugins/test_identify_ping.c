@@ -98,6 +98,9 @@ static uint64_t now_ms(void)
 
 typedef bool (*cond_fn)(struct node *a, struct node *b);
 
+/* A third node turned with the two of a test, when set. */
+static struct node *third;
+
 /* Turn both loops until cond holds (true) or ms pass (false). */
 static bool run_until(struct node *a, struct node *b, cond_fn cond,
                       uint64_t ms)
@@ -106,6 +109,8 @@ static bool run_until(struct node *a, struct node *b, cond_fn cond,
 	while (now_ms() < end) {
 		lp2p_host_run_once(a->h, 0);
 		lp2p_host_run_once(b->h, 0);
+		if (third)
+			lp2p_host_run_once(third->h, 0);
 		if (cond && cond(a, b))
 			return true;
 		usleep(500);
@@ -128,6 +133,8 @@ static void connect_nodes(struct node *a, struct node *b)
 	while (status == 1 && now_ms() < end) {
 		lp2p_host_run_once(a->h, 0);
 		lp2p_host_run_once(b->h, 0);
+		if (third)
+			lp2p_host_run_once(third->h, 0);
 		usleep(500);
 	}
 	assert_int_equal(status, 0);
@@ -249,6 +256,44 @@ static void push_follows_protocol_changes(void **state)
 	assert_true(run_until(a, b, a_forgot_late, 5000));
 	node_free(a);
 	node_free(b);
+}
+
+static struct lp2p_multiaddr new_addr;
+
+static bool a_knows_new_addr(struct node *a, struct node *b)
+{
+	const lp2p_peer_metadata *md = md_of(a, b);
+	return md && has_addr(md, &new_addr);
+}
+
+/*
+ * b listens on one more address; the next identify answer b gives (to c)
+ * notices and b pushes its new addresses to a.
+ */
+static void push_follows_new_listen_addresses(void **state)
+{
+	(void)state;
+	struct node *a = node_new("  identify: {}\n");
+	struct node *b = node_new("  identify: {}\n");
+	struct node *c = node_new("  identify: {}\n");
+	third = c;
+	connect_nodes(a, b);
+	assert_true(run_until(a, b, both_identified, 5000));
+	struct lp2p_multiaddr any;
+	char err[256];
+	assert_int_equal(lp2p_multiaddr_parse("/ip4/127.0.0.1/tcp/0", 20, &any),
+	                 0);
+	assert_int_equal(lp2p_host_listen(b->h, &any, err, sizeof err), 0);
+	struct lp2p_multiaddr addrs[4];
+	assert_int_equal(lp2p_host_listen_addrs(b->h, addrs, 4), 2);
+	new_addr = addrs[1];
+	assert_false(a_knows_new_addr(a, b));
+	connect_nodes(c, b);
+	assert_true(run_until(a, b, a_knows_new_addr, 5000));
+	third = NULL;
+	node_free(a);
+	node_free(b);
+	node_free(c);
 }
 
 static bool no_push(struct node *a, struct node *b)
@@ -661,6 +706,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(identify_fills_the_peerstore),
 		cmocka_unit_test(push_follows_protocol_changes),
+		cmocka_unit_test(push_follows_new_listen_addresses),
 		cmocka_unit_test(push_can_be_disabled),
 		cmocka_unit_test(identify_refuses_a_foreign_key),
 		cmocka_unit_test(identify_prefers_signed_addresses),
