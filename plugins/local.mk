@@ -53,3 +53,10 @@ tests_plugins_test_identify_ping_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_plugins_test_identify_ping_LDADD = liblp2p.la $(CMOCKA_LIBS)
 TESTS += tests/plugins/example_config.sh
 EXTRA_DIST += tests/plugins/example_config.sh
+
+# stream callbacks as plugins see them (a swarm regression found here)
+check_PROGRAMS += tests/plugins/test_stream_events
+TESTS += tests/plugins/test_stream_events
+tests_plugins_test_stream_events_SOURCES = tests/plugins/test_stream_events.c
+tests_plugins_test_stream_events_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_plugins_test_stream_events_LDADD = liblp2p.la $(CMOCKA_LIBS)

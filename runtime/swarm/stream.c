@@ -345,8 +345,10 @@ static void mux_on_fin(void *user_data, uint64_t id, void *stream_data)
 	}
 	stream_ref(s);
 	/* Held data first, then the end. */
-	if (!s->paused && s->handler.on_remote_close)
+	if (!s->paused && s->handler.on_remote_close) {
+		s->remote_close_told = true;
 		s->handler.on_remote_close(s, s->user);
+	}
 	if (s->state != STREAM_DEAD && s->local_closed &&
 	    lp2p_buf_avail(&s->held) == 0)
 		stream_finish(s, 0, true);
@@ -533,8 +535,11 @@ LP2P_API void lp2p_stream_resume(lp2p_stream *s)
 	}
 	if (s->state != STREAM_DEAD && s->remote_closed && !s->paused &&
 	    lp2p_buf_avail(&s->held) == 0) {
-		if (s->handler.on_remote_close)
+		/* once: a handler resuming after the end hears it once */
+		if (s->handler.on_remote_close && !s->remote_close_told) {
+			s->remote_close_told = true;
 			s->handler.on_remote_close(s, s->user);
+		}
 		if (s->state != STREAM_DEAD && s->local_closed)
 			stream_finish(s, 0, true);
 	}
