@@ -127,8 +127,7 @@ static void server_pump(lp2p_stream *s, struct server *sv)
 		server_finish(s, sv, false);
 		return;
 	}
-	/* (resume only what we paused: resuming a stream whose remote has
-	 * closed reports that close again) */
+	/* pause and resume only on a change */
 	if (sv->len >= SERVE_HIWAT && !sv->paused) {
 		sv->paused = true;
 		lp2p_stream_pause(s);
