@@ -143,8 +143,7 @@ static void request_fail(struct request *r)
 	request_free(r);
 }
 
-static const char *peer_str(const struct lp2p_peer_id *p, char *buf,
-                            size_t cap)
+static const char *peer_str(const struct lp2p_peer_id *p, char *buf, size_t cap)
 {
 	if (lp2p_peer_id_to_string(p, buf, cap) < 0)
 		snprintf(buf, cap, "?");
@@ -197,17 +196,17 @@ static int build_message(struct identify *id,
 		return LP2P_ENOMEM;
 	np = lp2p_host_protocols(h, protos, np);
 	struct identify_info info = {
-		.protocol_version = PROTOCOL_VERSION,
-		.agent_version = id->agent,
-		.public_key = pk,
-		.public_key_len = (size_t)pklen,
-		.listen_addrs = id->self.addrs,
-		.n_listen_addrs = id->self.naddrs,
-		.observed_addr = observed && observed->len ? observed : NULL,
-		.protocols = protos,
-		.n_protocols = np,
-		.signed_record = id->self.record_len ? id->self.record : NULL,
-		.signed_record_len = id->self.record_len,
+	    .protocol_version = PROTOCOL_VERSION,
+	    .agent_version = id->agent,
+	    .public_key = pk,
+	    .public_key_len = (size_t)pklen,
+	    .listen_addrs = id->self.addrs,
+	    .n_listen_addrs = id->self.naddrs,
+	    .observed_addr = observed && observed->len ? observed : NULL,
+	    .protocols = protos,
+	    .n_protocols = np,
+	    .signed_record = id->self.record_len ? id->self.record : NULL,
+	    .signed_record_len = id->self.record_len,
 	};
 	/* Room for two messages of the largest size, with their prefixes. */
 	size_t cap = 2 * (IDENTIFY_MAX_MSG + 8);
@@ -273,9 +272,9 @@ static void ignore_data(lp2p_stream *s, void *user, const uint8_t *data,
 }
 
 static const struct lp2p_stream_handler writer_handler = {
-	.on_data = ignore_data,
-	.on_writable = writer_writable,
-	.on_close = request_closed,
+    .on_data = ignore_data,
+    .on_writable = writer_writable,
+    .on_close = request_closed,
 };
 
 /* ---- what we hear ---- */
@@ -300,8 +299,8 @@ static void store_protocols(struct identify *id, const struct lp2p_peer_id *p,
 	if (!block)
 		return;
 	char *q = block;
-	for (size_t i = 0; i < m->n_protocols && n < LP2P_PEERSTORE_MAX_PROTOCOLS;
-	     i++) {
+	for (size_t i = 0;
+	     i < m->n_protocols && n < LP2P_PEERSTORE_MAX_PROTOCOLS; i++) {
 		struct identify_view v = m->protocols[i];
 		/* not a protocol id: empty, too long, or with a NUL */
 		if (v.len == 0 || v.len > 1024 || memchr(v.data, 0, v.len))
@@ -326,8 +325,8 @@ static uint64_t stored_seq(struct identify *id, const struct lp2p_peer_id *p,
 	size_t len;
 	uint64_t seq = 0;
 	*found = false;
-	if (md && lp2p_peer_metadata_get(md, META_RECORD_SEQ, &data, &len) ==
-	                  0 &&
+	if (md &&
+	    lp2p_peer_metadata_get(md, META_RECORD_SEQ, &data, &len) == 0 &&
 	    len == sizeof seq) {
 		memcpy(&seq, data, sizeof seq);
 		*found = true;
@@ -420,10 +419,9 @@ static int apply_message(struct identify *id, const struct lp2p_peer_id *p,
 	if (m->has_agent_version || m->has_protocol_version) {
 		view_to_str(m->agent_version, agent, sizeof agent);
 		view_to_str(m->protocol_version, version, sizeof version);
-		lp2p_peerstore_set_agent(h, p,
-		                         m->has_agent_version ? agent : NULL,
-		                         m->has_protocol_version ? version
-		                                                 : NULL);
+		lp2p_peerstore_set_agent(
+		    h, p, m->has_agent_version ? agent : NULL,
+		    m->has_protocol_version ? version : NULL);
 	}
 	if (m->has_observed_addr) {
 		struct lp2p_multiaddr ma;
@@ -431,8 +429,8 @@ static int apply_message(struct identify *id, const struct lp2p_peer_id *p,
 		if (lp2p_multiaddr_from_bytes(m->observed_addr.data,
 		                              m->observed_addr.len, &ma) == 0 &&
 		    lp2p_multiaddr_to_string(&ma, text, sizeof text) > 0) {
-			lp2p_log(LP2P_LOG_DEBUG,
-			         "identify: %s sees us at %s", who, text);
+			lp2p_log(LP2P_LOG_DEBUG, "identify: %s sees us at %s",
+			         who, text);
 			lp2p_host_publish(h, "identify.observed_addr", ma.bytes,
 			                  ma.len);
 		}
@@ -440,9 +438,9 @@ static int apply_message(struct identify *id, const struct lp2p_peer_id *p,
 	lp2p_log(LP2P_LOG_DEBUG,
 	         "identify: %s%s: agent \"%s\", %zu listen addresses, %zu "
 	         "protocols%s",
-	         who, push ? " (push)" : "",
-	         m->has_agent_version ? agent : "", m->n_listen_addrs,
-	         m->n_protocols, m->has_signed_record ? ", signed record" : "");
+	         who, push ? " (push)" : "", m->has_agent_version ? agent : "",
+	         m->n_listen_addrs, m->n_protocols,
+	         m->has_signed_record ? ", signed record" : "");
 	lp2p_host_publish(h, "identify.peer", p->bytes, p->len);
 	return 0;
 }
@@ -488,9 +486,9 @@ static void reader_remote_close(lp2p_stream *s, void *user)
 }
 
 static const struct lp2p_stream_handler reader_handler = {
-	.on_data = reader_data,
-	.on_remote_close = reader_remote_close,
-	.on_close = request_closed,
+    .on_data = reader_data,
+    .on_remote_close = reader_remote_close,
+    .on_close = request_closed,
 };
 
 /* ---- asking (every new connection) ---- */
@@ -530,7 +528,8 @@ LP2P_PLUGIN_EXPORT void handle_new_connection(void *state, lp2p_conn *conn,
 	if (rc) {
 		r->opening = false;
 		char who[LP2P_PEER_ID_STR_MAX];
-		lp2p_log(LP2P_LOG_DEBUG, "identify: %s: cannot open a stream: %s",
+		lp2p_log(LP2P_LOG_DEBUG,
+		         "identify: %s: cannot open a stream: %s",
 		         peer_str(peer, who, sizeof who), lp2p_strerror(rc));
 		request_free(r);
 	}
@@ -544,8 +543,8 @@ LP2P_PLUGIN_EXPORT int accept_inbound_stream(void *state, lp2p_stream *s,
 	struct identify *id = state;
 	lp2p_conn *c = lp2p_stream_conn(s);
 	bool push = strcmp(protocol, PUSH_PROTOCOL) == 0;
-	struct request *r = request_new(id, push ? REQ_PUSH_IN : REQ_ANSWER,
-	                                lp2p_conn_peer(c));
+	struct request *r =
+	    request_new(id, push ? REQ_PUSH_IN : REQ_ANSWER, lp2p_conn_peer(c));
 	if (!r)
 		return LP2P_ENOMEM;
 	r->stream = s;
@@ -553,8 +552,8 @@ LP2P_PLUGIN_EXPORT int accept_inbound_stream(void *state, lp2p_stream *s,
 		lp2p_stream_set_handler(s, &reader_handler, r);
 		return 0;
 	}
-	int rc = build_message(id, lp2p_conn_remote_addr(c), &r->out,
-	                       &r->out_len);
+	int rc =
+	    build_message(id, lp2p_conn_remote_addr(c), &r->out, &r->out_len);
 	if (rc) {
 		r->stream = NULL; /* refused: the swarm resets it */
 		request_free(r);
@@ -716,8 +715,7 @@ static int read_config(const lp2p_config_node *cfg, struct identify *id,
 	return 0;
 }
 
-static int identify_check(const lp2p_config_node *cfg, char *err,
-                          size_t errlen)
+static int identify_check(const lp2p_config_node *cfg, char *err, size_t errlen)
 {
 	struct identify tmp;
 	return read_config(cfg, &tmp, err, errlen);
@@ -769,15 +767,16 @@ static const char *const identify_protocols[] = {ID_PROTOCOL, PUSH_PROTOCOL,
 static const char *const identify_events[] = {"host.protocols",
                                               "host.listen_addrs", NULL};
 
-LP2P_PLUGIN_EXPORT const struct lp2p_plugin_descriptor lp2p_plugin_descriptor = {
-	LP2P_PLUGIN_HEADER,
-	.name = "identify",
-	.version = LP2P_VERSION_STRING,
-	.description = "tells peers who we are and learns who they are "
-	               "(/ipfs/id/1.0.0, /ipfs/id/push/1.0.0)",
-	.protocols = identify_protocols,
-	.config_check = identify_check,
-	.init = identify_init,
-	.fini = identify_fini,
-	.events = identify_events,
+LP2P_PLUGIN_EXPORT const struct lp2p_plugin_descriptor lp2p_plugin_descriptor =
+    {
+        LP2P_PLUGIN_HEADER,
+        .name = "identify",
+        .version = LP2P_VERSION_STRING,
+        .description = "tells peers who we are and learns who they are "
+                       "(/ipfs/id/1.0.0, /ipfs/id/push/1.0.0)",
+        .protocols = identify_protocols,
+        .config_check = identify_check,
+        .init = identify_init,
+        .fini = identify_fini,
+        .events = identify_events,
 };

@@ -1,4 +1,5 @@
-/* identify_msg.c - the Identify protobuf message: decode (merging) and encode */
+/* identify_msg.c - the Identify protobuf message: decode (merging) and encode
+ */
 #include <string.h>
 
 #include <lp2p/protobuf.h>
@@ -13,7 +14,8 @@ void identify_msg_init(struct identify_msg *m)
 
 static bool same_view(struct identify_view a, struct identify_view b)
 {
-	return a.len == b.len && (a.len == 0 || memcmp(a.data, b.data, a.len) == 0);
+	return a.len == b.len &&
+	       (a.len == 0 || memcmp(a.data, b.data, a.len) == 0);
 }
 
 static void add_protocol(struct identify_msg *m, struct identify_view v)
@@ -56,20 +58,15 @@ int identify_msg_decode(const uint8_t *buf, size_t len, struct identify_msg *m)
 			if (f.wire != LP2P_PB_LEN)
 				return LP2P_EPROTO;
 			break;
-		default:
-			continue; /* unknown: skipped */
+		default: continue; /* unknown: skipped */
 		}
 		switch (f.number) {
 		case IDENTIFY_F_PUBLIC_KEY:
 			m->public_key = v;
 			m->has_public_key = true;
 			break;
-		case IDENTIFY_F_LISTEN_ADDRS:
-			add_addr(m, v);
-			break;
-		case IDENTIFY_F_PROTOCOLS:
-			add_protocol(m, v);
-			break;
+		case IDENTIFY_F_LISTEN_ADDRS: add_addr(m, v); break;
+		case IDENTIFY_F_PROTOCOLS: add_protocol(m, v); break;
 		case IDENTIFY_F_OBSERVED_ADDR:
 			m->observed_addr = v;
 			m->has_observed_addr = true;
@@ -92,8 +89,8 @@ int identify_msg_decode(const uint8_t *buf, size_t len, struct identify_msg *m)
 }
 
 /* Fields in the order go-libp2p writes them (by field number). */
-static void put_fields(struct lp2p_pb_writer *w,
-                       const struct identify_info *in, bool with_record)
+static void put_fields(struct lp2p_pb_writer *w, const struct identify_info *in,
+                       bool with_record)
 {
 	if (in->public_key)
 		lp2p_pb_put_bytes(w, IDENTIFY_F_PUBLIC_KEY, in->public_key,

@@ -76,8 +76,7 @@ void identify_msg_init(struct identify_msg *m);
  * IDENTIFY_MAX_MSG), LP2P_EPROTO (malformed protobuf, or a known field
  * with the wrong wire type).  On error m may hold part of the message.
  */
-int identify_msg_decode(const uint8_t *buf, size_t len,
-                        struct identify_msg *m);
+int identify_msg_decode(const uint8_t *buf, size_t len, struct identify_msg *m);
 
 /* What we say about ourselves; every pointer is borrowed for the call. */
 struct identify_info {

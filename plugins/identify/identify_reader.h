@@ -18,13 +18,13 @@
 struct identify_reader {
 	uint8_t hdr[LP2P_VARINT_MAX_LEN]; /* a partial length */
 	size_t hdr_len;
-	size_t want;        /* body bytes still to come for the current one */
+	size_t want; /* body bytes still to come for the current one */
 	bool in_body;
-	uint8_t *buf;       /* the bodies, one after the other */
-	size_t len;         /* bytes in buf */
+	uint8_t *buf; /* the bodies, one after the other */
+	size_t len;   /* bytes in buf */
 	size_t starts[IDENTIFY_MAX_MESSAGES + 1];
-	size_t nmsgs;       /* complete messages */
-	int err;            /* sticky */
+	size_t nmsgs; /* complete messages */
+	int err;      /* sticky */
 };
 
 void identify_reader_init(struct identify_reader *r);

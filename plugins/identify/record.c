@@ -19,8 +19,8 @@ enum {
 	ADDRINFO_F_MULTIADDR = 1,
 };
 
-static int put_prefixed(uint8_t *buf, size_t cap, size_t *off,
-                        const void *data, size_t len)
+static int put_prefixed(uint8_t *buf, size_t cap, size_t *off, const void *data,
+                        size_t len)
 {
 	int n = lp2p_varint_encode(len, buf + *off, cap - *off);
 	if (n < 0)
@@ -75,7 +75,8 @@ int record_envelope_decode(const uint8_t *buf, size_t len,
 	lp2p_pb_reader_init(&r, buf, len);
 	while ((rc = lp2p_pb_next(&r, &f)) == 1) {
 		struct identify_view v = {f.data, f.len};
-		if (f.number != ENV_F_PUBLIC_KEY && f.number != ENV_F_PAYLOAD_TYPE &&
+		if (f.number != ENV_F_PUBLIC_KEY &&
+		    f.number != ENV_F_PAYLOAD_TYPE &&
 		    f.number != ENV_F_PAYLOAD && f.number != ENV_F_SIGNATURE)
 			continue;
 		if (f.wire != LP2P_PB_LEN)
@@ -111,8 +112,8 @@ int peer_record_encode(const struct lp2p_peer_id *peer, uint64_t seq,
 		lp2p_pb_put_varint(&w, REC_F_SEQ, seq);
 	for (size_t i = 0; i < n; i++) {
 		/* AddressInfo { bytes multiaddr = 1 }, nested */
-		size_t inner = lp2p_pb_bytes_field_len(ADDRINFO_F_MULTIADDR,
-		                                       addrs[i].len);
+		size_t inner =
+		    lp2p_pb_bytes_field_len(ADDRINFO_F_MULTIADDR, addrs[i].len);
 		uint8_t tmp[LP2P_MULTIADDR_MAX_LEN + 8];
 		struct lp2p_pb_writer iw;
 		lp2p_pb_writer_init(&iw, tmp, sizeof tmp);
@@ -178,8 +179,7 @@ int peer_record_decode(const uint8_t *buf, size_t len, struct peer_record *rec)
 				return LP2P_EPROTO;
 			rec->n_addrs++;
 			break;
-		default:
-			break;
+		default: break;
 		}
 	}
 	return rc < 0 || !have_id ? LP2P_EPROTO : 0;
@@ -234,8 +234,8 @@ int record_seal(const struct lp2p_peer_id *peer, uint64_t seq,
                 record_sign_fn sign, void *sign_arg, uint8_t *buf, size_t cap)
 {
 	uint8_t payload[RECORD_MAX_ENVELOPE];
-	int plen = peer_record_encode(peer, seq, addrs, n, payload,
-	                              sizeof payload);
+	int plen =
+	    peer_record_encode(peer, seq, addrs, n, payload, sizeof payload);
 	if (plen < 0)
 		return plen;
 	uint8_t data[RECORD_MAX_ENVELOPE + 64];
@@ -249,11 +249,10 @@ int record_seal(const struct lp2p_peer_id *peer, uint64_t seq,
 	if (slen < 0)
 		return slen;
 	struct record_envelope e = {
-		.public_key = {public_key, public_key_len},
-		.payload_type = {record_payload_type,
-		                 sizeof record_payload_type},
-		.payload = {payload, (size_t)plen},
-		.signature = {sig, (size_t)slen},
+	    .public_key = {public_key, public_key_len},
+	    .payload_type = {record_payload_type, sizeof record_payload_type},
+	    .payload = {payload, (size_t)plen},
+	    .signature = {sig, (size_t)slen},
 	};
 	int elen = record_envelope_encode(&e, buf, cap);
 	if (elen >= 0 && (size_t)elen > RECORD_MAX_ENVELOPE)

@@ -66,8 +66,8 @@ static void add_interface(struct lp2p_multiaddr *out, size_t *n, size_t max,
 	size_t tail = listen->len - hp->consumed;
 	if (tail) {
 		struct lp2p_multiaddr rest;
-		if (lp2p_multiaddr_from_bytes(listen->bytes + hp->consumed, tail,
-		                              &rest) ||
+		if (lp2p_multiaddr_from_bytes(listen->bytes + hp->consumed,
+		                              tail, &rest) ||
 		    lp2p_multiaddr_encapsulate(&ma, &rest))
 			return;
 	}
@@ -118,7 +118,8 @@ static uint64_t next_seq(uint64_t last)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	uint64_t now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	uint64_t now =
+	    (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	return now > last ? now : last + 1;
 }
 
@@ -144,9 +145,9 @@ int identify_self_refresh(struct identify_self *s, lp2p_host *h)
 	if (pklen < 0)
 		return pklen;
 	uint64_t seq = next_seq(s->seq);
-	int len = record_seal(lp2p_host_peer_id(h), seq, addrs, n, pk,
-	                      (size_t)pklen, sign_with_host, h, s->record,
-	                      sizeof s->record);
+	int len =
+	    record_seal(lp2p_host_peer_id(h), seq, addrs, n, pk, (size_t)pklen,
+	                sign_with_host, h, s->record, sizeof s->record);
 	if (len < 0) {
 		s->record_len = 0;
 		return len;

@@ -75,8 +75,7 @@ struct server {
 
 static const struct lp2p_stream_handler detached = {0};
 
-static const char *peer_str(const struct lp2p_peer_id *p, char *buf,
-                            size_t cap)
+static const char *peer_str(const struct lp2p_peer_id *p, char *buf, size_t cap)
 {
 	if (lp2p_peer_id_to_string(p, buf, cap) < 0)
 		snprintf(buf, cap, "?");
@@ -176,10 +175,10 @@ static void server_closed(lp2p_stream *s, void *user, int reason)
 }
 
 static const struct lp2p_stream_handler server_handler = {
-	.on_data = server_data,
-	.on_writable = server_writable,
-	.on_remote_close = server_remote_close,
-	.on_close = server_closed,
+    .on_data = server_data,
+    .on_writable = server_writable,
+    .on_remote_close = server_remote_close,
+    .on_close = server_closed,
 };
 
 LP2P_PLUGIN_EXPORT int accept_inbound_stream(void *state, lp2p_stream *s,
@@ -342,9 +341,9 @@ static void pinger_remote_close(lp2p_stream *s, void *user)
 }
 
 static const struct lp2p_stream_handler pinger_handler = {
-	.on_data = pinger_data,
-	.on_remote_close = pinger_remote_close,
-	.on_close = pinger_closed,
+    .on_data = pinger_data,
+    .on_remote_close = pinger_remote_close,
+    .on_close = pinger_closed,
 };
 
 static void on_open(void *arg, int status, lp2p_stream *s)
@@ -422,8 +421,8 @@ static void on_timer(void *arg)
 			return;
 		}
 		static const char *const protos[] = {PING_PROTOCOL};
-		int rc = lp2p_conn_open_stream(pg->conn, protos, 1, on_open,
-		                               pg);
+		int rc =
+		    lp2p_conn_open_stream(pg->conn, protos, 1, on_open, pg);
 		if (rc) {
 			schedule(pg, pp->interval_ms);
 			return;
@@ -436,11 +435,8 @@ static void on_timer(void *arg)
 		/* on_open still comes and reports the failure */
 		pg->abandoned = true;
 		return;
-	case P_WAITING:
-		ping_failed(pg, "no answer within the timeout");
-		return;
-	case P_OFF:
-		return;
+	case P_WAITING: ping_failed(pg, "no answer within the timeout"); return;
+	case P_OFF: return;
 	}
 }
 
@@ -524,8 +520,8 @@ static int ping_check(const lp2p_config_node *cfg, char *err, size_t errlen)
 	return read_config(cfg, &tmp, err, errlen);
 }
 
-static int ping_init(lp2p_host *host, const lp2p_config_node *cfg,
-                     void **state, char *err, size_t errlen)
+static int ping_init(lp2p_host *host, const lp2p_config_node *cfg, void **state,
+                     char *err, size_t errlen)
 {
 	struct ping_plugin *pp = calloc(1, sizeof *pp);
 	if (!pp) {
@@ -555,14 +551,15 @@ static void ping_fini(void *state)
 
 static const char *const ping_protocols[] = {PING_PROTOCOL, NULL};
 
-LP2P_PLUGIN_EXPORT const struct lp2p_plugin_descriptor lp2p_plugin_descriptor = {
-	LP2P_PLUGIN_HEADER,
-	.name = "ping",
-	.version = LP2P_VERSION_STRING,
-	.description = "answers pings and measures round trips "
-	               "(/ipfs/ping/1.0.0)",
-	.protocols = ping_protocols,
-	.config_check = ping_check,
-	.init = ping_init,
-	.fini = ping_fini,
+LP2P_PLUGIN_EXPORT const struct lp2p_plugin_descriptor lp2p_plugin_descriptor =
+    {
+        LP2P_PLUGIN_HEADER,
+        .name = "ping",
+        .version = LP2P_VERSION_STRING,
+        .description = "answers pings and measures round trips "
+                       "(/ipfs/ping/1.0.0)",
+        .protocols = ping_protocols,
+        .config_check = ping_check,
+        .init = ping_init,
+        .fini = ping_fini,
 };

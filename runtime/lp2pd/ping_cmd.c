@@ -28,7 +28,7 @@
 struct pinger {
 	lp2p_host *host;
 	const char *target;
-	uint64_t count;       /* 0: until interrupted */
+	uint64_t count; /* 0: until interrupted */
 	uint64_t interval_ms;
 	uint64_t timeout_ms;
 	char peer[LP2P_PEER_ID_STR_MAX];
@@ -188,9 +188,9 @@ static void stream_closed(lp2p_stream *s, void *user, int reason)
 }
 
 static const struct lp2p_stream_handler handler = {
-	.on_data = stream_data,
-	.on_remote_close = stream_remote_close,
-	.on_close = stream_closed,
+    .on_data = stream_data,
+    .on_remote_close = stream_remote_close,
+    .on_close = stream_closed,
 };
 
 static void on_stream(void *arg, int status, lp2p_stream *s)
@@ -265,13 +265,13 @@ static void print_summary(const struct pinger *p)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	printf("\n--- %s ping statistics ---\n", p->target);
 	unsigned loss = p->transmitted
-	                        ? (unsigned)((p->transmitted - p->received) *
-	                                     100 / p->transmitted)
-	                        : 0;
-	printf("%llu pings transmitted, %llu received, %u%% loss, time %.0fms\n",
-	       (unsigned long long)p->transmitted,
-	       (unsigned long long)p->received, loss,
-	       p->started.tv_sec ? ms_between(&p->started, &now) : 0.0);
+	                    ? (unsigned)((p->transmitted - p->received) * 100 /
+	                                 p->transmitted)
+	                    : 0;
+	printf(
+	    "%llu pings transmitted, %llu received, %u%% loss, time %.0fms\n",
+	    (unsigned long long)p->transmitted, (unsigned long long)p->received,
+	    loss, p->started.tv_sec ? ms_between(&p->started, &now) : 0.0);
 	if (p->received)
 		printf("rtt min/avg/max = %.3f/%.3f/%.3f ms\n", p->min_ms,
 		       p->sum_ms / (double)p->received, p->max_ms);
@@ -309,16 +309,18 @@ static int parse_args(int argc, char **argv, struct pinger *p, int *verbose)
 			break;
 		case 'i':
 			if (!parse_seconds(optarg, 10, &p->interval_ms)) {
-				fprintf(stderr,
-				        "lp2pd ping: bad interval '%s' (seconds, "
-				        "at least 0.01)\n",
-				        optarg);
+				fprintf(
+				    stderr,
+				    "lp2pd ping: bad interval '%s' (seconds, "
+				    "at least 0.01)\n",
+				    optarg);
 				return -1;
 			}
 			break;
 		case 'W':
 			if (!parse_seconds(optarg, 1, &p->timeout_ms)) {
-				fprintf(stderr, "lp2pd ping: bad timeout '%s'\n",
+				fprintf(stderr,
+				        "lp2pd ping: bad timeout '%s'\n",
 				        optarg);
 				return -1;
 			}
@@ -350,8 +352,8 @@ static int run(struct pinger *p, const struct lp2p_multiaddr *ma)
 	         (unsigned long long)p->timeout_ms);
 	char err[1024];
 	lp2p_config *cfg = NULL;
-	int rc = lp2p_config_load_string(yaml, strlen(yaml), "<ping>", &cfg, err,
-	                                 sizeof err);
+	int rc = lp2p_config_load_string(yaml, strlen(yaml), "<ping>", &cfg,
+	                                 err, sizeof err);
 	if (rc == 0)
 		rc = lp2p_host_new(cfg, &p->host, err, sizeof err);
 	if (rc == 0)
@@ -386,8 +388,8 @@ static int run(struct pinger *p, const struct lp2p_multiaddr *ma)
 int lp2pd_ping_main(int argc, char **argv)
 {
 	struct pinger p = {
-		.interval_ms = 1000,
-		.timeout_ms = 10000,
+	    .interval_ms = 1000,
+	    .timeout_ms = 10000,
 	};
 	int verbose = 0;
 	if (parse_args(argc, argv, &p, &verbose))

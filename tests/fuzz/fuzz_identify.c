@@ -20,7 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static bool same(struct identify_view a, struct identify_view b)
 {
-	return a.len == b.len && (a.len == 0 || memcmp(a.data, b.data, a.len) == 0);
+	return a.len == b.len &&
+	       (a.len == 0 || memcmp(a.data, b.data, a.len) == 0);
 }
 
 static void put_opt(struct lp2p_pb_writer *w, uint32_t field, bool has,
@@ -88,11 +89,12 @@ out:
 static void check_views_inside(const struct identify_msg *m, const uint8_t *lo,
                                const uint8_t *hi)
 {
-	const struct identify_view *v[] = {&m->public_key, &m->agent_version,
-	                                   &m->protocol_version,
-	                                   &m->observed_addr, &m->signed_record};
+	const struct identify_view *v[] = {
+	    &m->public_key, &m->agent_version, &m->protocol_version,
+	    &m->observed_addr, &m->signed_record};
 	for (size_t i = 0; i < sizeof v / sizeof *v; i++)
-		if (v[i]->len && (v[i]->data < lo || v[i]->data + v[i]->len > hi))
+		if (v[i]->len &&
+		    (v[i]->data < lo || v[i]->data + v[i]->len > hi))
 			abort();
 }
 

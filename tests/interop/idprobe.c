@@ -91,14 +91,14 @@ static void print_peer(lp2p_host *h, const struct lp2p_peer_id *p)
 			matches = lp2p_peer_id_matches_key(p, key) == 1;
 			lp2p_key_free(key);
 		}
-		printf(",\"publicKeyType\":\"%s\",\"keyMatchesPeerId\":%s", type,
-		       matches ? "true" : "false");
+		printf(",\"publicKeyType\":\"%s\",\"keyMatchesPeerId\":%s",
+		       type, matches ? "true" : "false");
 	}
 	const void *data;
 	size_t len;
 	uint64_t seq;
 	if (lp2p_peer_metadata_get(md, "identify.record_seq", &data, &len) ==
-	            0 &&
+	        0 &&
 	    len == sizeof seq) {
 		memcpy(&seq, data, sizeof seq);
 		printf(",\"recordSeq\":%llu", (unsigned long long)seq);
@@ -107,8 +107,7 @@ static void print_peer(lp2p_host *h, const struct lp2p_peer_id *p)
 	fflush(stdout);
 }
 
-static void on_event(void *arg, const char *type, const void *data,
-                     size_t len)
+static void on_event(void *arg, const char *type, const void *data, size_t len)
 {
 	struct probe *pr = arg;
 	struct lp2p_peer_id p;
@@ -125,15 +124,17 @@ static void on_event(void *arg, const char *type, const void *data,
 		                            &p) == 0)
 			lp2p_peer_id_to_string(&p, id, sizeof id);
 		const lp2p_peer_metadata *md =
-			lp2p_host_metadata_for_peer(pr->host, &p);
+		    lp2p_host_metadata_for_peer(pr->host, &p);
 		const void *v;
 		size_t vlen;
-		int stored = md && lp2p_peer_metadata_get(md, "ping.rtt_us", &v,
-		                                          &vlen) == 0 &&
-		             vlen == sizeof rtt;
-		printf("{\"event\":\"ping.rtt\",\"peerId\":\"%s\",\"rttUs\":%llu,"
-		       "\"stored\":%s}\n",
-		       id, (unsigned long long)rtt, stored ? "true" : "false");
+		int stored =
+		    md &&
+		    lp2p_peer_metadata_get(md, "ping.rtt_us", &v, &vlen) == 0 &&
+		    vlen == sizeof rtt;
+		printf(
+		    "{\"event\":\"ping.rtt\",\"peerId\":\"%s\",\"rttUs\":%llu,"
+		    "\"stored\":%s}\n",
+		    id, (unsigned long long)rtt, stored ? "true" : "false");
 		fflush(stdout);
 	}
 }
@@ -149,8 +150,8 @@ static int refuse(void *arg, lp2p_stream *s, const char *protocol)
 static void add_protocol(void *arg)
 {
 	struct probe *pr = arg;
-	int rc = lp2p_host_add_protocol(pr->host, pr->add_protocol, refuse,
-	                                NULL);
+	int rc =
+	    lp2p_host_add_protocol(pr->host, pr->add_protocol, refuse, NULL);
 	printf("{\"event\":\"protocol-added\",\"protocol\":");
 	json_string(pr->add_protocol);
 	printf(",\"ok\":%s}\n", rc == 0 ? "true" : "false");
@@ -181,16 +182,17 @@ static void on_dial(void *arg, int status, lp2p_conn *c)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"dial", required_argument, NULL, 'd'},
-		{"add-protocol", required_argument, NULL, 'p'},
-		{"after", required_argument, NULL, 'a'},
-		{"duration", required_argument, NULL, 't'},
-		{"ping-interval", required_argument, NULL, 'i'},
-		{"key-type", required_argument, NULL, 'k'},
-		{"verbose", no_argument, NULL, 'v'},
-		{NULL, 0, NULL, 0},
+	    {"dial", required_argument, NULL, 'd'},
+	    {"add-protocol", required_argument, NULL, 'p'},
+	    {"after", required_argument, NULL, 'a'},
+	    {"duration", required_argument, NULL, 't'},
+	    {"ping-interval", required_argument, NULL, 'i'},
+	    {"key-type", required_argument, NULL, 'k'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {NULL, 0, NULL, 0},
 	};
-	const char *dial = NULL, *ping_interval = "500ms", *key_type = "ed25519";
+	const char *dial = NULL, *ping_interval = "500ms",
+	           *key_type = "ed25519";
 	long after_ms = 1000, duration_ms = 5000;
 	struct probe pr = {.dial_status = 1};
 	int c, verbose = 0;

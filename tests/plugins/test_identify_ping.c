@@ -39,8 +39,7 @@ struct node {
 	size_t answer_len;
 };
 
-static void on_event(void *arg, const char *type, const void *data,
-                     size_t len)
+static void on_event(void *arg, const char *type, const void *data, size_t len)
 {
 	struct node *n = arg;
 	if (strcmp(type, "identify.peer") == 0) {
@@ -50,7 +49,7 @@ static void on_event(void *arg, const char *type, const void *data,
 		memcpy(&n->last_rtt, data, sizeof n->last_rtt);
 		struct lp2p_peer_id p;
 		assert_int_equal(lp2p_peer_id_from_bytes(
-					 (const uint8_t *)data + 8, len - 8, &p),
+		                     (const uint8_t *)data + 8, len - 8, &p),
 		                 0);
 		n->rtts++;
 	}
@@ -102,8 +101,7 @@ typedef bool (*cond_fn)(struct node *a, struct node *b);
 static struct node *third;
 
 /* Turn both loops until cond holds (true) or ms pass (false). */
-static bool run_until(struct node *a, struct node *b, cond_fn cond,
-                      uint64_t ms)
+static bool run_until(struct node *a, struct node *b, cond_fn cond, uint64_t ms)
 {
 	uint64_t end = now_ms() + ms;
 	while (now_ms() < end) {
@@ -127,8 +125,8 @@ static void on_dial(void *arg, int status, lp2p_conn *c)
 static void connect_nodes(struct node *a, struct node *b)
 {
 	int status = 1;
-	assert_int_equal(lp2p_host_dial(a->h, &b->addr, false, on_dial, &status),
-	                 0);
+	assert_int_equal(
+	    lp2p_host_dial(a->h, &b->addr, false, on_dial, &status), 0);
 	uint64_t end = now_ms() + 5000;
 	while (status == 1 && now_ms() < end) {
 		lp2p_host_run_once(a->h, 0);
@@ -154,8 +152,8 @@ static bool has_addr(const lp2p_peer_metadata *md,
                      const struct lp2p_multiaddr *want)
 {
 	struct lp2p_multiaddr addrs[LP2P_PEERSTORE_MAX_ADDRS];
-	size_t n = lp2p_peer_metadata_addrs(md, addrs, NULL,
-	                                    LP2P_PEERSTORE_MAX_ADDRS);
+	size_t n =
+	    lp2p_peer_metadata_addrs(md, addrs, NULL, LP2P_PEERSTORE_MAX_ADDRS);
 	for (size_t i = 0; i < n && i < LP2P_PEERSTORE_MAX_ADDRS; i++)
 		if (lp2p_multiaddr_equal(&addrs[i], want))
 			return true;
@@ -199,9 +197,9 @@ static void identify_fills_the_peerstore(void **state)
 	lp2p_key_free(key);
 	const void *seq;
 	size_t seqlen;
-	assert_int_equal(lp2p_peer_metadata_get(md, "identify.record_seq", &seq,
-	                                        &seqlen),
-	                 0);
+	assert_int_equal(
+	    lp2p_peer_metadata_get(md, "identify.record_seq", &seq, &seqlen),
+	    0);
 	assert_int_equal(seqlen, 8);
 	/* and the other way */
 	md = md_of(b, a);
@@ -248,8 +246,7 @@ static void push_follows_protocol_changes(void **state)
 	assert_false(a_knows_late(a, b));
 	assert_int_equal(a->identified, 1);
 	assert_int_equal(
-		lp2p_host_add_protocol(b->h, "/test/late/1.0.0", refuse, NULL),
-		0);
+	    lp2p_host_add_protocol(b->h, "/test/late/1.0.0", refuse, NULL), 0);
 	assert_true(run_until(a, b, a_was_pushed_late, 5000));
 	assert_int_equal(lp2p_host_remove_protocol(b->h, "/test/late/1.0.0"),
 	                 0);
@@ -310,8 +307,7 @@ static void push_can_be_disabled(void **state)
 	connect_nodes(a, b);
 	assert_true(run_until(a, b, both_identified, 5000));
 	assert_int_equal(
-		lp2p_host_add_protocol(b->h, "/test/late/1.0.0", refuse, NULL),
-		0);
+	    lp2p_host_add_protocol(b->h, "/test/late/1.0.0", refuse, NULL), 0);
 	assert_false(run_until(a, b, no_push, 1000));
 	assert_false(a_knows_late(a, b));
 	node_free(a);
@@ -336,8 +332,8 @@ static int sign_with(void *arg, const uint8_t *msg, size_t len, uint8_t *sig,
 	return lp2p_key_sign(arg, msg, len, sig, cap);
 }
 
-static int sign_as_host(void *arg, const uint8_t *msg, size_t len,
-                        uint8_t *sig, size_t cap)
+static int sign_as_host(void *arg, const uint8_t *msg, size_t len, uint8_t *sig,
+                        size_t cap)
 {
 	return lp2p_host_sign(arg, msg, len, sig, cap);
 }
@@ -350,9 +346,9 @@ static void impostor_answers(struct node *b, const struct identify_info *info)
 	int n = identify_msg_encode_stream(info, b->answer, cap);
 	assert_true(n > 0);
 	b->answer_len = (size_t)n;
-	assert_int_equal(lp2p_host_add_protocol(b->h, "/ipfs/id/1.0.0",
-	                                        answer_canned, b),
-	                 0);
+	assert_int_equal(
+	    lp2p_host_add_protocol(b->h, "/ipfs/id/1.0.0", answer_canned, b),
+	    0);
 }
 
 static bool a_identified(struct node *a, struct node *b)
@@ -371,9 +367,9 @@ static void identify_refuses_a_foreign_key(void **state)
 	uint8_t pk[LP2P_KEY_PUBLIC_MAX];
 	int pklen = lp2p_key_marshal_public(other, pk, sizeof pk);
 	struct identify_info info = {
-		.agent_version = "impostor",
-		.public_key = pk,
-		.public_key_len = (size_t)pklen,
+	    .agent_version = "impostor",
+	    .public_key = pk,
+	    .public_key_len = (size_t)pklen,
 	};
 	impostor_answers(b, &info);
 	connect_nodes(a, b);
@@ -390,12 +386,10 @@ static void identify_prefers_signed_addresses(void **state)
 {
 	(void)state;
 	struct lp2p_multiaddr plain, signed_addr;
-	assert_int_equal(lp2p_multiaddr_parse("/ip4/192.0.2.1/tcp/1", 20,
-	                                      &plain),
-	                 0);
-	assert_int_equal(lp2p_multiaddr_parse("/ip4/192.0.2.2/tcp/2", 20,
-	                                      &signed_addr),
-	                 0);
+	assert_int_equal(
+	    lp2p_multiaddr_parse("/ip4/192.0.2.1/tcp/1", 20, &plain), 0);
+	assert_int_equal(
+	    lp2p_multiaddr_parse("/ip4/192.0.2.2/tcp/2", 20, &signed_addr), 0);
 	for (int valid = 0; valid < 2; valid++) {
 		struct node *a = node_new("  identify: {}\n");
 		struct node *b = node_new("  ping: {interval: 0}\n");
@@ -411,23 +405,22 @@ static void identify_prefers_signed_addresses(void **state)
 		int n;
 		if (valid) {
 			pklen = lp2p_host_public_key(b->h, pk, sizeof pk);
-			n = record_seal(lp2p_host_peer_id(b->h), 7, &signed_addr,
-			                1, pk, (size_t)pklen,
-			                sign_as_host, b->h,
-			                env, sizeof env);
+			n = record_seal(lp2p_host_peer_id(b->h), 7,
+			                &signed_addr, 1, pk, (size_t)pklen,
+			                sign_as_host, b->h, env, sizeof env);
 		} else {
 			pklen = lp2p_key_marshal_public(other, pk, sizeof pk);
-			n = record_seal(lp2p_host_peer_id(b->h), 7, &signed_addr,
-			                1, pk, (size_t)pklen, sign_with, other,
-			                env, sizeof env);
+			n = record_seal(lp2p_host_peer_id(b->h), 7,
+			                &signed_addr, 1, pk, (size_t)pklen,
+			                sign_with, other, env, sizeof env);
 		}
 		assert_true(n > 0);
 		struct identify_info info = {
-			.agent_version = "b",
-			.listen_addrs = &plain,
-			.n_listen_addrs = 1,
-			.signed_record = env,
-			.signed_record_len = (size_t)n,
+		    .agent_version = "b",
+		    .listen_addrs = &plain,
+		    .n_listen_addrs = 1,
+		    .signed_record = env,
+		    .signed_record_len = (size_t)n,
 		};
 		impostor_answers(b, &info);
 		connect_nodes(a, b);
@@ -451,9 +444,9 @@ static void identify_refuses_an_oversized_answer(void **state)
 	int n = lp2p_varint_encode(IDENTIFY_MAX_MSG + 1, b->answer, 16);
 	memset(b->answer + n, 0, 4);
 	b->answer_len = (size_t)n + 4;
-	assert_int_equal(lp2p_host_add_protocol(b->h, "/ipfs/id/1.0.0",
-	                                        answer_canned, b),
-	                 0);
+	assert_int_equal(
+	    lp2p_host_add_protocol(b->h, "/ipfs/id/1.0.0", answer_canned, b),
+	    0);
 	connect_nodes(a, b);
 	assert_false(run_until(a, b, a_identified, 1000));
 	/* the connection survives a bad identify answer */
@@ -523,11 +516,12 @@ static void ping_failure_closes_when_asked(void **state)
 	(void)state;
 	for (int close = 0; close < 2; close++) {
 		struct node *a = node_new(
-			close ? "  ping: {interval: 100ms, timeout: 200ms, "
-			        "close_on_failure: true}\n"
-			      : "  ping: {interval: 100ms, timeout: 200ms}\n");
+		    close ? "  ping: {interval: 100ms, timeout: 200ms, "
+		            "close_on_failure: true}\n"
+		          : "  ping: {interval: 100ms, timeout: 200ms}\n");
 		struct node *b = node_new("  identify: {}\n");
-		assert_int_equal(lp2p_host_add_protocol(b->h, "/ipfs/ping/1.0.0",
+		assert_int_equal(lp2p_host_add_protocol(b->h,
+		                                        "/ipfs/ping/1.0.0",
 		                                        take_and_ignore, NULL),
 		                 0);
 		connect_nodes(a, b);
@@ -586,9 +580,9 @@ static void client_close(lp2p_stream *s, void *user, int reason)
 }
 
 static const struct lp2p_stream_handler client_handler = {
-	.on_data = client_data,
-	.on_remote_close = client_remote_close,
-	.on_close = client_close,
+    .on_data = client_data,
+    .on_remote_close = client_remote_close,
+    .on_close = client_close,
 };
 
 static void client_open(void *arg, int status, lp2p_stream *s)
@@ -633,9 +627,9 @@ static void ping_server_echoes_and_limits_streams(void **state)
 	nclients = 3;
 	static const char *const protos[] = {"/ipfs/ping/1.0.0"};
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(lp2p_conn_open_stream(conn, protos, 1,
-		                                       client_open, &c[i]),
-		                 0);
+		assert_int_equal(
+		    lp2p_conn_open_stream(conn, protos, 1, client_open, &c[i]),
+		    0);
 	assert_true(run_until(a, b, clients_settled, 5000));
 	/* two per peer: the third is refused once the server sees it */
 	uint8_t payload[70];
@@ -704,18 +698,18 @@ int main(void)
 	else
 		lp2p_log_set_level(LP2P_LOG_DEBUG);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(identify_fills_the_peerstore),
-		cmocka_unit_test(push_follows_protocol_changes),
-		cmocka_unit_test(push_follows_new_listen_addresses),
-		cmocka_unit_test(push_can_be_disabled),
-		cmocka_unit_test(identify_refuses_a_foreign_key),
-		cmocka_unit_test(identify_prefers_signed_addresses),
-		cmocka_unit_test(identify_refuses_an_oversized_answer),
-		cmocka_unit_test(ping_measures_round_trips),
-		cmocka_unit_test(ping_failure_closes_when_asked),
-		cmocka_unit_test(ping_leaves_peers_without_ping_alone),
-		cmocka_unit_test(ping_server_echoes_and_limits_streams),
-		cmocka_unit_test(settings_are_checked),
+	    cmocka_unit_test(identify_fills_the_peerstore),
+	    cmocka_unit_test(push_follows_protocol_changes),
+	    cmocka_unit_test(push_follows_new_listen_addresses),
+	    cmocka_unit_test(push_can_be_disabled),
+	    cmocka_unit_test(identify_refuses_a_foreign_key),
+	    cmocka_unit_test(identify_prefers_signed_addresses),
+	    cmocka_unit_test(identify_refuses_an_oversized_answer),
+	    cmocka_unit_test(ping_measures_round_trips),
+	    cmocka_unit_test(ping_failure_closes_when_asked),
+	    cmocka_unit_test(ping_leaves_peers_without_ping_alone),
+	    cmocka_unit_test(ping_server_echoes_and_limits_streams),
+	    cmocka_unit_test(settings_are_checked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -83,9 +83,9 @@ static void server_close(lp2p_stream *s, void *user, int reason)
 }
 
 static const struct lp2p_stream_handler server_handler = {
-	.on_data = server_data,
-	.on_remote_close = server_remote_close,
-	.on_close = server_close,
+    .on_data = server_data,
+    .on_remote_close = server_remote_close,
+    .on_close = server_close,
 };
 
 static int accept_stream(void *arg, lp2p_stream *s, const char *protocol)
@@ -138,8 +138,8 @@ static void remote_close_is_told_once(void **state)
 	assert_non_null(conn);
 	static const char *const protos[] = {"/t/1"};
 	struct client c = {0};
-	assert_int_equal(lp2p_conn_open_stream(conn, protos, 1, client_open, &c),
-	                 0);
+	assert_int_equal(
+	    lp2p_conn_open_stream(conn, protos, 1, client_open, &c), 0);
 	turn(a, b, &sv.done, 5000);
 	assert_true(c.opened);
 	assert_int_equal(c.status, 0);
@@ -156,7 +156,7 @@ int main(void)
 {
 	lp2p_log_set_level(LP2P_LOG_ERROR);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(remote_close_is_told_once),
+	    cmocka_unit_test(remote_close_is_told_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

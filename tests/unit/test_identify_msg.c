@@ -64,17 +64,17 @@ static struct identify_info full_info(struct lp2p_multiaddr *addrs,
 	addrs[1] = maddr("/ip6/::1/tcp/4002");
 	*observed = maddr("/ip4/10.0.0.1/tcp/5555");
 	return (struct identify_info){
-		.protocol_version = "ipfs/0.1.0",
-		.agent_version = "lp2p/test",
-		.public_key = fake_key,
-		.public_key_len = sizeof fake_key,
-		.listen_addrs = addrs,
-		.n_listen_addrs = 2,
-		.observed_addr = observed,
-		.protocols = protos,
-		.n_protocols = 2,
-		.signed_record = fake_record,
-		.signed_record_len = sizeof fake_record,
+	    .protocol_version = "ipfs/0.1.0",
+	    .agent_version = "lp2p/test",
+	    .public_key = fake_key,
+	    .public_key_len = sizeof fake_key,
+	    .listen_addrs = addrs,
+	    .n_listen_addrs = 2,
+	    .observed_addr = observed,
+	    .protocols = protos,
+	    .n_protocols = 2,
+	    .signed_record = fake_record,
+	    .signed_record_len = sizeof fake_record,
 	};
 }
 
@@ -117,18 +117,18 @@ static void encode_golden_bytes(void **state)
 	static const char *const protos[] = {"/p"};
 	struct lp2p_multiaddr a = maddr("/ip4/1.2.3.4/tcp/80");
 	struct identify_info info = {
-		.protocol_version = "v",
-		.agent_version = "a",
-		.listen_addrs = &a,
-		.n_listen_addrs = 1,
-		.protocols = protos,
-		.n_protocols = 1,
+	    .protocol_version = "v",
+	    .agent_version = "a",
+	    .listen_addrs = &a,
+	    .n_listen_addrs = 1,
+	    .protocols = protos,
+	    .n_protocols = 1,
 	};
 	static const uint8_t want[] = {
-		0x12, 0x08, 0x04, 1, 2, 3, 4, 0x06, 0x00, 0x50, /* addrs */
-		0x1a, 0x02, '/', 'p',                           /* protocols */
-		0x2a, 0x01, 'v',                                /* version */
-		0x32, 0x01, 'a',                                /* agent */
+	    0x12, 0x08, 0x04, 1,   2, 3, 4, 0x06, 0x00, 0x50, /* addrs */
+	    0x1a, 0x02, '/',  'p',                            /* protocols */
+	    0x2a, 0x01, 'v',                                  /* version */
+	    0x32, 0x01, 'a',                                  /* agent */
 	};
 	uint8_t buf[64];
 	int n = identify_msg_encode(&info, buf, sizeof buf);
@@ -165,13 +165,13 @@ static void decode_js_libp2p_message(void **state)
 {
 	(void)state;
 	uint8_t buf[512];
-	size_t n = unhex(
-		"2a0a697066732f302e312e3032106a732d6c69627032702f332e332e3131"
-		"0a2408011220070707070707070707070707070707070707070707070707"
-		"07070707070707071208047f000001060fa12208040a0000010615b31a0e"
-		"2f697066732f69642f312e302e301a102f697066732f70696e672f312e30"
-		"2e304203010203",
-		buf, sizeof buf);
+	size_t n =
+	    unhex("2a0a697066732f302e312e3032106a732d6c69627032702f332e332e3131"
+	          "0a2408011220070707070707070707070707070707070707070707070707"
+	          "07070707070707071208047f000001060fa12208040a0000010615b31a0e"
+	          "2f697066732f69642f312e302e301a102f697066732f70696e672f312e30"
+	          "2e304203010203",
+	          buf, sizeof buf);
 	struct identify_msg m;
 	identify_msg_init(&m);
 	assert_int_equal(identify_msg_decode(buf, n, &m), 0);
@@ -366,7 +366,8 @@ static void stream_single_message(void **state)
 	for (size_t chunk = 1; chunk <= (size_t)nf; chunk++) {
 		struct identify_reader r;
 		struct identify_msg m;
-		assert_int_equal(read_all(framed, (size_t)nf, chunk, &r, &m), 0);
+		assert_int_equal(read_all(framed, (size_t)nf, chunk, &r, &m),
+		                 0);
 		assert_true(view_is_str(m.agent_version, "lp2p/test"));
 		assert_int_equal(m.n_protocols, 2);
 		identify_reader_free(&r);
@@ -383,7 +384,8 @@ static void stream_splits_large_messages(void **state)
 	char names[40][80];
 	for (int i = 0; i < 40; i++) {
 		snprintf(names[i], sizeof names[i],
-		         "/a/rather/long/protocol/name/for/padding/%02d/1.0.0", i);
+		         "/a/rather/long/protocol/name/for/padding/%02d/1.0.0",
+		         i);
 		protos[i] = names[i];
 	}
 	info.protocols = protos;
@@ -401,7 +403,8 @@ static void stream_splits_large_messages(void **state)
 	assert_true(p1 > 0);
 	struct identify_msg first;
 	identify_msg_init(&first);
-	assert_int_equal(identify_msg_decode(buf + p1, (size_t)len1, &first), 0);
+	assert_int_equal(identify_msg_decode(buf + p1, (size_t)len1, &first),
+	                 0);
 	assert_false(first.has_signed_record);
 	assert_int_equal(first.n_protocols, 40);
 	/* second: the record alone */
@@ -413,7 +416,7 @@ static void stream_splits_large_messages(void **state)
 	struct identify_msg second;
 	identify_msg_init(&second);
 	assert_int_equal(
-		identify_msg_decode(buf + off + p2, (size_t)len2, &second), 0);
+	    identify_msg_decode(buf + off + p2, (size_t)len2, &second), 0);
 	assert_true(second.has_signed_record);
 	assert_false(second.has_agent_version);
 	assert_int_equal(second.n_protocols, 0);
@@ -467,7 +470,8 @@ static void reader_bounds_the_total(void **state)
 	/* two halves fit exactly (unknown fields are not checked here) */
 	for (int i = 0; i < 2; i++) {
 		int n = lp2p_varint_encode(half, prefix, sizeof prefix);
-		assert_int_equal(identify_reader_feed(&r, prefix, (size_t)n), 0);
+		assert_int_equal(identify_reader_feed(&r, prefix, (size_t)n),
+		                 0);
 		assert_int_equal(identify_reader_feed(&r, body, half), 0);
 	}
 	int n = lp2p_varint_encode(1, prefix, sizeof prefix);
@@ -556,8 +560,8 @@ static void signing_data_format(void **state)
 	uint8_t buf[64];
 	int n = record_signing_data("dom", (const uint8_t *)"\x03\x01", 2,
 	                            (const uint8_t *)"abc", 3, buf, sizeof buf);
-	static const uint8_t want[] = {3, 'd', 'o', 'm', 2, 3, 1,
-	                               3, 'a', 'b', 'c'};
+	static const uint8_t want[] = {3, 'd', 'o', 'm', 2,  3,
+	                               1, 3,   'a', 'b', 'c'};
 	assert_int_equal(n, sizeof want);
 	assert_memory_equal(buf, want, sizeof want);
 	assert_int_equal(record_signing_data("dom", NULL, 0, NULL, 0, buf, 4),
@@ -611,8 +615,7 @@ static void seal_and_open(enum lp2p_key_type type, unsigned bits)
 	n = record_seal(&other_id, 1, addrs, 1, pk, (size_t)pklen, sign_with,
 	                key, env, sizeof env);
 	assert_true(n > 0);
-	assert_int_equal(record_open(env, (size_t)n, NULL, &rec),
-	                 LP2P_EPEERID);
+	assert_int_equal(record_open(env, (size_t)n, NULL, &rec), LP2P_EPEERID);
 	lp2p_key_free(other);
 	lp2p_key_free(key);
 }
@@ -628,13 +631,13 @@ static void records_every_key_type(void **state)
 
 /* Sealed by js-libp2p 3.3 (@libp2p/peer-record) with an Ed25519 key. */
 static const char js_record_hex[] =
-	"0a24080112209bfae37df291f972ae918aa30adac160efb9ae4b1be4fac8"
-	"2c77fa87583f6233120203011a530a260024080112209bfae37df291f972"
-	"ae918aa30adac160efb9ae4b1be4fac82c77fa87583f62331080d095ffbc"
-	"311a0a0a08047f000001060fa11a160a1429000000000000000000000000"
-	"00000001060fa22a403d00999f3db98becdee8f035b3b46a8d3b37e99152"
-	"de0cb3e6679cedc4c3e41f259a676d71ead3724782d18001ee0b0fa4bc47"
-	"eb7a7bcfab6a260465f10ed100";
+    "0a24080112209bfae37df291f972ae918aa30adac160efb9ae4b1be4fac8"
+    "2c77fa87583f6233120203011a530a260024080112209bfae37df291f972"
+    "ae918aa30adac160efb9ae4b1be4fac82c77fa87583f62331080d095ffbc"
+    "311a0a0a08047f000001060fa11a160a1429000000000000000000000000"
+    "00000001060fa22a403d00999f3db98becdee8f035b3b46a8d3b37e99152"
+    "de0cb3e6679cedc4c3e41f259a676d71ead3724782d18001ee0b0fa4bc47"
+    "eb7a7bcfab6a260465f10ed100";
 
 static void open_js_libp2p_record(void **state)
 {
@@ -642,7 +645,7 @@ static void open_js_libp2p_record(void **state)
 	uint8_t env[512];
 	size_t n = unhex(js_record_hex, env, sizeof env);
 	static const char js_id[] =
-		"12D3KooWLKFFQPbcSDB52p7fY6J8hTB2TXb8AR7XFEpKFEcFmznW";
+	    "12D3KooWLKFFQPbcSDB52p7fY6J8hTB2TXb8AR7XFEpKFEcFmznW";
 	struct lp2p_peer_id id;
 	assert_int_equal(lp2p_peer_id_parse(js_id, strlen(js_id), &id), 0);
 	struct peer_record rec;
@@ -687,25 +690,24 @@ static void envelope_malformed(void **state)
 	                 LP2P_EPROTO);
 	/* too long */
 	memset(buf, 0, sizeof buf);
-	assert_int_equal(record_envelope_decode(buf, RECORD_MAX_ENVELOPE + 1,
-	                                        &e),
-	                 LP2P_ERANGE);
+	assert_int_equal(
+	    record_envelope_decode(buf, RECORD_MAX_ENVELOPE + 1, &e),
+	    LP2P_ERANGE);
 	/* another payload type */
 	struct lp2p_key *key;
 	assert_int_equal(lp2p_key_generate(LP2P_KEY_ED25519, 0, &key), 0);
 	uint8_t pk[LP2P_KEY_PUBLIC_MAX];
 	int pklen = lp2p_key_marshal_public(key, pk, sizeof pk);
 	struct record_envelope other = {
-		.public_key = {pk, (size_t)pklen},
-		.payload_type = {(const uint8_t *)"/x", 2},
-		.payload = {(const uint8_t *)"p", 1},
-		.signature = {(const uint8_t *)"s", 1},
+	    .public_key = {pk, (size_t)pklen},
+	    .payload_type = {(const uint8_t *)"/x", 2},
+	    .payload = {(const uint8_t *)"p", 1},
+	    .signature = {(const uint8_t *)"s", 1},
 	};
 	n = record_envelope_encode(&other, buf, sizeof buf);
 	assert_true(n > 0);
 	struct peer_record rec;
-	assert_int_equal(record_open(buf, (size_t)n, NULL, &rec),
-	                 LP2P_ENOTSUP);
+	assert_int_equal(record_open(buf, (size_t)n, NULL, &rec), LP2P_ENOTSUP);
 	/* a key that does not parse */
 	other.public_key = (struct identify_view){fake_key, sizeof fake_key};
 	other.payload_type = (struct identify_view){record_payload_type, 2};
@@ -779,27 +781,27 @@ static void peer_record_malformed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(roundtrip_every_field),
-		cmocka_unit_test(encode_golden_bytes),
-		cmocka_unit_test(encode_empty_and_errors),
-		cmocka_unit_test(decode_js_libp2p_message),
-		cmocka_unit_test(decode_merges_messages),
-		cmocka_unit_test(decode_skips_unknown_fields),
-		cmocka_unit_test(decode_refuses_wrong_wire_types),
-		cmocka_unit_test(decode_truncated),
-		cmocka_unit_test(decode_size_limit),
-		cmocka_unit_test(decode_bounds_repeated_fields),
-		cmocka_unit_test(stream_single_message),
-		cmocka_unit_test(stream_splits_large_messages),
-		cmocka_unit_test(reader_refuses_oversized_length_before_allocating),
-		cmocka_unit_test(reader_bounds_the_total),
-		cmocka_unit_test(reader_limits_message_count),
-		cmocka_unit_test(reader_errors),
-		cmocka_unit_test(signing_data_format),
-		cmocka_unit_test(records_every_key_type),
-		cmocka_unit_test(open_js_libp2p_record),
-		cmocka_unit_test(envelope_malformed),
-		cmocka_unit_test(peer_record_malformed),
+	    cmocka_unit_test(roundtrip_every_field),
+	    cmocka_unit_test(encode_golden_bytes),
+	    cmocka_unit_test(encode_empty_and_errors),
+	    cmocka_unit_test(decode_js_libp2p_message),
+	    cmocka_unit_test(decode_merges_messages),
+	    cmocka_unit_test(decode_skips_unknown_fields),
+	    cmocka_unit_test(decode_refuses_wrong_wire_types),
+	    cmocka_unit_test(decode_truncated),
+	    cmocka_unit_test(decode_size_limit),
+	    cmocka_unit_test(decode_bounds_repeated_fields),
+	    cmocka_unit_test(stream_single_message),
+	    cmocka_unit_test(stream_splits_large_messages),
+	    cmocka_unit_test(reader_refuses_oversized_length_before_allocating),
+	    cmocka_unit_test(reader_bounds_the_total),
+	    cmocka_unit_test(reader_limits_message_count),
+	    cmocka_unit_test(reader_errors),
+	    cmocka_unit_test(signing_data_format),
+	    cmocka_unit_test(records_every_key_type),
+	    cmocka_unit_test(open_js_libp2p_record),
+	    cmocka_unit_test(envelope_malformed),
+	    cmocka_unit_test(peer_record_malformed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
