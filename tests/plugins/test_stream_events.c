@@ -24,7 +24,7 @@ static lp2p_host *host_new(lp2p_config **cfg)
 	static const char yaml[] = "listen: [/ip4/127.0.0.1/tcp/0]\n"
 	                           "plugins: {}\n";
 	char err[512];
-	lp2p_host *h;
+	lp2p_host *h = NULL;
 	if (lp2p_config_load_string(yaml, strlen(yaml), "t.yaml", cfg, err,
 	                            sizeof err) ||
 	    lp2p_host_new(*cfg, &h, err, sizeof err) ||
