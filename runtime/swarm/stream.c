@@ -270,8 +270,12 @@ static void deliver(struct lp2p_stream *s, const uint8_t *data, size_t len)
 	}
 	stream_ref(s);
 	s->handler.on_data(s, s->user, data, len);
-	if (s->state != STREAM_DEAD && c->state != CONN_DEAD)
+	if (s->state != STREAM_DEAD && c->state != CONN_DEAD) {
+		/* a window update may follow; from lp2p_stream_resume() no
+		 * read will flush it */
 		lp2p_mux_consumed(c->mux, s->mux_id, len);
+		lp2p_swarm_mark_dirty(c);
+	}
 	stream_unref(s);
 }
 

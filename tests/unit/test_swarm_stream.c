@@ -507,6 +507,12 @@ static void paused_reader(struct world *w, int mux, size_t total,
 	ep_check(r);
 }
 
+static void paused_reader_yamux(void **state)
+{
+	/* one window, and what a frame in flight may add */
+	paused_reader(*state, YAMUX, 4 * MiB, YAMUX_WINDOW + 64 * KiB);
+}
+
 /* The largest TCP buffer of a socket (the third field of a
  * /proc/sys/net/ipv4/tcp_[rw]mem file). */
 static size_t tcp_buf_max(const char *path)
@@ -534,6 +540,49 @@ static void paused_reader_mplex(void **state)
 	               tcp_buf_max("/proc/sys/net/ipv4/tcp_rmem") +
 	               tcp_buf_max("/proc/sys/net/ipv4/tcp_wmem");
 	paused_reader(*state, MPLEX, bound + 8 * MiB, bound);
+}
+
+/*
+ * A slow reader pauses after every 256 KiB and is resumed later: each
+ * time, what the writer got accepted beyond what was delivered stays
+ * within about one window.
+ */
+static void slow_reader_yamux(void **state)
+{
+	struct world *w = *state;
+	struct pair p = make_pair(w, YAMUX, NULL, NULL);
+	struct service sv;
+	service_init(&sv, w, "/test/slow");
+	sv.tmpl.pause_every = 256 * KiB;
+	sv.tmpl.check_pattern = true;
+	sv.tmpl.close_on_fin = true;
+	service_add(&sv, p.b);
+	const char *proto[] = {"/test/slow"};
+	struct ep *e = ep_open(w, p.ab, proto, 1);
+	const size_t total = 3 * MiB;
+	e->to_send = total;
+	e->close_after_send = true;
+	WAIT_FOR(w, sv.accepted == 1);
+	struct ep *r = sv.eps[0];
+	int pauses = 0;
+	while (r->closes == 0) {
+		WAIT_FOR(w, r->paused_by_handler || r->closes);
+		if (r->closes)
+			break;
+		pauses++;
+		world_run_for(w, 30);
+		size_t ahead = e->sent - r->rx;
+		if (ahead > YAMUX_WINDOW + 64 * KiB)
+			fail_msg("%zu bytes accepted beyond the %zu delivered",
+			         ahead, r->rx);
+		ep_resume(r);
+	}
+	assert_true(pauses >= 8);
+	assert_int_equal(r->rx, total);
+	assert_int_equal(r->close_reason, 0);
+	WAIT_FOR(w, e->closes == 1);
+	ep_check(e);
+	ep_check(r);
 }
 
 /* A paused yamux stream does not hold up the connection's other
@@ -697,7 +746,9 @@ int main(void)
 		T(fin_after_held_data_mplex),
 		T(reset_while_paused_yamux),
 		T(reset_while_paused_mplex),
+		T(paused_reader_yamux),
 		T(paused_reader_mplex),
+		T(slow_reader_yamux),
 		T(paused_stream_does_not_block_others),
 #ifdef LP2P_TEST_KNOWN_BUGS
 		T(held_connection_sees_close_mplex),
