@@ -447,6 +447,62 @@ LP2P_API int lp2p_conn_open_stream(lp2p_conn *c, const char *const *protocols,
 	return 0;
 }
 
+/* lp2p_host_open_stream: the protocols wait (copied) for the dial. */
+struct open_after_dial {
+	lp2p_stream_open_cb cb;
+	void *arg;
+	size_t n;
+	char *protocols[];
+};
+
+static void open_after_dial_free(struct open_after_dial *o)
+{
+	for (size_t i = 0; i < o->n; i++)
+		free(o->protocols[i]);
+	free(o);
+}
+
+static void open_after_dial_cb(void *arg, int status, lp2p_conn *c)
+{
+	struct open_after_dial *o = arg;
+	if (status == 0)
+		status = lp2p_conn_open_stream(
+			c, (const char *const *)o->protocols, o->n, o->cb,
+			o->arg);
+	/* a dial result comes from the loop: failing here is not inside
+	 * the caller's lp2p_host_open_stream() */
+	if (status)
+		o->cb(o->arg, status, NULL);
+	open_after_dial_free(o);
+}
+
+LP2P_API int lp2p_host_open_stream(lp2p_host *h,
+                                   const struct lp2p_peer_id *peer,
+                                   const char *const *protocols, size_t n,
+                                   lp2p_stream_open_cb cb, void *arg)
+{
+	if (!h || !peer || !protocols || n == 0 || !cb)
+		return LP2P_EINVAL;
+	struct open_after_dial *o = calloc(1, sizeof *o + n * sizeof(char *));
+	if (!o)
+		return LP2P_ENOMEM;
+	o->cb = cb;
+	o->arg = arg;
+	for (size_t i = 0; i < n; i++) {
+		int rc = protocols[i] ? 0 : LP2P_EINVAL;
+		if (rc == 0 && !(o->protocols[o->n++] = strdup(protocols[i])))
+			rc = LP2P_ENOMEM;
+		if (rc) {
+			open_after_dial_free(o);
+			return rc;
+		}
+	}
+	int rc = lp2p_host_dial_peer(h, peer, false, open_after_dial_cb, o);
+	if (rc)
+		open_after_dial_free(o);
+	return rc;
+}
+
 LP2P_API void lp2p_stream_set_handler(lp2p_stream *s,
                                       const struct lp2p_stream_handler *h,
                                       void *user)

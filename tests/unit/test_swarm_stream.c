@@ -152,6 +152,43 @@ static void accept_refusal_resets(void **state)
 	                    lp2p_conn_stream_count(p.ab) == 0);
 }
 
+/* lp2p_host_open_stream dials by peer id first. */
+static void open_stream_by_peer(void **state)
+{
+	struct world *w = *state;
+	struct node *a = world_node(w, NULL);
+	struct node *b = world_node(w, NULL);
+	struct service sv;
+	service_init(&sv, w, "/test/p");
+	service_add(&sv, b);
+	assert_int_equal(lp2p_peerstore_add_addr(a->h, &b->id, &b->addr,
+	                                         60000),
+	                 0);
+	struct ep *e = world_ep(w);
+	const char *proto[] = {"/test/p"};
+	e->in_call = true;
+	assert_int_equal(lp2p_host_open_stream(a->h, &b->id, proto, 1,
+	                                       ep_open_cb, e),
+	                 0);
+	e->in_call = false;
+	WAIT_FOR(w, e->opens == 1 && sv.accepted == 1);
+	assert_int_equal(e->open_status, 0);
+	assert_true(lp2p_peer_id_equal(lp2p_conn_peer(lp2p_stream_conn(e->s)),
+	                               &b->id));
+	ep_check(e);
+	/* unknown peer: fails through the callback */
+	struct node *c = world_node(w, NULL);
+	struct ep *e2 = world_ep(w);
+	e2->in_call = true;
+	assert_int_equal(lp2p_host_open_stream(a->h, &c->id, proto, 1,
+	                                       ep_open_cb, e2),
+	                 0);
+	e2->in_call = false;
+	WAIT_FOR(w, e2->opens == 1);
+	assert_int_equal(e2->open_status, LP2P_ENOTCONN);
+	ep_check(e2);
+}
+
 /* ---- data ---- */
 
 /* size bytes a -> b, echoed back, checked on both sides. */
@@ -734,6 +771,7 @@ int main(void)
 		T(routing_yamux),
 		T(routing_mplex),
 		T(accept_refusal_resets),
+		T(open_stream_by_peer),
 		T(echo_8mib_yamux),
 		T(echo_8mib_mplex),
 		T(half_close_yamux),
