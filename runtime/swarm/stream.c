@@ -13,14 +13,18 @@
 
 /*
  * Data held for a paused stream counts against its connection: past
- * LP2P_CONN_HELD_MAX the connection stops reading (mplex has no window, so
- * this is its only backpressure), and reads again below half of it.
+ * LP2P_CONN_HELD_MAX an mplex connection stops reading (mplex has no
+ * window, so this is its only backpressure), and reads again below half
+ * of it.  A yamux stream holds at most its window, and stopping the
+ * connection would stall its other streams too.
  */
 static void held_changed(struct lp2p_stream *s, size_t before)
 {
 	struct lp2p_conn *c = s->conn;
 	size_t after = lp2p_buf_avail(&s->held);
 	c->held_total = c->held_total - before + after;
+	if (!c->muxer || strcmp(c->muxer, LP2P_MPLEX_PROTOCOL_ID) != 0)
+		return;
 	if (c->held_total > LP2P_CONN_HELD_MAX)
 		lp2p_conn_hold_reading(c, true);
 	else if (c->held_total <= LP2P_CONN_HELD_MAX / 2)

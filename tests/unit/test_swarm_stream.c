@@ -651,6 +651,39 @@ static void paused_stream_does_not_block_others(void **state)
 	ep_check(e);
 }
 
+/*
+ * Paused yamux streams with full windows, together past the 1 MiB a
+ * connection holds for paused streams before it stops reading (mplex):
+ * the windows bound them, the other streams go on.
+ */
+static void many_paused_streams_do_not_block_others(void **state)
+{
+	struct world *w = *state;
+	struct pair p = make_pair(w, YAMUX, NULL, NULL);
+	struct service sink, echo;
+	service_init(&sink, w, "/test/sink");
+	sink.tmpl.pause_on_open = true;
+	service_init(&echo, w, "/test/echo");
+	echo.tmpl.echo = true;
+	service_add(&sink, p.b);
+	service_add(&echo, p.b);
+	const char *ps[] = {"/test/sink"}, *pe[] = {"/test/echo"};
+	struct ep *s[6];
+	for (int i = 0; i < 6; i++) {
+		s[i] = ep_open(w, p.ab, ps, 1);
+		s[i]->to_send = 1 * MiB;
+	}
+	WAIT_FOR(w, sink.accepted == 6 && s[0]->n_short + s[0]->n_eagain &&
+	                    s[5]->n_short + s[5]->n_eagain);
+	struct ep *e = ep_open(w, p.ab, pe, 1);
+	e->to_send = 1 * MiB;
+	e->close_after_send = true;
+	e->check_pattern = true;
+	WAIT_FOR(w, e->closes == 1);
+	assert_int_equal(e->rx, 1 * MiB);
+	ep_check(e);
+}
+
 #ifdef LP2P_TEST_KNOWN_BUGS
 /*
  * Known bug (reported, not fixed): an mplex connection that stopped
@@ -788,6 +821,7 @@ int main(void)
 		T(paused_reader_mplex),
 		T(slow_reader_yamux),
 		T(paused_stream_does_not_block_others),
+		T(many_paused_streams_do_not_block_others),
 #ifdef LP2P_TEST_KNOWN_BUGS
 		T(held_connection_sees_close_mplex),
 #endif
