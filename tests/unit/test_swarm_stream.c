@@ -684,6 +684,39 @@ static void many_paused_streams_do_not_block_others(void **state)
 	ep_check(e);
 }
 
+/*
+ * A negotiation the peer does not answer times out: b's mplex connection
+ * stopped reading (a paused stream holds more than its limit), so a new
+ * stream's proposal gets no answer.
+ */
+static void negotiation_timeout(void **state)
+{
+	struct world *w = *state;
+	struct pair p = make_pair(w, MPLEX,
+	                          "limits:\n"
+	                          "  negotiation_timeout: 300ms\n",
+	                          NULL);
+	struct service sink;
+	service_init(&sink, w, "/test/sink");
+	sink.tmpl.pause_on_open = true;
+	service_add(&sink, p.b);
+	const char *ps[] = {"/test/sink"};
+	struct ep *s = ep_open(w, p.ab, ps, 1);
+	s->to_send = 3 * MiB;
+	WAIT_FOR(w, sink.accepted == 1 && s->n_short + s->n_eagain > 0);
+	struct ep *e = ep_open(w, p.ab, ps, 1);
+	uint64_t t0 = mono_ms();
+	WAIT_FOR(w, e->opens == 1);
+	assert_int_equal(e->open_status, LP2P_ETIMEDOUT);
+	assert_true(mono_ms() - t0 >= 250);
+	ep_check(e);
+	/* b catches up once resumed; the connection lives on */
+	ep_resume(sink.eps[0]);
+	WAIT_FOR(w, sink.eps[0]->rx == 3 * MiB);
+	assert_int_equal(lp2p_host_conns(p.a->h, NULL, 0), 1);
+	ep_check(s);
+}
+
 #ifdef LP2P_TEST_KNOWN_BUGS
 /*
  * Known bug (reported, not fixed): an mplex connection that stopped
@@ -822,6 +855,7 @@ int main(void)
 		T(slow_reader_yamux),
 		T(paused_stream_does_not_block_others),
 		T(many_paused_streams_do_not_block_others),
+		T(negotiation_timeout),
 #ifdef LP2P_TEST_KNOWN_BUGS
 		T(held_connection_sees_close_mplex),
 #endif
