@@ -360,6 +360,72 @@ static void inbound_connection_limit(void **state)
 	connect_nodes(w, b, c);
 }
 
+/* Two waiters of one dial; the first answered closes the connection
+ * from its callback: the other learns it is closed. */
+struct closing_waiter {
+	struct dial_res r;
+	struct closing_waiter *other;
+	bool close;
+};
+
+static void close_in_dial_cb(void *arg, int status, lp2p_conn *c)
+{
+	struct closing_waiter *cw = arg;
+	dial_cb(&cw->r, status, c);
+	if (status == 0 && cw->other->r.calls == 0) {
+		cw->close = true;
+		lp2p_conn_close(c);
+	}
+}
+
+static void close_from_dial_callback(void **state)
+{
+	struct world *w = *state;
+	struct node *a = world_node(w, NULL);
+	struct node *b = world_node(w, NULL);
+	static struct closing_waiter w1, w2;
+	w1 = (struct closing_waiter){.other = &w2};
+	w2 = (struct closing_waiter){.other = &w1};
+	assert_int_equal(lp2p_host_dial(a->h, &b->p2p, false,
+	                                close_in_dial_cb, &w1),
+	                 0);
+	assert_int_equal(lp2p_host_dial(a->h, &b->p2p, false,
+	                                close_in_dial_cb, &w2),
+	                 0);
+	WAIT_FOR(w, w1.r.calls == 1 && w2.r.calls == 1);
+	struct closing_waiter *first = w1.close ? &w1 : &w2;
+	struct closing_waiter *second = first->other;
+	assert_true(first->close);
+	assert_false(second->close);
+	assert_int_equal(first->r.status, 0);
+	assert_int_equal(second->r.status, LP2P_ECLOSED);
+	WAIT_FOR(w, conns_between(b, a) == 0);
+	assert_int_equal(conns_between(a, b), 0);
+	/* and a new dial works */
+	connect_nodes(w, a, b);
+}
+
+/* Every waiter of a shared dial hears the failure. */
+static void shared_dial_failure(void **state)
+{
+	struct world *w = *state;
+	struct node *a = world_node(w, NULL);
+	struct node *b = world_node(w, NULL);
+	struct node *c = world_node(w, NULL);
+	struct lp2p_multiaddr lie = b->addr;
+	assert_int_equal(lp2p_multiaddr_push(&lie, LP2P_MA_P2P, c->id.bytes,
+	                                     c->id.len),
+	                 0);
+	struct dial_res *r1 = world_dial(w), *r2 = world_dial(w);
+	assert_int_equal(dial_ma(a, &lie, false, r1), 0);
+	assert_int_equal(dial_ma(a, &lie, false, r2), 0);
+	WAIT_FOR(w, r1->calls == 1 && r2->calls == 1);
+	assert_int_equal(r1->status, LP2P_EPEERID);
+	assert_int_equal(r2->status, LP2P_EPEERID);
+	world_run_for(w, 30);
+	assert_int_equal(r1->calls + r2->calls, 2);
+}
+
 /* ---- the connection manager ---- */
 
 static void idle_connection_closed(void **state)
@@ -511,6 +577,8 @@ int main(void)
 		T(dial_peer_without_usable_address),
 		T(dial_dedupe_and_reuse),
 		T(wrong_peer_id_refused),
+		T(close_from_dial_callback),
+		T(shared_dial_failure),
 		T(handshake_timeout),
 		T(pending_handshake_limit),
 		T(inbound_connection_limit),

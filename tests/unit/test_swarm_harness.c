@@ -256,6 +256,18 @@ static void ep_on_data(lp2p_stream *s, void *user, const uint8_t *data,
 	e->rx += len;
 	if (e->echo)
 		echo_write(e, data, len);
+	if (e->act != ACT_NONE && e->rx >= e->act_after) {
+		enum ep_act act = e->act;
+		e->act = ACT_NONE;
+		if (act == ACT_RESET) {
+			ep_reset(e);
+			return;
+		}
+		e->in_call = true;
+		lp2p_conn_close(lp2p_stream_conn(s));
+		e->in_call = false;
+		return;
+	}
 	if (e->pause_every && e->s) {
 		if (e->next_pause == 0)
 			e->next_pause = e->pause_every;

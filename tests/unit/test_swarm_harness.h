@@ -37,6 +37,9 @@ struct node {
 
 struct world;
 
+/* What an endpoint does from inside on_data, once act_after bytes came. */
+enum ep_act { ACT_NONE, ACT_RESET, ACT_CLOSE_CONN };
+
 /* One stream end.  The handler's user pointer. */
 struct ep {
 	struct world *w;
@@ -53,6 +56,8 @@ struct ep {
 	size_t to_send;        /* pattern bytes to send */
 	bool close_after_send; /* close our side once all is sent */
 	size_t pause_every;    /* slow reader: pause after each this much */
+	enum ep_act act;       /* done once from on_data */
+	size_t act_after;
 	/* sending */
 	size_t sent;
 	int n_eagain, n_short, write_err;

@@ -403,6 +403,60 @@ static void close_drops_further_data(void **state)
 	ep_check(r);
 }
 
+/* A handler resets its stream, then closes the connection, from inside
+ * on_data. */
+static void act_from_on_data(struct world *w, int mux)
+{
+	struct pair p = make_pair(w, mux, NULL, NULL);
+	struct service sv;
+	service_init(&sv, w, "/test/act");
+	sv.tmpl.act = ACT_RESET;
+	sv.tmpl.act_after = 100 * KiB;
+	service_add(&sv, p.b);
+	const char *proto[] = {"/test/act"};
+	struct ep *e = ep_open(w, p.ab, proto, 1);
+	e->to_send = 1 * MiB;
+	WAIT_FOR(w, e->closes == 1);
+	assert_int_equal(e->close_reason, LP2P_ERESET);
+	assert_true(e->sent < 1 * MiB || mux == MPLEX);
+	struct ep *r = sv.eps[0];
+	world_run_for(w, 30);
+	assert_int_equal(r->closes, 0);
+	ep_check(e);
+	ep_check(r);
+
+	sv.tmpl.act = ACT_CLOSE_CONN;
+	struct ep *e2 = ep_open(w, p.ab, proto, 1);
+	struct ep *bystander = ep_open(w, p.ab, proto, 1);
+	e2->to_send = 1 * MiB;
+	WAIT_FOR(w, e2->closes == 1 && bystander->closes == 1 &&
+	                    sv.accepted == 3);
+	/* the side that closed sees LP2P_ECLOSED; the other may see the
+	 * TCP reset a close with unread input makes (LP2P_EIO) */
+	assert_true(e2->close_reason == LP2P_ECLOSED ||
+	            e2->close_reason == LP2P_EIO);
+	assert_int_equal(bystander->close_reason, e2->close_reason);
+	for (int i = 1; i < 3; i++) {
+		WAIT_FOR(w, sv.eps[i]->closes == 1);
+		assert_int_equal(sv.eps[i]->close_reason, LP2P_ECLOSED);
+		ep_check(sv.eps[i]);
+	}
+	ep_check(e2);
+	ep_check(bystander);
+	assert_int_equal(lp2p_host_conns(p.b->h, NULL, 0), 0);
+	WAIT_FOR(w, lp2p_host_conns(p.a->h, NULL, 0) == 0);
+}
+
+static void act_from_on_data_yamux(void **state)
+{
+	act_from_on_data(*state, YAMUX);
+}
+
+static void act_from_on_data_mplex(void **state)
+{
+	act_from_on_data(*state, MPLEX);
+}
+
 /* ---- pause / resume ---- */
 
 /* The remote's close waits behind held data: on_data first, then
@@ -846,6 +900,8 @@ int main(void)
 		T(reset_and_close_reasons_mplex),
 		T(on_close_not_inside_close_write),
 		T(close_drops_further_data),
+		T(act_from_on_data_yamux),
+		T(act_from_on_data_mplex),
 		T(fin_after_held_data_yamux),
 		T(fin_after_held_data_mplex),
 		T(reset_while_paused_yamux),
