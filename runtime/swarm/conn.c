@@ -38,8 +38,6 @@ static void conn_free(struct lp2p_conn *c)
 	lp2p_buf_release(&c->rx_keep);
 	lp2p_buf_release(&c->plain_keep);
 	lp2p_buf_release(&c->wbuf);
-	for (size_t i = 0; i < c->nprotect; i++)
-		free(c->protect[i]);
 	free(c);
 }
 
@@ -714,15 +712,9 @@ LP2P_API void lp2p_conn_close(lp2p_conn *c)
 
 LP2P_API int lp2p_conn_protect(lp2p_conn *c, const char *tag)
 {
-	if (!tag)
-		return LP2P_EINVAL;
 	if (c->nprotect >= LP2P_CONN_MAX_PROTECT)
 		return LP2P_ELIMIT;
-	/* a name: the caller's string need not outlive the call */
-	char *copy = strdup(tag);
-	if (!copy)
-		return LP2P_ENOMEM;
-	c->protect[c->nprotect++] = copy;
+	c->protect[c->nprotect++] = tag;
 	return 0;
 }
 
@@ -730,7 +722,6 @@ LP2P_API void lp2p_conn_unprotect(lp2p_conn *c, const char *tag)
 {
 	for (size_t i = 0; i < c->nprotect; i++) {
 		if (strcmp(c->protect[i], tag) == 0) {
-			free(c->protect[i]);
 			c->protect[i] = c->protect[--c->nprotect];
 			return;
 		}

@@ -76,7 +76,7 @@ struct lp2p_conn {
 	size_t nstreams;
 	uint64_t opened_ms;
 	uint64_t last_active_ms;
-	char *protect[LP2P_CONN_MAX_PROTECT]; /* tags (copies) */
+	const char *protect[LP2P_CONN_MAX_PROTECT];
 	size_t nprotect;
 
 	struct lp2p_dial *dial; /* the outbound attempt that made it */

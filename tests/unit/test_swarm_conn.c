@@ -483,25 +483,6 @@ static void busy_and_protected_connections_kept(void **state)
 	assert_int_equal(e->closes, 1);
 }
 
-/* Tags are names: the caller's buffer need not outlive the call. */
-static void protect_tag_is_copied(void **state)
-{
-	struct world *w = *state;
-	struct node *a = world_node(w, "connection_manager:\n"
-	                               "  idle_timeout: 100ms\n"
-	                               "  grace_period: 0s\n");
-	struct node *b = world_node(w, NULL);
-	lp2p_conn *c = connect_nodes(w, a, b);
-	char tag[16];
-	snprintf(tag, sizeof tag, "plugin-x");
-	assert_int_equal(lp2p_conn_protect(c, tag), 0);
-	snprintf(tag, sizeof tag, "reused");
-	world_run_for(w, 300);
-	assert_int_equal(conns_between(a, b), 1);
-	lp2p_conn_unprotect(c, "plugin-x");
-	WAIT_FOR(w, conns_between(a, b) == 0);
-}
-
 static void protect_limit(void **state)
 {
 	struct world *w = *state;
@@ -584,7 +565,6 @@ int main(void)
 		T(inbound_connection_limit),
 		T(idle_connection_closed),
 		T(busy_and_protected_connections_kept),
-		T(protect_tag_is_copied),
 		T(protect_limit),
 		T(water_mark_trimming),
 		T(per_peer_connection_limit),
