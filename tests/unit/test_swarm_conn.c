@@ -319,8 +319,8 @@ static bool at_eof(int fd)
 	return recv(fd, buf, sizeof buf, MSG_DONTWAIT) == 0;
 }
 
-/* Pending handshakes are limited; a silent one times out and frees its
- * place. */
+/* Pending handshakes are limited: at the cap b stops accepting; a silent
+ * one times out and frees its place, and the waiting dial goes through. */
 static void pending_handshake_limit(void **state)
 {
 	struct world *w = *state;
@@ -329,19 +329,23 @@ static void pending_handshake_limit(void **state)
 	                               "  max_pending_handshakes: 1\n"
 	                               "  handshake_timeout: 300ms\n");
 	int fd = silent_client(b);
+	uint64_t t0 = mono_ms();
 	world_run_for(w, 30); /* b accepts it */
 	struct dial_res *r1 = world_dial(w);
 	assert_int_equal(dial_ma(a, &b->p2p, false, r1), 0);
-	WAIT_FOR(w, r1->calls == 1);
-	assert_true(r1->status < 0);
+	world_run_for(w, 150);
+	assert_int_equal(r1->calls, 0);
 	/* the silent one is dropped after the timeout: b closes it */
-	uint64_t t0 = mono_ms();
 	WAIT_FOR(w, at_eof(fd));
-	assert_true(mono_ms() - t0 >= 150);
+	assert_true(mono_ms() - t0 >= 250);
 	close(fd);
-	connect_nodes(w, a, b);
+	WAIT_FOR(w, r1->calls == 1);
+	assert_int_equal(r1->status, 0);
+	WAIT_FOR(w, conns_between(b, a) == 1);
 }
 
+/* At the inbound cap b stops accepting; a dial waits (in the listen
+ * backlog) until a connection goes. */
 static void inbound_connection_limit(void **state)
 {
 	struct world *w = *state;
@@ -349,15 +353,21 @@ static void inbound_connection_limit(void **state)
 	struct node *c = world_node(w, NULL);
 	struct node *b = world_node(w, "limits:\n"
 	                               "  max_inbound_connections: 1\n");
-	connect_nodes(w, a, b);
+	lp2p_conn *ab = connect_nodes(w, a, b);
 	struct dial_res *r = world_dial(w);
 	assert_int_equal(dial_ma(c, &b->p2p, false, r), 0);
-	WAIT_FOR(w, r->calls == 1);
-	assert_true(r->status < 0);
-	assert_int_equal(conns_between(b, a), 1);
+	world_run_for(w, 200);
+	assert_int_equal(r->calls, 0);
 	assert_int_equal(conns_between(b, c), 0);
 	/* b may still dial out */
 	connect_nodes(w, b, c);
+	assert_int_equal(r->calls, 0);
+	/* room again: c's dial goes through */
+	lp2p_conn_close(ab);
+	WAIT_FOR(w, r->calls == 1);
+	assert_int_equal(r->status, 0);
+	assert_int_equal(conns_between(b, a), 0);
+	WAIT_FOR(w, conns_between(b, c) == 2);
 }
 
 /* Two waiters of one dial; the first answered closes the connection

@@ -771,6 +771,50 @@ static void negotiation_timeout(void **state)
 	ep_check(s);
 }
 
+/*
+ * limits.write_timeout: a peer that takes none of our output for that long
+ * is dropped.  A paused yamux reader stops the writer at the window, so
+ * nothing waits for the socket and the connection stays; a paused mplex
+ * reader stops reading the connection, so the writer's output stalls.
+ */
+static void write_stall(struct world *w, int mux)
+{
+	struct pair p = make_pair(w, mux,
+	                          "limits:\n"
+	                          "  write_timeout: 300ms\n",
+	                          NULL);
+	struct service sink;
+	service_init(&sink, w, "/test/sink");
+	sink.tmpl.pause_on_open = true;
+	service_add(&sink, p.b);
+	const char *ps[] = {"/test/sink"};
+	struct ep *s = ep_open(w, p.ab, ps, 1);
+	s->to_send = 64 * MiB;
+	WAIT_FOR(w, sink.accepted == 1 && s->n_short + s->n_eagain > 0);
+	if (mux == YAMUX) {
+		world_run_for(w, 800);
+		assert_int_equal(s->closes, 0);
+		assert_int_equal(lp2p_host_conns(p.a->h, NULL, 0), 1);
+		return;
+	}
+	uint64_t t0 = mono_ms();
+	WAIT_FOR(w, s->closes == 1);
+	assert_int_equal(s->close_reason, LP2P_ETIMEDOUT);
+	assert_true(mono_ms() - t0 >= 250);
+	assert_int_equal(lp2p_host_conns(p.a->h, NULL, 0), 0);
+	ep_check(s);
+}
+
+static void write_stall_yamux(void **state)
+{
+	write_stall(*state, YAMUX);
+}
+
+static void write_stall_mplex(void **state)
+{
+	write_stall(*state, MPLEX);
+}
+
 #ifdef LP2P_TEST_KNOWN_BUGS
 /*
  * Known bug (reported, not fixed): an mplex connection that stopped
@@ -912,6 +956,8 @@ int main(void)
 		T(paused_stream_does_not_block_others),
 		T(many_paused_streams_do_not_block_others),
 		T(negotiation_timeout),
+		T(write_stall_yamux),
+		T(write_stall_mplex),
 #ifdef LP2P_TEST_KNOWN_BUGS
 		T(held_connection_sees_close_mplex),
 #endif
