@@ -327,7 +327,7 @@ static void pending_handshake_limit(void **state)
 	struct node *a = world_node(w, NULL);
 	struct node *b = world_node(w, "limits:\n"
 	                               "  max_pending_handshakes: 1\n"
-	                               "  handshake_timeout: 300ms\n");
+	                               "  handshake_timeout: 700ms\n");
 	int fd = silent_client(b);
 	uint64_t t0 = mono_ms();
 	world_run_for(w, 30); /* b accepts it */
@@ -337,7 +337,7 @@ static void pending_handshake_limit(void **state)
 	assert_int_equal(r1->calls, 0);
 	/* the silent one is dropped after the timeout: b closes it */
 	WAIT_FOR(w, at_eof(fd));
-	assert_true(mono_ms() - t0 >= 250);
+	assert_true(mono_ms() - t0 >= 600);
 	close(fd);
 	WAIT_FOR(w, r1->calls == 1);
 	assert_int_equal(r1->status, 0);
@@ -549,7 +549,8 @@ static void per_peer_connection_limit(void **state)
 	assert_int_equal(dial_ma(a, &b->p2p, true, r3), 0);
 	WAIT_FOR(w, r3->calls == 1);
 	assert_int_equal(r3->status, LP2P_ELIMIT);
-	world_run_for(w, 100);
+	WAIT_FOR(w, conns_between(b, a) == 2);
+	world_run_for(w, 50);
 	assert_int_equal(conns_between(a, b), 2);
 	assert_int_equal(conns_between(b, a), 2);
 }

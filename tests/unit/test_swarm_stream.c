@@ -545,6 +545,25 @@ static void reset_while_paused_mplex(void **state)
 	reset_while_paused(*state, MPLEX);
 }
 
+/* Until *progress stays the same for 200 ms and 500 loop rounds. */
+static void wait_stall(struct world *w, const size_t *progress)
+{
+	uint64_t end = mono_ms() + WAIT_MS;
+	size_t last = *progress;
+	uint64_t since = mono_ms();
+	for (int rounds = 0; rounds < 500 || mono_ms() - since < 200;
+	     rounds++) {
+		world_pump_once(w);
+		if (*progress != last) {
+			last = *progress;
+			since = mono_ms();
+			rounds = 0;
+		}
+		if (mono_ms() > end)
+			fail_msg("the writer does not stall");
+	}
+}
+
 /*
  * A paused reader: the writer is stopped by the muxer window (yamux) or
  * by the connection's held-data limit and TCP (mplex); nothing reaches
@@ -568,13 +587,7 @@ static void paused_reader(struct world *w, int mux, size_t total,
 	struct ep *r = sv.eps[0];
 
 	/* the writer stalls: no progress for a while */
-	size_t last = (size_t)-1;
-	uint64_t end = mono_ms() + 8000;
-	while (e->sent != last) {
-		last = e->sent;
-		world_run_for(w, 200);
-		assert_true(mono_ms() < end);
-	}
+	wait_stall(w, &e->sent);
 	assert_true(e->sent < total);
 	if (e->sent > max_accepted)
 		fail_msg("the writer got %zu bytes accepted (at most %zu "
