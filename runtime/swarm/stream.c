@@ -124,6 +124,21 @@ void lp2p_streams_deliver_closed(struct lp2p_swarm *sw)
 	}
 }
 
+void lp2p_streams_shed_largest(struct lp2p_conn *c)
+{
+	struct lp2p_stream *big = NULL;
+	for (struct lp2p_stream *s = c->streams; s; s = s->next)
+		if (!big || lp2p_buf_avail(&s->held) > lp2p_buf_avail(&big->held))
+			big = s;
+	if (!big || lp2p_buf_avail(&big->held) == 0)
+		return;
+	lp2p_log(LP2P_LOG_INFO,
+	         "connection %llu: a paused stream held %zu bytes for too "
+	         "long; resetting it",
+	         (unsigned long long)c->id, lp2p_buf_avail(&big->held));
+	stream_finish(big, LP2P_ELIMIT, false);
+}
+
 void lp2p_streams_abort(struct lp2p_conn *c, int reason)
 {
 	while (c->streams)

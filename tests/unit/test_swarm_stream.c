@@ -828,11 +828,11 @@ static void write_stall_mplex(void **state)
 	write_stall(*state, MPLEX);
 }
 
-#ifdef LP2P_TEST_KNOWN_BUGS
 /*
- * Known bug (reported, not fixed): an mplex connection that stopped
- * reading for held data never sees its peer go away, so its streams'
- * on_close never comes while the handler stays paused.
+ * An mplex connection that stopped
+ * reading for held data must still see its peer go away (it watches the
+ * TCP state while held), so its streams' on_close comes although the
+ * handler stays paused.
  */
 static void held_connection_sees_close_mplex(void **state)
 {
@@ -851,7 +851,6 @@ static void held_connection_sees_close_mplex(void **state)
 	WAIT_FOR(w, sink.eps[0]->closes == 1);
 	assert_int_equal(sink.eps[0]->close_reason, LP2P_ECLOSED);
 }
-#endif
 
 /* ---- limits ---- */
 
@@ -971,9 +970,7 @@ int main(void)
 		T(negotiation_timeout),
 		T(write_stall_yamux),
 		T(write_stall_mplex),
-#ifdef LP2P_TEST_KNOWN_BUGS
 		T(held_connection_sees_close_mplex),
-#endif
 		T(stream_limit_yamux),
 		T(stream_limit_mplex),
 		T(stream_limit_outbound),
