@@ -39,7 +39,8 @@ enum lp2p_direction { LP2P_INBOUND = 0, LP2P_OUTBOUND = 1 };
 
 /*
  * Listen on a multiaddr (/ip4|ip6/.../tcp/PORT; port 0 picks one).  The
- * host's listen addresses (lp2p_host_listen_addrs) include the actual one.
+ * host's listen addresses (lp2p_host_listen_addrs) include the actual one,
+ * and a "host.listen_addrs" event is published.
  * Errors: LP2P_EPROTO/LP2P_ENOTSUP (not a TCP multiaddr), LP2P_EIO (bind
  * failed: err says why).
  */
@@ -109,7 +110,8 @@ LP2P_API void lp2p_conn_close(lp2p_conn *c);
 
 /* Keep the connection open while protected: the connection manager never
  * closes it for idleness or trimming.  Tags nest by name (a plugin uses its
- * own); at most 16 per connection.  Errors: LP2P_ELIMIT. */
+ * own); at most 16 per connection.  The tag string is kept, not copied: it
+ * must stay valid while protected (a string literal).  Errors: LP2P_ELIMIT. */
 LP2P_API int lp2p_conn_protect(lp2p_conn *c, const char *tag);
 LP2P_API void lp2p_conn_unprotect(lp2p_conn *c, const char *tag);
 
