@@ -157,8 +157,10 @@ static int check_limits(struct lp2p_config *c, char *err, size_t errlen)
 	static const char *const keys[] = {
 		"max_connections", "max_inbound_connections",
 		"max_outbound_connections", "max_connections_per_peer",
+		"max_connections_per_ip", "accept_rate",
 		"max_pending_handshakes", "max_streams_per_connection",
 		"handshake_timeout", "negotiation_timeout", "dial_timeout",
+		"write_timeout",
 		NULL,
 	};
 	const lp2p_config_node *n = lp2p_config_get(c->root, "limits");
@@ -168,11 +170,14 @@ static int check_limits(struct lp2p_config *c, char *err, size_t errlen)
 	if (!rc) rc = get_u32(n, "max_inbound_connections", &l->max_inbound_connections, 0, err, errlen);
 	if (!rc) rc = get_u32(n, "max_outbound_connections", &l->max_outbound_connections, 0, err, errlen);
 	if (!rc) rc = get_u32(n, "max_connections_per_peer", &l->max_connections_per_peer, 1, err, errlen);
+	if (!rc) rc = get_u32(n, "max_connections_per_ip", &l->max_connections_per_ip, 1, err, errlen);
+	if (!rc) rc = get_u32(n, "accept_rate", &l->accept_rate, 0, err, errlen);
 	if (!rc) rc = get_u32(n, "max_pending_handshakes", &l->max_pending_handshakes, 1, err, errlen);
 	if (!rc) rc = get_u32(n, "max_streams_per_connection", &l->max_streams_per_connection, 1, err, errlen);
 	if (!rc) rc = get_ms(n, "handshake_timeout", &l->handshake_timeout_ms, err, errlen);
 	if (!rc) rc = get_ms(n, "negotiation_timeout", &l->negotiation_timeout_ms, err, errlen);
 	if (!rc) rc = get_ms(n, "dial_timeout", &l->dial_timeout_ms, err, errlen);
+	if (!rc) rc = get_ms(n, "write_timeout", &l->write_timeout_ms, err, errlen);
 	if (rc)
 		return rc;
 	/* Unset direction limits follow max_connections down. */
@@ -314,11 +319,14 @@ static void set_defaults(struct lp2p_config *c)
 		.max_inbound_connections = 768,
 		.max_outbound_connections = 768,
 		.max_connections_per_peer = 8,
+		.max_connections_per_ip = 64,
+		.accept_rate = 256,
 		.max_pending_handshakes = 128,
 		.max_streams_per_connection = 1024,
 		.handshake_timeout_ms = 15000,
 		.negotiation_timeout_ms = 10000,
 		.dial_timeout_ms = 10000,
+		.write_timeout_ms = 30000,
 	};
 	c->connmgr = (struct lp2p_connmgr_config){
 		.low_water = 160,

@@ -35,9 +35,16 @@ static bool keep_alive(const struct lp2p_conn *c, uint64_t now,
 	       now - c->opened_ms < m->grace_period_ms;
 }
 
+/* Connections quiet for this long give their muxer buffer back. */
+#define TRIM_AFTER_MS 1000
+
 static void close_idle(struct lp2p_swarm *sw, uint64_t now)
 {
 	const struct lp2p_connmgr_config *m = &sw->cfg->connmgr;
+	for (struct lp2p_conn *c = sw->conns; c; c = c->next)
+		if (c->state == CONN_READY && c->mux &&
+		    now - c->last_active_ms >= TRIM_AFTER_MS)
+			lp2p_mux_trim(c->mux);
 	if (m->idle_timeout_ms == 0)
 		return;
 	for (struct lp2p_conn *c = sw->conns, *next; c; c = next) {
