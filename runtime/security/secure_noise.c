@@ -7,11 +7,11 @@
 static int hs_new(const struct lp2p_secure_config *cfg, void **hs)
 {
 	struct lp2p_noise_config nc = {
-		.initiator = cfg->initiator,
-		.identity = cfg->identity,
-		.expected_peer = cfg->expected_peer,
-		.muxers = cfg->muxers,
-		.n_muxers = cfg->n_muxers,
+	    .initiator = cfg->initiator,
+	    .identity = cfg->identity,
+	    .expected_peer = cfg->expected_peer,
+	    .muxers = cfg->muxers,
+	    .n_muxers = cfg->n_muxers,
 	};
 
 	return lp2p_noise_hs_new(&nc, (struct lp2p_noise_hs **)hs);
@@ -121,21 +121,21 @@ static const char *session_error_reason(void *session)
 }
 
 const struct lp2p_secure_ops lp2p_secure_noise = {
-	.name = "noise",
-	.protocol_id = LP2P_NOISE_PROTOCOL_ID,
-	.hs_new = hs_new,
-	.hs_free = hs_free,
-	.hs_feed = hs_feed,
-	.hs_output = hs_output,
-	.hs_output_ack = hs_output_ack,
-	.hs_done = hs_done,
-	.hs_error_reason = hs_error_reason,
-	.hs_remote_peer = hs_remote_peer,
-	.hs_selected_muxer = hs_selected_muxer,
-	.hs_split = hs_split,
-	.session_free = session_free,
-	.sealed_size = sealed_size,
-	.seal = seal,
-	.open = open_,
-	.session_error_reason = session_error_reason,
+    .name = "noise",
+    .protocol_id = LP2P_NOISE_PROTOCOL_ID,
+    .hs_new = hs_new,
+    .hs_free = hs_free,
+    .hs_feed = hs_feed,
+    .hs_output = hs_output,
+    .hs_output_ack = hs_output_ack,
+    .hs_done = hs_done,
+    .hs_error_reason = hs_error_reason,
+    .hs_remote_peer = hs_remote_peer,
+    .hs_selected_muxer = hs_selected_muxer,
+    .hs_split = hs_split,
+    .session_free = session_free,
+    .sealed_size = sealed_size,
+    .seal = seal,
+    .open = open_,
+    .session_error_reason = session_error_reason,
 };

@@ -187,8 +187,7 @@ void lp2p_tls_hs_free(struct lp2p_tls_hs *hs);
  * LP2P_ENEGOTIATE (no ALPN protocol in common).  See
  * lp2p_tls_error_reason().
  */
-ssize_t lp2p_tls_hs_feed(struct lp2p_tls_hs *hs, const uint8_t *in,
-                         size_t len);
+ssize_t lp2p_tls_hs_feed(struct lp2p_tls_hs *hs, const uint8_t *in, size_t len);
 
 /*
  * Bytes to send: *data points into the handshake (valid until the next
@@ -214,7 +213,8 @@ int lp2p_tls_hs_error(const struct lp2p_tls_hs *hs);
 const char *lp2p_tls_error_reason(const struct lp2p_tls_hs *hs);
 
 /* After done: the verified remote peer id (owned by hs). */
-const struct lp2p_peer_id *lp2p_tls_hs_remote_peer(const struct lp2p_tls_hs *hs);
+const struct lp2p_peer_id *
+lp2p_tls_hs_remote_peer(const struct lp2p_tls_hs *hs);
 
 /* After done: the remote identity public key (owned by hs; NULL before). */
 const struct lp2p_key *lp2p_tls_hs_remote_key(const struct lp2p_tls_hs *hs);

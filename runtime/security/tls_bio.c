@@ -103,14 +103,11 @@ static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
 	(void)num;
 	(void)ptr;
 	switch (cmd) {
-	case BIO_CTRL_FLUSH:
-		return 1;
+	case BIO_CTRL_FLUSH: return 1;
 	case BIO_CTRL_PENDING:
 		return io->in ? (long)(io->in_len - io->in_off) : 0;
-	case BIO_CTRL_WPENDING:
-		return (long)lp2p_tls_io_pending(io);
-	default:
-		return 0;
+	case BIO_CTRL_WPENDING: return (long)lp2p_tls_io_pending(io);
+	default: return 0;
 	}
 }
 

@@ -191,10 +191,8 @@ static bool signature_supported(int nid)
 	case NID_sha256WithRSAEncryption:
 	case NID_sha384WithRSAEncryption:
 	case NID_sha512WithRSAEncryption:
-	case NID_rsassaPss:
-		return true;
-	default:
-		return false;
+	case NID_rsassaPss: return true;
+	default: return false;
 	}
 }
 
@@ -266,7 +264,8 @@ static int check_ext(X509 *x, const ASN1_OCTET_STRING *value,
 	rc = signed_message(X509_get_X509_PUBKEY(x), NULL, &msg, &msg_len);
 	if (rc) {
 		lp2p_key_free(key);
-		return say(why, whylen, rc, "cannot encode the certificate key");
+		return say(why, whylen, rc,
+		           "cannot encode the certificate key");
 	}
 	rc = lp2p_key_verify(key, msg, msg_len, sk.sig, sk.sig_len);
 	free(msg);
@@ -328,8 +327,8 @@ static int check_cert(X509 *x, int64_t now, char *why, size_t whylen,
 
 int lp2p_tls_cert_verify(X509 *const *chain, size_t n, int64_t now,
                          const struct lp2p_peer_id *expected,
-                         struct lp2p_tls_remote *out, char *why,
-                         size_t whylen, int *x509_err)
+                         struct lp2p_tls_remote *out, char *why, size_t whylen,
+                         int *x509_err)
 {
 	const ASN1_OCTET_STRING *value = NULL;
 	struct lp2p_key *key = NULL;

@@ -101,8 +101,7 @@ static int der_get(const uint8_t *buf, size_t len, size_t *off, uint8_t tag,
 }
 
 int lp2p_tls_signed_key_parse(const uint8_t *der, size_t len,
-                              struct lp2p_tls_signed_key *out,
-                              const char **why)
+                              struct lp2p_tls_signed_key *out, const char **why)
 {
 	size_t off = 0, seq, seq_len, k, k_len, s, s_len;
 	int rc;

@@ -99,7 +99,8 @@ static bool is_local_muxer(const struct lp2p_tls_hs *hs, const uint8_t *p,
                            size_t n, const char **name)
 {
 	for (size_t i = 0; i < hs->n_muxers; i++) {
-		if (strlen(hs->muxers[i]) == n && memcmp(hs->muxers[i], p, n) == 0) {
+		if (strlen(hs->muxers[i]) == n &&
+		    memcmp(hs->muxers[i], p, n) == 0) {
 			if (name)
 				*name = hs->muxers[i];
 			return true;
@@ -126,7 +127,8 @@ static int alpn_select(SSL *ssl, const unsigned char **out,
 		if (n == 0 || inlen - off < n)
 			break; /* OpenSSL checked the list already */
 		if (is_local_muxer(hs, in + off, n, NULL) ||
-		    (n == sizeof(libp2p) - 1 && memcmp(in + off, libp2p, n) == 0)) {
+		    (n == sizeof(libp2p) - 1 &&
+		     memcmp(in + off, libp2p, n) == 0)) {
 			*out = in + off;
 			*outlen = (unsigned char)n;
 			return SSL_TLSEXT_ERR_OK;
@@ -167,8 +169,8 @@ int lp2p_tls_ctx_new(const struct lp2p_key *identity, struct lp2p_tls_ctx **out)
 	                                  "TLS_CHACHA20_POLY1305_SHA256:"
 	                                  "TLS_AES_256_GCM_SHA384") ||
 	    !SSL_CTX_use_certificate(sc, cert) ||
-	    !SSL_CTX_use_PrivateKey(sc, pkey) || !SSL_CTX_check_private_key(sc) ||
-	    !SSL_CTX_set_num_tickets(sc, 0)) {
+	    !SSL_CTX_use_PrivateKey(sc, pkey) ||
+	    !SSL_CTX_check_private_key(sc) || !SSL_CTX_set_num_tickets(sc, 0)) {
 		SSL_CTX_free(sc);
 		X509_free(cert);
 		EVP_PKEY_free(pkey);
@@ -178,9 +180,8 @@ int lp2p_tls_ctx_new(const struct lp2p_key *identity, struct lp2p_tls_ctx **out)
 	}
 	X509_free(cert); /* the SSL_CTX holds references */
 	EVP_PKEY_free(pkey);
-	SSL_CTX_set_verify(sc,
-	                   SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
-	                   NULL);
+	SSL_CTX_set_verify(
+	    sc, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 	SSL_CTX_set_cert_verify_callback(sc, verify_cert, NULL);
 	SSL_CTX_set_alpn_select_cb(sc, alpn_select, NULL);
 	SSL_CTX_set_session_cache_mode(sc, SSL_SESS_CACHE_OFF);
@@ -202,7 +203,8 @@ void lp2p_tls_ctx_free(struct lp2p_tls_ctx *ctx)
 
 /* ---- handshake ---- */
 
-static int copy_muxers(struct lp2p_tls_hs *hs, const struct lp2p_tls_config *cfg)
+static int copy_muxers(struct lp2p_tls_hs *hs,
+                       const struct lp2p_tls_config *cfg)
 {
 	size_t total = 0, off = 0;
 
@@ -315,8 +317,7 @@ static int step(struct lp2p_tls_hs *hs)
 	return 0;
 }
 
-int lp2p_tls_hs_new(const struct lp2p_tls_config *cfg,
-                    struct lp2p_tls_hs **out)
+int lp2p_tls_hs_new(const struct lp2p_tls_config *cfg, struct lp2p_tls_hs **out)
 {
 	struct lp2p_tls_ctx *own = NULL, *ctx;
 	struct lp2p_tls_hs *hs;
@@ -458,8 +459,7 @@ const char *lp2p_tls_hs_selected_muxer(const struct lp2p_tls_hs *hs)
 
 int lp2p_tls_hs_split(struct lp2p_tls_hs *hs, struct lp2p_tls_session **out)
 {
-	if (!hs->done || hs->err || !hs->s ||
-	    lp2p_tls_io_pending(&hs->s->io))
+	if (!hs->done || hs->err || !hs->s || lp2p_tls_io_pending(&hs->s->io))
 		return LP2P_EINVAL;
 	SSL_set_app_data(hs->s->ssl, NULL);
 	*out = hs->s;

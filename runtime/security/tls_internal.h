@@ -60,8 +60,8 @@ void lp2p_tls_io_clear(struct lp2p_tls_io *io);
 
 /* tls_session.c */
 /* Record why s failed (first failure wins); returns the sticky error. */
-int lp2p_tls_session_fail(struct lp2p_tls_session *s, int err,
-                          const char *fmt, ...) LP2P_PRINTF(3, 4);
+int lp2p_tls_session_fail(struct lp2p_tls_session *s, int err, const char *fmt,
+                          ...) LP2P_PRINTF(3, 4);
 /*
  * After an OpenSSL call on ssl failed with SSL_get_error() == ssl_err:
  * an LP2P_E* code and a reason from OpenSSL's error queue (which is then
@@ -101,7 +101,7 @@ struct lp2p_tls_remote {
  */
 int lp2p_tls_cert_verify(X509 *const *chain, size_t n, int64_t now,
                          const struct lp2p_peer_id *expected,
-                         struct lp2p_tls_remote *out, char *why,
-                         size_t whylen, int *x509_err);
+                         struct lp2p_tls_remote *out, char *why, size_t whylen,
+                         int *x509_err);
 
 #endif

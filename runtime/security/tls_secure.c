@@ -15,13 +15,13 @@ static void ctx_free(void *ctx)
 static int hs_new(const struct lp2p_secure_config *cfg, void **hs)
 {
 	struct lp2p_tls_config tc = {
-		.initiator = cfg->initiator,
-		.ctx = cfg->ctx,
-		.identity = cfg->identity,
-		.expected_peer = cfg->expected_peer,
-		.muxers = cfg->muxers,
-		.n_muxers = cfg->n_muxers,
-		.now = 0,
+	    .initiator = cfg->initiator,
+	    .ctx = cfg->ctx,
+	    .identity = cfg->identity,
+	    .expected_peer = cfg->expected_peer,
+	    .muxers = cfg->muxers,
+	    .n_muxers = cfg->n_muxers,
+	    .now = 0,
 	};
 
 	return lp2p_tls_hs_new(&tc, (struct lp2p_tls_hs **)hs);
@@ -116,23 +116,23 @@ static const char *session_error_reason(void *session)
 }
 
 const struct lp2p_secure_ops lp2p_secure_tls = {
-	.name = "tls",
-	.protocol_id = LP2P_TLS_PROTOCOL_ID,
-	.ctx_new = ctx_new,
-	.ctx_free = ctx_free,
-	.hs_new = hs_new,
-	.hs_free = hs_free,
-	.hs_feed = hs_feed,
-	.hs_output = hs_output,
-	.hs_output_ack = hs_output_ack,
-	.hs_done = hs_done,
-	.hs_error_reason = hs_error_reason,
-	.hs_remote_peer = hs_remote_peer,
-	.hs_selected_muxer = hs_selected_muxer,
-	.hs_split = hs_split,
-	.session_free = session_free,
-	.sealed_size = sealed_size,
-	.seal = seal,
-	.open = open_,
-	.session_error_reason = session_error_reason,
+    .name = "tls",
+    .protocol_id = LP2P_TLS_PROTOCOL_ID,
+    .ctx_new = ctx_new,
+    .ctx_free = ctx_free,
+    .hs_new = hs_new,
+    .hs_free = hs_free,
+    .hs_feed = hs_feed,
+    .hs_output = hs_output,
+    .hs_output_ack = hs_output_ack,
+    .hs_done = hs_done,
+    .hs_error_reason = hs_error_reason,
+    .hs_remote_peer = hs_remote_peer,
+    .hs_selected_muxer = hs_selected_muxer,
+    .hs_split = hs_split,
+    .session_free = session_free,
+    .sealed_size = sealed_size,
+    .seal = seal,
+    .open = open_,
+    .session_error_reason = session_error_reason,
 };

@@ -10,8 +10,8 @@
 
 #include "security/tls_internal.h"
 
-int lp2p_tls_session_fail(struct lp2p_tls_session *s, int err,
-                          const char *fmt, ...)
+int lp2p_tls_session_fail(struct lp2p_tls_session *s, int err, const char *fmt,
+                          ...)
 {
 	va_list ap;
 
@@ -37,17 +37,13 @@ int lp2p_tls_openssl_failure(SSL *ssl, int ssl_err, const char *doing,
 		switch (reason) {
 		case SSL_R_UNSUPPORTED_PROTOCOL:
 		case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
-		case SSL_R_NO_PROTOCOLS_AVAILABLE:
-			rc = LP2P_ENOTSUP;
-			break;
+		case SSL_R_NO_PROTOCOLS_AVAILABLE: rc = LP2P_ENOTSUP; break;
 		case SSL_R_NO_APPLICATION_PROTOCOL:
 		case SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL:
 			rc = LP2P_ENEGOTIATE;
 			break;
 		case SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC:
-		case SSL_R_BAD_SIGNATURE:
-			rc = LP2P_ECRYPTO;
-			break;
+		case SSL_R_BAD_SIGNATURE: rc = LP2P_ECRYPTO; break;
 		default:
 			/* The remote's alerts: it refused us. */
 			if (reason >= SSL_AD_REASON_OFFSET)
@@ -59,10 +55,8 @@ int lp2p_tls_openssl_failure(SSL *ssl, int ssl_err, const char *doing,
 		what = ssl_err == SSL_ERROR_SYSCALL ? "BIO failure"
 		                                    : "unknown OpenSSL error";
 	snprintf(why, whylen, "%s: %s%s%s", doing,
-	         e && reason >= SSL_AD_REASON_OFFSET ? "the remote sent "
-	                                             : "",
-	         what,
-	         rc == LP2P_ENOTSUP ? " (libp2p TLS needs TLS 1.3)" : "");
+	         e && reason >= SSL_AD_REASON_OFFSET ? "the remote sent " : "",
+	         what, rc == LP2P_ENOTSUP ? " (libp2p TLS needs TLS 1.3)" : "");
 	ERR_clear_error();
 	return rc;
 }
@@ -104,7 +98,8 @@ const char *lp2p_tls_session_error_reason(const struct lp2p_tls_session *s)
 
 size_t lp2p_tls_sealed_size(const struct lp2p_tls_session *s, size_t n)
 {
-	size_t records = (n + LP2P_TLS_MAX_PLAINTEXT - 1) / LP2P_TLS_MAX_PLAINTEXT;
+	size_t records =
+	    (n + LP2P_TLS_MAX_PLAINTEXT - 1) / LP2P_TLS_MAX_PLAINTEXT;
 
 	return lp2p_tls_io_pending(&s->io) + n +
 	       records * LP2P_TLS_RECORD_OVERHEAD + LP2P_TLS_SEAL_SLACK;
@@ -142,9 +137,9 @@ ssize_t lp2p_tls_seal(struct lp2p_tls_session *s, const uint8_t *pt, size_t n,
 		    "tls: records larger than lp2p_tls_sealed_size()");
 	if (r != 1 || written != n) {
 		char why[LP2P_TLS_REASON_MAX];
-		int rc = lp2p_tls_openssl_failure(
-		    s->ssl, SSL_get_error(s->ssl, r), "tls: sending", why,
-		    sizeof(why));
+		int rc =
+		    lp2p_tls_openssl_failure(s->ssl, SSL_get_error(s->ssl, r),
+		                             "tls: sending", why, sizeof(why));
 		return lp2p_tls_session_fail(s, rc, "%s", why);
 	}
 	return (ssize_t)io->sink_len;
@@ -182,7 +177,8 @@ ssize_t lp2p_tls_open(struct lp2p_tls_session *s, uint8_t *buf, size_t len,
 		ERR_clear_error();
 		/* The plaintext so far is shorter than the records read, so
 		 * writing at buf + out never touches unread input. */
-		r = SSL_read_ex(s->ssl, buf + out, (size_t)complete - out, &got);
+		r = SSL_read_ex(s->ssl, buf + out, (size_t)complete - out,
+		                &got);
 		if (r == 1) {
 			out += got;
 			if (out > io->in_off) {

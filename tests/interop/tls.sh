@@ -47,11 +47,12 @@ cleanup() {
 }
 trap 'cleanup' EXIT INT TERM
 
-result() { # name file pattern...
+result() { # name file status pattern...
 	name=$1
 	file=$2
-	shift 2
 	ok=1
+	[ "$3" = 0 ] || ok=0
+	shift 3
 	for p in "$@"; do
 		grep -q -- "$p" "$file" || ok=0
 	done
@@ -94,9 +95,9 @@ for mux in yamux mplex; do
 		r="$work/c-$t-$mux.out"
 		timeout 600 "$dial" --dial "$addr" --test "$t" --muxer "$mux" \
 			--size "$size" --count "$count" >"$r" 2>"$r.err"
-		result "lp2p -> js tls+$mux $t" "$r" '"ok":true'
+		result "lp2p -> js tls+$mux $t" "$r" $? '"ok":true'
 	done
-	result "js saw lp2p over tls+$mux" "$out" \
+	result "js saw lp2p over tls+$mux" "$out" 0 \
 		'"event":"connection:open"' '"encryption":"/tls/1.0.0"' \
 		"\"multiplexer\":\"/$mux/"
 	cleanup
@@ -125,18 +126,24 @@ if wait_for "$log" 'listening on /ip4/'; then
 				--test "$t" --security tls --muxer "$mux" \
 				--size "$size" --count "$count" \
 				--timeout 500 >"$r" 2>"$r.err"
+			st=$?
 			case $t in
 			peer-id)
-				result "js -> lp2p tls+$mux $t" "$r" '"ok":true' \
+				result "js -> lp2p tls+$mux $t" "$r" $st '"ok":true' \
 					'"encryption":"/tls/1.0.0"' \
 					"\"multiplexer\":\"/$mux/" ;;
 			*)
-				result "js -> lp2p tls+$mux $t" "$r" '"ok":true' ;;
+				result "js -> lp2p tls+$mux $t" "$r" $st '"ok":true' ;;
 			esac
 		done
 	done
-	result "lp2pd upgraded over tls+yamux and tls+mplex" "$log" \
+	result "lp2pd upgraded over tls+yamux and tls+mplex" "$log" 0 \
 		'ready (/tls/1.0.0, /yamux/1.0.0)' 'ready (/tls/1.0.0, /mplex/6.7.0)'
+	kill "$server"
+	wait "$server"
+	st=$?
+	server=
+	result "lp2pd stopped cleanly (status $st)" "$log" $st 'lp2pd stopped'
 else
 	fail=$((fail + 1))
 	echo "FAIL: lp2pd did not start: $(cat "$log")"

@@ -29,68 +29,120 @@
 
 /* ---- spec test vectors (tls.md, "Test vectors") ----------------------- */
 
-#define SPEC_CERT_ED25519 \
-	"308201ae30820156a0030201020204499602d2300a06082a8648ce3d0403023020311230" \
-	"10060355040a13096c69627032702e696f310a300806035504051301313020170d373530" \
-	"3130313133303030305a180f34303936303130313133303030305a302031123010060355" \
-	"040a13096c69627032702e696f310a300806035504051301313059301306072a8648ce3d" \
-	"020106082a8648ce3d030107034200040c901d423c831ca85e27c73c263ba132721bb9d7" \
-	"a84c4f0380b2a6756fd601331c8870234dec878504c174144fa4b14b66a651691606d817" \
-	"3e55bd37e381569ea37c307a3078060a2b0601040183a25a0101046a3068042408011220" \
-	"a77f1d92fedb59dddaea5a1c4abd1ac2fbde7d7b879ed364501809923d7c11b90440d90d" \
-	"2769db992d5e6195dbb08e706b6651e024fda6cfb8846694a435519941cac215a8207792" \
-	"e42849cccc6cd8136c6e4bde92a58c5e08cfd4206eb5fe0bf909300a06082a8648ce3d04" \
-	"03020346003043021f50f6b6c52711a881778718238f650c9fb48943ae6ee6d28427dc60" \
-	"71ae55e702203625f116a7a454db9c56986c82a25682f7248ea1cb764d322ea983ed36a3" \
+#define SPEC_CERT_ED25519                                                      \
+	"308201ae30820156a0030201020204499602d2300a06082a8648ce3d040302302031" \
+	"1230"                                                                 \
+	"10060355040a13096c69627032702e696f310a300806035504051301313020170d37" \
+	"3530"                                                                 \
+	"3130313133303030305a180f34303936303130313133303030305a30203112301006" \
+	"0355"                                                                 \
+	"040a13096c69627032702e696f310a300806035504051301313059301306072a8648" \
+	"ce3d"                                                                 \
+	"020106082a8648ce3d030107034200040c901d423c831ca85e27c73c263ba132721b" \
+	"b9d7"                                                                 \
+	"a84c4f0380b2a6756fd601331c8870234dec878504c174144fa4b14b66a651691606" \
+	"d817"                                                                 \
+	"3e55bd37e381569ea37c307a3078060a2b0601040183a25a0101046a306804240801" \
+	"1220"                                                                 \
+	"a77f1d92fedb59dddaea5a1c4abd1ac2fbde7d7b879ed364501809923d7c11b90440" \
+	"d90d"                                                                 \
+	"2769db992d5e6195dbb08e706b6651e024fda6cfb8846694a435519941cac215a820" \
+	"7792"                                                                 \
+	"e42849cccc6cd8136c6e4bde92a58c5e08cfd4206eb5fe0bf909300a06082a8648ce" \
+	"3d04"                                                                 \
+	"03020346003043021f50f6b6c52711a881778718238f650c9fb48943ae6ee6d28427" \
+	"dc60"                                                                 \
+	"71ae55e702203625f116a7a454db9c56986c82a25682f7248ea1cb764d322ea983ed" \
+	"36a3"                                                                 \
 	"1b77"
 
-#define SPEC_CERT_ECDSA \
-	"308201f63082019da0030201020204499602d2300a06082a8648ce3d0403023020311230" \
-	"10060355040a13096c69627032702e696f310a300806035504051301313020170d373530" \
-	"3130313133303030305a180f34303936303130313133303030305a302031123010060355" \
-	"040a13096c69627032702e696f310a300806035504051301313059301306072a8648ce3d" \
-	"020106082a8648ce3d030107034200040c901d423c831ca85e27c73c263ba132721bb9d7" \
-	"a84c4f0380b2a6756fd601331c8870234dec878504c174144fa4b14b66a651691606d817" \
-	"3e55bd37e381569ea381c23081bf3081bc060a2b0601040183a25a01010481ad3081aa04" \
-	"5f0803125b3059301306072a8648ce3d020106082a8648ce3d03010703420004bf30511f" \
-	"909414ebdd3242178fd290f093a551cf75c973155de0bb5a96fedf6cb5d52da7563e794b" \
-	"512f66e60c7f55ba8a3acf3dd72a801980d205e8a1ad29f2044730450220064ea8124774" \
-	"caf8f50e57f436aa62350ce652418c019df5d98a3ac666c9386a022100aa59d704a931b5" \
-	"f72fb9222cb6cc51f954d04a4e2e5450f8805fe8918f71eaae300a06082a8648ce3d0403" \
-	"0203470030440220799395b0b6c1e940a7e4484705f610ab51ed376f19ff9d7c16757cfb" \
-	"f61b8d4302206205c03fbb0f95205c779be86581d3e31c01871ad5d1f3435bcf375cb0e5" \
+#define SPEC_CERT_ECDSA                                                        \
+	"308201f63082019da0030201020204499602d2300a06082a8648ce3d040302302031" \
+	"1230"                                                                 \
+	"10060355040a13096c69627032702e696f310a300806035504051301313020170d37" \
+	"3530"                                                                 \
+	"3130313133303030305a180f34303936303130313133303030305a30203112301006" \
+	"0355"                                                                 \
+	"040a13096c69627032702e696f310a300806035504051301313059301306072a8648" \
+	"ce3d"                                                                 \
+	"020106082a8648ce3d030107034200040c901d423c831ca85e27c73c263ba132721b" \
+	"b9d7"                                                                 \
+	"a84c4f0380b2a6756fd601331c8870234dec878504c174144fa4b14b66a651691606" \
+	"d817"                                                                 \
+	"3e55bd37e381569ea381c23081bf3081bc060a2b0601040183a25a01010481ad3081" \
+	"aa04"                                                                 \
+	"5f0803125b3059301306072a8648ce3d020106082a8648ce3d03010703420004bf30" \
+	"511f"                                                                 \
+	"909414ebdd3242178fd290f093a551cf75c973155de0bb5a96fedf6cb5d52da7563e" \
+	"794b"                                                                 \
+	"512f66e60c7f55ba8a3acf3dd72a801980d205e8a1ad29f2044730450220064ea812" \
+	"4774"                                                                 \
+	"caf8f50e57f436aa62350ce652418c019df5d98a3ac666c9386a022100aa59d704a9" \
+	"31b5"                                                                 \
+	"f72fb9222cb6cc51f954d04a4e2e5450f8805fe8918f71eaae300a06082a8648ce3d" \
+	"0403"                                                                 \
+	"0203470030440220799395b0b6c1e940a7e4484705f610ab51ed376f19ff9d7c1675" \
+	"7cfb"                                                                 \
+	"f61b8d4302206205c03fbb0f95205c779be86581d3e31c01871ad5d1f3435bcf375c" \
+	"b0e5"                                                                 \
 	"088a"
 
-#define SPEC_CERT_SECP256K1 \
-	"308201ba3082015fa0030201020204499602d2300a06082a8648ce3d0403023020311230" \
-	"10060355040a13096c69627032702e696f310a300806035504051301313020170d373530" \
-	"3130313133303030305a180f34303936303130313133303030305a302031123010060355" \
-	"040a13096c69627032702e696f310a300806035504051301313059301306072a8648ce3d" \
-	"020106082a8648ce3d030107034200040c901d423c831ca85e27c73c263ba132721bb9d7" \
-	"a84c4f0380b2a6756fd601331c8870234dec878504c174144fa4b14b66a651691606d817" \
-	"3e55bd37e381569ea38184308181307f060a2b0601040183a25a01010471306f04250802" \
-	"12210206dc6968726765b820f050263ececf7f71e4955892776c0970542efd689d238204" \
-	"4630440220145e15a991961f0d08cd15425bb95ec93f6ffa03c5a385eedc34ecf464c7a8" \
-	"ab022026b3109b8a3f40ef833169777eb2aa337cfb6282f188de0666d1bcec2a4690dd30" \
-	"0a06082a8648ce3d0403020349003046022100e1a217eeef9ec9204b3f774a08b7084964" \
-	"6b6a1e6b8b27f93dc00ed58545d9fe022100b00dafa549d0f03547878338c7b15e750288" \
+#define SPEC_CERT_SECP256K1                                                    \
+	"308201ba3082015fa0030201020204499602d2300a06082a8648ce3d040302302031" \
+	"1230"                                                                 \
+	"10060355040a13096c69627032702e696f310a300806035504051301313020170d37" \
+	"3530"                                                                 \
+	"3130313133303030305a180f34303936303130313133303030305a30203112301006" \
+	"0355"                                                                 \
+	"040a13096c69627032702e696f310a300806035504051301313059301306072a8648" \
+	"ce3d"                                                                 \
+	"020106082a8648ce3d030107034200040c901d423c831ca85e27c73c263ba132721b" \
+	"b9d7"                                                                 \
+	"a84c4f0380b2a6756fd601331c8870234dec878504c174144fa4b14b66a651691606" \
+	"d817"                                                                 \
+	"3e55bd37e381569ea38184308181307f060a2b0601040183a25a01010471306f0425" \
+	"0802"                                                                 \
+	"12210206dc6968726765b820f050263ececf7f71e4955892776c0970542efd689d23" \
+	"8204"                                                                 \
+	"4630440220145e15a991961f0d08cd15425bb95ec93f6ffa03c5a385eedc34ecf464" \
+	"c7a8"                                                                 \
+	"ab022026b3109b8a3f40ef833169777eb2aa337cfb6282f188de0666d1bcec2a4690" \
+	"dd30"                                                                 \
+	"0a06082a8648ce3d0403020349003046022100e1a217eeef9ec9204b3f774a08b708" \
+	"4964"                                                                 \
+	"6b6a1e6b8b27f93dc00ed58545d9fe022100b00dafa549d0f03547878338c7b15e75" \
+	"0288"                                                                 \
 	"8f6d45db387e5ae6b5d46899cef0"
 
-#define SPEC_CERT_INVALID \
-	"308201f73082019da0030201020204499602d2300a06082a8648ce3d0403023020311230" \
-	"10060355040a13096c69627032702e696f310a300806035504051301313020170d373530" \
-	"3130313133303030305a180f34303936303130313133303030305a302031123010060355" \
-	"040a13096c69627032702e696f310a300806035504051301313059301306072a8648ce3d" \
-	"020106082a8648ce3d030107034200040c901d423c831ca85e27c73c263ba132721bb9d7" \
-	"a84c4f0380b2a6756fd601331c8870234dec878504c174144fa4b14b66a651691606d817" \
-	"3e55bd37e381569ea381c23081bf3081bc060a2b0601040183a25a01010481ad3081aa04" \
-	"5f0803125b3059301306072a8648ce3d020106082a8648ce3d03010703420004bf30511f" \
-	"909414ebdd3242178fd290f093a551cf75c973155de0bb5a96fedf6cb5d52da7563e794b" \
-	"512f66e60c7f55ba8a3acf3dd72a801980d205e8a1ad29f204473045022100bb6e03577b" \
-	"7cc7a3cd1558df0da2b117dfdcc0399bc2504ebe7de6f65cade72802206de96e2a5be9b6" \
-	"202adba24ee0362e490641ac45c240db71fe955f2c5cf8df6e300a06082a8648ce3d0403" \
-	"020348003045022100e847f267f43717358f850355bdcabbefb2cfbf8a3c043b203a1478" \
-	"8a092fe8db022027c1d04a2d41fd6b57a7e8b3989e470325de4406e52e084e34a3fd56ee" \
+#define SPEC_CERT_INVALID                                                      \
+	"308201f73082019da0030201020204499602d2300a06082a8648ce3d040302302031" \
+	"1230"                                                                 \
+	"10060355040a13096c69627032702e696f310a300806035504051301313020170d37" \
+	"3530"                                                                 \
+	"3130313133303030305a180f34303936303130313133303030305a30203112301006" \
+	"0355"                                                                 \
+	"040a13096c69627032702e696f310a300806035504051301313059301306072a8648" \
+	"ce3d"                                                                 \
+	"020106082a8648ce3d030107034200040c901d423c831ca85e27c73c263ba132721b" \
+	"b9d7"                                                                 \
+	"a84c4f0380b2a6756fd601331c8870234dec878504c174144fa4b14b66a651691606" \
+	"d817"                                                                 \
+	"3e55bd37e381569ea381c23081bf3081bc060a2b0601040183a25a01010481ad3081" \
+	"aa04"                                                                 \
+	"5f0803125b3059301306072a8648ce3d020106082a8648ce3d03010703420004bf30" \
+	"511f"                                                                 \
+	"909414ebdd3242178fd290f093a551cf75c973155de0bb5a96fedf6cb5d52da7563e" \
+	"794b"                                                                 \
+	"512f66e60c7f55ba8a3acf3dd72a801980d205e8a1ad29f204473045022100bb6e03" \
+	"577b"                                                                 \
+	"7cc7a3cd1558df0da2b117dfdcc0399bc2504ebe7de6f65cade72802206de96e2a5b" \
+	"e9b6"                                                                 \
+	"202adba24ee0362e490641ac45c240db71fe955f2c5cf8df6e300a06082a8648ce3d" \
+	"0403"                                                                 \
+	"020348003045022100e847f267f43717358f850355bdcabbefb2cfbf8a3c043b203a" \
+	"1478"                                                                 \
+	"8a092fe8db022027c1d04a2d41fd6b57a7e8b3989e470325de4406e52e084e34a3fd" \
+	"56ee"                                                                 \
 	"f0d0df"
 
 static size_t unhex(const char *hex, uint8_t *out, size_t cap)
@@ -139,8 +191,8 @@ static int verify_one(X509 *x, int64_t now, const struct lp2p_peer_id *want,
                       struct lp2p_tls_remote *r, char *why, size_t whylen)
 {
 	int x509_err = 0;
-	int rc = lp2p_tls_cert_verify(&x, 1, now, want, r, why, whylen,
-	                              &x509_err);
+	int rc =
+	    lp2p_tls_cert_verify(&x, 1, now, want, r, why, whylen, &x509_err);
 
 	if (rc == 0)
 		assert_int_equal(x509_err, X509_V_OK);
@@ -153,11 +205,11 @@ static int verify_one(X509 *x, int64_t now, const struct lp2p_peer_id *want,
 
 static void signed_key_roundtrip(void **state)
 {
-	uint8_t key[300], sig[200], der[600];
+	uint8_t key[300], sig[300], der[700];
 	struct lp2p_tls_signed_key sk;
 	const char *why = NULL;
-	size_t sizes[][2] = {{1, 1}, {36, 64}, {127, 127}, {128, 128},
-	                     {255, 256}, {300, 200}};
+	size_t sizes[][2] = {{1, 1},     {36, 64},   {127, 127},
+	                     {128, 128}, {255, 256}, {300, 200}};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(key); i++)
@@ -183,12 +235,12 @@ static void signed_key_roundtrip(void **state)
 			    LP2P_EPROTO);
 	}
 	/* writer limits */
-	assert_int_equal(lp2p_tls_signed_key_write(der, sizeof(der), key, 0,
-	                                           sig, 1),
-	                 LP2P_ERANGE);
-	assert_int_equal(lp2p_tls_signed_key_write(der, sizeof(der), key, 1,
-	                                           sig, 0),
-	                 LP2P_ERANGE);
+	assert_int_equal(
+	    lp2p_tls_signed_key_write(der, sizeof(der), key, 0, sig, 1),
+	    LP2P_ERANGE);
+	assert_int_equal(
+	    lp2p_tls_signed_key_write(der, sizeof(der), key, 1, sig, 0),
+	    LP2P_ERANGE);
 	assert_int_equal(lp2p_tls_signed_key_write(der, 7, key, 1, sig, 1),
 	                 LP2P_ERANGE);
 	assert_int_equal(lp2p_tls_signed_key_write(der, 8, key, 1, sig, 1), 8);
@@ -208,8 +260,7 @@ static void signed_key_bad(void **state)
 	    {"30800401010401010000", LP2P_EPROTO, "indefinite length"},
 	    {"308106040101040101", LP2P_EPROTO, "non-minimal length"},
 	    {"30820006040101040101", LP2P_EPROTO, "non-minimal length"},
-	    {"3084000000060401010401 01", LP2P_EPROTO,
-	     "length field too long"},
+	    {"3084000000060401010401 01", LP2P_EPROTO, "length field too long"},
 	    {"3082", LP2P_EPROTO, "truncated length"},
 	    {"3007040101040101", LP2P_EPROTO, "element longer"},
 	    {"300604010104010100", LP2P_EPROTO, "bytes after"},
@@ -310,7 +361,8 @@ static void spec_vectors(void **state)
 	(void)state;
 	for (size_t i = 0; i < 3; i++) {
 		struct lp2p_peer_id want = peer_from_string(ok[i].peer);
-		struct lp2p_peer_id other = peer_from_string(ok[(i + 1) % 3].peer);
+		struct lp2p_peer_id other =
+		    peer_from_string(ok[(i + 1) % 3].peer);
 
 		x = x509_from_hex(ok[i].cert);
 		assert_int_equal(verify_one(x, 0, NULL, &r, why, sizeof(why)),
@@ -321,9 +373,8 @@ static void spec_vectors(void **state)
 		assert_int_equal(verify_one(x, 0, &want, &r, why, sizeof(why)),
 		                 0);
 		lp2p_key_free(r.key);
-		assert_int_equal(
-		    verify_one(x, 0, &other, &r, why, sizeof(why)),
-		    LP2P_EPEERID);
+		assert_int_equal(verify_one(x, 0, &other, &r, why, sizeof(why)),
+		                 LP2P_EPEERID);
 		assert_non_null(strstr(why, "peer id mismatch"));
 		assert_non_null(strstr(why, ok[i].peer));
 		/* valid 1975..4096: not before, and not in 4097 */
@@ -345,7 +396,7 @@ static void spec_vectors(void **state)
 enum ext_kind {
 	EXT_GOOD,
 	EXT_NONE,
-	EXT_BAD_SIG,  /* signed by another identity */
+	EXT_BAD_SIG, /* signed by another identity */
 	EXT_TWICE,
 	EXT_MALFORMED,
 	EXT_WRONG_PREFIX, /* signature over the SPKI without the prefix */
@@ -356,12 +407,12 @@ struct craft {
 	bool critical;
 	long not_before; /* seconds from now */
 	long not_after;
-	const char *md; /* signature digest, default SHA-256 */
-	bool wrong_signer;  /* self-signature by another key */
-	bool unknown_critical; /* an extra critical extension */
-	bool known_critical;   /* critical basicConstraints */
+	const char *md;         /* signature digest, default SHA-256 */
+	bool wrong_signer;      /* self-signature by another key */
+	bool unknown_critical;  /* an extra critical extension */
+	bool known_critical;    /* critical basicConstraints */
 	bool other_noncritical; /* an unknown non-critical extension */
-	const char *keytype; /* "EC" (default) or "ED25519" */
+	const char *keytype;    /* "EC" (default) or "ED25519" */
 };
 
 static void add_raw_ext(X509 *x, const char *oid, int crit, const uint8_t *v,
@@ -459,15 +510,15 @@ static X509 *craft_cert(const struct craft *o, const struct lp2p_key *identity,
 		add_raw_ext(x, LP2P_TLS_EXT_OID, o->critical, der, n);
 		break;
 	case EXT_WRONG_PREFIX:
-		n = ext_value(identity, identity, pkey, false, der, sizeof(der));
+		n = ext_value(identity, identity, pkey, false, der,
+		              sizeof(der));
 		add_raw_ext(x, LP2P_TLS_EXT_OID, o->critical, der, n);
 		break;
 	case EXT_MALFORMED:
 		add_raw_ext(x, LP2P_TLS_EXT_OID, o->critical,
 		            (const uint8_t *)"\x30\x03\x04\x01\x01", 5);
 		break;
-	case EXT_NONE:
-		break;
+	case EXT_NONE: break;
 	}
 	if (o->wrong_signer) {
 		signer = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
@@ -518,8 +569,8 @@ static void crafted_good(void **state)
 	              NULL);
 	check_crafted(&(struct craft){.ext = EXT_GOOD, .md = "SHA384"}, 0,
 	              NULL);
-	check_crafted(&(struct craft){.ext = EXT_GOOD, .keytype = "ED25519"},
-	              0, NULL);
+	check_crafted(&(struct craft){.ext = EXT_GOOD, .keytype = "ED25519"}, 0,
+	              NULL);
 	/* known critical and unknown non-critical extensions are fine */
 	check_crafted(&(struct craft){.ext = EXT_GOOD,
 	                              .known_critical = true,
@@ -550,9 +601,9 @@ static void crafted_refused(void **state)
 	              LP2P_EPROTO, "signature algorithm");
 	check_crafted(&(struct craft){.ext = EXT_GOOD, .wrong_signer = true},
 	              LP2P_ECRYPTO, "self-signature is invalid");
-	check_crafted(&(struct craft){.ext = EXT_GOOD,
-	                              .unknown_critical = true},
-	              LP2P_EPROTO, "unknown critical extension 1.2.3.4.5");
+	check_crafted(
+	    &(struct craft){.ext = EXT_GOOD, .unknown_critical = true},
+	    LP2P_EPROTO, "unknown critical extension 1.2.3.4.5");
 }
 
 static void chain_length(void **state)
@@ -566,17 +617,17 @@ static void chain_length(void **state)
 	(void)state;
 	chain[0] = craft_cert(&(struct craft){.ext = EXT_GOOD}, id, &k1);
 	chain[1] = craft_cert(&(struct craft){.ext = EXT_GOOD}, id, &k2);
-	assert_int_equal(lp2p_tls_cert_verify(chain, 2, 0, NULL, &r, why,
-	                                      sizeof(why), NULL),
-	                 LP2P_EPROTO);
+	assert_int_equal(
+	    lp2p_tls_cert_verify(chain, 2, 0, NULL, &r, why, sizeof(why), NULL),
+	    LP2P_EPROTO);
 	assert_string_equal(why, "the remote sent 2 certificates (one "
 	                         "expected)");
-	assert_int_equal(lp2p_tls_cert_verify(chain, 0, 0, NULL, &r, why,
-	                                      sizeof(why), NULL),
-	                 LP2P_EPROTO);
-	assert_int_equal(lp2p_tls_cert_verify(chain, 1, 0, NULL, &r, why,
-	                                      sizeof(why), NULL),
-	                 0);
+	assert_int_equal(
+	    lp2p_tls_cert_verify(chain, 0, 0, NULL, &r, why, sizeof(why), NULL),
+	    LP2P_EPROTO);
+	assert_int_equal(
+	    lp2p_tls_cert_verify(chain, 1, 0, NULL, &r, why, sizeof(why), NULL),
+	    0);
 	lp2p_key_free(r.key);
 	X509_free(chain[0]);
 	X509_free(chain[1]);
@@ -617,10 +668,10 @@ static void own_certificates(void **state)
 		assert_int_equal(X509_get_signature_nid(x),
 		                 NID_ecdsa_with_SHA256);
 		/* valid for a long time: still in 50 years */
-		assert_int_equal(verify_one(x, (int64_t)time(NULL) +
-		                                   50LL * 365 * 86400,
-		                            NULL, &r, why, sizeof(why)),
-		                 0);
+		assert_int_equal(
+		    verify_one(x, (int64_t)time(NULL) + 50LL * 365 * 86400,
+		               NULL, &r, why, sizeof(why)),
+		    0);
 		lp2p_key_free(r.key);
 		X509_free(x);
 		EVP_PKEY_free(key);
@@ -765,8 +816,10 @@ static void handshake_ok(void **state)
 	(void)state;
 	for (size_t chunk = 0; chunk < 3; chunk++) {
 		pair_run(&p, &(struct pair_opts){
-		                 .cmux = yamux_mplex, .ncmux = 2,
-		                 .smux = mplex_yamux, .nsmux = 2,
+		                 .cmux = yamux_mplex,
+		                 .ncmux = 2,
+		                 .smux = mplex_yamux,
+		                 .nsmux = 2,
 		                 .chunk = chunk == 2 ? 1 : chunk * 100,
 		                 .ctype = LP2P_KEY_SECP256K1,
 		                 .stype = LP2P_KEY_RSA});
@@ -778,24 +831,23 @@ static void handshake_ok(void **state)
 		assert_string_equal(lp2p_tls_error_reason(p.c), "");
 		assert_int_equal(lp2p_peer_id_from_key(p.cid, &cpeer), 0);
 		assert_int_equal(lp2p_peer_id_from_key(p.sid, &speer), 0);
-		assert_true(lp2p_peer_id_equal(lp2p_tls_hs_remote_peer(p.c),
-		                               &speer));
-		assert_true(lp2p_peer_id_equal(lp2p_tls_hs_remote_peer(p.s),
-		                               &cpeer));
-		assert_int_equal(lp2p_key_equal_public(
-		                     lp2p_tls_hs_remote_key(p.c), p.sid),
-		                 1);
-		assert_int_equal(lp2p_key_equal_public(
-		                     lp2p_tls_hs_remote_key(p.s), p.cid),
-		                 1);
+		assert_true(
+		    lp2p_peer_id_equal(lp2p_tls_hs_remote_peer(p.c), &speer));
+		assert_true(
+		    lp2p_peer_id_equal(lp2p_tls_hs_remote_peer(p.s), &cpeer));
+		assert_int_equal(
+		    lp2p_key_equal_public(lp2p_tls_hs_remote_key(p.c), p.sid),
+		    1);
+		assert_int_equal(
+		    lp2p_key_equal_public(lp2p_tls_hs_remote_key(p.s), p.cid),
+		    1);
 		/* the server follows the client's order */
 		assert_string_equal(lp2p_tls_hs_selected_muxer(p.c),
 		                    "/yamux/1.0.0");
 		assert_string_equal(lp2p_tls_hs_selected_muxer(p.s),
 		                    "/yamux/1.0.0");
 		/* nothing more happens once done */
-		assert_int_equal(lp2p_tls_hs_feed(p.c, (const uint8_t *)"x",
-		                                  1),
+		assert_int_equal(lp2p_tls_hs_feed(p.c, (const uint8_t *)"x", 1),
 		                 0);
 		pair_free(&p);
 	}
@@ -807,8 +859,10 @@ static void alpn_choices(void **state)
 
 	(void)state;
 	/* common muxer that is not the client's first */
-	pair_run(&p, &(struct pair_opts){.cmux = yamux_mplex, .ncmux = 2,
-	                                 .smux = only_mplex, .nsmux = 1});
+	pair_run(&p, &(struct pair_opts){.cmux = yamux_mplex,
+	                                 .ncmux = 2,
+	                                 .smux = only_mplex,
+	                                 .nsmux = 1});
 	assert_string_equal(lp2p_tls_hs_selected_muxer(p.c), "/mplex/6.7.0");
 	assert_string_equal(lp2p_tls_hs_selected_muxer(p.s), "/mplex/6.7.0");
 	pair_free(&p);
@@ -839,8 +893,7 @@ static void expected_peer(void **state)
 	assert_int_equal(p.crc, LP2P_EPEERID);
 	assert_int_equal(lp2p_tls_hs_error(p.c), LP2P_EPEERID);
 	assert_false(lp2p_tls_hs_done(p.c));
-	assert_non_null(strstr(lp2p_tls_error_reason(p.c),
-	                       "peer id mismatch"));
+	assert_non_null(strstr(lp2p_tls_error_reason(p.c), "peer id mismatch"));
 	/* the server learns it through an alert */
 	assert_false(lp2p_tls_hs_done(p.s));
 	assert_int_equal(p.src, LP2P_ECRYPTO);
@@ -905,7 +958,8 @@ static void shared_context(void **state)
 			assert_int_equal(hs_recv(c, tc, 0), 0);
 		}
 		assert_true(lp2p_tls_hs_done(c) && lp2p_tls_hs_done(s));
-		assert_true(lp2p_peer_id_equal(lp2p_tls_hs_remote_peer(c), &pa));
+		assert_true(
+		    lp2p_peer_id_equal(lp2p_tls_hs_remote_peer(c), &pa));
 		lp2p_tls_hs_free(c);
 		lp2p_tls_hs_free(s);
 		free(tc);
@@ -1023,6 +1077,66 @@ static void split_needs_drained_output(void **state)
 	free(ts);
 }
 
+/*
+ * A TLS 1.3 client is done first and may send data at once: the server is
+ * fed its last flight and the first records in one buffer, consumes only
+ * the handshake and leaves the records for its session.
+ */
+static void client_data_with_finished(void **state)
+{
+	struct lp2p_key *a = new_key(LP2P_KEY_ED25519);
+	struct lp2p_key *b = new_key(LP2P_KEY_ED25519);
+	struct lp2p_tls_config cc = {.initiator = true,
+	                             .identity = a,
+	                             .muxers = yamux_mplex,
+	                             .n_muxers = 2};
+	struct lp2p_tls_config sc = {
+	    .identity = b, .muxers = yamux_mplex, .n_muxers = 2};
+	struct lp2p_tls_hs *c, *s;
+	struct lp2p_tls_session *cs, *ss;
+	struct inbox *tc = calloc(1, sizeof(*tc)), *ts = calloc(1, sizeof(*ts));
+	size_t flight, ptlen = 0;
+	ssize_t w, used;
+
+	(void)state;
+	assert_int_equal(lp2p_tls_hs_new(&cc, &c), 0);
+	assert_int_equal(lp2p_tls_hs_new(&sc, &s), 0);
+	hs_send(c, ts);
+	assert_int_equal(hs_recv(s, ts, 0), 0);
+	hs_send(s, tc);
+	assert_int_equal(hs_recv(c, tc, 0), 0);
+	assert_true(lp2p_tls_hs_done(c));
+	assert_false(lp2p_tls_hs_done(s));
+	hs_send(c, ts); /* Certificate, CertificateVerify, Finished */
+	flight = ts->len;
+	assert_int_equal(lp2p_tls_hs_split(c, &cs), 0);
+	w = lp2p_tls_seal(cs, (const uint8_t *)"/multistream/1.0.0\n", 19,
+	                  ts->buf + ts->len, sizeof(ts->buf) - ts->len);
+	assert_true(w > 19);
+	ts->len += (size_t)w;
+	w = lp2p_tls_seal(cs, (const uint8_t *)"more", 4, ts->buf + ts->len,
+	                  sizeof(ts->buf) - ts->len);
+	ts->len += (size_t)w;
+	used = lp2p_tls_hs_feed(s, ts->buf, ts->len);
+	assert_int_equal(used, (ssize_t)flight);
+	assert_true(lp2p_tls_hs_done(s));
+	assert_string_equal(lp2p_tls_hs_selected_muxer(s), "/yamux/1.0.0");
+	inbox_drop(ts, (size_t)used);
+	assert_int_equal(lp2p_tls_hs_split(s, &ss), 0);
+	used = lp2p_tls_open(ss, ts->buf, ts->len, &ptlen);
+	assert_int_equal(used, (ssize_t)ts->len);
+	assert_int_equal(ptlen, 23);
+	assert_memory_equal(ts->buf, "/multistream/1.0.0\nmore", 23);
+	lp2p_tls_session_free(cs);
+	lp2p_tls_session_free(ss);
+	lp2p_tls_hs_free(c);
+	lp2p_tls_hs_free(s);
+	lp2p_key_free(a);
+	lp2p_key_free(b);
+	free(tc);
+	free(ts);
+}
+
 /* ---- data path ------------------------------------------------------- */
 
 struct sessions {
@@ -1032,8 +1146,10 @@ struct sessions {
 
 static void sessions_up(struct sessions *ss)
 {
-	pair_run(&ss->p, &(struct pair_opts){.cmux = yamux_mplex, .ncmux = 2,
-	                                     .smux = yamux_mplex, .nsmux = 2});
+	pair_run(&ss->p, &(struct pair_opts){.cmux = yamux_mplex,
+	                                     .ncmux = 2,
+	                                     .smux = yamux_mplex,
+	                                     .nsmux = 2});
 	assert_int_equal(lp2p_tls_hs_split(ss->p.c, &ss->c), 0);
 	assert_int_equal(lp2p_tls_hs_split(ss->p.s, &ss->s), 0);
 	assert_int_equal(ss->p.to_c.len, 0);
@@ -1107,8 +1223,8 @@ static void transfer(struct lp2p_tls_session *a, struct lp2p_tls_session *b,
 static void data_both_ways(void **state)
 {
 	struct sessions ss;
-	static const size_t sizes[] = {0, 1, 100, 16383, 16384, 16385,
-	                               65536, 1000000};
+	static const size_t sizes[] = {0,     1,     100,   16383,
+	                               16384, 16385, 65536, 1000000};
 
 	(void)state;
 	sessions_up(&ss);
@@ -1169,8 +1285,8 @@ static void open_errors(void **state)
 	wire[8] ^= 1;
 	assert_int_equal(lp2p_tls_open(ss.s, wire, (size_t)w, &ptlen),
 	                 LP2P_ECRYPTO);
-	assert_non_null(strstr(lp2p_tls_session_error_reason(ss.s),
-	                       "tls: receiving"));
+	assert_non_null(
+	    strstr(lp2p_tls_session_error_reason(ss.s), "tls: receiving"));
 	/* sticky, for open and seal */
 	assert_int_equal(lp2p_tls_open(ss.s, wire, (size_t)w, &ptlen),
 	                 LP2P_ECRYPTO);
@@ -1182,8 +1298,8 @@ static void open_errors(void **state)
 	memcpy(wire, "\x17\x03\x03\x41\x01", 5);
 	assert_int_equal(lp2p_tls_complete_records(wire, 5), LP2P_EPROTO);
 	assert_int_equal(lp2p_tls_open(ss.s, wire, 5, &ptlen), LP2P_EPROTO);
-	assert_non_null(strstr(lp2p_tls_session_error_reason(ss.s),
-	                       "record longer"));
+	assert_non_null(
+	    strstr(lp2p_tls_session_error_reason(ss.s), "record longer"));
 	sessions_down(&ss);
 	/* the largest legal header is only waited for */
 	memcpy(wire, "\x17\x03\x03\x41\x00", 5);
@@ -1222,8 +1338,8 @@ static void raw_new(struct raw *r, const struct raw_opts *o)
 	r->ctx = SSL_CTX_new(TLS_method());
 	assert_non_null(r->ctx);
 	if (o->max_version)
-		assert_true(SSL_CTX_set_max_proto_version(r->ctx,
-		                                          o->max_version));
+		assert_true(
+		    SSL_CTX_set_max_proto_version(r->ctx, o->max_version));
 	if (o->cert) {
 		assert_true(SSL_CTX_use_certificate(r->ctx, o->cert));
 		assert_true(SSL_CTX_use_PrivateKey(r->ctx, o->key));
@@ -1239,10 +1355,10 @@ static void raw_new(struct raw *r, const struct raw_opts *o)
 	r->out = BIO_new(BIO_s_mem());
 	SSL_set_bio(r->ssl, r->in, r->out);
 	if (o->alpn)
-		assert_int_equal(SSL_set_alpn_protos(
-		                     r->ssl, (const unsigned char *)o->alpn,
-		                     (unsigned)strlen(o->alpn)),
-		                 0);
+		assert_int_equal(
+		    SSL_set_alpn_protos(r->ssl, (const unsigned char *)o->alpn,
+		                        (unsigned)strlen(o->alpn)),
+		    0);
 	if (o->server)
 		SSL_set_accept_state(r->ssl);
 	else
@@ -1289,9 +1405,8 @@ static int raw_pump(struct lp2p_tls_hs *hs, struct raw *r, struct inbox *in)
 
 static struct lp2p_tls_hs *our_hs(bool initiator, struct lp2p_key **id)
 {
-	struct lp2p_tls_config cfg = {.initiator = initiator,
-	                              .muxers = yamux_mplex,
-	                              .n_muxers = 2};
+	struct lp2p_tls_config cfg = {
+	    .initiator = initiator, .muxers = yamux_mplex, .n_muxers = 2};
 	struct lp2p_tls_hs *hs;
 
 	*id = new_key(LP2P_KEY_ED25519);
@@ -1313,10 +1428,11 @@ static void refused_server_cert(const struct craft *o, bool two, int want_rc,
 	int rc;
 
 	if (two)
-		extra = craft_cert(&(struct craft){.ext = EXT_GOOD}, rid,
-		                   &key2);
-	raw_new(&r, &(struct raw_opts){.server = true, .cert = cert,
-	                               .key = key, .extra = extra});
+		extra =
+		    craft_cert(&(struct craft){.ext = EXT_GOOD}, rid, &key2);
+	raw_new(&r,
+	        &(struct raw_opts){
+	            .server = true, .cert = cert, .key = key, .extra = extra});
 	rc = raw_pump(hs, &r, in);
 	if (rc != want_rc)
 		fail_msg("rc %d (%s), expected %d", rc,
@@ -1351,16 +1467,15 @@ static void raw_server_refused(void **state)
 	                    LP2P_ECRYPTO,
 	                    "identity signature in the libp2p extension is "
 	                    "invalid");
-	refused_server_cert(&(struct craft){.ext = EXT_GOOD}, true,
-	                    LP2P_EPROTO,
+	refused_server_cert(&(struct craft){.ext = EXT_GOOD}, true, LP2P_EPROTO,
 	                    "the remote sent 2 certificates (one expected)");
 	refused_server_cert(&(struct craft){.ext = EXT_GOOD,
 	                                    .not_before = -7200,
 	                                    .not_after = -1},
 	                    false, LP2P_EPROTO, "certificate has expired");
-	refused_server_cert(&(struct craft){.ext = EXT_GOOD,
-	                                    .unknown_critical = true},
-	                    false, LP2P_EPROTO, "unknown critical extension");
+	refused_server_cert(
+	    &(struct craft){.ext = EXT_GOOD, .unknown_critical = true}, false,
+	    LP2P_EPROTO, "unknown critical extension");
 }
 
 /* A crafted but valid raw server is accepted: the checks are ours. */
@@ -1378,8 +1493,8 @@ static void raw_server_accepted(void **state)
 	                        rid, &key);
 
 	(void)state;
-	raw_new(&r, &(struct raw_opts){.server = true, .cert = cert,
-	                               .key = key});
+	raw_new(&r,
+	        &(struct raw_opts){.server = true, .cert = cert, .key = key});
 	assert_int_equal(raw_pump(hs, &r, in), 0);
 	assert_true(lp2p_tls_hs_done(hs));
 	assert_int_equal(lp2p_peer_id_from_key(rid, &want), 0);
@@ -1406,7 +1521,8 @@ static void tls12_peers(void **state)
 	/* our server, a TLS 1.2-only client */
 	hs = our_hs(false, &id);
 	cert = craft_cert(&(struct craft){.ext = EXT_GOOD}, rid, &key);
-	raw_new(&r, &(struct raw_opts){.cert = cert, .key = key,
+	raw_new(&r, &(struct raw_opts){.cert = cert,
+	                               .key = key,
 	                               .max_version = TLS1_2_VERSION});
 	assert_int_equal(raw_pump(hs, &r, in), LP2P_ENOTSUP);
 	assert_non_null(strstr(lp2p_tls_error_reason(hs), "tls: handshake: "));
@@ -1418,7 +1534,8 @@ static void tls12_peers(void **state)
 	/* our client, a TLS 1.2-only server */
 	hs = our_hs(true, &id);
 	cert = craft_cert(&(struct craft){.ext = EXT_GOOD}, rid, &key);
-	raw_new(&r, &(struct raw_opts){.server = true, .cert = cert,
+	raw_new(&r, &(struct raw_opts){.server = true,
+	                               .cert = cert,
 	                               .key = key,
 	                               .max_version = TLS1_2_VERSION});
 	assert_int_equal(raw_pump(hs, &r, in), LP2P_ENOTSUP);
@@ -1463,8 +1580,8 @@ static void raw_client_refused(void **state)
 
 	hs = our_hs(false, &id);
 	cert = craft_cert(&(struct craft){.ext = EXT_GOOD}, rid, &key);
-	raw_new(&r, &(struct raw_opts){.cert = cert, .key = key,
-	                               .alpn = "\x04/foo\x03/h2"});
+	raw_new(&r, &(struct raw_opts){
+	                .cert = cert, .key = key, .alpn = "\x04/foo\x03/h2"});
 	assert_int_equal(raw_pump(hs, &r, in), LP2P_ENEGOTIATE);
 	assert_non_null(strstr(lp2p_tls_error_reason(hs), "ALPN"));
 	raw_free(&r);
@@ -1475,7 +1592,8 @@ static void raw_client_refused(void **state)
 	/* "libp2p" offered after an unknown muxer: chosen */
 	hs = our_hs(false, &id);
 	cert = craft_cert(&(struct craft){.ext = EXT_GOOD}, rid, &key);
-	raw_new(&r, &(struct raw_opts){.cert = cert, .key = key,
+	raw_new(&r, &(struct raw_opts){.cert = cert,
+	                               .key = key,
 	                               .alpn = "\x04/foo\x06libp2p"});
 	assert_int_equal(raw_pump(hs, &r, in), 0);
 	assert_true(lp2p_tls_hs_done(hs));
@@ -1526,7 +1644,8 @@ static void raw_session(void **state)
 	int k;
 
 	(void)state;
-	raw_new(&r, &(struct raw_opts){.cert = cert, .key = key,
+	raw_new(&r, &(struct raw_opts){.cert = cert,
+	                               .key = key,
 	                               .alpn = "\x0c/yamux/1.0.0\x06libp2p"});
 	assert_int_equal(raw_pump(hs, &r, in), 0);
 	assert_string_equal(lp2p_tls_hs_selected_muxer(hs), "/yamux/1.0.0");
@@ -1567,8 +1686,8 @@ static void raw_session(void **state)
 	assert_int_equal(ptlen, 3);
 	assert_memory_equal(in->buf, "bye", 3);
 	assert_int_equal(lp2p_tls_open(s, in->buf, 0, &ptlen), LP2P_ECLOSED);
-	assert_non_null(strstr(lp2p_tls_session_error_reason(s),
-	                       "close_notify"));
+	assert_non_null(
+	    strstr(lp2p_tls_session_error_reason(s), "close_notify"));
 
 	lp2p_tls_session_free(s);
 	raw_free(&r);
@@ -1610,16 +1729,19 @@ static void secure_table(void **state)
 			assert_int_equal(o->ctx_new(b, &bctx), 0);
 		}
 		assert_int_equal(
-		    o->hs_new(&(struct lp2p_secure_config){
-		                  .initiator = true, .identity = a,
-		                  .muxers = yamux_mplex, .n_muxers = 2,
-		                  .ctx = actx},
-		              &ha),
+		    o->hs_new(
+		        &(struct lp2p_secure_config){.initiator = true,
+		                                     .identity = a,
+		                                     .muxers = yamux_mplex,
+		                                     .n_muxers = 2,
+		                                     .ctx = actx},
+		        &ha),
 		    0);
 		assert_int_equal(
-		    o->hs_new(&(struct lp2p_secure_config){
-		                  .identity = b, .muxers = only_mplex,
-		                  .n_muxers = 1, .ctx = bctx},
+		    o->hs_new(&(struct lp2p_secure_config){.identity = b,
+		                                           .muxers = only_mplex,
+		                                           .n_muxers = 1,
+		                                           .ctx = bctx},
 		              &hb),
 		    0);
 		for (int r = 0; r < 4; r++) {
@@ -1698,6 +1820,7 @@ int main(void)
 	    cmocka_unit_test(hs_new_errors),
 	    cmocka_unit_test(split_rules),
 	    cmocka_unit_test(split_needs_drained_output),
+	    cmocka_unit_test(client_data_with_finished),
 	    cmocka_unit_test(data_both_ways),
 	    cmocka_unit_test(open_many_records),
 	    cmocka_unit_test(open_errors),

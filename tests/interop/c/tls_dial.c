@@ -114,7 +114,8 @@ static void echo_pump(lp2p_stream *s)
 		if (w == LP2P_EAGAIN || w == 0)
 			return; /* on_writable follows */
 		if (w < 0) {
-			finish(0, "\"error\":\"write: %s\"", lp2p_strerror((int)w));
+			finish(0, "\"error\":\"write: %s\"",
+			       lp2p_strerror((int)w));
 			return;
 		}
 		echo.buf_off += (size_t)w;
@@ -132,8 +133,8 @@ static void echo_data(lp2p_stream *s, void *u, const uint8_t *d, size_t n)
 	(void)u;
 	for (size_t i = 0; i < n; i++) {
 		if (d[i] != gen_next(&echo.rx)) {
-			finish(0, "\"error\":\"echo differs at byte %" PRIu64
-			          "\"",
+			finish(0,
+			       "\"error\":\"echo differs at byte %" PRIu64 "\"",
 			       echo.got + i);
 			return;
 		}
@@ -154,18 +155,20 @@ static void echo_close(lp2p_stream *s, void *u, int reason)
 	double secs = elapsed();
 
 	if (reason == 0 && echo.got == echo.size)
-		finish(1, "\"bytes\":%" PRIu64 ",\"seconds\":%.3f,\"mbps\":%.2f",
+		finish(1,
+		       "\"bytes\":%" PRIu64 ",\"seconds\":%.3f,\"mbps\":%.2f",
 		       echo.got, secs, (double)echo.got / secs / 1e6);
 	else
-		finish(0, "\"error\":\"stream closed (%s) after %" PRIu64
-		          " of %" PRIu64 " bytes\"",
+		finish(0,
+		       "\"error\":\"stream closed (%s) after %" PRIu64
+		       " of %" PRIu64 " bytes\"",
 		       lp2p_strerror(reason), echo.got, echo.size);
 }
 
 static const struct lp2p_stream_handler echo_handler = {
-	.on_data = echo_data,
-	.on_writable = echo_writable,
-	.on_close = echo_close,
+    .on_data = echo_data,
+    .on_writable = echo_writable,
+    .on_close = echo_close,
 };
 
 static void echo_opened(void *arg, int status, lp2p_stream *s)
@@ -260,8 +263,8 @@ static void one_close(lp2p_stream *s, void *u, int reason)
 }
 
 static const struct lp2p_stream_handler one_handler = {
-	.on_data = one_data,
-	.on_close = one_close,
+    .on_data = one_data,
+    .on_close = one_close,
 };
 
 static void one_opened(void *arg, int status, lp2p_stream *s)
@@ -304,8 +307,7 @@ static void dialled(void *arg, int status, lp2p_conn *c)
 	if (strcmp(test_name, "echo") == 0) {
 		gen_init(&echo.tx);
 		gen_init(&echo.rx);
-		if (lp2p_conn_open_stream(c, echo_protos, 1, echo_opened,
-		                          NULL))
+		if (lp2p_conn_open_stream(c, echo_protos, 1, echo_opened, NULL))
 			finish(0, "\"error\":\"cannot open a stream\"");
 		return;
 	}
@@ -410,10 +412,11 @@ int main(int argc, char **argv)
 	echo.size = size;
 	many.n = count;
 	many.v = calloc(count ? count : 1, sizeof(*many.v));
-	snprintf(yaml, sizeof(yaml),
-	         "security: [%s]\nmuxers: [%s]\nplugins: {}\n"
-	         "limits: {max_streams_per_connection: 4096}\nlog: {level: info}\n",
-	         security, muxer);
+	snprintf(
+	    yaml, sizeof(yaml),
+	    "security: [%s]\nmuxers: [%s]\nplugins: {}\n"
+	    "limits: {max_streams_per_connection: 4096}\nlog: {level: info}\n",
+	    security, muxer);
 	if (lp2p_config_load_string(yaml, strlen(yaml), "tls_dial", &cfg, err,
 	                            sizeof(err)) ||
 	    lp2p_host_new(cfg, &host, err, sizeof(err)) ||
