@@ -123,6 +123,7 @@ void lp2p_swarm_fini(struct lp2p_swarm *sw)
 	if (!sw->loop)
 		return;
 	lp2p_swarm_shutdown(sw);
+	lp2p_linger_close_all(sw);
 	lp2p_connmgr_stop(sw);
 	ev_prepare_stop(sw->loop->ev, &sw->flush_watcher);
 	free(sw->scratch);

@@ -47,3 +47,11 @@ $(XCHECK_TEST): Makefile
 	echo 'export XCHECK_BIN'; \
 	echo 'exec $(SHELL) "$(abs_top_srcdir)/tests/interop/xcheck.sh" "$$@"'; \
 	} >$@.tmp && chmod +x $@.tmp && mv -f $@.tmp $@
+
+# identify and ping against js-libp2p, both directions (exit 77 without
+# tests/interop/node_modules unless LP2P_INTEROP_REQUIRED=1)
+check_PROGRAMS += tests/interop/idprobe
+tests_interop_idprobe_SOURCES = tests/interop/idprobe.c
+tests_interop_idprobe_LDADD = liblp2p.la
+TESTS += tests/interop/identify_ping.sh
+EXTRA_DIST += tests/interop/identify_ping.sh
