@@ -52,6 +52,14 @@ tests_unit_test_tls_SOURCES = tests/unit/test_tls.c
 tests_unit_test_tls_CFLAGS = $(TEST_COMPILE_FLAGS)
 tests_unit_test_tls_LDADD = $(TEST_LIBS) $(OPENSSL_LIBS)
 
+# TLS between hosts in one process (the swarm test harness)
+check_PROGRAMS += tests/unit/test_tls_swarm
+TESTS += tests/unit/test_tls_swarm
+tests_unit_test_tls_swarm_SOURCES = tests/unit/test_tls_swarm.c \
+	tests/unit/test_swarm_harness.c tests/unit/test_swarm_harness.h
+tests_unit_test_tls_swarm_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_tls_swarm_LDADD = liblp2p.la $(CMOCKA_LIBS)
+
 FUZZ_TARGETS += tests/fuzz/fuzz_tls_ext
 tests_fuzz_fuzz_tls_ext_SOURCES = tests/fuzz/fuzz_tls_ext.c $(FUZZ_MAIN_SRC)
 tests_fuzz_fuzz_tls_ext_CPPFLAGS = $(FUZZ_PREPROC_FLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/tls_ext"'
