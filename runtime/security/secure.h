@@ -78,8 +78,4 @@ extern const struct lp2p_secure_ops lp2p_secure_tls;
 /* The protocol with this configuration name, or NULL. */
 const struct lp2p_secure_ops *lp2p_secure_by_name(const char *name);
 
-/* Largest wire unit of any protocol: a reader keeps at most one partial
- * unit (Noise: 65537-byte frames; TLS: 16645-byte records). */
-#define LP2P_SECURE_WIRE_UNIT_MAX 65537
-
 #endif

@@ -1,6 +1,12 @@
 /* tls_secure.c - TLS behind the secure channel table (secure.h) */
+#include "security/noise.h"
 #include "security/secure.h"
 #include "security/tls.h"
+
+/* The swarm's read buffer keeps room for one partial Noise frame after a
+ * full read; a partial TLS record must fit there too. */
+_Static_assert(LP2P_TLS_MAX_RECORD <= LP2P_NOISE_FRAME_MAX,
+               "a TLS record is larger than a Noise frame");
 
 static int ctx_new(const struct lp2p_key *identity, void **ctx)
 {
