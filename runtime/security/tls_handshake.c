@@ -299,7 +299,7 @@ static int step(struct lp2p_tls_hs *hs)
 			ERR_clear_error();
 			return 0;
 		}
-		rc = lp2p_tls_openssl_failure(ssl, e, "tls: handshake", why,
+		rc = lp2p_tls_openssl_failure(e, "tls: handshake", why,
 		                              sizeof(why));
 		if (e == SSL_ERROR_SSL || e == SSL_ERROR_SYSCALL)
 			return fail(hs, rc, "%s", why); /* keeps our reason */

@@ -63,12 +63,12 @@ void lp2p_tls_io_clear(struct lp2p_tls_io *io);
 int lp2p_tls_session_fail(struct lp2p_tls_session *s, int err, const char *fmt,
                           ...) LP2P_PRINTF(3, 4);
 /*
- * After an OpenSSL call on ssl failed with SSL_get_error() == ssl_err:
- * an LP2P_E* code and a reason from OpenSSL's error queue (which is then
- * cleared), prefixed with what we were doing.
+ * After an OpenSSL call failed with SSL_get_error() == ssl_err: an LP2P_E*
+ * code and a reason from OpenSSL's error queue (which is then cleared),
+ * prefixed with what we were doing.
  */
-int lp2p_tls_openssl_failure(SSL *ssl, int ssl_err, const char *doing,
-                             char *why, size_t whylen);
+int lp2p_tls_openssl_failure(int ssl_err, const char *doing, char *why,
+                             size_t whylen);
 
 /* tls_cert.c */
 

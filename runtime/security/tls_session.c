@@ -24,16 +24,18 @@ int lp2p_tls_session_fail(struct lp2p_tls_session *s, int err, const char *fmt,
 	return err;
 }
 
-int lp2p_tls_openssl_failure(SSL *ssl, int ssl_err, const char *doing,
-                             char *why, size_t whylen)
+int lp2p_tls_openssl_failure(int ssl_err, const char *doing, char *why,
+                             size_t whylen)
 {
 	unsigned long e = ERR_peek_last_error();
 	const char *what = e ? ERR_reason_error_string(e) : NULL;
+	bool ssl_lib = e && ERR_GET_LIB(e) == ERR_LIB_SSL;
 	int reason = e ? ERR_GET_REASON(e) : 0;
-	int rc = LP2P_EPROTO;
+	/* reasons from this offset on are alerts the remote sent */
+	bool alert = ssl_lib && reason >= SSL_AD_REASON_OFFSET;
+	int rc = alert ? LP2P_ECRYPTO : LP2P_EPROTO;
 
-	(void)ssl;
-	if (e && ERR_GET_LIB(e) == ERR_LIB_SSL) {
+	if (ssl_lib) {
 		switch (reason) {
 		case SSL_R_UNSUPPORTED_PROTOCOL:
 		case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
@@ -44,19 +46,15 @@ int lp2p_tls_openssl_failure(SSL *ssl, int ssl_err, const char *doing,
 			break;
 		case SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC:
 		case SSL_R_BAD_SIGNATURE: rc = LP2P_ECRYPTO; break;
-		default:
-			/* The remote's alerts: it refused us. */
-			if (reason >= SSL_AD_REASON_OFFSET)
-				rc = LP2P_ECRYPTO;
-			break;
+		default: break;
 		}
 	}
 	if (!what)
 		what = ssl_err == SSL_ERROR_SYSCALL ? "BIO failure"
 		                                    : "unknown OpenSSL error";
 	snprintf(why, whylen, "%s: %s%s%s", doing,
-	         e && reason >= SSL_AD_REASON_OFFSET ? "the remote sent " : "",
-	         what, rc == LP2P_ENOTSUP ? " (libp2p TLS needs TLS 1.3)" : "");
+	         alert ? "the remote sent " : "", what,
+	         rc == LP2P_ENOTSUP ? " (libp2p TLS needs TLS 1.3)" : "");
 	ERR_clear_error();
 	return rc;
 }
@@ -137,9 +135,8 @@ ssize_t lp2p_tls_seal(struct lp2p_tls_session *s, const uint8_t *pt, size_t n,
 		    "tls: records larger than lp2p_tls_sealed_size()");
 	if (r != 1 || written != n) {
 		char why[LP2P_TLS_REASON_MAX];
-		int rc =
-		    lp2p_tls_openssl_failure(s->ssl, SSL_get_error(s->ssl, r),
-		                             "tls: sending", why, sizeof(why));
+		int rc = lp2p_tls_openssl_failure(
+		    SSL_get_error(s->ssl, r), "tls: sending", why, sizeof(why));
 		return lp2p_tls_session_fail(s, rc, "%s", why);
 	}
 	return (ssize_t)io->sink_len;
@@ -201,8 +198,8 @@ ssize_t lp2p_tls_open(struct lp2p_tls_session *s, uint8_t *buf, size_t len,
 		}
 		io->in = NULL;
 		char why[LP2P_TLS_REASON_MAX];
-		int rc = lp2p_tls_openssl_failure(s->ssl, e, "tls: receiving",
-		                                  why, sizeof(why));
+		int rc = lp2p_tls_openssl_failure(e, "tls: receiving", why,
+		                                  sizeof(why));
 		return lp2p_tls_session_fail(s, rc, "%s", why);
 	}
 	consumed = io->in_off;
