@@ -313,6 +313,7 @@ LP2P_API int lp2p_host_listen(lp2p_host *h, const struct lp2p_multiaddr *ma,
 	lp2p_multiaddr_from_sockaddr((struct sockaddr *)&ss, sl, LP2P_MA_TCP,
 	                             &e->addr);
 	sw->nlisteners++;
+	lp2p_host_publish(h, "host.listen_addrs", NULL, 0);
 	return 0;
 }
 
