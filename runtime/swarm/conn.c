@@ -1,15 +1,16 @@
 /*
  * conn.c - one connection: socket I/O and the upgrade pipeline
  *
- *   TCP -> multistream-select(security) -> Noise handshake
+ *   TCP -> multistream-select(security) -> Noise or TLS handshake
  *       -> [multistream-select(muxer), encrypted, unless negotiated early
- *           in the Noise handshake] -> muxer (streams)
+ *           in the handshake] -> muxer (streams)
  *
  * Reads go into the swarm's shared scratch buffer; only a partial frame is
  * kept per connection (rx_keep), so an idle connection holds no buffers.
- * Output is produced by whichever framer is current, sealed by Noise once
- * the channel is secure, and collected in wbuf; the swarm flushes every
- * dirty connection once per loop iteration (one write per connection).
+ * Output is produced by whichever framer is current, sealed by the secure
+ * channel (Noise or TLS, security/secure.h) once it is up, and collected in
+ * wbuf; the swarm flushes every dirty connection once per loop iteration
+ * (one write per connection).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -34,8 +35,10 @@ void lp2p_conn_ref(struct lp2p_conn *c)
 static void conn_free(struct lp2p_conn *c)
 {
 	lp2p_mss_free(c->mss);
-	lp2p_noise_hs_free(c->hs);
-	lp2p_noise_session_clear(&c->noise);
+	if (c->sec) {
+		c->sec->hs_free(c->hs);
+		c->sec->session_free(c->session);
+	}
 	lp2p_mux_free(c->mux);
 	lp2p_buf_release(&c->rx_keep);
 	lp2p_buf_release(&c->plain_keep);
@@ -129,11 +132,11 @@ void lp2p_conn_kill(struct lp2p_conn *c, int reason, const char *why)
 static int queue_sealed(struct lp2p_conn *c, struct lp2p_buf *out,
                         const uint8_t *pt, size_t n)
 {
-	size_t need = lp2p_noise_sealed_size(n);
+	size_t need = c->sec->sealed_size(c->session, n);
 	uint8_t *dst = lp2p_buf_reserve(out, need);
 	if (!dst)
 		return LP2P_ENOMEM;
-	ssize_t w = lp2p_noise_seal(&c->noise, pt, n, dst, need);
+	ssize_t w = c->sec->seal(c->session, pt, n, dst, need);
 	if (w < 0)
 		return (int)w;
 	out->len += (size_t)w;
@@ -165,11 +168,11 @@ static int collect_output(struct lp2p_conn *c, struct lp2p_buf *out)
 	}
 	if (c->hs) {
 		const uint8_t *p;
-		size_t n = lp2p_noise_hs_output(c->hs, &p);
+		size_t n = c->sec->hs_output(c->hs, &p);
 		if (n) {
 			if ((rc = lp2p_buf_append(out, p, n)))
 				return rc;
-			lp2p_noise_hs_output_ack(c->hs, n);
+			c->sec->hs_output_ack(c->hs, n);
 		}
 	}
 	if (c->mux) {
@@ -402,36 +405,42 @@ static int start_mux(struct lp2p_conn *c, const char *proto)
 	return 0;
 }
 
-static int start_noise(struct lp2p_conn *c)
+static int start_secure(struct lp2p_conn *c, size_t which)
 {
-	struct lp2p_noise_config nc = {
+	struct lp2p_secure_config sc = {
 		.initiator = c->dir == LP2P_OUTBOUND,
 		.identity = c->sw->identity,
 		.expected_peer = c->have_expected_peer ? &c->expected_peer
 		                                       : NULL,
 		.muxers = c->sw->muxers,
 		.n_muxers = c->sw->nmuxers,
+		.ctx = c->sw->security_ctx[which],
 	};
-	c->security = LP2P_NOISE_PROTOCOL_ID;
+	c->sec = c->sw->security_ops[which];
+	c->security = c->sec->protocol_id;
 	c->state = CONN_SEC_HANDSHAKE;
-	return lp2p_noise_hs_new(&nc, &c->hs);
+	return c->sec->hs_new(&sc, &c->hs);
 }
 
-/* The Noise handshake is complete: check, split, choose the muxer. */
-static int finish_noise(struct lp2p_conn *c)
+/* The handshake is complete: check, split, choose the muxer. */
+static int finish_secure(struct lp2p_conn *c)
 {
-	c->peer = *lp2p_noise_hs_remote_peer(c->hs);
-	const char *early = lp2p_noise_hs_selected_muxer(c->hs);
+	c->peer = *c->sec->hs_remote_peer(c->hs);
+	const char *early = c->sec->hs_selected_muxer(c->hs);
 	const char *early_static = early ? static_muxer_id(early) : NULL;
-	int rc = lp2p_noise_hs_split(c->hs, &c->noise);
-	if (rc)
-		return rc;
 	/* The last handshake message must leave before transport frames. */
 	const uint8_t *p;
-	size_t n = lp2p_noise_hs_output(c->hs, &p);
-	if (n && (rc = lp2p_buf_append(&c->wbuf, p, n)))
+	size_t n = c->sec->hs_output(c->hs, &p);
+	int rc;
+	if (n) {
+		if ((rc = lp2p_buf_append(&c->wbuf, p, n)))
+			return rc;
+		c->sec->hs_output_ack(c->hs, n);
+	}
+	rc = c->sec->hs_split(c->hs, &c->session);
+	if (rc)
 		return rc;
-	lp2p_noise_hs_free(c->hs);
+	c->sec->hs_free(c->hs);
 	c->hs = NULL;
 	c->secure = true;
 	if (early_static)
@@ -536,25 +545,28 @@ static ssize_t process_wire(struct lp2p_conn *c, uint8_t *buf, size_t len)
 			if (st < 0)
 				return st;
 			/* proto belongs to the negotiation: use it first */
-			bool noise = strcmp(proto, LP2P_NOISE_PROTOCOL_ID) == 0;
+			size_t which = 0;
+			while (which < c->sw->nsecurity &&
+			       strcmp(proto, c->sw->security[which]) != 0)
+				which++;
 			int rc = collect_output(c, &c->wbuf);
 			lp2p_mss_free(c->mss);
 			c->mss = NULL;
 			if (rc)
 				return rc;
-			if (!noise)
-				return LP2P_ENOTSUP; /* tls: not yet */
-			if ((rc = start_noise(c)))
+			if (which == c->sw->nsecurity)
+				return LP2P_ENOTSUP;
+			if ((rc = start_secure(c, which)))
 				return rc;
 			break;
 		}
 		case CONN_SEC_HANDSHAKE: {
-			ssize_t used = lp2p_noise_hs_feed(c->hs, p, n);
+			ssize_t used = c->sec->hs_feed(c->hs, p, n);
 			if (used < 0)
 				return used;
 			done += (size_t)used;
-			if (lp2p_noise_hs_done(c->hs)) {
-				int rc = finish_noise(c);
+			if (c->sec->hs_done(c->hs)) {
+				int rc = finish_secure(c);
 				if (rc)
 					return rc;
 			} else if (used == 0) {
@@ -564,10 +576,10 @@ static ssize_t process_wire(struct lp2p_conn *c, uint8_t *buf, size_t len)
 		}
 		case CONN_MUX_NEGOTIATE:
 		case CONN_READY: {
-			struct lp2p_noise_span spans[16];
+			struct lp2p_secure_span spans[16];
 			size_t nspans = 0;
-			ssize_t used = lp2p_noise_open(&c->noise, p, n, spans,
-			                               16, &nspans);
+			ssize_t used = c->sec->open(c->session, p, n, spans,
+			                            16, &nspans);
 			if (used < 0)
 				return used;
 			done += (size_t)used;
@@ -605,8 +617,11 @@ static void conn_process(struct lp2p_conn *c, uint8_t *buf, size_t len)
 	if (used < 0) {
 		const char *why = NULL;
 		if (c->hs)
-			why = lp2p_noise_error_reason(c->hs);
-		if (c->mux) /* the muxer's GoAway says why */
+			why = c->sec->hs_error_reason(c->hs);
+		else if (c->session)
+			why = c->sec->session_error_reason(c->session);
+		/* a TLS alert or the muxer's GoAway tells the remote why */
+		if (c->hs || c->mux)
 			(void)collect_output(c, &c->wbuf);
 		lp2p_conn_kill(c, (int)used, why && *why ? why : NULL);
 		return;

@@ -40,13 +40,6 @@ void lp2p_swarm_mark_dirty(struct lp2p_conn *c)
 	c->sw->dirty = c;
 }
 
-static const char *security_id(const char *name)
-{
-	if (strcmp(name, "noise") == 0)
-		return LP2P_NOISE_PROTOCOL_ID;
-	return NULL; /* tls: not in this build yet */
-}
-
 static const char *muxer_id(const char *name)
 {
 	if (strcmp(name, "yamux") == 0)
@@ -72,14 +65,25 @@ int lp2p_swarm_init(struct lp2p_swarm *sw, struct lp2p_host *host,
 		return rc;
 	}
 	for (size_t i = 0; i < cfg->security.n && sw->nsecurity < 4; i++) {
-		const char *id = security_id(cfg->security.v[i]);
-		if (id)
-			sw->security[sw->nsecurity++] = id;
-		else
+		const struct lp2p_secure_ops *ops =
+			lp2p_secure_by_name(cfg->security.v[i]);
+		size_t k = sw->nsecurity;
+		if (!ops) {
 			lp2p_log(LP2P_LOG_WARN,
 			         "security '%s' is not available in this "
 			         "build; skipping it",
 			         cfg->security.v[i]);
+			continue;
+		}
+		if (ops->ctx_new &&
+		    (rc = ops->ctx_new(identity, &sw->security_ctx[k]))) {
+			snprintf(err, errlen, "cannot set up %s: %s",
+			         cfg->security.v[i], lp2p_strerror(rc));
+			return rc;
+		}
+		sw->security_ops[k] = ops;
+		sw->security[k] = ops->protocol_id;
+		sw->nsecurity++;
 	}
 	if (sw->nsecurity == 0) {
 		snprintf(err, errlen, "no usable security protocol configured");
@@ -125,6 +129,11 @@ void lp2p_swarm_fini(struct lp2p_swarm *sw)
 	free(sw->scratch);
 	free(sw->wscratch);
 	sw->scratch = sw->wscratch = NULL;
+	for (size_t i = 0; i < sw->nsecurity; i++) {
+		if (sw->security_ops[i]->ctx_free)
+			sw->security_ops[i]->ctx_free(sw->security_ctx[i]);
+		sw->security_ctx[i] = NULL;
+	}
 }
 
 /* ---- listening ---- */

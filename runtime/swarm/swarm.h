@@ -14,6 +14,7 @@
 #include "net/resolve.h"
 #include "net/tcp.h"
 #include "security/noise.h"
+#include "security/secure.h"
 #include "swarm/buf.h"
 
 struct lp2p_plugin;
@@ -31,7 +32,7 @@ struct lp2p_linger;
 
 enum lp2p_conn_state {
 	CONN_SEC_NEGOTIATE, /* multistream-select of the security protocol */
-	CONN_SEC_HANDSHAKE, /* Noise handshake */
+	CONN_SEC_HANDSHAKE, /* Noise or TLS handshake */
 	CONN_MUX_NEGOTIATE, /* multistream-select of the muxer, encrypted */
 	CONN_READY,         /* streams flow */
 	CONN_DEAD,          /* closed; memory freed when the last ref goes */
@@ -67,9 +68,10 @@ struct lp2p_conn {
 	const char *security; /* static protocol id once chosen */
 	const char *muxer;
 	struct lp2p_mss *mss;     /* the current negotiation, if any */
-	struct lp2p_noise_hs *hs; /* during the handshake */
-	struct lp2p_noise_session noise;
-	bool secure;              /* noise session established */
+	const struct lp2p_secure_ops *sec; /* the security protocol */
+	void *hs;                 /* during the handshake */
+	void *session;            /* once secure */
+	bool secure;              /* session established */
 	struct lp2p_mux *mux;
 
 	struct lp2p_buf rx_keep;    /* unconsumed wire bytes (partial frame) */
@@ -161,6 +163,8 @@ struct lp2p_swarm {
 
 	/* names of the configured security / muxer protocols, in order */
 	const char *security[4];
+	const struct lp2p_secure_ops *security_ops[4];
+	void *security_ctx[4]; /* per-host state of each (TLS certificate) */
 	size_t nsecurity;
 	const char *muxers[4];
 	size_t nmuxers;
