@@ -829,6 +829,54 @@ static void t_never_read_mplex(void **state)
 	attack_end(&a, 8u << 20);
 }
 
+/*
+ * Hand the target echo work it reads completely but cannot answer (we do
+ * not read), then read what is there and close: the target's output is
+ * still in flight, and our kernel answers it with a reset.
+ */
+static void fin_then_reset(const char *muxer)
+{
+	struct hp_conn c;
+	MUST(hp_connect(&c, T.port, new_src(), 4096));
+	struct hp_hs_opts o = {
+	    .budget = SIZE_MAX, .muxer = muxer, .early = true};
+	if (hp_handshake(&c, &o) != HP_DONE)
+		fail_msg("handshake failed");
+	struct hp_buf b = {0}, m = {0};
+	hp_mss_line(&m, "/multistream/1.0.0");
+	hp_mss_line(&m, HP_ECHO);
+	size_t len = WINDOW - 1024;
+	uint8_t *data = malloc(len);
+	hp_random_bytes(data, len);
+	for (uint32_t i = 0; i < 6; i++) {
+		b.len = 0;
+		hp_buf_add(&b, m.p, m.len);
+		hp_buf_add(&b, data, len - m.len);
+		if (c.mux == HP_MUX_YAMUX) {
+			MUST(hp_y_send(&c, Y_DATA, Y_SYN, 1 + 2 * i,
+			               (uint32_t)b.len, b.p, b.len));
+		} else {
+			MUST(hp_m_send(&c, i, 0, "f", 1));
+			for (size_t off = 0; off < b.len; off += 65536) {
+				size_t n = b.len - off < 65536 ? b.len - off
+				                               : 65536;
+				MUST(hp_m_send(&c, i, 2, b.p + off, n));
+			}
+		}
+	}
+	free(data);
+	hp_buf_free(&b);
+	hp_buf_free(&m);
+	hp_sleep_ms(200);
+	/* read what is there and close at once: with nothing unread our
+	 * kernel sends a FIN, and resets when more of the target's output
+	 * arrives */
+	uint8_t sink[65536];
+	while (recv(c.fd, sink, sizeof sink, MSG_DONTWAIT) > 0)
+		;
+	hp_close(&c);
+}
+
 static void t_never_read_reset(void **state)
 {
 	(void)state;
@@ -836,6 +884,8 @@ static void t_never_read_reset(void **state)
 	attack_begin(&a, "5: never read, then reset");
 	never_read(HP_YAMUX, true, true, true);
 	never_read(HP_MPLEX, true, false, true);
+	fin_then_reset(HP_YAMUX);
+	fin_then_reset(HP_MPLEX);
 	attack_end(&a, 8u << 20);
 }
 
