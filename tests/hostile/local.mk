@@ -1,8 +1,5 @@
 # tests/hostile: the scripted hostile peer (make check) and the soak test
 # (make soak); see tests/hostile/README.md.
-#
-# Not included by Makefile.am yet: until it is, runtime/swarm/local.mk
-# carries the same rules between "BEGIN tests/hostile" and "END" marks.
 # To switch: add `include tests/hostile/local.mk` to Makefile.am and
 # delete that block.
 # The scripted hostile peer against an in-process lp2p host (make check),
