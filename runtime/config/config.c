@@ -166,6 +166,7 @@ static int check_limits(struct lp2p_config *c, char *err, size_t errlen)
 		"max_outbound_connections", "max_connections_per_peer",
 		"max_connections_per_ip", "accept_rate",
 		"max_pending_handshakes", "max_streams_per_connection",
+		"max_streams_per_protocol",
 		"handshake_timeout", "negotiation_timeout", "dial_timeout",
 		"write_timeout", "exempt_loopback",
 		NULL,
@@ -181,6 +182,7 @@ static int check_limits(struct lp2p_config *c, char *err, size_t errlen)
 	if (!rc) rc = get_u32(n, "accept_rate", &l->accept_rate, 0, err, errlen);
 	if (!rc) rc = get_u32(n, "max_pending_handshakes", &l->max_pending_handshakes, 1, err, errlen);
 	if (!rc) rc = get_u32(n, "max_streams_per_connection", &l->max_streams_per_connection, 1, err, errlen);
+	if (!rc) rc = get_u32(n, "max_streams_per_protocol", &l->max_streams_per_protocol, 1, err, errlen);
 	if (!rc) rc = get_ms(n, "handshake_timeout", &l->handshake_timeout_ms, err, errlen);
 	if (!rc) rc = get_ms(n, "negotiation_timeout", &l->negotiation_timeout_ms, err, errlen);
 	if (!rc) rc = get_ms(n, "dial_timeout", &l->dial_timeout_ms, err, errlen);
@@ -332,6 +334,7 @@ static void set_defaults(struct lp2p_config *c)
 		.exempt_loopback = true,
 		.max_pending_handshakes = 128,
 		.max_streams_per_connection = 1024,
+		.max_streams_per_protocol = 4096,
 		.handshake_timeout_ms = 15000,
 		.negotiation_timeout_ms = 10000,
 		.dial_timeout_ms = 10000,

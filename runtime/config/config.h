@@ -30,6 +30,7 @@ struct lp2p_limits {
 	bool exempt_loopback; /* loopback peers skip the per-IP and rate caps */
 	uint32_t max_pending_handshakes;
 	uint32_t max_streams_per_connection;
+	uint32_t max_streams_per_protocol; /* inbound, whole host */
 	uint64_t handshake_timeout_ms;
 	uint64_t negotiation_timeout_ms;
 	uint64_t dial_timeout_ms;

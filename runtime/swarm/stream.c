@@ -84,6 +84,10 @@ static void stream_finish(struct lp2p_stream *s, int reason, bool forget)
 	enum lp2p_stream_state was = s->state;
 	s->state = STREAM_DEAD;
 	s->close_reason = reason;
+	if (s->proto_count) {
+		s->proto_count->n--;
+		s->proto_count = NULL;
+	}
 	s->failed_open = was == STREAM_NEGOTIATING && s->open_cb;
 	ev_timer_stop(sw->loop->ev, &s->negotiation_timer);
 	if (!forget && c->mux && c->state != CONN_DEAD)
@@ -212,6 +216,29 @@ static void stream_link(struct lp2p_stream *s)
 static void deliver(struct lp2p_stream *s, const uint8_t *data, size_t len);
 
 /* The negotiation finished: hand the stream over. */
+/* The count of open inbound streams of proto (created on first use). */
+static struct lp2p_proto_count *proto_count(struct lp2p_swarm *sw,
+                                            const char *proto)
+{
+	for (size_t i = 0; i < sw->nproto_counts; i++)
+		if (strcmp(sw->proto_counts[i]->protocol, proto) == 0)
+			return sw->proto_counts[i];
+	if (sw->nproto_counts % 16 == 0) {
+		struct lp2p_proto_count **v =
+			realloc(sw->proto_counts,
+			        (sw->nproto_counts + 16) * sizeof *v);
+		if (!v)
+			return NULL;
+		sw->proto_counts = v;
+	}
+	struct lp2p_proto_count *pc = calloc(1, sizeof *pc + strlen(proto) + 1);
+	if (!pc)
+		return NULL;
+	strcpy(pc->protocol, proto);
+	sw->proto_counts[sw->nproto_counts++] = pc;
+	return pc;
+}
+
 static void negotiated(struct lp2p_stream *s, const char *proto)
 {
 	struct lp2p_conn *c = s->conn;
@@ -229,7 +256,21 @@ static void negotiated(struct lp2p_stream *s, const char *proto)
 		cb(s->open_arg, 0, s);
 		return;
 	}
-	int rc = lp2p_host_accept_stream(c->sw->host, s, proto);
+	struct lp2p_proto_count *pc = proto_count(c->sw, proto);
+	int rc = 0;
+	if (!pc)
+		rc = LP2P_ENOMEM;
+	else if (pc->n >= c->sw->cfg->limits.max_streams_per_protocol) {
+		lp2p_log(LP2P_LOG_INFO,
+		         "inbound stream for %s refused: %zu open (limit)", proto,
+		         pc->n);
+		rc = LP2P_ELIMIT;
+	} else {
+		/* counted before the plugin sees it: it may close it at once */
+		pc->n++;
+		s->proto_count = pc;
+		rc = lp2p_host_accept_stream(c->sw->host, s, proto);
+	}
 	if (rc && s->state != STREAM_DEAD) {
 		lp2p_log(LP2P_LOG_DEBUG, "inbound stream %s refused: %s", proto,
 		         lp2p_strerror(rc));

@@ -126,6 +126,11 @@ void lp2p_swarm_fini(struct lp2p_swarm *sw)
 	lp2p_linger_close_all(sw);
 	lp2p_connmgr_stop(sw);
 	ev_prepare_stop(sw->loop->ev, &sw->flush_watcher);
+	for (size_t i = 0; i < sw->nproto_counts; i++)
+		free(sw->proto_counts[i]);
+	free(sw->proto_counts);
+	sw->proto_counts = NULL;
+	sw->nproto_counts = 0;
 	free(sw->scratch);
 	free(sw->wscratch);
 	sw->scratch = sw->wscratch = NULL;

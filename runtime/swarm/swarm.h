@@ -89,6 +89,14 @@ struct lp2p_conn {
 	uint8_t ip_key[17]; /* inbound: family + IPv4 address or IPv6 /56 */
 };
 
+/* Inbound streams open per protocol id (limits.max_streams_per_protocol).
+ * Entries live as long as the swarm; protocol ids come from a bounded set
+ * (those the host accepts). */
+struct lp2p_proto_count {
+	size_t n;
+	char protocol[];
+};
+
 enum lp2p_stream_state {
 	STREAM_NEGOTIATING,
 	STREAM_OPEN,
@@ -113,6 +121,7 @@ struct lp2p_stream {
 	bool notify_close; /* on_close still to be delivered */
 	bool failed_open;  /* the open callback gets the failure */
 	int close_reason;
+	struct lp2p_proto_count *proto_count; /* inbound: counted here */
 	struct lp2p_buf held; /* data received while paused */
 	/* outbound, until negotiated */
 	char **proposals;
@@ -146,6 +155,8 @@ struct lp2p_swarm {
 	struct lp2p_dial *dials; /* attempts in flight */
 	struct lp2p_stream *closed_streams; /* on_close to deliver */
 	struct lp2p_linger *lingering;      /* sockets closing gracefully */
+	struct lp2p_proto_count **proto_counts;
+	size_t nproto_counts;
 
 	ev_timer connmgr_timer;
 	struct lp2p_conn *dirty; /* connections with output to flush */

@@ -908,6 +908,39 @@ static void stream_limit(struct world *w, int mux)
 	ep_check(y);
 }
 
+/* limits.max_streams_per_protocol counts inbound streams of one protocol
+ * id over the whole host; other protocols are not affected. */
+static void protocol_limit(void **state)
+{
+	struct world *w = *state;
+	struct pair p = make_pair(w, YAMUX, NULL,
+	                          "limits:\n"
+	                          "  max_streams_per_protocol: 2\n");
+	struct service sv, other;
+	service_init(&sv, w, "/test/capped");
+	sv.tmpl.echo = true;
+	service_add(&sv, p.b);
+	service_init(&other, w, "/test/other");
+	other.tmpl.echo = true;
+	service_add(&other, p.b);
+	const char *capped[] = {"/test/capped"}, *free_[] = {"/test/other"};
+	struct ep *e0 = ep_open(w, p.ab, capped, 1);
+	struct ep *e1 = ep_open(w, p.ab, capped, 1);
+	WAIT_FOR(w, sv.accepted == 2 && e0->opens && e1->opens);
+	struct ep *x = ep_open(w, p.ab, capped, 1);
+	WAIT_FOR(w, x->closes == 1);
+	assert_int_equal(sv.accepted, 2);
+	struct ep *y = ep_open(w, p.ab, free_, 1);
+	WAIT_FOR(w, other.accepted == 1 && y->opens == 1);
+	assert_int_equal(y->open_status, 0);
+	/* one closes: the protocol has room again */
+	assert_int_equal(ep_close_write(e0), 0);
+	WAIT_FOR(w, e0->closes == 1);
+	struct ep *z = ep_open(w, p.ab, capped, 1);
+	WAIT_FOR(w, sv.accepted == 3 && z->opens == 1);
+	assert_int_equal(z->open_status, 0);
+}
+
 static void stream_limit_yamux(void **state)
 {
 	stream_limit(*state, YAMUX);
@@ -977,6 +1010,7 @@ int main(void)
 		T(write_stall_yamux),
 		T(write_stall_mplex),
 		T(held_connection_sees_close_mplex),
+		T(protocol_limit),
 		T(stream_limit_yamux),
 		T(stream_limit_mplex),
 		T(stream_limit_outbound),
