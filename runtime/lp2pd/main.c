@@ -10,6 +10,8 @@
 #include <lp2p/log.h>
 #include <lp2p/version.h>
 
+#include "lp2pd/perf_cmd.h"
+
 struct options {
 	const char *config;
 	int check_config;
@@ -20,6 +22,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 	        "usage: lp2pd [-c FILE] [--check-config] [-v|-q]...\n"
+	        "       lp2pd perf MULTIADDR [options]  (lp2pd perf -h)\n"
 	        "       lp2pd -V | -h\n"
 	        "\n"
 	        "  -c, --config FILE   configuration file (default: built-in)\n"
@@ -104,6 +107,8 @@ int main(int argc, char **argv)
 	lp2p_host *host = NULL;
 	int rc;
 
+	if (argc > 1 && strcmp(argv[1], "perf") == 0)
+		return lp2pd_perf_main(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &o) != 0)
 		return 2;
 	lp2p_log_set_level(LP2P_LOG_INFO + o.verbosity);
