@@ -50,7 +50,15 @@ static uint64_t be64(const uint8_t b[8])
 	return v;
 }
 
-/* Write until the stream takes no more; close once everything is out. */
+/* Reset the stream; on_close does not follow a reset we ask for. */
+static void perf_abort(lp2p_stream *s, struct perf_stream *p)
+{
+	lp2p_stream_reset(s);
+	free(p);
+}
+
+/* Write until the stream takes no more; close once everything is out.
+ * May free p (after a failed write). */
 static void perf_send(lp2p_stream *s, struct perf_stream *p)
 {
 	while (p->to_send) {
@@ -60,7 +68,7 @@ static void perf_send(lp2p_stream *s, struct perf_stream *p)
 		if (w == LP2P_EAGAIN)
 			return; /* on_writable continues */
 		if (w < 0) {
-			lp2p_stream_reset(s);
+			perf_abort(s, p);
 			return;
 		}
 		p->to_send -= (uint64_t)w;
@@ -90,7 +98,7 @@ static void perf_data(lp2p_stream *s, void *user, const uint8_t *data,
 				         "perf: request for %llu bytes is above "
 				         "max_download; stream reset",
 				         (unsigned long long)p->to_send);
-				lp2p_stream_reset(s);
+				perf_abort(s, p);
 				return;
 			}
 		}
@@ -105,7 +113,7 @@ static void perf_remote_close(lp2p_stream *s, void *user)
 		lp2p_log(LP2P_LOG_DEBUG,
 		         "perf: stream closed after %zu header bytes; reset",
 		         p->header_len);
-		lp2p_stream_reset(s);
+		perf_abort(s, p);
 		return;
 	}
 	p->sending = true;

@@ -44,6 +44,16 @@ stop_server() {
 	srv_pid=
 }
 
+# stop_lp2pd: stop the server; its log must hold no sanitizer report
+stop_lp2pd() {
+	stop_server
+	if grep -q -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+		"$work/lp2pd.log"; then
+		cp "$work/lp2pd.log" "$work/last.lp2pd.log"
+		fail "lp2pd reported a sanitizer error"
+	fi
+}
+
 cleanup() {
 	stop_server
 	if [ $failed -gt 0 ]; then
@@ -151,7 +161,7 @@ if start_lp2pd; then
 	else
 		fail "lp2pd perf text report"
 	fi
-	stop_server
+	stop_lp2pd
 else
 	fail "lp2pd with the perf plugin did not start"
 fi
@@ -164,7 +174,7 @@ if start_lp2pd " max_download: 1MiB "; then
 	else
 		pass "max_download: 2 MiB refused"
 	fi
-	stop_server
+	stop_lp2pd
 else
 	fail "lp2pd with perf max_download did not start"
 fi
@@ -195,7 +205,7 @@ else
 				fail "js -> lp2p $mux, both ways"
 			fi
 		done
-		stop_server
+		stop_lp2pd
 	else
 		fail "lp2pd with the perf plugin did not start"
 	fi
