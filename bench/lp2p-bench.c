@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <lp2p/config.h>
@@ -54,6 +55,7 @@ struct bench {
 	uint8_t msg[MAX_MSG];
 
 	double t0;
+	double cpu0; /* process CPU seconds at t0 */
 	uint64_t done, errors, started;
 	unsigned active; /* workers with an operation in flight */
 	int last_error;
@@ -76,6 +78,16 @@ static double now_s(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU time of this process (user + system): load-independent costs. */
+static double cpu_s(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return 0;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static void note_error(struct bench *b, int rc, const char *what)
@@ -117,8 +129,10 @@ static void handshakes_report(struct bench *b)
 	double s = now_s() - b->t0;
 	printf("{\"event\":\"result\",\"bench\":\"handshakes\",\"ok\":true,"
 	       "\"concurrency\":%u,\"handshakes\":%" PRIu64
-	       ",\"errors\":%" PRIu64 ",\"seconds\":%.3f,\"perSecond\":%.1f",
-	       b->concurrency, b->done, b->errors, s, (double)b->done / s);
+	       ",\"errors\":%" PRIu64 ",\"seconds\":%.3f,\"perSecond\":%.1f"
+	       ",\"cpuSeconds\":%.3f",
+	       b->concurrency, b->done, b->errors, s, (double)b->done / s,
+	       cpu_s() - b->cpu0);
 	if (b->nlat) {
 		qsort(b->lat, b->nlat, sizeof *b->lat, cmp_double);
 		printf(",\"p50ms\":%.3f,\"p99ms\":%.3f,\"maxMs\":%.3f",
@@ -325,8 +339,10 @@ static void streams_report(struct bench *b)
 	double s = now_s() - b->t0;
 	printf("{\"event\":\"result\",\"bench\":\"streams\",\"ok\":true,"
 	       "\"concurrency\":%u,\"streams\":%" PRIu64
-	       ",\"errors\":%" PRIu64 ",\"seconds\":%.3f,\"perSecond\":%.1f",
-	       b->concurrency, b->done, b->errors, s, (double)b->done / s);
+	       ",\"errors\":%" PRIu64 ",\"seconds\":%.3f,\"perSecond\":%.1f"
+	       ",\"cpuSeconds\":%.3f",
+	       b->concurrency, b->done, b->errors, s, (double)b->done / s,
+	       cpu_s() - b->cpu0);
 	print_error_fields(b);
 	printf("}\n");
 	fflush(stdout);
@@ -363,6 +379,7 @@ static void on_connected(void *arg, int status, lp2p_conn *c)
 	b->conn = c;
 	lp2p_conn_protect(c, "bench");
 	b->t0 = now_s();
+	b->cpu0 = cpu_s();
 	if (strcmp(b->mode, "ping") == 0) {
 		static const char *const protos[] = {ECHO_PROTOCOL};
 		int rc = lp2p_conn_open_stream(c, protos, 1, ping_opened, b);
@@ -524,6 +541,7 @@ int main(int argc, char **argv)
 		                 (uint64_t)(b->seconds * 1000) + 120000, 0);
 
 	b->t0 = now_s();
+	b->cpu0 = cpu_s();
 	if (strcmp(b->mode, "handshakes") == 0 ||
 	    strcmp(b->mode, "conns") == 0) {
 		b->active = b->concurrency;

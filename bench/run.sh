@@ -133,6 +133,14 @@ note_target() { # note_target TEXT VERDICT
 	printf '  %-64s %s\n' "$1" "$2" >>"$summary"
 }
 
+clk_tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
+
+# srv_cpu: CPU seconds (user + system) the server used so far
+srv_cpu() {
+	awk -v t="$clk_tck" '{ printf "%.3f\n", ($14 + $15) / t }' \
+		"/proc/$srv_pid/stat" 2>/dev/null
+}
+
 rss_kib() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null
 }
@@ -293,12 +301,13 @@ fi
 
 # ---- 1. throughput ----
 
-# perf_runs WHO SEC MUX DIRECTION: median Gbit/s of $runs runs against
-# srv_addr ("" on failure)
+# perf_runs WHO SEC MUX DIRECTION: one line per successful run against
+# srv_addr: Gbit/s, and CPU seconds per GiB of client and server together
 perf_runs() {
 	for i in $(seq "$runs"); do
 		if [ "$4" = upload ]; then up=$size down=0; else up=0 down=$size; fi
 		f=$work/perf.$1.$2.$3.$4.$i
+		c0=$(srv_cpu)
 		if [ "$1" = lp2p ]; then
 			run_to "$f" 600 "$lp2pd" perf "$srv_addr" --json \
 				--security "$2" --muxer "$3" \
@@ -308,8 +317,16 @@ perf_runs() {
 				--bench perf --security "$2" --muxer "$3" \
 				--upload "$up" --download "$down"
 		fi || continue
-		field "${4}Gbps" "$(cat "$f")"
-	done | median
+		c1=$(srv_cpu)
+		g=$(field "${4}Gbps" "$(cat "$f")")
+		cc=$(field cpuSeconds "$(cat "$f")")
+		echo "$g $(calc "($cc + $c1 - $c0) * 1073741824 / $size")"
+	done
+}
+
+# col N FILE: the median of column N
+col() {
+	cut -d' ' -f"$1" "$2" | median
 }
 
 # tls_available: lp2pd starts with security [tls] and a 1-byte perf
@@ -331,29 +348,36 @@ if want throughput; then
 	for combo in noise+yamux noise+mplex tls+yamux; do
 		sec=${combo%+*}
 		mux=${combo#*+}
-		lp2p_up= lp2p_down= js_up= js_down=
+		rm -f "$work"/tp.*
 		if [ "$sec" = tls ] && ! tls_available; then
 			echo "  $combo: tls: not available (lp2pd cannot run /tls/1.0.0 in this build)"
 			continue
 		fi
 		if start_lp2pd "$sec" "$mux"; then
-			lp2p_up=$(perf_runs lp2p "$sec" "$mux" upload)
-			lp2p_down=$(perf_runs lp2p "$sec" "$mux" download)
+			perf_runs lp2p "$sec" "$mux" upload >"$work/tp.lp2p.up"
+			perf_runs lp2p "$sec" "$mux" download >"$work/tp.lp2p.down"
 			stop_server
 		fi
 		if start_js "$sec" "$mux"; then
-			js_up=$(perf_runs js "$sec" "$mux" upload)
-			js_down=$(perf_runs js "$sec" "$mux" download)
+			perf_runs js "$sec" "$mux" upload >"$work/tp.js.up"
+			perf_runs js "$sec" "$mux" download >"$work/tp.js.down"
 			stop_server
 		fi
 		for d in up down; do
-			eval "a=\$lp2p_$d b=\$js_$d"
+			a=$(col 1 "$work/tp.lp2p.$d" 2>/dev/null)
+			b=$(col 1 "$work/tp.js.$d" 2>/dev/null)
+			ac=$(col 2 "$work/tp.lp2p.$d" 2>/dev/null)
+			bc=$(col 2 "$work/tp.js.$d" 2>/dev/null)
 			v=$(verdict 'a >= 3 * b' "$a" "$b")
 			row "$combo ${d}load" "$(fmt "$a" 2)" "$(fmt "$b" 2)" \
 				"$(ratio "$a" "$b")" "$v"
+			row "  CPU s per GiB, both ends" "$(fmt "$ac" 3)" \
+				"$(fmt "$bc" 3)" "$(ratio "$bc" "$ac")" "(js / lp2p)"
 			note_target "throughput $combo ${d}load >= 3x js" "$v"
 		done
 	done
+	echo "     CPU per GiB does not depend on other load on the machine; $(fmt "$chacha_gbps" 2) Gbit/s of"
+	echo "     ChaCha20-Poly1305 is $(calc "2 * 8.5899 / $chacha_gbps" | awk '{ printf "%.3f", $1 }') s of CPU per GiB (sealed once, opened once)"
 fi
 
 # ---- 2. handshakes ----
@@ -371,20 +395,39 @@ if want handshakes; then
 		echo "     beside: crypto bound $(fmt "$bound" 0)/s ($cores cores; per side 5 X25519 at $(fmt "$x25519" 0)/s, 1 Ed25519 sign, 1 verify)"
 	fi
 	header "target: >= 6x js (16 in flight)"
+	crypto_us=
+	[ -n "$bound" ] &&
+		crypto_us=$(calc "2e6 * (5 / $x25519 + 1 / $ed_sign + 1 / $ed_verify)")
 	for k in 1 16; do
-		a= b= alat= blat=
+		a= b= acpu= bcpu=
 		if start_lp2pd noise yamux; then
-			run_to "$work/hs.lp2p.$k" $((hs_seconds + 180)) "$lp2p_bench" \
+			c0=$(srv_cpu)
+			f=$work/hs.lp2p.$k
+			if run_to "$f" $((hs_seconds + 180)) "$lp2p_bench" \
 				handshakes "$srv_addr" --concurrency "$k" \
-				--seconds "$hs_seconds" &&
-				a=$(field perSecond "$(cat "$work/hs.lp2p.$k")")
+				--seconds "$hs_seconds"; then
+				c1=$(srv_cpu)
+				a=$(field perSecond "$(cat "$f")")
+				n=$(field handshakes "$(cat "$f")")
+				cc=$(field cpuSeconds "$(cat "$f")")
+				[ "${n:-0}" -gt 0 ] &&
+					acpu=$(calc "($cc + $c1 - $c0) * 1e6 / $n")
+			fi
 			stop_server
 		fi
 		if start_js noise yamux; then
-			run_to "$work/hs.js.$k" $((hs_seconds + 180)) "$node" "$js_peer" \
-				--dial "$srv_addr" --bench handshakes --concurrency "$k" \
-				--seconds "$hs_seconds" &&
-				b=$(field perSecond "$(cat "$work/hs.js.$k")")
+			c0=$(srv_cpu)
+			f=$work/hs.js.$k
+			if run_to "$f" $((hs_seconds + 180)) "$node" "$js_peer" \
+				--dial "$srv_addr" --bench handshakes \
+				--concurrency "$k" --seconds "$hs_seconds"; then
+				c1=$(srv_cpu)
+				b=$(field perSecond "$(cat "$f")")
+				n=$(field handshakes "$(cat "$f")")
+				cc=$(field cpuSeconds "$(cat "$f")")
+				[ "${n:-0}" -gt 0 ] &&
+					bcpu=$(calc "($cc + $c1 - $c0) * 1e6 / $n")
+			fi
 			stop_server
 		fi
 		if [ "$k" = 16 ]; then
@@ -399,7 +442,13 @@ if want handshakes; then
 		[ -n "$e" ] && [ "$e" != 0 ] && v="$v (lp2p errors: $e)"
 		row "handshakes/s, $k in flight" "$(fmt "$a" 0)" "$(fmt "$b" 0)" \
 			"$(ratio "$a" "$b")" "$v"
+		v=
+		[ -n "$crypto_us" ] && [ -n "$acpu" ] &&
+			v="crypto alone: $(fmt "$crypto_us" 0) us = $(calc "100 * $crypto_us / $acpu" | awk '{ printf "%.0f", $1 }')% of lp2p's"
+		row "  CPU us per handshake, both ends" "$(fmt "$acpu" 0)" \
+			"$(fmt "$bcpu" 0)" "$(ratio "$bcpu" "$acpu")" "$v"
 	done
+	echo "     (CPU ratios are js / lp2p; CPU per handshake does not depend on other load on the machine)"
 fi
 
 # ---- 3. memory per idle connection ----
@@ -472,7 +521,7 @@ if want memory; then
 		v=$(verdict '8 * a <= b' "$a" "$b")
 		note_target "memory per idle connection ($n) <= 1/8 of js" "$v"
 		row "KiB per connection, $n" "$(fmt "$a" 2)" "$(fmt "$b" 2)" \
-			"$(ratio "$a" "$b")" "$v"
+			"$(ratio "$b" "$a")" "$v (ratio: js / lp2p)"
 		row "  connections held (listener sees)" \
 			"${a_held:-0} (${a_est:-?})" "${b_held:-0} (${b_est:-?})" "" ""
 		if [ "$n" -ge 10000 ]; then

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <lp2p/config.h>
@@ -43,6 +44,7 @@ struct perf_client {
 	bool upload_done; /* write side closed */
 	bool response_started;
 	double t_dial, t_ready, t_open, t_response, t_end;
+	double cpu_open; /* process CPU seconds when the stream opened */
 	const char *security, *muxer;
 	int status; /* 0, or what went wrong */
 	const char *failure;
@@ -54,6 +56,16 @@ static double now_s(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU time this process used (user + system), for benchmarks. */
+static double cpu_s(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return 0;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static void perf_finish(struct perf_client *pc, int status, const char *what)
@@ -171,6 +183,7 @@ static void on_stream(void *arg, int status, lp2p_stream *s)
 		return;
 	}
 	pc->t_open = now_s();
+	pc->cpu_open = cpu_s();
 	lp2p_stream_set_handler(s, &perf_handler, pc);
 	perf_upload(s, pc);
 }
@@ -304,10 +317,10 @@ static void perf_report(const struct perf_client *pc, bool json)
 		       "\"uploadBytes\":%" PRIu64 ",\"uploadSeconds\":%.6f,"
 		       "\"uploadGbps\":%.4f,\"downloadBytes\":%" PRIu64 ","
 		       "\"downloadSeconds\":%.6f,\"downloadGbps\":%.4f,"
-		       "\"timeSeconds\":%.6f}\n",
+		       "\"timeSeconds\":%.6f,\"cpuSeconds\":%.3f}\n",
 		       pc->security, pc->muxer, connect, pc->uploaded, up,
 		       gbps(pc->uploaded, up), pc->downloaded, down,
-		       gbps(pc->downloaded, down), total);
+		       gbps(pc->downloaded, down), total, cpu_s() - pc->cpu_open);
 		return;
 	}
 	printf("connected in %.3f ms (%s, %s)\n", connect * 1e3, pc->security,

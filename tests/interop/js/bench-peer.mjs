@@ -77,6 +77,13 @@ async function newNode (v, listen = []) {
   })
 }
 
+// CPU time is counted from markCpu() (just before what is measured), so
+// that Node's start-up is not charged to the benchmark.
+let cpuMark = null
+function markCpu () {
+  cpuMark = process.cpuUsage()
+}
+
 function percentile (sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]
 }
@@ -106,6 +113,7 @@ const benches = {
     const node = await newNode(v)
     try {
       const conn = await node.dial(addr)
+      markCpu()
       return await perfClient(conn, parseSize(v.upload), parseSize(v.download))
     } finally {
       await node.stop()
@@ -119,6 +127,7 @@ const benches = {
     let done = 0
     let errors = 0
     let lastError = null
+    markCpu()
     const t0 = performance.now()
     await Promise.all(nodes.map(async (node) => {
       while (performance.now() - t0 < ms) {
@@ -173,6 +182,7 @@ const benches = {
     let done = 0
     let errors = 0
     let lastError = null
+    markCpu()
     const t0 = performance.now()
     await Promise.all(Array.from({ length: k }, async () => {
       while (performance.now() - t0 < ms) {
@@ -254,7 +264,9 @@ async function main () {
   const bench = benches[v.bench]
   if (bench == null) fail(`unknown or missing --bench: ${v.bench}`)
   try {
-    emit({ event: 'result', bench: v.bench, ok: true, ...await bench(v, multiaddr(v.dial)) })
+    const result = await bench(v, multiaddr(v.dial))
+    const cpu = process.cpuUsage(cpuMark ?? undefined)
+    emit({ event: 'result', bench: v.bench, ok: true, ...result, cpuSeconds: (cpu.user + cpu.system) / 1e6 })
     return 0
   } catch (err) {
     emit({ event: 'result', bench: v.bench, ok: false, error: `${err.name}: ${err.message}` })
