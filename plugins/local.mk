@@ -60,3 +60,11 @@ TESTS += tests/plugins/test_stream_events
 tests_plugins_test_stream_events_SOURCES = tests/plugins/test_stream_events.c
 tests_plugins_test_stream_events_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_plugins_test_stream_events_LDADD = liblp2p.la $(CMOCKA_LIBS)
+plugin_LTLIBRARIES += plugins/perf.la
+plugins_perf_la_SOURCES = plugins/perf/perf.c
+plugins_perf_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
+plugins_perf_la_LIBADD = liblp2p.la
+# short transfers both ways, lp2p and js-libp2p (when installed)
+TESTS += plugins/perf/test_perf.sh
+EXTRA_DIST += plugins/perf/test_perf.sh \
+	tests/interop/js/bench-peer.mjs tests/interop/js/bench-perf.mjs

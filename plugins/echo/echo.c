@@ -20,6 +20,14 @@ struct echo_stream {
 	bool remote_closed;
 };
 
+/* A reset we ask for ends the stream without on_close: free here. */
+static void echo_abort(lp2p_stream *s, struct echo_stream *e)
+{
+	free(e->pending);
+	free(e);
+	lp2p_stream_reset(s);
+}
+
 static void echo_finish_if_done(lp2p_stream *s, struct echo_stream *e)
 {
 	if (e->remote_closed && e->len == 0)
@@ -34,7 +42,7 @@ static void echo_data(lp2p_stream *s, void *user, const uint8_t *data,
 	if (w == LP2P_EAGAIN)
 		w = 0;
 	if (w < 0) {
-		lp2p_stream_reset(s);
+		echo_abort(s, e);
 		return;
 	}
 	if ((size_t)w == len)
@@ -43,7 +51,7 @@ static void echo_data(lp2p_stream *s, void *user, const uint8_t *data,
 	if (e->cap < rest) {
 		uint8_t *p = realloc(e->pending, rest);
 		if (!p) {
-			lp2p_stream_reset(s);
+			echo_abort(s, e);
 			return;
 		}
 		e->pending = p;
@@ -63,7 +71,7 @@ static void echo_writable(lp2p_stream *s, void *user)
 	if (w == LP2P_EAGAIN)
 		return;
 	if (w < 0) {
-		lp2p_stream_reset(s);
+		echo_abort(s, e);
 		return;
 	}
 	memmove(e->pending, e->pending + w, e->len - (size_t)w);

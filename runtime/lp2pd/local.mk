@@ -2,7 +2,8 @@
 bin_PROGRAMS += runtime/lp2pd/lp2pd
 runtime_lp2pd_lp2pd_SOURCES = runtime/lp2pd/main.c \
 	runtime/lp2pd/key_cmd.c runtime/lp2pd/key_cmd.h \
-	runtime/lp2pd/ping_cmd.c runtime/lp2pd/ping_cmd.h
+	runtime/lp2pd/ping_cmd.c runtime/lp2pd/ping_cmd.h \
+	runtime/lp2pd/perf_cmd.c runtime/lp2pd/perf_cmd.h
 runtime_lp2pd_lp2pd_LDADD = liblp2p.la
 
 # Run the freshly built node on its built-in default configuration, finding

@@ -12,6 +12,7 @@
 
 #include "lp2pd/key_cmd.h"
 #include "lp2pd/ping_cmd.h"
+#include "lp2pd/perf_cmd.h"
 
 struct options {
 	const char *config;
@@ -30,6 +31,7 @@ static void usage(FILE *out)
 	        "       lp2pd --print-id [-c FILE]\n"
 	        "       lp2pd ping [-n COUNT] [-i INTERVAL] [-W TIMEOUT] "
 	        "MULTIADDR\n"
+	        "       lp2pd perf MULTIADDR [options]  (lp2pd perf -h)\n"
 	        "       lp2pd -V | -h\n"
 	        "\n"
 	        "  -c, --config FILE   configuration file (default: built-in)\n"
@@ -126,6 +128,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "ping") == 0)
 		return lp2pd_ping_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "perf") == 0)
+		return lp2pd_perf_main(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &o) != 0)
 		return 2;
 	if (o.gen_key)

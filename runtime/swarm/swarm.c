@@ -58,6 +58,9 @@ int lp2p_swarm_init(struct lp2p_swarm *sw, struct lp2p_host *host,
 	sw->loop = loop;
 	sw->cfg = cfg;
 	sw->identity = identity;
+	/* Ready before anything can fail: lp2p_swarm_fini() runs it. */
+	ev_prepare_init(&sw->flush_watcher, on_prepare);
+	sw->flush_watcher.data = sw;
 	int rc = lp2p_peer_id_from_key(identity, &sw->self);
 	if (rc) {
 		snprintf(err, errlen, "cannot derive the peer id: %s",
@@ -99,8 +102,6 @@ int lp2p_swarm_init(struct lp2p_swarm *sw, struct lp2p_host *host,
 		snprintf(err, errlen, "out of memory");
 		return LP2P_ENOMEM;
 	}
-	ev_prepare_init(&sw->flush_watcher, on_prepare);
-	sw->flush_watcher.data = sw;
 	ev_prepare_start(loop->ev, &sw->flush_watcher);
 	lp2p_connmgr_start(sw);
 	return 0;
