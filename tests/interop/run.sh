@@ -1,0 +1,338 @@
+#!/bin/sh
+# Interoperability with js-libp2p, both directions (a `make check` test):
+#
+#  1. lp2p dials js: a js-libp2p server (js/peer.mjs --listen, yamux and
+#     mplex) and the C client (tests/interop/c/client) running every client
+#     scenario against it, once per muxer.  The server's connection:open
+#     lines must name the client's peer id.
+#  2. js dials lp2p: lp2pd with the echo plugin, and the JS client
+#     (js/peer.mjs --dial) running the scenarios an echo server supports,
+#     once per muxer.  lp2pd's log must name the JS client's peer id.
+#
+# Prints PASS/FAIL per check and exits 0 (all passed), 1 (a check failed)
+# or 77 (skipped: tests/interop/node_modules is missing; run
+# tests/interop/setup.sh).  With LP2P_INTEROP_REQUIRED=1 a missing
+# node_modules is a failure instead.
+#
+# Run by make from the top build directory ($srcdir set by the harness);
+# by hand: `cd BUILD && SRC/tests/interop/run.sh`.  Environment:
+#   LP2P_BUILDDIR      the top build directory (default: the current one)
+#   LP2P_INTEROP_DIR   the directory holding js/ and node_modules/
+#                      (default: $srcdir/tests/interop)
+#   LP2P_INTEROP_KEEP  keep the work directory with every log
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+top_srcdir=$(cd "${srcdir:-$here/../..}" && pwd)
+top_builddir=$(cd "${LP2P_BUILDDIR:-.}" && pwd)
+js_dir=${LP2P_INTEROP_DIR:-$top_srcdir/tests/interop}
+node=$js_dir/node_modules/.bin/node
+peer=$js_dir/js/peer.mjs
+client=$top_builddir/tests/interop/c/client
+lp2pd=$top_builddir/runtime/lp2pd/lp2pd
+plugins=$top_builddir/plugins/.libs
+
+# Transfer sizes: 100 MiB echo once per muxer and direction; sink and
+# source smaller (they add nothing new at 100 MiB).
+echo_size=100M
+bulk_size=32M
+# Per process: every scenario is bounded twice (its own timeout and ours).
+scenario_timeout=60
+kill_after=90
+
+if [ ! -x "$node" ] || [ ! -f "$peer" ]; then
+	if [ "${LP2P_INTEROP_REQUIRED:-0}" = 1 ]; then
+		echo "FAIL: $node or $peer missing (run tests/interop/setup.sh)"
+		exit 1
+	fi
+	echo "SKIP: $node missing; run tests/interop/setup.sh" \
+		"(LP2P_INTEROP_REQUIRED=1 makes this a failure)"
+	exit 77
+fi
+for f in "$client" "$lp2pd" "$plugins/echo.so"; do
+	if [ ! -e "$f" ]; then
+		echo "FAIL: $f is not built (run make check from the build directory)"
+		exit 1
+	fi
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/lp2p-interop-run.XXXXXX") || exit 1
+server_pid=
+passed=0
+failed=0
+
+stop_pid() {
+	[ -n "$1" ] || return 0
+	kill "$1" 2>/dev/null
+	# bounded: a process that ignores SIGTERM is killed after 10 s
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+cleanup() {
+	stop_pid "$server_pid"
+	server_pid=
+	if [ "${LP2P_INTEROP_KEEP:-0}" = 1 ] || [ $failed -gt 0 ]; then
+		echo "logs kept in $work"
+	else
+		rm -rf "$work"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+now_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
+pass() {
+	passed=$((passed + 1))
+	echo "PASS $*"
+}
+
+fail() {
+	failed=$((failed + 1))
+	echo "FAIL $*"
+}
+
+# show FILE...: indent files into the log
+show() {
+	for f in "$@"; do
+		[ -s "$f" ] && sed 's/^/    /' "$f" | tail -n 40
+	done
+}
+
+# json_field FIELD LINE: a string field of a one-line JSON object
+json_field() {
+	printf '%s\n' "$2" | sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p"
+}
+
+# sanitizer_clean FILE...: no ASan/UBSan/LSan report in the files
+sanitizer_clean() {
+	! grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$@" \
+		>/dev/null 2>&1
+}
+
+muxer_id() {
+	case $1 in
+	yamux) echo /yamux/1.0.0 ;;
+	mplex) echo /mplex/6.7.0 ;;
+	esac
+}
+
+# wait_for FILE PATTERN PID: until FILE has a line matching PATTERN
+# (30 s at most, or until PID dies)
+wait_for() {
+	i=0
+	while [ $i -lt 300 ]; do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$3" 2>/dev/null || return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+export LP2P_NO_DLCLOSE=1 # sanitizers symbolize plugin frames
+
+# ---- 1. lp2p dials js ----
+
+js_log=$work/js-server.out
+"$node" "$peer" --listen /ip4/127.0.0.1/tcp/0 --muxer yamux,mplex \
+	--lifetime 300 >"$js_log" 2>"$work/js-server.err" &
+server_pid=$!
+if ! wait_for "$js_log" '"event":"listening"' "$server_pid"; then
+	fail "js server did not start"
+	show "$js_log" "$work/js-server.err"
+	exit 1
+fi
+js_addr=$(sed -n 's/.*"event":"listening".*"addrs":\["\([^"]*\)".*/\1/p' \
+	"$js_log" | head -n 1)
+js_peer=$(json_field peerId "$(grep '"event":"listening"' "$js_log")")
+echo "js server $js_addr"
+
+# c_client MUXER TEST [ARGS...]: the C client against the js server
+c_client() {
+	muxer=$1
+	test=$2
+	shift 2
+	label="lp2p->js $muxer $test"
+	out=$work/c-$muxer-$test.out
+	t0=$(now_ms)
+	timeout -k 5 $kill_after "$client" --dial "$js_addr" --muxer "$muxer" \
+		--test "$test" --timeout $scenario_timeout "$@" \
+		>"$out" 2>"$out.err"
+	rc=$?
+	ms=$(($(now_ms) - t0))
+	result=$(grep '"event":"result"' "$out")
+	if [ $rc -ne 0 ] || ! printf '%s' "$result" | grep -q '"ok":true'; then
+		fail "$label (exit $rc, $ms ms)"
+		show "$out" "$out.err"
+		return
+	fi
+	if ! sanitizer_clean "$out.err"; then
+		fail "$label: sanitizer report"
+		show "$out.err"
+		return
+	fi
+	want=$(muxer_id "$muxer")
+	if [ "$(json_field multiplexer "$result")" != "$want" ] ||
+		[ "$(json_field encryption "$result")" != /noise ] ||
+		[ "$(json_field remotePeerId "$result")" != "$js_peer" ]; then
+		fail "$label: not a noise + $want connection to $js_peer"
+		show "$out"
+		return
+	fi
+	# The js side saw our peer id: its connection:open line for us.
+	self=$(json_field localPeerId "$result")
+	i=0
+	while ! grep '"event":"connection:open"' "$js_log" |
+		grep "\"peerId\":\"$self\"" | grep '"direction":"inbound"' |
+		grep -q "\"multiplexer\":\"$want\""; do
+		i=$((i + 1))
+		if [ $i -gt 20 ]; then
+			fail "$label: js server logged no inbound $want connection from $self"
+			show "$out" "$js_log"
+			return
+		fi
+		sleep 0.1
+	done
+	rate=$(printf '%s' "$result" | grep -o '"mbps":[0-9.]*' | cut -d: -f2)
+	pass "$label ($ms ms${rate:+, $rate MB/s})"
+}
+
+for muxer in yamux mplex; do
+	c_client $muxer peer-id
+	c_client $muxer wrong-peer-id
+	c_client $muxer echo --size $echo_size
+	c_client $muxer streams --count 500
+	c_client $muxer half-close --size 1M
+	c_client $muxer reset
+	c_client $muxer remote-reset
+	c_client $muxer sink --size $bulk_size
+	c_client $muxer source --size $bulk_size
+done
+stop_pid "$server_pid"
+server_pid=
+
+# ---- 2. js dials lp2p ----
+
+cfg=$work/lp2pd.yaml
+cat >"$cfg" <<EOF
+listen: [/ip4/127.0.0.1/tcp/0]
+security: [noise]
+muxers: [yamux, mplex]
+plugins:
+  echo: {}
+EOF
+d_log=$work/lp2pd.log
+LP2P_PLUGIN_PATH=$plugins "$lp2pd" -c "$cfg" -v >"$d_log" 2>&1 &
+server_pid=$!
+if ! wait_for "$d_log" 'listening on /ip4/' "$server_pid"; then
+	fail "lp2pd did not start"
+	show "$d_log"
+	exit 1
+fi
+d_addr=$(sed -n 's/.*listening on \(\/ip4\/[^ ]*\).*/\1/p' "$d_log" | head -n 1)
+d_peer=${d_addr##*/p2p/}
+echo "lp2pd $d_addr"
+
+# js_client MUXER TEST [ARGS...]: the JS client against lp2pd
+js_client() {
+	muxer=$1
+	test=$2
+	shift 2
+	label="js->lp2p $muxer $test"
+	out=$work/js-$muxer-$test.out
+	t0=$(now_ms)
+	timeout -k 5 $kill_after "$node" "$peer" --dial "$d_addr" \
+		--muxer "$muxer" --test "$test" --timeout $scenario_timeout "$@" \
+		>"$out" 2>"$out.err"
+	rc=$?
+	ms=$(($(now_ms) - t0))
+	result=$(grep '"event":"result"' "$out")
+	if [ $rc -ne 0 ] || ! printf '%s' "$result" | grep -q '"ok":true'; then
+		fail "$label (exit $rc, $ms ms)"
+		show "$out" "$out.err"
+		tail -n 20 "$d_log" | sed 's/^/    lp2pd: /'
+		return
+	fi
+	if ! kill -0 "$server_pid" 2>/dev/null; then
+		fail "$label: lp2pd died"
+		show "$d_log"
+		return
+	fi
+	case $test in
+	peer-id)
+		want=$(muxer_id "$muxer")
+		if [ "$(json_field seen "$result")" != "$d_peer" ] ||
+			[ "$(json_field multiplexer "$result")" != "$want" ]; then
+			fail "$label: not a $want connection to $d_peer"
+			show "$out"
+			return
+		fi
+		;;
+	wrong-peer-id)
+		if [ "$(json_field realPeerId "$result")" != "$d_peer" ]; then
+			fail "$label: reached another peer than $d_peer"
+			show "$out"
+			return
+		fi
+		;;
+	esac
+	# lp2pd saw the JS client's peer id (logged once the upgrade
+	# verified it).
+	jsid=$(json_field localPeerId "$result")
+	if [ -z "$jsid" ] || ! grep -q -F "$jsid" "$d_log"; then
+		fail "$label: lp2pd's log does not name the js peer $jsid"
+		return
+	fi
+	rate=$(printf '%s' "$result" | grep -o '"mbps":[0-9.]*' | cut -d: -f2)
+	pass "$label ($ms ms${rate:+, $rate MB/s})"
+}
+
+for muxer in yamux mplex; do
+	js_client $muxer peer-id
+	js_client $muxer wrong-peer-id
+	js_client $muxer echo --size $echo_size
+	js_client $muxer streams --count 500
+	js_client $muxer half-close --size 1M
+	js_client $muxer reset
+done
+
+# lp2pd stops cleanly on SIGTERM, without sanitizer reports.
+kill "$server_pid" 2>/dev/null
+i=0
+while kill -0 "$server_pid" 2>/dev/null && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+if kill -0 "$server_pid" 2>/dev/null; then
+	fail "lp2pd did not stop within 10 s of SIGTERM"
+	stop_pid "$server_pid"
+else
+	wait "$server_pid"
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		pass "lp2pd stopped on SIGTERM"
+	else
+		fail "lp2pd exited with $rc after SIGTERM"
+		tail -n 40 "$d_log" | sed 's/^/    /'
+	fi
+fi
+server_pid=
+if sanitizer_clean "$d_log"; then
+	pass "lp2pd: no sanitizer report"
+else
+	fail "lp2pd: sanitizer report"
+	grep -A 30 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$d_log" |
+		head -n 60 | sed 's/^/    /'
+fi
+
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
