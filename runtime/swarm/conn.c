@@ -24,6 +24,16 @@
 
 static void conn_process(struct lp2p_conn *c, uint8_t *buf, size_t len);
 
+/*
+ * write(2) on a socket the peer has reset raises SIGPIPE, which kills the
+ * process (lp2pd, or any program embedding the library) unless it ignores
+ * the signal; send() with MSG_NOSIGNAL fails with EPIPE instead.
+ */
+static ssize_t sock_write(int fd, const void *buf, size_t len)
+{
+	return send(fd, buf, len, MSG_NOSIGNAL);
+}
+
 void lp2p_conn_ref(struct lp2p_conn *c)
 {
 	c->refs++;
@@ -82,8 +92,8 @@ void lp2p_conn_kill(struct lp2p_conn *c, int reason, const char *why)
 		         why ? ": " : "", why ? why : "");
 	/* Try to get a GoAway (or the last bytes) out; never block. */
 	if (c->fd >= 0 && lp2p_buf_avail(&c->wbuf))
-		(void)!write(c->fd, lp2p_buf_data(&c->wbuf),
-		             lp2p_buf_avail(&c->wbuf));
+		(void)!sock_write(c->fd, lp2p_buf_data(&c->wbuf),
+		                  lp2p_buf_avail(&c->wbuf));
 	c->state = CONN_DEAD;
 	ev_io_stop(sw->loop->ev, &c->rio);
 	ev_io_stop(sw->loop->ev, &c->wio);
@@ -199,7 +209,7 @@ void lp2p_conn_flush(struct lp2p_conn *c)
 		size_t n = lp2p_buf_avail(&c->wbuf);
 		if (n == 0)
 			break;
-		ssize_t w = write(c->fd, lp2p_buf_data(&c->wbuf), n);
+		ssize_t w = sock_write(c->fd, lp2p_buf_data(&c->wbuf), n);
 		if (w < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
 				ev_io_start(c->sw->loop->ev, &c->wio);
