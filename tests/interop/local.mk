@@ -18,8 +18,15 @@ EXTRA_DIST += \
 
 # The C client: js-libp2p's client scenarios on the public API only.
 check_PROGRAMS += tests/interop/c/client
-tests_interop_c_client_SOURCES = tests/interop/c/client.c
+tests_interop_c_client_SOURCES = tests/interop/c/client.c tests/interop/c/gen.h
 tests_interop_c_client_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
 tests_interop_c_client_LDADD = liblp2p.la $(OPENSSL_LIBS)
+
+# The JS test protocols (sink, source, reset) as a plugin for lp2pd.
+check_LTLIBRARIES += tests/interop/testproto.la
+tests_interop_testproto_la_SOURCES = tests/interop/c/testproto.c tests/interop/c/gen.h
+tests_interop_testproto_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
+tests_interop_testproto_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
+tests_interop_testproto_la_LIBADD = liblp2p.la $(OPENSSL_LIBS)
 
 TESTS += tests/interop/run.sh

@@ -5,9 +5,13 @@
 #     mplex) and the C client (tests/interop/c/client) running every client
 #     scenario against it, once per muxer.  The server's connection:open
 #     lines must name the client's peer id.
-#  2. js dials lp2p: lp2pd with the echo plugin, and the JS client
-#     (js/peer.mjs --dial) running the scenarios an echo server supports,
-#     once per muxer.  lp2pd's log must name the JS client's peer id.
+#     The C client's own abort scenario (hang up mid-transfer, dial again)
+#     runs against both the js server and lp2pd.
+#  2. js dials lp2p: lp2pd with the echo plugin and the test protocols
+#     (testproto, built from c/testproto.c), and the JS client
+#     (js/peer.mjs --dial) running every scenario but ping and identify
+#     against it, once per muxer.  lp2pd's log must name the JS client's
+#     peer id.
 #
 # Prints PASS/FAIL per check and exits 0 (all passed), 1 (a check failed)
 # or 77 (skipped: tests/interop/node_modules is missing; run
@@ -31,6 +35,7 @@ peer=$js_dir/js/peer.mjs
 client=$top_builddir/tests/interop/c/client
 lp2pd=$top_builddir/runtime/lp2pd/lp2pd
 plugins=$top_builddir/plugins/.libs
+test_plugins=$top_builddir/tests/interop/.libs
 
 # Transfer sizes: 100 MiB echo once per muxer and direction; sink and
 # source smaller (they add nothing new at 100 MiB).
@@ -49,7 +54,7 @@ if [ ! -x "$node" ] || [ ! -f "$peer" ]; then
 		"(LP2P_INTEROP_REQUIRED=1 makes this a failure)"
 	exit 77
 fi
-for f in "$client" "$lp2pd" "$plugins/echo.so"; do
+for f in "$client" "$lp2pd" "$plugins/echo.so" "$test_plugins/testproto.so"; do
 	if [ ! -e "$f" ]; then
 		echo "FAIL: $f is not built (run make check from the build directory)"
 		exit 1
@@ -58,6 +63,7 @@ done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/lp2p-interop-run.XXXXXX") || exit 1
 server_pid=
+child_pid=
 passed=0
 failed=0
 
@@ -75,6 +81,7 @@ stop_pid() {
 }
 
 cleanup() {
+	stop_pid "$child_pid"
 	stop_pid "$server_pid"
 	server_pid=
 	if [ "${LP2P_INTEROP_KEEP:-0}" = 1 ] || [ $failed -gt 0 ]; then
@@ -85,6 +92,16 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
+
+# bounded CMD...: run CMD with a time limit, in the background so that
+# cleanup can stop it on a signal; sets rc.
+bounded() {
+	timeout -k 5 $kill_after "$@" &
+	child_pid=$!
+	wait "$child_pid"
+	rc=$?
+	child_pid=
+}
 
 now_ms() {
 	echo $(($(date +%s%N) / 1000000))
@@ -164,10 +181,9 @@ c_client() {
 	label="lp2p->js $muxer $test"
 	out=$work/c-$muxer-$test.out
 	t0=$(now_ms)
-	timeout -k 5 $kill_after "$client" --dial "$js_addr" --muxer "$muxer" \
+	bounded "$client" --dial "$js_addr" --muxer "$muxer" \
 		--test "$test" --timeout $scenario_timeout "$@" \
 		>"$out" 2>"$out.err"
-	rc=$?
 	ms=$(($(now_ms) - t0))
 	result=$(grep '"event":"result"' "$out")
 	if [ $rc -ne 0 ] || ! printf '%s' "$result" | grep -q '"ok":true'; then
@@ -216,6 +232,7 @@ for muxer in yamux mplex; do
 	c_client $muxer remote-reset
 	c_client $muxer sink --size $bulk_size
 	c_client $muxer source --size $bulk_size
+	c_client $muxer abort
 done
 stop_pid "$server_pid"
 server_pid=
@@ -229,9 +246,10 @@ security: [noise]
 muxers: [yamux, mplex]
 plugins:
   echo: {}
+  testproto: {}
 EOF
 d_log=$work/lp2pd.log
-LP2P_PLUGIN_PATH=$plugins "$lp2pd" -c "$cfg" -v >"$d_log" 2>&1 &
+LP2P_PLUGIN_PATH=$plugins:$test_plugins "$lp2pd" -c "$cfg" -v >"$d_log" 2>&1 &
 server_pid=$!
 if ! wait_for "$d_log" 'listening on /ip4/' "$server_pid"; then
 	fail "lp2pd did not start"
@@ -250,10 +268,9 @@ js_client() {
 	label="js->lp2p $muxer $test"
 	out=$work/js-$muxer-$test.out
 	t0=$(now_ms)
-	timeout -k 5 $kill_after "$node" "$peer" --dial "$d_addr" \
+	bounded "$node" "$peer" --dial "$d_addr" \
 		--muxer "$muxer" --test "$test" --timeout $scenario_timeout "$@" \
 		>"$out" 2>"$out.err"
-	rc=$?
 	ms=$(($(now_ms) - t0))
 	result=$(grep '"event":"result"' "$out")
 	if [ $rc -ne 0 ] || ! printf '%s' "$result" | grep -q '"ok":true'; then
@@ -303,6 +320,26 @@ for muxer in yamux mplex; do
 	js_client $muxer streams --count 500
 	js_client $muxer half-close --size 1M
 	js_client $muxer reset
+	js_client $muxer remote-reset
+	js_client $muxer sink --size $bulk_size
+	js_client $muxer source --size $bulk_size
+done
+
+# lp2pd survives a peer that hangs up in the middle of a transfer (the C
+# client closes with unread data, so the kernel resets the connection).
+for muxer in yamux mplex; do
+	label="lp2p->lp2pd $muxer abort"
+	out=$work/abort-$muxer.out
+	bounded "$client" --dial "$d_addr" --muxer $muxer \
+		--test abort --timeout $scenario_timeout >"$out" 2>"$out.err"
+	if [ $rc -eq 0 ] && grep -q '"ok":true' "$out" &&
+		kill -0 "$server_pid" 2>/dev/null; then
+		pass "$label"
+	else
+		fail "$label (exit $rc)"
+		show "$out" "$out.err"
+		tail -n 20 "$d_log" | sed 's/^/    lp2pd: /'
+	fi
 done
 
 # lp2pd stops cleanly on SIGTERM, without sanitizer reports.

@@ -12,6 +12,9 @@
  * (or "ok":false with "error") and exits 0 when the scenario passed, 1
  * when it failed, 2 on a usage or setup error.
  *
+ * One scenario is ours only: abort (close a connection in the middle of a
+ * source transfer, then show the remote still serves a new connection).
+ *
  * Every transfer uses the deterministic byte stream of README.md
  * (xorshift32 from 0x6c703270) and every byte that comes back is checked.
  * Writes honour backpressure: a short write or LP2P_EAGAIN keeps the rest
@@ -36,60 +39,15 @@
 #include <lp2p/peer_id.h>
 #include <lp2p/swarm.h>
 
+#include "gen.h"
+
 #define ECHO_PROTOCOL "/echo/1.0.0"
 #define SINK_PROTOCOL "/lp2p-test/sink/1.0.0"
 #define SOURCE_PROTOCOL "/lp2p-test/source/1.0.0"
 #define RESET_PROTOCOL "/lp2p-test/reset/1.0.0"
 
-#define GEN_SEED 0x6c703270u
 #define CHUNK (64u * 1024)
 #define MiB (1024u * 1024)
-
-/* ---- the deterministic byte stream ---- */
-
-struct gen {
-	uint32_t x;
-	uint32_t word; /* bytes of the current word not yet emitted */
-	unsigned left;
-};
-
-static void gen_init(struct gen *g, uint32_t seed)
-{
-	*g = (struct gen){.x = seed};
-}
-
-static void gen_fill(struct gen *g, uint8_t *out, size_t n)
-{
-	size_t i = 0;
-	while (i < n && g->left) {
-		out[i++] = (uint8_t)g->word;
-		g->word >>= 8;
-		g->left--;
-	}
-	uint32_t x = g->x;
-	for (; n - i >= 4; i += 4) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		out[i] = (uint8_t)x;
-		out[i + 1] = (uint8_t)(x >> 8);
-		out[i + 2] = (uint8_t)(x >> 16);
-		out[i + 3] = (uint8_t)(x >> 24);
-	}
-	if (i < n) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		g->word = x;
-		g->left = 4;
-		while (i < n) {
-			out[i++] = (uint8_t)g->word;
-			g->word >>= 8;
-			g->left--;
-		}
-	}
-	g->x = x;
-}
 
 /* ---- the client ---- */
 
@@ -103,6 +61,7 @@ enum scenario {
 	T_WRONG_PEER_ID,
 	T_SINK,
 	T_SOURCE,
+	T_ABORT,
 };
 
 static const char *const scenario_names[] = {
@@ -115,6 +74,7 @@ static const char *const scenario_names[] = {
     [T_WRONG_PEER_ID] = "wrong-peer-id",
     [T_SINK] = "sink",
     [T_SOURCE] = "source",
+    [T_ABORT] = "abort",
 };
 
 struct tstream;
@@ -145,6 +105,8 @@ struct client {
 	struct lp2p_peer_id real_peer, other_peer;
 	/* remote-reset */
 	int remote_reset_reason;
+	/* abort: the first connection was closed mid-transfer */
+	bool aborted;
 
 	bool finished;
 	bool ok;
@@ -184,6 +146,7 @@ struct tstream {
 };
 
 static void fail(struct client *cl, const char *fmt, ...) LP2P_PRINTF(2, 3);
+static void abort_connection(struct client *cl, struct tstream *t);
 
 static void finish(struct client *cl, bool ok)
 {
@@ -425,7 +388,11 @@ static void on_data(lp2p_stream *s, void *user, const uint8_t *data, size_t len)
 		t->collect_len += len;
 	}
 	t->rx_bytes += len;
-	(void)s;
+	if (cl->test == T_ABORT && !cl->aborted &&
+	    t->rx_bytes >= cl->size / 16) {
+		abort_connection(cl, t);
+		return;
+	}
 	if (cl->test == T_RESET && !cl->reset_stream) {
 		/* Some echo arrived, so the remote has surely opened its
 		 * end: reset it now.  No callback may follow. */
@@ -833,6 +800,51 @@ static void start_source(struct client *cl)
 	open_on(cl, t, SOURCE_PROTOCOL);
 }
 
+/*
+ * abort: ask the source for --size bytes (64 MiB by default) and close the
+ * connection after a sixteenth of them, with unread data in the socket (so
+ * the kernel answers with a reset) while the remote is still sending; then
+ * show the remote still serves a new connection (a 4 KiB echo).  The size
+ * stays bounded: a peer that does not notice the reset stops anyway.
+ */
+static void abort_end(struct tstream *t, int reason)
+{
+	struct client *cl = t->cl;
+	if (!cl->aborted)
+		fail(cl, "source stream ended with %s before the abort",
+		     lp2p_strerror(reason));
+}
+
+static void dialed(void *arg, int status, lp2p_conn *conn);
+
+static void abort_connection(struct client *cl, struct tstream *t)
+{
+	cl->aborted = true;
+	detail(cl, ",\"bytesBeforeAbort\":%" PRIu64, t->rx_bytes);
+	lp2p_conn *c = cl->conn;
+	cl->conn = NULL;
+	lp2p_conn_close(c); /* t gets on_close(LP2P_ECLOSED) later */
+	int rc = lp2p_host_dial(cl->host, &cl->addr, true, dialed, cl);
+	if (rc)
+		fail(cl, "dialing again: %s", lp2p_strerror(rc));
+}
+
+static void start_abort(struct client *cl)
+{
+	struct tstream *t = tstream_new(cl, abort_end);
+	if (!t)
+		return;
+	if (tstream_check_gen(t, GEN_SEED)) {
+		fail(cl, "out of memory");
+		tstream_free(t);
+		return;
+	}
+	for (int i = 0; i < 8; i++)
+		source_request[i] = (uint8_t)(cl->size >> (56 - 8 * i));
+	tstream_send_bytes(t, source_request, 8);
+	open_on(cl, t, SOURCE_PROTOCOL);
+}
+
 /* ---- dialing ---- */
 
 static void wrong_peer_dialed(void *arg, int status, lp2p_conn *conn)
@@ -899,6 +911,10 @@ static void dialed(void *arg, int status, lp2p_conn *conn)
 		fail(cl, "dialled %s, connected to %s", a, b);
 		return;
 	}
+	if (cl->aborted) { /* abort: the second connection */
+		echo_after(cl);
+		return;
+	}
 	detail_peer(cl, "remotePeerId", seen);
 	detail_str(cl, "encryption", lp2p_conn_security(conn));
 	detail_str(cl, "multiplexer", lp2p_conn_muxer(conn));
@@ -922,6 +938,7 @@ static void dialed(void *arg, int status, lp2p_conn *conn)
 		break;
 	case T_SINK: start_sink(cl); break;
 	case T_SOURCE: start_source(cl); break;
+	case T_ABORT: start_abort(cl); break;
 	}
 }
 
@@ -952,7 +969,7 @@ static void usage(void)
 	        "              [--size BYTES[K|M|G]] [--count N] "
 	        "[--timeout S] [-v]\n"
 	        "tests: echo streams half-close reset remote-reset peer-id "
-	        "wrong-peer-id sink source\n");
+	        "wrong-peer-id sink source abort\n");
 	exit(2);
 }
 
@@ -1062,7 +1079,14 @@ int main(int argc, char **argv)
 	cl->test = (enum scenario)ti;
 	cl->test_name = scenario_names[ti];
 	if (!cl->size_given)
-		cl->size = cl->test == T_HALF_CLOSE ? MiB : 100u * MiB;
+		cl->size = cl->test == T_HALF_CLOSE ? MiB
+		           : cl->test == T_ABORT    ? 64u * MiB
+		                                    : 100u * MiB;
+	if (cl->test == T_ABORT && cl->size < 16) {
+		fprintf(stderr,
+		        "client: abort needs --size of 16 bytes or more\n");
+		return 2;
+	}
 	if (lp2p_multiaddr_parse(dial, strlen(dial), &cl->addr)) {
 		fprintf(stderr, "client: bad multiaddr %s\n", dial);
 		return 2;
