@@ -7,7 +7,8 @@
 #  4. ASan+UBSan build, `make check`;
 #  5. the SDK: install into a temporary prefix and build the plugin template
 #     out of tree with pkg-config, then load it with the installed lp2pd;
-#  6. `make distcheck`.
+#  6. a short libFuzzer smoke run of every fuzz target (clang);
+#  7. `make distcheck`.
 # Prints "N passed, N failed" at the end; exits non-zero on any failure.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -60,6 +61,13 @@ sdk_template() {
 	return $rc
 }
 
+fuzz_smoke() {
+	rm -rf build-fuzz && mkdir -p build-fuzz &&
+	(cd build-fuzz && "$top/configure" -q CC=clang --enable-fuzzing &&
+	 make -s -j"$jobs" >/dev/null 2>&1 &&
+	 make -s fuzz-smoke FUZZ_SECONDS="${FUZZ_SECONDS:-5}")
+}
+
 distcheck() {
 	(cd build-gcc && make -s -j"$jobs" distcheck >/dev/null)
 }
@@ -77,6 +85,7 @@ step "ASan+UBSan build + make check" build_and_check build-asan CC=gcc --enable-
 count_results build-asan
 unset LP2P_NO_DLCLOSE
 step "SDK template against an installed lp2p" sdk_template
+step "fuzz smoke (libFuzzer)" fuzz_smoke
 step "make distcheck" distcheck
 
 echo

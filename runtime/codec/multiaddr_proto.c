@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -140,6 +141,19 @@ static uint64_t get_be(const uint8_t *v, size_t len)
 	return x;
 }
 
+/*
+ * An IPv4-compatible IPv6 address ::a.b.c.d (deprecated by RFC 4291) that
+ * is not ::/112 (::, ::1, ...).  glibc's inet_ntop writes it dotted; go,
+ * rust and js-multiaddr write hex words, RFC 5952 keeps the dotted form
+ * for IPv4-mapped addresses only.  Print it as they do.
+ */
+static bool is_ip4_compatible(const struct lp2p_ma_proto *p, const uint8_t *v)
+{
+	static const uint8_t zero[12];
+	return p->kind == LP2P_MA_KIND_IP6 && memcmp(v, zero, 12) == 0 &&
+	       (v[12] | v[13]) != 0;
+}
+
 int lp2p_ma_value_to_text(const struct lp2p_ma_proto *p, const uint8_t *v,
 			  size_t len, char *out, size_t cap)
 {
@@ -156,8 +170,13 @@ int lp2p_ma_value_to_text(const struct lp2p_ma_proto *p, const uint8_t *v,
 	case LP2P_MA_KIND_NONE: return put_text("", 0, out, cap);
 	case LP2P_MA_KIND_IP4:
 	case LP2P_MA_KIND_IP6:
-		if (!inet_ntop(p->kind == LP2P_MA_KIND_IP4 ? AF_INET : AF_INET6,
-			       v, buf, sizeof buf))
+		if (is_ip4_compatible(p, v))
+			snprintf(buf, sizeof buf, "::%x:%x",
+				 (unsigned)(v[12] << 8 | v[13]),
+				 (unsigned)(v[14] << 8 | v[15]));
+		else if (!inet_ntop(p->kind == LP2P_MA_KIND_IP4 ? AF_INET
+								: AF_INET6,
+				    v, buf, sizeof buf))
 			return LP2P_EPROTO;
 		return put_text(buf, strlen(buf), out, cap);
 	case LP2P_MA_KIND_PORT:

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <lp2p/log.h>
+#include <lp2p/multiaddr.h>
 
 #include "config/config.h"
 
@@ -156,8 +157,10 @@ static int check_limits(struct lp2p_config *c, char *err, size_t errlen)
 	static const char *const keys[] = {
 		"max_connections", "max_inbound_connections",
 		"max_outbound_connections", "max_connections_per_peer",
+		"max_connections_per_ip", "accept_rate",
 		"max_pending_handshakes", "max_streams_per_connection",
 		"handshake_timeout", "negotiation_timeout", "dial_timeout",
+		"write_timeout",
 		NULL,
 	};
 	const lp2p_config_node *n = lp2p_config_get(c->root, "limits");
@@ -167,11 +170,14 @@ static int check_limits(struct lp2p_config *c, char *err, size_t errlen)
 	if (!rc) rc = get_u32(n, "max_inbound_connections", &l->max_inbound_connections, 0, err, errlen);
 	if (!rc) rc = get_u32(n, "max_outbound_connections", &l->max_outbound_connections, 0, err, errlen);
 	if (!rc) rc = get_u32(n, "max_connections_per_peer", &l->max_connections_per_peer, 1, err, errlen);
+	if (!rc) rc = get_u32(n, "max_connections_per_ip", &l->max_connections_per_ip, 1, err, errlen);
+	if (!rc) rc = get_u32(n, "accept_rate", &l->accept_rate, 0, err, errlen);
 	if (!rc) rc = get_u32(n, "max_pending_handshakes", &l->max_pending_handshakes, 1, err, errlen);
 	if (!rc) rc = get_u32(n, "max_streams_per_connection", &l->max_streams_per_connection, 1, err, errlen);
 	if (!rc) rc = get_ms(n, "handshake_timeout", &l->handshake_timeout_ms, err, errlen);
 	if (!rc) rc = get_ms(n, "negotiation_timeout", &l->negotiation_timeout_ms, err, errlen);
 	if (!rc) rc = get_ms(n, "dial_timeout", &l->dial_timeout_ms, err, errlen);
+	if (!rc) rc = get_ms(n, "write_timeout", &l->write_timeout_ms, err, errlen);
 	if (rc)
 		return rc;
 	/* Unset direction limits follow max_connections down. */
@@ -264,6 +270,38 @@ static int check_log(struct lp2p_config *c, char *err, size_t errlen)
 	return rc == LP2P_ENOTFOUND ? 0 : rc;
 }
 
+/* Every entry must be a multiaddr a TCP transport can use; bootstrap
+ * entries must also name the peer (/p2p/<id>). */
+static int check_addrs(const struct lp2p_string_list *l, bool need_peer,
+                       char *err, size_t errlen)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		struct lp2p_multiaddr ma;
+		int rc = lp2p_multiaddr_parse(l->v[i], strlen(l->v[i]), &ma);
+		if (rc)
+			return lp2p_config_error(l->node[i], err, errlen,
+			                         "'%s' is not a valid multiaddr (%s)",
+			                         l->v[i], lp2p_strerror(rc));
+		if (!lp2p_multiaddr_is_tcp(&ma))
+			return lp2p_config_error(
+				l->node[i], err, errlen,
+				"'%s' is not a TCP address "
+				"(/ip4|ip6|dns|dns4|dns6/HOST/tcp/PORT)",
+				l->v[i]);
+		bool has_peer = lp2p_multiaddr_peer_id(&ma, NULL, false) == 0;
+		if (need_peer && !has_peer)
+			return lp2p_config_error(
+				l->node[i], err, errlen,
+				"'%s' must end with /p2p/<peer id>", l->v[i]);
+		if (!need_peer && has_peer)
+			return lp2p_config_error(
+				l->node[i], err, errlen,
+				"a listen address has no /p2p/ part ('%s')",
+				l->v[i]);
+	}
+	return 0;
+}
+
 static void set_defaults(struct lp2p_config *c)
 {
 	static const char *const def_security[] = {"noise"};
@@ -281,11 +319,14 @@ static void set_defaults(struct lp2p_config *c)
 		.max_inbound_connections = 768,
 		.max_outbound_connections = 768,
 		.max_connections_per_peer = 8,
+		.max_connections_per_ip = 64,
+		.accept_rate = 256,
 		.max_pending_handshakes = 128,
 		.max_streams_per_connection = 1024,
 		.handshake_timeout_ms = 15000,
 		.negotiation_timeout_ms = 10000,
 		.dial_timeout_ms = 10000,
+		.write_timeout_ms = 30000,
 	};
 	c->connmgr = (struct lp2p_connmgr_config){
 		.low_water = 160,
@@ -323,6 +364,9 @@ static int validate(struct lp2p_config *c, char *err, size_t errlen)
 	    (rc = check_limits(c, err, errlen)) ||
 	    (rc = check_connmgr(c, err, errlen)) ||
 	    (rc = check_log(c, err, errlen)))
+		return rc;
+	if ((rc = check_addrs(&c->listen, false, err, errlen)) ||
+	    (rc = check_addrs(&c->bootstrap, true, err, errlen)))
 		return rc;
 	const struct {
 		const char *key;

@@ -25,11 +25,14 @@ struct lp2p_limits {
 	uint32_t max_inbound_connections;
 	uint32_t max_outbound_connections;
 	uint32_t max_connections_per_peer;
+	uint32_t max_connections_per_ip; /* inbound, per IPv4 / IPv6 /56 */
+	uint32_t accept_rate;            /* new inbound per second, 0: off */
 	uint32_t max_pending_handshakes;
 	uint32_t max_streams_per_connection;
 	uint64_t handshake_timeout_ms;
 	uint64_t negotiation_timeout_ms;
 	uint64_t dial_timeout_ms;
+	uint64_t write_timeout_ms; /* no write progress with output pending */
 };
 
 struct lp2p_connmgr_config {

@@ -23,6 +23,7 @@ static void stop_everything(struct lp2p_host *h)
 	if (h->stopped)
 		return;
 	h->stopped = true;
+	lp2p_bootstrap_stop(h);
 	lp2p_swarm_shutdown(&h->swarm);
 	stop_plugins(h);
 }
@@ -194,6 +195,11 @@ LP2P_API int lp2p_host_start(lp2p_host *h, char *err, size_t errlen)
 	h->started = true;
 	h->stopped = false;
 	announce(h);
+	int rc = lp2p_bootstrap_start(h, err, errlen);
+	if (rc) {
+		stop_everything(h);
+		return rc;
+	}
 	return 0;
 }
 
@@ -296,6 +302,7 @@ void lp2p_host_conn_ready(struct lp2p_host *h, struct lp2p_conn *c)
 
 void lp2p_host_conn_closed(struct lp2p_host *h, struct lp2p_conn *c)
 {
+	lp2p_bootstrap_conn_closed(h, c);
 	for (size_t i = 0; i < h->nplugins; i++) {
 		struct lp2p_plugin *p = h->plugins[i];
 		if (p->running && p->closed_connection)

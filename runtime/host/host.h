@@ -24,6 +24,7 @@ struct lp2p_subscriber {
 };
 
 struct lp2p_event;
+struct lp2p_bootstrap_peer;
 
 struct lp2p_host {
 	const struct lp2p_config *cfg;
@@ -42,6 +43,9 @@ struct lp2p_host {
 	const char **proto_list; /* lp2p_host_protocols() snapshot */
 	size_t proto_list_n;
 
+	struct lp2p_bootstrap_peer *bootstrap;
+	size_t nbootstrap;
+
 	struct lp2p_subscriber *subscribers;
 	struct lp2p_event *events_head, *events_tail;
 	size_t events_queued;
@@ -57,6 +61,11 @@ struct lp2p_route {
 bool lp2p_host_route(struct lp2p_host *h, const char *protocol,
                      struct lp2p_route *out);
 void lp2p_host_protocols_fini(struct lp2p_host *h);
+
+/* bootstrap.c */
+int lp2p_bootstrap_start(struct lp2p_host *h, char *err, size_t errlen);
+void lp2p_bootstrap_conn_closed(struct lp2p_host *h, struct lp2p_conn *c);
+void lp2p_bootstrap_stop(struct lp2p_host *h);
 
 /* events.c */
 void lp2p_host_events_init(struct lp2p_host *h);

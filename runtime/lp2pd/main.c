@@ -10,9 +10,14 @@
 #include <lp2p/log.h>
 #include <lp2p/version.h>
 
+#include "lp2pd/key_cmd.h"
+
 struct options {
 	const char *config;
 	int check_config;
+	const char *gen_key;  /* --gen-key FILE */
+	const char *key_type; /* --key-type TYPE */
+	int print_id;
 	int verbosity; /* +1 per -v, -1 per -q */
 };
 
@@ -20,11 +25,17 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 	        "usage: lp2pd [-c FILE] [--check-config] [-v|-q]...\n"
+	        "       lp2pd --gen-key FILE [--key-type TYPE]\n"
+	        "       lp2pd --print-id [-c FILE]\n"
 	        "       lp2pd -V | -h\n"
 	        "\n"
 	        "  -c, --config FILE   configuration file (default: built-in)\n"
 	        "      --check-config  validate the configuration, print what\n"
 	        "                      would run, exit 0 (valid) or 1\n"
+	        "      --gen-key FILE  write a new identity key (mode 0600) and\n"
+	        "                      print its peer id\n"
+	        "      --key-type TYPE ed25519 (default), secp256k1, ecdsa, rsa\n"
+	        "      --print-id      print the peer id of the configured key\n"
 	        "  -v, --verbose       more log output (repeatable)\n"
 	        "  -q, --quiet         less log output (repeatable)\n"
 	        "  -V, --version       print the version and exit\n"
@@ -33,13 +44,16 @@ static void usage(FILE *out)
 	        "See lp2pd(8) and lp2pd.yaml(5).\n");
 }
 
-enum { OPT_CHECK_CONFIG = 256 };
+enum { OPT_CHECK_CONFIG = 256, OPT_GEN_KEY, OPT_KEY_TYPE, OPT_PRINT_ID };
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
+		{"gen-key", required_argument, NULL, OPT_GEN_KEY},
+		{"key-type", required_argument, NULL, OPT_KEY_TYPE},
+		{"print-id", no_argument, NULL, OPT_PRINT_ID},
 		{"verbose", no_argument, NULL, 'v'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"version", no_argument, NULL, 'V'},
@@ -51,6 +65,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		switch (c) {
 		case 'c': o->config = optarg; break;
 		case OPT_CHECK_CONFIG: o->check_config = 1; break;
+		case OPT_GEN_KEY: o->gen_key = optarg; break;
+		case OPT_KEY_TYPE: o->key_type = optarg; break;
+		case OPT_PRINT_ID: o->print_id = 1; break;
 		case 'v': o->verbosity++; break;
 		case 'q': o->verbosity--; break;
 		case 'V':
@@ -106,6 +123,10 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &o) != 0)
 		return 2;
+	if (o.gen_key)
+		return lp2pd_gen_key(o.gen_key, o.key_type);
+	if (o.print_id)
+		return lp2pd_print_id(o.config);
 	lp2p_log_set_level(LP2P_LOG_INFO + o.verbosity);
 
 	if (o.config)

@@ -13,8 +13,5 @@ FUZZ_TARGETS += tests/fuzz/fuzz_mss
 tests_fuzz_fuzz_mss_SOURCES = tests/fuzz/fuzz_mss.c $(FUZZ_MAIN_SRC)
 tests_fuzz_fuzz_mss_CPPFLAGS = $(FUZZ_PREPROC_FLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/mss"'
 tests_fuzz_fuzz_mss_CFLAGS = $(FUZZ_COMPILE_FLAGS)
-tests_fuzz_fuzz_mss_LDADD = libruntime.la
-# (the -fsanitize link flags must not be in LDADD: automake refuses them)
-if FUZZING
-tests_fuzz_fuzz_mss_LDFLAGS = -fsanitize=fuzzer,address,undefined
-endif
+tests_fuzz_fuzz_mss_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_mss_LDFLAGS = $(FUZZ_LINK_FLAGS)

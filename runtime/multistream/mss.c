@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <lp2p/varint.h>
+
 #include "multistream/mss.h"
 
 #define HEADER_LINE LP2P_MSS_PROTOCOL_ID "\n"
@@ -62,12 +64,7 @@ static void out_line(struct lp2p_mss *m, const char *text, size_t len)
 		m->out_head = 0;
 	}
 	uint8_t *p = m->out + m->out_len;
-	if (n < 0x80) {
-		*p++ = (uint8_t)n;
-	} else {
-		*p++ = (uint8_t)(n | 0x80);
-		*p++ = (uint8_t)(n >> 7);
-	}
+	p += lp2p_varint_encode(n, p, 2); /* n <= LP2P_MSS_MAX_LINE */
 	memcpy(p, text, len);
 	p[len] = '\n';
 	m->out_len = (size_t)(p + n - m->out);
@@ -90,7 +87,7 @@ static struct lp2p_mss *mss_alloc(enum mss_role role)
 }
 
 int lp2p_mss_dialer_new(struct lp2p_mss **out, const char *const *protocols,
-			size_t count)
+                        size_t count)
 {
 	if (!out || !protocols || count == 0)
 		return LP2P_EINVAL;
@@ -110,7 +107,7 @@ int lp2p_mss_dialer_new(struct lp2p_mss **out, const char *const *protocols,
 }
 
 int lp2p_mss_listener_new(struct lp2p_mss **out, lp2p_mss_select_fn select,
-			  void *user_data, unsigned max_rejects)
+                          void *user_data, unsigned max_rejects)
 {
 	if (!out || !select)
 		return LP2P_EINVAL;
@@ -119,7 +116,8 @@ int lp2p_mss_listener_new(struct lp2p_mss **out, lp2p_mss_select_fn select,
 		return LP2P_ENOMEM;
 	m->select = select;
 	m->select_data = user_data;
-	m->max_rejects = max_rejects ? max_rejects : LP2P_MSS_DEFAULT_MAX_REJECTS;
+	m->max_rejects =
+	    max_rejects ? max_rejects : LP2P_MSS_DEFAULT_MAX_REJECTS;
 	out_line(m, LP2P_MSS_PROTOCOL_ID, HEADER_LINE_LEN - 1);
 	*out = m;
 	return 0;
@@ -191,22 +189,15 @@ static int on_message(struct lp2p_mss *m)
 /* Parse the length prefix from m->prefix; EAGAIN if it needs more bytes. */
 static int parse_prefix(struct lp2p_mss *m)
 {
-	uint8_t b0 = m->prefix[0];
-	size_t v;
-	if (!(b0 & 0x80)) {
-		v = b0;
-	} else {
-		if (m->prefix_len < 2)
-			return LP2P_EAGAIN;
-		uint8_t b1 = m->prefix[1];
-		/* A third byte or a zero last byte (non-minimal) is bad. */
-		if ((b1 & 0x80) || b1 == 0)
-			return LP2P_EPROTO;
-		v = (size_t)(b0 & 0x7f) | ((size_t)b1 << 7);
-	}
-	if (v == 0 || v > LP2P_MSS_MAX_LINE)
+	uint64_t v;
+	int rc = lp2p_varint_decode(m->prefix, m->prefix_len, &v);
+	if (rc == LP2P_ETRUNC)
+		/* Two bytes hold up to 2^14 - 1: a third means too long. */
+		return m->prefix_len < sizeof(m->prefix) ? LP2P_EAGAIN
+		                                         : LP2P_EPROTO;
+	if (rc < 0 || v == 0 || v > LP2P_MSS_MAX_LINE)
 		return LP2P_EPROTO;
-	m->msg_len = v;
+	m->msg_len = (size_t)v;
 	m->got = 0;
 	return 0;
 }
@@ -264,8 +255,7 @@ void lp2p_mss_out_ack(struct lp2p_mss *m, size_t n)
 		m->out_head = m->out_len = 0;
 }
 
-int lp2p_mss_result(const struct lp2p_mss *m, const char **proto,
-		    size_t *index)
+int lp2p_mss_result(const struct lp2p_mss *m, const char **proto, size_t *index)
 {
 	if (m->state != 0)
 		return m->state;

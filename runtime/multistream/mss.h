@@ -52,7 +52,7 @@ struct lp2p_mss;
  * the header or "ls".
  */
 typedef bool (*lp2p_mss_select_fn)(void *user_data, const char *proto,
-				   size_t len);
+                                   size_t len);
 
 /*
  * New dialer proposing protocols[0..count) in order.  The strings are
@@ -62,7 +62,7 @@ typedef bool (*lp2p_mss_select_fn)(void *user_data, const char *proto,
  * Errors: LP2P_EINVAL (empty list or bad protocol id), LP2P_ENOMEM.
  */
 int lp2p_mss_dialer_new(struct lp2p_mss **out, const char *const *protocols,
-			size_t count);
+                        size_t count);
 
 /*
  * New listener asking select(user_data, ...) about each proposal.
@@ -70,7 +70,7 @@ int lp2p_mss_dialer_new(struct lp2p_mss **out, const char *const *protocols,
  * in the output at once.  Errors: LP2P_EINVAL (select NULL), LP2P_ENOMEM.
  */
 int lp2p_mss_listener_new(struct lp2p_mss **out, lp2p_mss_select_fn select,
-			  void *user_data, unsigned max_rejects);
+                          void *user_data, unsigned max_rejects);
 
 void lp2p_mss_free(struct lp2p_mss *m);
 
@@ -102,6 +102,6 @@ void lp2p_mss_out_ack(struct lp2p_mss *m, size_t n);
  * not NULL) its position in the dialer's list (0 for a listener).
  */
 int lp2p_mss_result(const struct lp2p_mss *m, const char **proto,
-		    size_t *index);
+                    size_t *index);
 
 #endif

@@ -19,13 +19,10 @@ FUZZ_TARGETS += tests/fuzz/fuzz_yamux tests/fuzz/fuzz_mplex
 tests_fuzz_fuzz_yamux_SOURCES = tests/fuzz/fuzz_yamux.c tests/fuzz/fuzz_mux.h $(FUZZ_MAIN_SRC)
 tests_fuzz_fuzz_yamux_CPPFLAGS = $(FUZZ_PREPROC_FLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/yamux"'
 tests_fuzz_fuzz_yamux_CFLAGS = $(FUZZ_COMPILE_FLAGS)
-tests_fuzz_fuzz_yamux_LDADD = libruntime.la
+tests_fuzz_fuzz_yamux_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_yamux_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_mplex_SOURCES = tests/fuzz/fuzz_mplex.c tests/fuzz/fuzz_mux.h $(FUZZ_MAIN_SRC)
 tests_fuzz_fuzz_mplex_CPPFLAGS = $(FUZZ_PREPROC_FLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/mplex"'
 tests_fuzz_fuzz_mplex_CFLAGS = $(FUZZ_COMPILE_FLAGS)
-tests_fuzz_fuzz_mplex_LDADD = libruntime.la
-# (the -fsanitize link flags must not be in LDADD: automake refuses them)
-if FUZZING
-tests_fuzz_fuzz_yamux_LDFLAGS = -fsanitize=fuzzer,address,undefined
-tests_fuzz_fuzz_mplex_LDFLAGS = -fsanitize=fuzzer,address,undefined
-endif
+tests_fuzz_fuzz_mplex_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_mplex_LDFLAGS = $(FUZZ_LINK_FLAGS)

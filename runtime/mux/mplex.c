@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <lp2p/varint.h>
+
 #include "mux/mux_impl.h"
 
 enum {
@@ -36,46 +38,6 @@ enum {
 
 #define MPLEX_MAX_ID ((UINT64_C(1) << 60) - 1)
 
-static size_t uvarint_len(uint64_t v)
-{
-	size_t n = 1;
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
-static size_t uvarint_put(uint8_t *p, uint64_t v)
-{
-	size_t n = 0;
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	return n;
-}
-
-/*
- * Decode an unsigned varint (at most 9 bytes, minimal) from p[0..len):
- * its length, LP2P_ETRUNC if more bytes are needed, LP2P_EPROTO if bad.
- */
-static int uvarint_get(const uint8_t *p, size_t len, uint64_t *out)
-{
-	uint64_t v = 0;
-	for (size_t i = 0; i < len && i < 9; i++) {
-		v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-		if (!(p[i] & 0x80)) {
-			if (p[i] == 0 && i > 0)
-				return LP2P_EPROTO;
-			*out = v;
-			return (int)i + 1;
-		}
-	}
-	return len >= 9 ? LP2P_EPROTO : LP2P_ETRUNC;
-}
-
 static uint64_t wire_id(const struct mux_stream *s)
 {
 	return s->id >> 1;
@@ -89,27 +51,27 @@ static uint8_t our_flag(const struct mux_stream *s, uint8_t receiver_flag)
 
 /* Append a frame header with room for payload bytes; NULL if no room. */
 static uint8_t *frame(struct lp2p_mux *m, uint64_t id, uint8_t flag,
-		      size_t payload, bool data)
+                      size_t payload, bool data)
 {
-	uint64_t h = id << 3 | flag;
-	size_t n = uvarint_len(h) + uvarint_len(payload);
-	uint8_t *p = mux_out_append(m, n + payload, data);
+	uint64_t h = id << 3 | flag; /* < 2^63: ids are < 2^60 */
+	size_t hl = lp2p_varint_len(h), ll = lp2p_varint_len(payload);
+	uint8_t *p = mux_out_append(m, hl + ll + payload, data);
 	if (!p)
 		return NULL;
-	p += uvarint_put(p, h);
-	p += uvarint_put(p, payload);
-	return p;
+	lp2p_varint_encode(h, p, hl);
+	lp2p_varint_encode(payload, p + hl, ll);
+	return p + hl + ll;
 }
 
 static int mplex_open(struct lp2p_mux *m, const char *name,
-		      struct mux_stream **out)
+                      struct mux_stream **out)
 {
 	char idname[24];
 	if (m->next_id > MPLEX_MAX_ID)
 		return LP2P_ELIMIT;
 	if (!name) {
 		snprintf(idname, sizeof(idname), "%llu",
-			 (unsigned long long)m->next_id);
+		         (unsigned long long)m->next_id);
 		name = idname;
 	}
 	size_t nlen = strlen(name);
@@ -133,11 +95,11 @@ static int mplex_open(struct lp2p_mux *m, const char *name,
 }
 
 static ssize_t mplex_write(struct lp2p_mux *m, struct mux_stream *s,
-			   const uint8_t *data, size_t len)
+                           const uint8_t *data, size_t len)
 {
 	uint8_t flag = our_flag(s, M_MSG_RECEIVER);
 	/* the length varint of a frame up to 1 MiB takes 3 bytes */
-	size_t hdr = uvarint_len(wire_id(s) << 3 | flag) + 3;
+	size_t hdr = lp2p_varint_len(wire_id(s) << 3 | flag) + 3;
 	size_t done = 0;
 	while (done < len) {
 		size_t room = mux_data_room(m);
@@ -161,14 +123,14 @@ static bool mplex_flush_stream(struct lp2p_mux *m, struct mux_stream *s)
 {
 	if (s->need_rst) {
 		if (!frame(m, wire_id(s), our_flag(s, M_RESET_RECEIVER), 0,
-			   false))
+		           false))
 			return false;
 		s->need_rst = s->need_fin = false;
 		return true;
 	}
 	if (s->need_fin) {
 		if (!frame(m, wire_id(s), our_flag(s, M_CLOSE_RECEIVER), 0,
-			   false))
+		           false))
 			return false;
 		s->need_fin = false;
 	}
@@ -230,7 +192,7 @@ static void new_stream(struct lp2p_mux *m)
 	}
 	void *data = NULL;
 	int rc = m->cb.on_stream_open(m->user_data, key, r->name, r->name_len,
-				      &data);
+	                              &data);
 	s = mux_stream_find(m, key); /* the callback may have reset it */
 	if (!s)
 		return;
@@ -300,9 +262,7 @@ static void on_frame_end(struct lp2p_mux *m)
 	struct mux_stream *s;
 	m->rx_stream = NULL;
 	switch (r->flag) {
-	case M_NEW:
-		new_stream(m);
-		break;
+	case M_NEW: new_stream(m); break;
 	case M_CLOSE_RECEIVER:
 	case M_CLOSE_INITIATOR:
 		s = mux_stream_find(m, r->key);
@@ -341,12 +301,13 @@ static ssize_t mplex_recv(struct lp2p_mux *m, const uint8_t *buf, size_t len)
 			break;
 		r->hdr[r->hdr_len++] = buf[pos++];
 		uint64_t h, length;
-		int a = uvarint_get(r->hdr, r->hdr_len, &h);
+		int a = lp2p_varint_decode(r->hdr, r->hdr_len, &h);
 		if (a == LP2P_ETRUNC)
 			continue;
 		if (a < 0)
 			return mux_fail(m, a);
-		int b = uvarint_get(r->hdr + a, r->hdr_len - (size_t)a, &length);
+		int b = lp2p_varint_decode(r->hdr + a, r->hdr_len - (size_t)a,
+		                           &length);
 		if (b == LP2P_ETRUNC)
 			continue;
 		if (b < 0)
@@ -365,14 +326,14 @@ static ssize_t mplex_recv(struct lp2p_mux *m, const uint8_t *buf, size_t len)
 }
 
 const struct mux_ops lp2p_mplex_ops = {
-	.recv = mplex_recv,
-	.open = mplex_open,
-	.write = mplex_write,
-	.flush_stream = mplex_flush_stream,
-	.consumed = mplex_consumed,
-	.can_send = mplex_can_send,
-	.flush_session = mplex_flush_session,
-	.ping = mplex_ping,
-	.goaway = mplex_goaway,
-	.fatal = mplex_fatal,
+    .recv = mplex_recv,
+    .open = mplex_open,
+    .write = mplex_write,
+    .flush_stream = mplex_flush_stream,
+    .consumed = mplex_consumed,
+    .can_send = mplex_can_send,
+    .flush_session = mplex_flush_session,
+    .ping = mplex_ping,
+    .goaway = mplex_goaway,
+    .fatal = mplex_fatal,
 };

@@ -12,8 +12,8 @@
 #define TABLE_INITIAL_BUCKETS 16
 
 #define stream_of(link, member)                                                \
-	((struct mux_stream *)((char *)(link) -                                \
-			       offsetof(struct mux_stream, member)))
+	((struct mux_stream *)((char *)(link)-offsetof(struct mux_stream,      \
+	                                               member)))
 
 /* Intrusive lists: heads are circular, unlinked nodes have next == NULL. */
 static void list_init(struct mux_link *head)
@@ -59,7 +59,7 @@ void lp2p_mux_config_default(struct lp2p_mux_config *cfg)
 }
 
 static int config_fill(struct lp2p_mux_config *cfg,
-		       const struct lp2p_mux_config *in)
+                       const struct lp2p_mux_config *in)
 {
 	struct lp2p_mux_config def;
 	lp2p_mux_config_default(&def);
@@ -78,7 +78,8 @@ static int config_fill(struct lp2p_mux_config *cfg,
 	FILL(out_reserve);
 	FILL(max_unconsumed);
 #undef FILL
-	if (cfg->window < YAMUX_INITIAL_WINDOW || cfg->window > YAMUX_MAX_WINDOW)
+	if (cfg->window < YAMUX_INITIAL_WINDOW ||
+	    cfg->window > YAMUX_MAX_WINDOW)
 		return LP2P_EINVAL;
 	if (cfg->max_frame > MPLEX_MAX_MESSAGE)
 		return LP2P_EINVAL;
@@ -89,8 +90,8 @@ static int config_fill(struct lp2p_mux_config *cfg,
 }
 
 int lp2p_mux_new(struct lp2p_mux **out, enum lp2p_mux_kind kind,
-		 enum lp2p_mux_role role, const struct lp2p_mux_config *cfg,
-		 const struct lp2p_mux_callbacks *cbs, void *user_data)
+                 enum lp2p_mux_role role, const struct lp2p_mux_config *cfg,
+                 const struct lp2p_mux_callbacks *cbs, void *user_data)
 {
 	if (!out || !cbs)
 		return LP2P_EINVAL;
@@ -166,7 +167,8 @@ uint8_t *mux_out_append(struct lp2p_mux *m, size_t n, bool data)
 	}
 	if (m->out_len + n > m->out_alloc) {
 		size_t cap = (size_t)m->cfg.out_hiwat + m->cfg.out_reserve;
-		size_t want = m->out_alloc ? m->out_alloc * 2 : OUT_INITIAL_ALLOC;
+		size_t want =
+		    m->out_alloc ? m->out_alloc * 2 : OUT_INITIAL_ALLOC;
 		if (want < m->out_len + n)
 			want = m->out_len + n;
 		if (want > cap)
@@ -180,6 +182,16 @@ uint8_t *mux_out_append(struct lp2p_mux *m, size_t n, bool data)
 	uint8_t *p = m->out + m->out_len;
 	m->out_len += n;
 	return p;
+}
+
+void lp2p_mux_trim(struct lp2p_mux *m)
+{
+	if (mux_out_used(m) != 0 || !m->out)
+		return;
+	free(m->out);
+	m->out = NULL;
+	m->out_alloc = 0;
+	m->out_head = m->out_len = 0;
 }
 
 size_t lp2p_mux_out_peek(struct lp2p_mux *m, uint8_t **buf)
@@ -228,7 +240,7 @@ static void table_grow(struct lp2p_mux *m)
 }
 
 struct mux_stream *mux_stream_add(struct lp2p_mux *m, uint64_t id,
-				  bool outbound)
+                                  bool outbound)
 {
 	struct mux_stream *s = calloc(1, sizeof(*s));
 	if (!s)
@@ -326,15 +338,22 @@ void mux_stream_dead(struct lp2p_mux *m, struct mux_stream *s, int err)
 	uint64_t id = s->id;
 	void *data = s->data;
 	table_remove(m, s);
-	if (s->need_rst && !linked(&s->pending) && !m->ops->flush_stream(m, s))
+	if (!s->need_rst) {
+		/* Reset by the peer: nothing more is sent on it. */
+		s->need_ack = s->need_fin = s->need_wnd = false;
+		s->delta = 0;
+		if (linked(&s->pending))
+			list_del(&s->pending);
+	} else if (!linked(&s->pending) && !m->ops->flush_stream(m, s)) {
 		list_add_tail(&m->pending, &s->pending);
+	}
 	stream_release(m, s);
 	if (m->cb.on_stream_reset)
 		m->cb.on_stream_reset(m->user_data, id, data, err);
 }
 
-void mux_deliver(struct lp2p_mux *m, struct mux_stream *s,
-		 const uint8_t *data, size_t len)
+void mux_deliver(struct lp2p_mux *m, struct mux_stream *s, const uint8_t *data,
+                 size_t len)
 {
 	s->unconsumed += len;
 	if (m->cb.on_stream_data)
@@ -412,7 +431,8 @@ static void notify_blocked(struct lp2p_mux *m)
 	while (!list_empty(&todo)) {
 		struct mux_stream *s = stream_of(todo.next, blocked);
 		list_del(&s->blocked);
-		if (m->err || mux_data_room(m) == 0 || !m->ops->can_send(m, s)) {
+		if (m->err || mux_data_room(m) == 0 ||
+		    !m->ops->can_send(m, s)) {
 			list_add_tail(&m->blocked, &s->blocked);
 			continue;
 		}
@@ -435,7 +455,7 @@ void lp2p_mux_out_ack(struct lp2p_mux *m, size_t n)
 }
 
 int lp2p_mux_open(struct lp2p_mux *m, const char *name, void *stream_data,
-		  uint64_t *id)
+                  uint64_t *id)
 {
 	if (m->err)
 		return m->err;
@@ -454,8 +474,7 @@ int lp2p_mux_open(struct lp2p_mux *m, const char *name, void *stream_data,
 	return 0;
 }
 
-static struct mux_stream *lookup(const struct lp2p_mux *m, uint64_t id,
-				 int *rc)
+static struct mux_stream *lookup(const struct lp2p_mux *m, uint64_t id, int *rc)
 {
 	if (m->err) {
 		*rc = m->err;
@@ -467,8 +486,7 @@ static struct mux_stream *lookup(const struct lp2p_mux *m, uint64_t id,
 	return s;
 }
 
-int lp2p_mux_set_stream_data(struct lp2p_mux *m, uint64_t id,
-			     void *stream_data)
+int lp2p_mux_set_stream_data(struct lp2p_mux *m, uint64_t id, void *stream_data)
 {
 	struct mux_stream *s = mux_stream_find(m, id);
 	if (!s)
@@ -478,7 +496,7 @@ int lp2p_mux_set_stream_data(struct lp2p_mux *m, uint64_t id,
 }
 
 ssize_t lp2p_mux_write(struct lp2p_mux *m, uint64_t id, const uint8_t *data,
-		       size_t len)
+                       size_t len)
 {
 	int rc;
 	struct mux_stream *s = lookup(m, id, &rc);

@@ -104,10 +104,10 @@ struct lp2p_mux_callbacks {
 	 * NULL: every stream is refused.
 	 */
 	int (*on_stream_open)(void *user_data, uint64_t id, const char *name,
-			      size_t name_len, void **stream_data);
+	                      size_t name_len, void **stream_data);
 	/* Stream data data[0..len), valid during the call. */
 	void (*on_stream_data)(void *user_data, uint64_t id, void *stream_data,
-			       const uint8_t *data, size_t len);
+	                       const uint8_t *data, size_t len);
 	/* The peer closed its direction (no more data will come). */
 	void (*on_stream_fin)(void *user_data, uint64_t id, void *stream_data);
 	/*
@@ -117,10 +117,10 @@ struct lp2p_mux_callbacks {
 	 * peer wrote after closing; the session reset it).
 	 */
 	void (*on_stream_reset)(void *user_data, uint64_t id, void *stream_data,
-				int err);
+	                        int err);
 	/* A stream whose write was short can take more bytes. */
 	void (*on_stream_writable)(void *user_data, uint64_t id,
-				   void *stream_data);
+	                           void *stream_data);
 	/* yamux: the peer sent GoAway(code); no new streams can be opened. */
 	void (*on_goaway)(void *user_data, uint32_t code);
 	/* yamux: the answer to lp2p_mux_ping(opaque) (the caller times it). */
@@ -138,8 +138,8 @@ void lp2p_mux_config_default(struct lp2p_mux_config *cfg);
  * out of range), LP2P_ENOMEM.
  */
 int lp2p_mux_new(struct lp2p_mux **out, enum lp2p_mux_kind kind,
-		 enum lp2p_mux_role role, const struct lp2p_mux_config *cfg,
-		 const struct lp2p_mux_callbacks *cbs, void *user_data);
+                 enum lp2p_mux_role role, const struct lp2p_mux_config *cfg,
+                 const struct lp2p_mux_callbacks *cbs, void *user_data);
 
 /* Frees the session and its streams; no callback is called. */
 void lp2p_mux_free(struct lp2p_mux *m);
@@ -176,11 +176,11 @@ void lp2p_mux_out_ack(struct lp2p_mux *m, size_t n);
  * lp2p_mux_out_ack()), LP2P_EINVAL, LP2P_ENOMEM, or the fatal error.
  */
 int lp2p_mux_open(struct lp2p_mux *m, const char *name, void *stream_data,
-		  uint64_t *id);
+                  uint64_t *id);
 
 /* Replace a stream's stream_data.  Errors: LP2P_ENOTFOUND. */
 int lp2p_mux_set_stream_data(struct lp2p_mux *m, uint64_t id,
-			     void *stream_data);
+                             void *stream_data);
 
 /*
  * Queue data[0..len) (copied) on a stream.  Returns the bytes accepted
@@ -190,7 +190,7 @@ int lp2p_mux_set_stream_data(struct lp2p_mux *m, uint64_t id,
  * fatal error.
  */
 ssize_t lp2p_mux_write(struct lp2p_mux *m, uint64_t id, const uint8_t *data,
-		       size_t len);
+                       size_t len);
 
 /*
  * Half-close: no more data from us (yamux FIN, mplex Close).  The stream
@@ -228,6 +228,10 @@ int lp2p_mux_ping(struct lp2p_mux *m, uint32_t opaque);
  * Errors: LP2P_ECLOSED (already sent), or the fatal error.
  */
 int lp2p_mux_goaway(struct lp2p_mux *m, uint32_t code);
+
+/* Release the output buffer if it is empty (for idle connections: an
+ * active one would only allocate it again). */
+void lp2p_mux_trim(struct lp2p_mux *m);
 
 /* Open streams (both directions) the session tracks. */
 size_t lp2p_mux_stream_count(const struct lp2p_mux *m);

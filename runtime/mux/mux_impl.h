@@ -33,8 +33,8 @@ struct mux_stream {
 	bool local_closed, remote_closed;
 	/* control frames not yet written */
 	bool need_ack, need_fin, need_rst;
-	bool need_wnd;        /* yamux: announce delta even below the threshold */
-	bool acked;           /* yamux outbound: the peer ACKed */
+	bool need_wnd; /* yamux: announce delta even below the threshold */
+	bool acked;    /* yamux outbound: the peer ACKed */
 	uint32_t send_window; /* yamux */
 	uint32_t recv_avail;  /* yamux: bytes the peer may still send */
 	uint32_t delta;       /* yamux: consumed, not yet announced */
@@ -51,10 +51,10 @@ struct mux_ops {
 	 * LP2P_EAGAIN: no room; LP2P_ELIMIT: ids exhausted.
 	 */
 	int (*open)(struct lp2p_mux *m, const char *name,
-		    struct mux_stream **out);
+	            struct mux_stream **out);
 	/* Frame data for s; same contract as lp2p_mux_write(). */
 	ssize_t (*write)(struct lp2p_mux *m, struct mux_stream *s,
-			 const uint8_t *data, size_t len);
+	                 const uint8_t *data, size_t len);
 	/* Write s's pending control frames; false if out of room. */
 	bool (*flush_stream)(struct lp2p_mux *m, struct mux_stream *s);
 	/* The caller consumed n more bytes of s (unconsumed already cut). */
@@ -156,7 +156,7 @@ struct mux_stream *mux_stream_find(const struct lp2p_mux *m, uint64_t id);
 
 /* A new stream in the table (counted inbound or outbound), or NULL. */
 struct mux_stream *mux_stream_add(struct lp2p_mux *m, uint64_t id,
-				  bool outbound);
+                                  bool outbound);
 
 /*
  * Remove s from the table (its id goes stale) and free it, or keep it
@@ -177,8 +177,8 @@ void mux_stream_reset(struct lp2p_mux *m, struct mux_stream *s);
 void mux_refuse(struct lp2p_mux *m, uint64_t id);
 
 /* Deliver payload to s's on_stream_data (counts it unconsumed). */
-void mux_deliver(struct lp2p_mux *m, struct mux_stream *s,
-		 const uint8_t *data, size_t len);
+void mux_deliver(struct lp2p_mux *m, struct mux_stream *s, const uint8_t *data,
+                 size_t len);
 
 /* The peer closed its direction of s: on_stream_fin, maybe forget. */
 void mux_remote_fin(struct lp2p_mux *m, struct mux_stream *s);

@@ -31,7 +31,7 @@ enum { F_SYN = 1, F_ACK = 2, F_FIN = 4, F_RST = 8 };
 
 /* Append a frame header (and room for payload bytes); NULL if no room. */
 static uint8_t *frame(struct lp2p_mux *m, uint8_t type, uint16_t flags,
-		      uint32_t id, uint32_t length, size_t payload, bool data)
+                      uint32_t id, uint32_t length, size_t payload, bool data)
 {
 	uint8_t *p = mux_out_append(m, YAMUX_HEADER_LEN + payload, data);
 	if (!p)
@@ -46,7 +46,7 @@ static uint8_t *frame(struct lp2p_mux *m, uint8_t type, uint16_t flags,
 }
 
 static int yamux_open(struct lp2p_mux *m, const char *name,
-		      struct mux_stream **out)
+                      struct mux_stream **out)
 {
 	(void)name;
 	if (m->backlog >= m->cfg.max_ack_backlog)
@@ -62,7 +62,7 @@ static int yamux_open(struct lp2p_mux *m, const char *name,
 	s->send_window = YAMUX_INITIAL_WINDOW;
 	s->recv_avail = m->cfg.window;
 	if (!frame(m, Y_WINDOW, F_SYN, (uint32_t)s->id,
-		   m->cfg.window - YAMUX_INITIAL_WINDOW, 0, false)) {
+	           m->cfg.window - YAMUX_INITIAL_WINDOW, 0, false)) {
 		mux_stream_forget(m, s);
 		return LP2P_EAGAIN; /* the output could not grow */
 	}
@@ -72,7 +72,7 @@ static int yamux_open(struct lp2p_mux *m, const char *name,
 }
 
 static ssize_t yamux_write(struct lp2p_mux *m, struct mux_stream *s,
-			   const uint8_t *data, size_t len)
+                           const uint8_t *data, size_t len)
 {
 	size_t done = 0;
 	while (done < len && s->send_window > 0) {
@@ -88,7 +88,7 @@ static ssize_t yamux_write(struct lp2p_mux *m, struct mux_stream *s,
 			chunk = room - YAMUX_HEADER_LEN;
 		uint16_t flags = s->need_ack ? F_ACK : 0;
 		uint8_t *p = frame(m, Y_DATA, flags, (uint32_t)s->id,
-				   (uint32_t)chunk, chunk, true);
+		                   (uint32_t)chunk, chunk, true);
 		if (!p)
 			break;
 		s->need_ack = false;
@@ -179,14 +179,14 @@ static void yamux_goaway(struct lp2p_mux *m, uint32_t code)
 static void yamux_fatal(struct lp2p_mux *m)
 {
 	send_goaway(m, m->err == LP2P_EPROTO ? LP2P_YAMUX_GOAWAY_PROTOCOL
-					     : LP2P_YAMUX_GOAWAY_INTERNAL);
+	                                     : LP2P_YAMUX_GOAWAY_INTERNAL);
 }
 
 /* ---- input ---- */
 
 /* FIN/RST of a frame, once its payload (if any) was delivered. */
 static void apply_flags(struct lp2p_mux *m, struct mux_stream *s,
-			uint16_t flags)
+                        uint16_t flags)
 {
 	if (flags & F_RST)
 		mux_stream_dead(m, s, LP2P_ERESET);
@@ -195,8 +195,7 @@ static void apply_flags(struct lp2p_mux *m, struct mux_stream *s,
 }
 
 /* A SYN for id: the new stream, or NULL if refused. */
-static int inbound_syn(struct lp2p_mux *m, uint32_t id,
-		       struct mux_stream **out)
+static int inbound_syn(struct lp2p_mux *m, uint32_t id, struct mux_stream **out)
 {
 	uint32_t our_parity = m->role == LP2P_MUX_INITIATOR ? 1 : 0;
 	*out = NULL;
@@ -234,7 +233,7 @@ static int inbound_syn(struct lp2p_mux *m, uint32_t id,
 }
 
 static int stream_frame(struct lp2p_mux *m, uint8_t type, uint16_t flags,
-			uint32_t id, uint32_t length)
+                        uint32_t id, uint32_t length)
 {
 	struct yamux_rx *y = &m->rx.y;
 	struct mux_stream *s;
@@ -278,7 +277,7 @@ static int stream_frame(struct lp2p_mux *m, uint8_t type, uint16_t flags,
 }
 
 static int session_frame(struct lp2p_mux *m, uint8_t type, uint16_t flags,
-			 uint32_t length)
+                         uint32_t length)
 {
 	struct yamux_rx *y = &m->rx.y;
 	if (type == Y_GOAWAY) {
@@ -323,8 +322,7 @@ static int on_header(struct lp2p_mux *m)
 		if (id != 0)
 			return LP2P_EPROTO;
 		return session_frame(m, type, flags, length);
-	default:
-		return LP2P_EPROTO;
+	default: return LP2P_EPROTO;
 	}
 }
 
@@ -375,14 +373,14 @@ static ssize_t yamux_recv(struct lp2p_mux *m, const uint8_t *buf, size_t len)
 }
 
 const struct mux_ops lp2p_yamux_ops = {
-	.recv = yamux_recv,
-	.open = yamux_open,
-	.write = yamux_write,
-	.flush_stream = yamux_flush_stream,
-	.consumed = yamux_consumed,
-	.can_send = yamux_can_send,
-	.flush_session = yamux_flush_session,
-	.ping = yamux_ping,
-	.goaway = yamux_goaway,
-	.fatal = yamux_fatal,
+    .recv = yamux_recv,
+    .open = yamux_open,
+    .write = yamux_write,
+    .flush_stream = yamux_flush_stream,
+    .consumed = yamux_consumed,
+    .can_send = yamux_can_send,
+    .flush_session = yamux_flush_session,
+    .ping = yamux_ping,
+    .goaway = yamux_goaway,
+    .fatal = yamux_fatal,
 };

@@ -17,23 +17,16 @@ tests_unit_test_noise_SOURCES = tests/unit/test_noise.c
 tests_unit_test_noise_CFLAGS = $(TEST_COMPILE_FLAGS)
 tests_unit_test_noise_LDADD = $(TEST_LIBS) $(OPENSSL_LIBS)
 
-# As in runtime/crypto/local.mk: the -fsanitize link flag goes in LDFLAGS.
-if FUZZING
-NOISE_FUZZ_LINK = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
-else
-NOISE_FUZZ_LINK = $(AM_LDFLAGS)
-endif
-
 FUZZ_TARGETS += tests/fuzz/fuzz_noise_payload
 tests_fuzz_fuzz_noise_payload_SOURCES = tests/fuzz/fuzz_noise_payload.c $(FUZZ_MAIN_SRC)
 tests_fuzz_fuzz_noise_payload_CPPFLAGS = $(FUZZ_PREPROC_FLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/noise_payload"'
 tests_fuzz_fuzz_noise_payload_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 tests_fuzz_fuzz_noise_payload_LDADD = libruntime.la
-tests_fuzz_fuzz_noise_payload_LDFLAGS = $(NOISE_FUZZ_LINK)
+tests_fuzz_fuzz_noise_payload_LDFLAGS = $(FUZZ_LINK_FLAGS)
 
 FUZZ_TARGETS += tests/fuzz/fuzz_noise_responder
 tests_fuzz_fuzz_noise_responder_SOURCES = tests/fuzz/fuzz_noise_responder.c $(FUZZ_MAIN_SRC)
 tests_fuzz_fuzz_noise_responder_CPPFLAGS = $(FUZZ_PREPROC_FLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/noise_responder"'
 tests_fuzz_fuzz_noise_responder_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 tests_fuzz_fuzz_noise_responder_LDADD = libruntime.la
-tests_fuzz_fuzz_noise_responder_LDFLAGS = $(NOISE_FUZZ_LINK)
+tests_fuzz_fuzz_noise_responder_LDFLAGS = $(FUZZ_LINK_FLAGS)

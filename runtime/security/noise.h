@@ -196,9 +196,16 @@ size_t lp2p_noise_hs_remote_muxers(const struct lp2p_noise_hs *hs,
 
 /*
  * After done: the early-negotiated muxer, the first of the INITIATOR's
- * list that the responder also lists (spec: inlined muxer negotiation),
- * owned by hs; NULL if either side sent no list or they have none in
- * common, in which case the caller negotiates with multistream-select.
+ * list that the responder also lists (spec: inlined muxer negotiation;
+ * go-libp2p does the same), owned by hs; NULL if either side sent no list
+ * or they have none in common, in which case the caller negotiates with
+ * multistream-select (as go-libp2p does; the spec says to fail, and
+ * js-libp2p fails when it got a list).
+ *
+ * Beware: @chainsafe/libp2p-noise 17 as the INITIATOR picks the first of
+ * the responder's list that it supports.  Both rules agree only when both
+ * lists order their common muxers alike, so keep lp2p's order the usual
+ * one (yamux before mplex).
  */
 const char *lp2p_noise_hs_selected_muxer(const struct lp2p_noise_hs *hs);
 

@@ -86,10 +86,12 @@ void lp2p_conn_kill(struct lp2p_conn *c, int reason, const char *why)
 	c->close_reason = reason;
 	if (reason < 0)
 		lp2p_log(was == CONN_READY ? LP2P_LOG_INFO : LP2P_LOG_DEBUG,
-		         "connection %llu to %s closed: %s%s%s",
+		         "connection %llu %s %s closed: %s%s%s%s",
 		         (unsigned long long)c->id,
-		         peer_str(c, who, sizeof who), lp2p_strerror(reason),
-		         why ? ": " : "", why ? why : "");
+		         c->dir == LP2P_OUTBOUND ? "to" : "from",
+		         peer_str(c, who, sizeof who),
+		         why ? why : lp2p_strerror(reason), why ? " (" : "",
+		         why ? lp2p_strerror(reason) : "", why ? ")" : "");
 	/* Try to get a GoAway (or the last bytes) out; never block. */
 	if (c->fd >= 0 && lp2p_buf_avail(&c->wbuf))
 		(void)!sock_write(c->fd, lp2p_buf_data(&c->wbuf),
@@ -98,7 +100,7 @@ void lp2p_conn_kill(struct lp2p_conn *c, int reason, const char *why)
 	ev_io_stop(sw->loop->ev, &c->rio);
 	ev_io_stop(sw->loop->ev, &c->wio);
 	ev_timer_stop(sw->loop->ev, &c->handshake_timer);
-	ev_timer_stop(sw->loop->ev, &c->idle_timer);
+	ev_timer_stop(sw->loop->ev, &c->stall_timer);
 	if (c->fd >= 0) {
 		close(c->fd);
 		c->fd = -1;
@@ -116,6 +118,7 @@ void lp2p_conn_kill(struct lp2p_conn *c, int reason, const char *why)
 	}
 	if (c->announced)
 		lp2p_host_conn_closed(sw->host, c);
+	lp2p_swarm_conn_gone(sw);
 	/* unlink */
 	if (c->prev)
 		c->prev->next = c->next;
@@ -130,38 +133,40 @@ void lp2p_conn_kill(struct lp2p_conn *c, int reason, const char *why)
 
 /* ---- output ---- */
 
-/* Seal plaintext into wbuf (the channel is secure). */
-static int queue_sealed(struct lp2p_conn *c, const uint8_t *pt, size_t n)
+/* Seal plaintext into out (the channel is secure). */
+static int queue_sealed(struct lp2p_conn *c, struct lp2p_buf *out,
+                        const uint8_t *pt, size_t n)
 {
 	size_t need = lp2p_noise_sealed_size(n);
-	uint8_t *dst = lp2p_buf_reserve(&c->wbuf, need);
+	uint8_t *dst = lp2p_buf_reserve(out, need);
 	if (!dst)
 		return LP2P_ENOMEM;
 	ssize_t w = lp2p_noise_seal(&c->noise, pt, n, dst, need);
 	if (w < 0)
 		return (int)w;
-	c->wbuf.len += (size_t)w;
+	out->len += (size_t)w;
 	return 0;
 }
 
-static int queue_bytes(struct lp2p_conn *c, const uint8_t *data, size_t n)
+static int queue_bytes(struct lp2p_conn *c, struct lp2p_buf *out,
+                       const uint8_t *data, size_t n)
 {
 	if (n == 0)
 		return 0;
 	if (c->secure)
-		return queue_sealed(c, data, n);
-	return lp2p_buf_append(&c->wbuf, data, n);
+		return queue_sealed(c, out, data, n);
+	return lp2p_buf_append(out, data, n);
 }
 
-/* Pull what the current framers have produced into wbuf. */
-static int collect_output(struct lp2p_conn *c)
+/* Pull what the current framers have produced into out, in order. */
+static int collect_output(struct lp2p_conn *c, struct lp2p_buf *out)
 {
 	int rc;
 	if (c->mss) {
 		const uint8_t *p;
 		size_t n = lp2p_mss_out_peek(c->mss, &p);
 		if (n) {
-			if ((rc = queue_bytes(c, p, n)))
+			if ((rc = queue_bytes(c, out, p, n)))
 				return rc;
 			lp2p_mss_out_ack(c->mss, n);
 		}
@@ -170,19 +175,20 @@ static int collect_output(struct lp2p_conn *c)
 		const uint8_t *p;
 		size_t n = lp2p_noise_hs_output(c->hs, &p);
 		if (n) {
-			if ((rc = lp2p_buf_append(&c->wbuf, p, n)))
+			if ((rc = lp2p_buf_append(out, p, n)))
 				return rc;
 			lp2p_noise_hs_output_ack(c->hs, n);
 		}
 	}
 	if (c->mux) {
 		/* Bounded: a peer that does not read stops our writers. */
-		while (lp2p_buf_avail(&c->wbuf) < LP2P_CONN_WBUF_HIWAT) {
+		size_t waiting = out == &c->wbuf ? 0 : lp2p_buf_avail(&c->wbuf);
+		while (lp2p_buf_avail(out) + waiting < LP2P_CONN_WBUF_HIWAT) {
 			uint8_t *p;
 			size_t n = lp2p_mux_out_peek(c->mux, &p);
 			if (!n)
 				break;
-			if ((rc = queue_sealed(c, p, n)))
+			if ((rc = queue_sealed(c, out, p, n)))
 				return rc;
 			lp2p_mux_out_ack(c->mux, n); /* may queue more */
 			if (c->state == CONN_DEAD)
@@ -194,40 +200,77 @@ static int collect_output(struct lp2p_conn *c)
 
 static void resume_reading(struct lp2p_conn *c);
 
+/* Write what fits; keep the rest in wbuf and wait for the socket. */
+static int write_out(struct lp2p_conn *c, const uint8_t *p, size_t n,
+                     bool from_wbuf)
+{
+	for (;;) {
+		ssize_t w = sock_write(c->fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			lp2p_conn_kill(c, LP2P_EIO, strerror(errno));
+			return LP2P_EIO;
+		}
+		size_t done = w < 0 ? 0 : (size_t)w;
+		if (done) /* progress: the stall clock starts again */
+			ev_timer_again(c->sw->loop->ev, &c->stall_timer);
+		if (from_wbuf)
+			lp2p_buf_consume(&c->wbuf, done);
+		else if (done < n &&
+		         lp2p_buf_append(&c->wbuf, p + done, n - done)) {
+			lp2p_conn_kill(c, LP2P_ENOMEM, NULL);
+			return LP2P_ENOMEM;
+		}
+		if (done < n) {
+			ev_io_start(c->sw->loop->ev, &c->wio);
+			return LP2P_EAGAIN;
+		}
+		return 0;
+	}
+}
+
+/*
+ * Send pending output: first what waits in wbuf, then everything the
+ * framers produced since, sealed into the swarm's shared write buffer and
+ * written with one call.  Only bytes the socket does not take are copied
+ * into the connection's own wbuf.
+ */
 void lp2p_conn_flush(struct lp2p_conn *c)
 {
+	struct lp2p_swarm *sw = c->sw;
 	if (c->state == CONN_DEAD)
 		return;
 	lp2p_conn_ref(c);
 	for (;;) {
-		int rc = collect_output(c);
+		size_t n = lp2p_buf_avail(&c->wbuf);
+		if (n) {
+			if (write_out(c, lp2p_buf_data(&c->wbuf), n, true))
+				break;
+			continue;
+		}
+		struct lp2p_buf tmp = {.p = sw->wscratch,
+		                       .cap = sw->wscratch_cap};
+		int rc = collect_output(c, &tmp);
+		if (tmp.p != sw->wscratch) { /* grew: keep the larger one */
+			sw->wscratch = tmp.p;
+			sw->wscratch_cap = tmp.cap;
+		}
 		if (rc) {
 			if (c->state != CONN_DEAD)
 				lp2p_conn_kill(c, rc, "producing output");
 			break;
 		}
-		size_t n = lp2p_buf_avail(&c->wbuf);
-		if (n == 0)
+		if (tmp.len == 0 ||
+		    write_out(c, tmp.p, tmp.len, false))
 			break;
-		ssize_t w = sock_write(c->fd, lp2p_buf_data(&c->wbuf), n);
-		if (w < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				ev_io_start(c->sw->loop->ev, &c->wio);
-				break;
-			}
-			if (errno == EINTR)
-				continue;
-			lp2p_conn_kill(c, LP2P_EIO, strerror(errno));
-			break;
-		}
-		lp2p_buf_consume(&c->wbuf, (size_t)w);
-		if ((size_t)w < n) {
-			ev_io_start(c->sw->loop->ev, &c->wio);
-			break;
-		}
 	}
-	if (c->state != CONN_DEAD && lp2p_buf_avail(&c->wbuf) == 0)
-		ev_io_stop(c->sw->loop->ev, &c->wio);
+	if (c->state != CONN_DEAD && lp2p_buf_avail(&c->wbuf) == 0) {
+		ev_io_stop(sw->loop->ev, &c->wio);
+		ev_timer_stop(sw->loop->ev, &c->stall_timer);
+	} else if (c->state != CONN_DEAD && !ev_is_active(&c->stall_timer)) {
+		ev_timer_again(sw->loop->ev, &c->stall_timer);
+	}
 	if (c->state != CONN_DEAD && c->reading_paused &&
 	    lp2p_buf_avail(&c->wbuf) < LP2P_CONN_WBUF_HIWAT)
 		resume_reading(c);
@@ -302,6 +345,8 @@ static int start_mux(struct lp2p_conn *c, const char *proto)
 	                      &mc, &lp2p_stream_mux_callbacks, c);
 	if (rc)
 		return rc;
+	if (lp2p_connmgr_admit(c))
+		return LP2P_ELIMIT;
 	c->state = CONN_READY;
 	ev_timer_stop(c->sw->loop->ev, &c->handshake_timer);
 	c->sw->nconns_pending--;
@@ -325,6 +370,8 @@ static int start_mux(struct lp2p_conn *c, const char *proto)
 	}
 	c->announced = true;
 	lp2p_host_conn_ready(c->sw->host, c);
+	if (c->state == CONN_READY)
+		lp2p_connmgr_trim(c->sw);
 	return 0;
 }
 
@@ -378,7 +425,7 @@ static ssize_t mss_feed(struct lp2p_conn *c, const uint8_t *p, size_t n)
 	ssize_t used = lp2p_mss_recv(c->mss, p, n);
 	if (used == 0 && n && lp2p_mss_result(c->mss, NULL, NULL) ==
 	                              LP2P_EAGAIN) {
-		int rc = collect_output(c);
+		int rc = collect_output(c, &c->wbuf);
 		if (rc)
 			return rc;
 		used = lp2p_mss_recv(c->mss, p, n);
@@ -410,7 +457,7 @@ static int process_plain(struct lp2p_conn *c, const uint8_t *p, size_t n)
 			if (!muxer)
 				return LP2P_ENEGOTIATE;
 			/* send the final echo before any muxer frame */
-			int rc = collect_output(c);
+			int rc = collect_output(c, &c->wbuf);
 			lp2p_mss_free(c->mss);
 			c->mss = NULL;
 			if (rc || (rc = start_mux(c, muxer)))
@@ -463,7 +510,7 @@ static ssize_t process_wire(struct lp2p_conn *c, uint8_t *buf, size_t len)
 				return st;
 			/* proto belongs to the negotiation: use it first */
 			bool noise = strcmp(proto, LP2P_NOISE_PROTOCOL_ID) == 0;
-			int rc = collect_output(c);
+			int rc = collect_output(c, &c->wbuf);
 			lp2p_mss_free(c->mss);
 			c->mss = NULL;
 			if (rc)
@@ -604,6 +651,16 @@ static void on_handshake_timeout(struct ev_loop *ev, ev_timer *w, int revents)
 	lp2p_conn_kill(c, LP2P_ETIMEDOUT, "connection upgrade took too long");
 }
 
+/* The peer took none of our output for write_timeout: it stopped reading.
+ * Holding its buffers forever would let it pin our memory. */
+static void on_write_stall(struct ev_loop *ev, ev_timer *w, int revents)
+{
+	(void)ev;
+	(void)revents;
+	struct lp2p_conn *c = w->data;
+	lp2p_conn_kill(c, LP2P_ETIMEDOUT, "the peer stopped reading");
+}
+
 int lp2p_conn_start(struct lp2p_swarm *sw, int fd, enum lp2p_direction dir,
                     const struct lp2p_multiaddr *remote,
                     const struct lp2p_peer_id *expected,
@@ -644,7 +701,9 @@ int lp2p_conn_start(struct lp2p_swarm *sw, int fd, enum lp2p_direction dir,
 	ev_timer_init(&c->handshake_timer, on_handshake_timeout,
 	              (double)sw->cfg->limits.handshake_timeout_ms / 1000.0, 0);
 	c->handshake_timer.data = c;
-	ev_timer_init(&c->idle_timer, NULL, 0, 0);
+	ev_init(&c->stall_timer, on_write_stall);
+	c->stall_timer.repeat = (double)sw->cfg->limits.write_timeout_ms / 1000.0;
+	c->stall_timer.data = c;
 	c->opened_ms = lp2p_loop_now_ms(sw->loop);
 	c->last_active_ms = c->opened_ms;
 
@@ -711,7 +770,7 @@ LP2P_API void lp2p_conn_close(lp2p_conn *c)
 		return;
 	if (c->mux) {
 		lp2p_mux_goaway(c->mux, LP2P_YAMUX_GOAWAY_NORMAL);
-		(void)collect_output(c);
+		(void)collect_output(c, &c->wbuf);
 	}
 	lp2p_conn_kill(c, 0, NULL);
 }

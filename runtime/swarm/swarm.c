@@ -1,4 +1,5 @@
 /* swarm.c - the swarm: listeners, the connection table, batched flushing */
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -88,13 +89,16 @@ int lp2p_swarm_init(struct lp2p_swarm *sw, struct lp2p_host *host,
 		sw->muxers[sw->nmuxers++] = muxer_id(cfg->muxers.v[i]);
 	sw->scratch_cap = LP2P_SWARM_READ_CHUNK + LP2P_NOISE_FRAME_MAX;
 	sw->scratch = malloc(sw->scratch_cap);
-	if (!sw->scratch) {
+	sw->wscratch_cap = 2 * LP2P_CONN_WBUF_HIWAT;
+	sw->wscratch = malloc(sw->wscratch_cap);
+	if (!sw->scratch || !sw->wscratch) {
 		snprintf(err, errlen, "out of memory");
 		return LP2P_ENOMEM;
 	}
 	ev_prepare_init(&sw->flush_watcher, on_prepare);
 	sw->flush_watcher.data = sw;
 	ev_prepare_start(loop->ev, &sw->flush_watcher);
+	lp2p_connmgr_start(sw);
 	return 0;
 }
 
@@ -115,35 +119,152 @@ void lp2p_swarm_fini(struct lp2p_swarm *sw)
 	if (!sw->loop)
 		return;
 	lp2p_swarm_shutdown(sw);
+	lp2p_connmgr_stop(sw);
 	ev_prepare_stop(sw->loop->ev, &sw->flush_watcher);
 	free(sw->scratch);
-	sw->scratch = NULL;
+	free(sw->wscratch);
+	sw->scratch = sw->wscratch = NULL;
 }
 
 /* ---- listening ---- */
+
+/* Connections count per IPv4 address and per IPv6 /56. */
+static void ip_prefix(const struct sockaddr_storage *ss, uint8_t key[17])
+{
+	memset(key, 0, 17);
+	key[0] = (uint8_t)ss->ss_family;
+	if (ss->ss_family == AF_INET)
+		memcpy(key + 1, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	else if (ss->ss_family == AF_INET6)
+		memcpy(key + 1, &((const struct sockaddr_in6 *)ss)->sin6_addr, 7);
+}
+
+static size_t conns_from_prefix(struct lp2p_swarm *sw, const uint8_t key[17])
+{
+	size_t n = 0;
+	for (struct lp2p_conn *c = sw->conns; c; c = c->next)
+		if (c->state != CONN_DEAD && c->dir == LP2P_INBOUND &&
+		    memcmp(c->ip_key, key, 17) == 0)
+			n++;
+	return n;
+}
+
+/* Token bucket for new inbound connections: rate per second, burst of
+ * one second's worth. */
+static bool accept_token(struct lp2p_swarm *sw)
+{
+	uint32_t rate = sw->cfg->limits.accept_rate;
+	if (rate == 0)
+		return true;
+	double now = ev_now(sw->loop->ev);
+	sw->accept_tokens += (now - sw->accept_stamp) * rate;
+	sw->accept_stamp = now;
+	if (sw->accept_tokens > rate)
+		sw->accept_tokens = rate;
+	if (sw->accept_tokens < 1.0)
+		return false;
+	sw->accept_tokens -= 1.0;
+	return true;
+}
+
+/* Log refusals at most once a second, with how many were refused. */
+static void refused(struct lp2p_swarm *sw, const struct lp2p_multiaddr *ma,
+                    const char *why)
+{
+	double now = ev_now(sw->loop->ev);
+	sw->refused_count++;
+	if (now - sw->refused_logged < 1.0)
+		return;
+	char a[LP2P_MULTIADDR_STR_MAX] = "?";
+	lp2p_multiaddr_to_string(ma, a, sizeof a);
+	lp2p_log(LP2P_LOG_INFO,
+	         "refusing connection from %s: %s (%llu refused in all)", a,
+	         why, (unsigned long long)sw->refused_count);
+	sw->refused_logged = now;
+}
+
+/* At the connection cap, stop accepting until a connection closes. */
+static void pause_listeners(struct lp2p_swarm *sw, bool pause)
+{
+	if (sw->listeners_paused == pause)
+		return;
+	sw->listeners_paused = pause;
+	for (size_t i = 0; i < sw->nlisteners; i++) {
+		if (pause)
+			lp2p_tcp_listener_pause(sw->listeners[i].tcp);
+		else
+			lp2p_tcp_listener_resume(sw->listeners[i].tcp);
+	}
+	lp2p_log(LP2P_LOG_INFO, "%s accepting connections",
+	         pause ? "connection limit reached: pausing" : "resuming");
+}
+
+static bool at_inbound_cap(const struct lp2p_swarm *sw)
+{
+	const struct lp2p_limits *l = &sw->cfg->limits;
+	return sw->nconns_pending >= l->max_pending_handshakes ||
+	       sw->nconns_dir[LP2P_INBOUND] >= l->max_inbound_connections ||
+	       sw->nconns_ready + sw->nconns_pending >= l->max_connections;
+}
+
+void lp2p_swarm_conn_gone(struct lp2p_swarm *sw)
+{
+	if (sw->listeners_paused && !at_inbound_cap(sw))
+		pause_listeners(sw, false);
+}
+
+/* Loopback peers are local programs: no per-IP or rate limit for them. */
+static bool is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >>
+		        24) == 127;
+	if (ss->ss_family == AF_INET6) {
+		const struct in6_addr *a =
+			&((const struct sockaddr_in6 *)ss)->sin6_addr;
+		return IN6_IS_ADDR_LOOPBACK(a) ||
+		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return false;
+}
 
 static int on_accept(void *arg, int fd, const struct sockaddr_storage *remote,
                      socklen_t remote_len)
 {
 	struct lp2p_swarm *sw = arg;
-	const struct lp2p_limits *l = &sw->cfg->limits;
 	struct lp2p_multiaddr ma = {0};
 	lp2p_multiaddr_from_sockaddr((const struct sockaddr *)remote,
 	                             remote_len, LP2P_MA_TCP, &ma);
-	if (sw->nconns_pending >= l->max_pending_handshakes ||
-	    sw->nconns_dir[LP2P_INBOUND] >= l->max_inbound_connections ||
-	    sw->nconns_ready + sw->nconns_pending >= l->max_connections) {
-		char a[LP2P_MULTIADDR_STR_MAX] = "?";
-		lp2p_multiaddr_to_string(&ma, a, sizeof a);
-		lp2p_log(LP2P_LOG_INFO,
-		         "refusing connection from %s: connection limit "
-		         "(%zu pending, %zu inbound)",
-		         a, sw->nconns_pending, sw->nconns_dir[LP2P_INBOUND]);
+	if (at_inbound_cap(sw)) {
+		refused(sw, &ma, "connection limit");
+		close(fd);
+		pause_listeners(sw, true);
+		return 1;
+	}
+	bool local = is_loopback(remote);
+	if (!local && !accept_token(sw)) {
+		refused(sw, &ma, "new-connection rate limit");
 		close(fd);
 		return 0;
 	}
-	if (lp2p_conn_start(sw, fd, LP2P_INBOUND, &ma, NULL, NULL, NULL))
+	uint8_t key[17];
+	ip_prefix(remote, key);
+	if (!local && conns_from_prefix(sw, key) >=
+	                      sw->cfg->limits.max_connections_per_ip) {
+		refused(sw, &ma, "per-IP connection limit");
 		close(fd);
+		return 0;
+	}
+	struct lp2p_conn *c;
+	if (lp2p_conn_start(sw, fd, LP2P_INBOUND, &ma, NULL, NULL, &c)) {
+		close(fd);
+		return 0;
+	}
+	memcpy(c->ip_key, key, 17);
+	if (at_inbound_cap(sw)) {
+		pause_listeners(sw, true);
+		return 1;
+	}
 	return 0;
 }
 

@@ -21,7 +21,8 @@ struct lp2p_dial;
 
 /* Bytes read from a socket per read(2) call, into the swarm's scratch. */
 #define LP2P_SWARM_READ_CHUNK (256u * 1024)
-/* Stop pulling muxer output while this much is waiting for the socket. */
+/* Stop pulling muxer output while this much is waiting for the socket.
+ * The shared write buffer holds this plus one muxer output batch. */
 #define LP2P_CONN_WBUF_HIWAT (1u << 20)
 #define LP2P_CONN_MAX_PROTECT 16
 /* Data held for paused streams of one connection before it stops reading. */
@@ -49,7 +50,7 @@ struct lp2p_conn {
 
 	ev_io rio, wio;
 	ev_timer handshake_timer;
-	ev_timer idle_timer;
+	ev_timer stall_timer; /* output pending and the socket takes none */
 	int fd;
 	bool reading_paused; /* muxer output full: stop reading */
 	bool reading_held;   /* paused streams hold too much: stop reading */
@@ -80,6 +81,7 @@ struct lp2p_conn {
 	size_t nprotect;
 
 	struct lp2p_dial *dial; /* the outbound attempt that made it */
+	uint8_t ip_key[17]; /* inbound: family + IPv4 address or IPv6 /56 */
 };
 
 enum lp2p_stream_state {
@@ -138,11 +140,19 @@ struct lp2p_swarm {
 	struct lp2p_dial *dials; /* attempts in flight */
 	struct lp2p_stream *closed_streams; /* on_close to deliver */
 
+	ev_timer connmgr_timer;
 	struct lp2p_conn *dirty; /* connections with output to flush */
 	ev_prepare flush_watcher;
 
+	bool listeners_paused;
+	double accept_tokens, accept_stamp;
+	uint64_t refused_count;
+	double refused_logged;
+
 	uint8_t *scratch; /* read buffer shared by all connections */
 	size_t scratch_cap;
+	uint8_t *wscratch; /* sealed output on its way to one socket */
+	size_t wscratch_cap;
 
 	/* names of the configured security / muxer protocols, in order */
 	const char *security[4];
@@ -159,6 +169,8 @@ int lp2p_swarm_init(struct lp2p_swarm *sw, struct lp2p_host *host,
 void lp2p_swarm_shutdown(struct lp2p_swarm *sw);
 void lp2p_swarm_fini(struct lp2p_swarm *sw);
 void lp2p_swarm_mark_dirty(struct lp2p_conn *c);
+/* A connection went away: accepting may resume. */
+void lp2p_swarm_conn_gone(struct lp2p_swarm *sw);
 
 /* conn.c */
 int lp2p_conn_start(struct lp2p_swarm *sw, int fd, enum lp2p_direction dir,
@@ -181,6 +193,14 @@ extern const struct lp2p_mux_callbacks lp2p_stream_mux_callbacks;
 void lp2p_streams_abort(struct lp2p_conn *c, int reason);
 /* Deliver queued open failures and on_close calls (from the loop). */
 void lp2p_streams_deliver_closed(struct lp2p_swarm *sw);
+
+/* connmgr.c */
+void lp2p_connmgr_start(struct lp2p_swarm *sw);
+void lp2p_connmgr_stop(struct lp2p_swarm *sw);
+/* Above high water: close the least valuable connections. */
+void lp2p_connmgr_trim(struct lp2p_swarm *sw);
+/* A connection just became ready: LP2P_ELIMIT if its peer has too many. */
+int lp2p_connmgr_admit(struct lp2p_conn *c);
 
 /* dial.c */
 /* An upgrade finished (status 0: c is READY) or failed. */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -218,6 +219,47 @@ static void start_and_sigterm(void **state)
 	assert_non_null(strstr(err, "received SIGTERM"));
 }
 
+static void gen_key_and_print_id(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/lp2pd-key-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char key[128], cfgtext[256];
+	snprintf(key, sizeof key, "%s/id.key", dir);
+	struct run r, r2;
+	run_lp2pd(&r, "--gen-key", key, "--key-type=secp256k1");
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "16Uiu2"));
+	struct stat st;
+	assert_int_equal(stat(key, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	/* never over an existing key */
+	run_lp2pd(&r2, "--gen-key", key, NULL);
+	assert_int_equal(r2.status, 1);
+	assert_non_null(strstr(r2.err, "exists"));
+	snprintf(cfgtext, sizeof cfgtext, "identity:\n  key_file: %s\n", key);
+	char *cfg = write_temp(cfgtext);
+	run_lp2pd(&r2, "--print-id", "-c", cfg);
+	assert_int_equal(r2.status, 0);
+	assert_string_equal(r2.out, r.out);
+	/* a key readable by others is refused, and the node does not start */
+	assert_int_equal(chmod(key, 0644), 0);
+	run_lp2pd(&r2, "--print-id", "-c", cfg);
+	assert_int_equal(r2.status, 1);
+	run_lp2pd(&r2, "-c", cfg, NULL);
+	assert_int_equal(r2.status, 1);
+	assert_non_null(strstr(r2.err, key));
+	run_lp2pd(&r2, "--gen-key", "/nonexistent-dir/k", "--key-type=dsa");
+	assert_int_equal(r2.status, 2);
+	unlink(cfg);
+	unlink(key);
+	rmdir(dir);
+	/* without a key file there is no stable id to print */
+	run_lp2pd(&r2, "--print-id", NULL, NULL);
+	assert_int_equal(r2.status, 1);
+	assert_non_null(strstr(r2.err, "ephemeral"));
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -228,6 +270,7 @@ int main(void)
 		cmocka_unit_test(check_config_bad),
 		cmocka_unit_test(check_config_missing_plugin),
 		cmocka_unit_test(start_and_sigterm),
+		cmocka_unit_test(gen_key_and_print_id),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

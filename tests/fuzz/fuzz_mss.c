@@ -25,10 +25,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	struct lp2p_mss *m;
-	int rc = (data[0] & 1)
-			 ? lp2p_mss_dialer_new(&m, protos, 3)
-			 : lp2p_mss_listener_new(&m, select_some, NULL,
-						 1 + (data[0] >> 4));
+	int rc = (data[0] & 1) ? lp2p_mss_dialer_new(&m, protos, 3)
+	                       : lp2p_mss_listener_new(&m, select_some, NULL,
+	                                               1 + (data[0] >> 4));
 	if (rc != 0)
 		return 0;
 	size_t chunk = 1 + ((data[0] >> 1) & 7) * 37;

@@ -6,6 +6,9 @@
  *
  * Input: byte 0 selects the role and small limits; then the rest is fed
  * in chunks whose sizes come from a generator seeded by byte 0.
+ *
+ * Whatever the input, the session's output must be well-formed frames:
+ * a checker parses every byte the caller takes.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,8 +16,87 @@
 
 #include "mux/mux.h"
 
+/* Streaming parser of the session's output; aborts on a bad frame. */
+struct out_check {
+	enum lp2p_mux_kind kind;
+	uint32_t max_frame;
+	uint8_t hdr[18];
+	size_t hdr_len;
+	uint64_t left;
+};
+
+static void check_yamux_header(struct out_check *c)
+{
+	const uint8_t *h = c->hdr;
+	uint32_t id = (uint32_t)h[4] << 24 | (uint32_t)h[5] << 16 |
+	              (uint32_t)h[6] << 8 | h[7];
+	uint32_t len = (uint32_t)h[8] << 24 | (uint32_t)h[9] << 16 |
+	               (uint32_t)h[10] << 8 | h[11];
+	if (h[0] != 0 || h[1] > 3 || h[2] != 0 || (h[3] & 0xf0))
+		abort();
+	if ((h[1] >= 2) != (id == 0))
+		abort();
+	if (h[1] == 0) {
+		if (len > c->max_frame)
+			abort();
+		c->left = len;
+	}
+}
+
+/* 1: header complete (and checked), 0: more bytes needed. */
+static int check_mplex_header(struct out_check *c)
+{
+	uint64_t v[2] = {0, 0};
+	size_t at = 0;
+	for (int k = 0; k < 2; k++) {
+		for (int shift = 0;; shift += 7) {
+			if (at == c->hdr_len)
+				return 0;
+			if (shift > 56)
+				abort();
+			uint8_t b = c->hdr[at++];
+			v[k] |= (uint64_t)(b & 0x7f) << shift;
+			if (!(b & 0x80))
+				break;
+		}
+	}
+	uint8_t flag = v[0] & 7;
+	if (flag > 6 || v[1] > (flag == 0 ? LP2P_MPLEX_MAX_NAME : c->max_frame))
+		abort();
+	if (flag > 2 && v[1] != 0)
+		abort();
+	c->left = v[1];
+	return 1;
+}
+
+static void check_output(struct out_check *c, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		if (c->left > 0) {
+			size_t take = n < c->left ? n : (size_t)c->left;
+			c->left -= take;
+			p += take;
+			n -= take;
+			continue;
+		}
+		if (c->hdr_len == sizeof(c->hdr))
+			abort();
+		c->hdr[c->hdr_len++] = *p++;
+		n--;
+		if (c->kind == LP2P_MUX_YAMUX) {
+			if (c->hdr_len == 12) {
+				check_yamux_header(c);
+				c->hdr_len = 0;
+			}
+		} else if (check_mplex_header(c)) {
+			c->hdr_len = 0;
+		}
+	}
+}
+
 struct fuzz_state {
 	struct lp2p_mux *m;
+	struct out_check check;
 	uint32_t rng;
 	uint64_t ids[64];
 	size_t nids;
@@ -32,7 +114,7 @@ static void remember(struct fuzz_state *f, uint64_t id)
 }
 
 static int f_open(void *ud, uint64_t id, const char *name, size_t len,
-		  void **sd)
+                  void **sd)
 {
 	struct fuzz_state *f = ud;
 	if (len > LP2P_MPLEX_MAX_NAME || (len && !name))
@@ -50,7 +132,7 @@ static int f_open(void *ud, uint64_t id, const char *name, size_t len,
 }
 
 static void f_data(void *ud, uint64_t id, void *sd, const uint8_t *data,
-		   size_t len)
+                   size_t len)
 {
 	struct fuzz_state *f = ud;
 	if (sd != f || len == 0)
@@ -60,18 +142,11 @@ static void f_data(void *ud, uint64_t id, void *sd, const uint8_t *data,
 		abort();
 	uint32_t r = next_rand(f);
 	switch (r % 8) {
-	case 0:
-		(void)lp2p_mux_reset(f->m, id);
-		break;
-	case 1:
-		(void)lp2p_mux_close(f->m, id);
-		break;
+	case 0: (void)lp2p_mux_reset(f->m, id); break;
+	case 1: (void)lp2p_mux_close(f->m, id); break;
 	case 2:
-	case 3:
-		(void)lp2p_mux_write(f->m, id, data, len);
-		break;
-	default:
-		break;
+	case 3: (void)lp2p_mux_write(f->m, id, data, len); break;
+	default: break;
 	}
 	if (r & 0x100)
 		(void)lp2p_mux_consumed(f->m, id, len);
@@ -91,8 +166,7 @@ static void f_reset(void *ud, uint64_t id, void *sd, int err)
 	struct fuzz_state *f = ud;
 	if (sd != f || err >= 0)
 		abort();
-	if (lp2p_mux_write(f->m, id, (const uint8_t *)"x", 1) !=
-	    LP2P_ENOTFOUND)
+	if (lp2p_mux_write(f->m, id, (const uint8_t *)"x", 1) != LP2P_ENOTFOUND)
 		abort();
 }
 
@@ -118,13 +192,13 @@ static void f_ping_ack(void *ud, uint32_t opaque)
 }
 
 static const struct lp2p_mux_callbacks fuzz_callbacks = {
-	.on_stream_open = f_open,
-	.on_stream_data = f_data,
-	.on_stream_fin = f_fin,
-	.on_stream_reset = f_reset,
-	.on_stream_writable = f_writable,
-	.on_goaway = f_goaway,
-	.on_ping_ack = f_ping_ack,
+    .on_stream_open = f_open,
+    .on_stream_data = f_data,
+    .on_stream_fin = f_fin,
+    .on_stream_reset = f_reset,
+    .on_stream_writable = f_writable,
+    .on_goaway = f_goaway,
+    .on_ping_ack = f_ping_ack,
 };
 
 static int fuzz_mux(enum lp2p_mux_kind kind, const uint8_t *data, size_t size)
@@ -133,18 +207,21 @@ static int fuzz_mux(enum lp2p_mux_kind kind, const uint8_t *data, size_t size)
 		return 0;
 	struct fuzz_state f = {.rng = data[0]};
 	struct lp2p_mux_config cfg = {0};
+	f.check.kind = kind;
+	f.check.max_frame = 64 * 1024;
 	if (data[0] & 1) {
 		/* small limits, so that they are reached */
 		cfg.max_inbound_streams = 3;
 		cfg.max_outbound_streams = 3;
 		cfg.max_ack_backlog = 2;
 		cfg.max_frame = 100;
+		f.check.max_frame = 100;
 		cfg.out_hiwat = 1024;
 		cfg.out_reserve = 1024;
 		cfg.max_unconsumed = 300;
 	}
 	enum lp2p_mux_role role =
-		(data[0] & 2) ? LP2P_MUX_INITIATOR : LP2P_MUX_RESPONDER;
+	    (data[0] & 2) ? LP2P_MUX_INITIATOR : LP2P_MUX_RESPONDER;
 	if (lp2p_mux_new(&f.m, kind, role, &cfg, &fuzz_callbacks, &f) != 0)
 		return 0;
 	size_t pos = 1;
@@ -175,15 +252,18 @@ static int fuzz_mux(enum lp2p_mux_kind kind, const uint8_t *data, size_t size)
 		if (r % 3 != 0 || c == 0) {
 			uint8_t *out;
 			size_t n = lp2p_mux_out_peek(f.m, &out);
+			n -= n ? r % 2 : 0; /* sometimes a partial send */
+			check_output(&f.check, out, n);
 			if (n)
 				memset(out, 0xa5, n); /* "encrypt in place" */
-			lp2p_mux_out_ack(f.m, n - (n ? r % 2 : 0));
+			lp2p_mux_out_ack(f.m, n);
 		}
 	}
-	if (lp2p_mux_goaway(f.m, 0) == 0) {
-		uint8_t *out;
-		lp2p_mux_out_ack(f.m, lp2p_mux_out_peek(f.m, &out));
-	}
+	(void)lp2p_mux_goaway(f.m, 0);
+	uint8_t *out;
+	size_t n = lp2p_mux_out_peek(f.m, &out);
+	check_output(&f.check, out, n);
+	lp2p_mux_out_ack(f.m, n);
 	lp2p_mux_free(f.m);
 	return 0;
 }

@@ -24,7 +24,7 @@ struct h_stream *h_find(struct h_peer *p, uint64_t id)
 }
 
 static int cb_open(void *ud, uint64_t id, const char *name, size_t len,
-		   void **sd)
+                   void **sd)
 {
 	struct h_peer *p = ud;
 	p->opens++;
@@ -40,7 +40,7 @@ static int cb_open(void *ud, uint64_t id, const char *name, size_t len,
 }
 
 static void cb_data(void *ud, uint64_t id, void *sd, const uint8_t *data,
-		    size_t len)
+                    size_t len)
 {
 	struct h_peer *p = ud;
 	struct h_stream *hs = sd;
@@ -111,17 +111,17 @@ static void cb_ping_ack(void *ud, uint32_t opaque)
 }
 
 static const struct lp2p_mux_callbacks callbacks = {
-	.on_stream_open = cb_open,
-	.on_stream_data = cb_data,
-	.on_stream_fin = cb_fin,
-	.on_stream_reset = cb_reset,
-	.on_stream_writable = cb_writable,
-	.on_goaway = cb_goaway,
-	.on_ping_ack = cb_ping_ack,
+    .on_stream_open = cb_open,
+    .on_stream_data = cb_data,
+    .on_stream_fin = cb_fin,
+    .on_stream_reset = cb_reset,
+    .on_stream_writable = cb_writable,
+    .on_goaway = cb_goaway,
+    .on_ping_ack = cb_ping_ack,
 };
 
 struct h_peer *h_peer_new(enum lp2p_mux_kind kind, enum lp2p_mux_role role,
-			  const struct lp2p_mux_config *cfg)
+                          const struct lp2p_mux_config *cfg)
 {
 	struct h_peer *p = calloc(1, sizeof(*p));
 	if (!p)
@@ -163,6 +163,8 @@ long h_pump_one(struct h_peer *a, struct h_peer *b)
 	size_t n = lp2p_mux_out_peek(a->m, &buf);
 	if (n == 0)
 		return 0;
+	if (a->chunk && n > a->chunk)
+		n = a->chunk;
 	ssize_t c = lp2p_mux_recv(b->m, buf, n);
 	if (c > 0)
 		lp2p_mux_out_ack(a->m, (size_t)c);
@@ -202,7 +204,7 @@ size_t h_take(struct h_peer *p, uint8_t *out, size_t cap)
 }
 
 int h_write_all(struct h_peer *a, struct h_peer *b, uint64_t id,
-		const uint8_t *data, size_t len)
+                const uint8_t *data, size_t len)
 {
 	size_t done = 0;
 	int stalls = 0;

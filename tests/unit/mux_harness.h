@@ -36,6 +36,7 @@ struct h_peer {
 	size_t nstreams;
 	int accept_rc;     /* on_stream_open's answer */
 	bool auto_consume; /* report data consumed at once */
+	size_t chunk;      /* h_pump_one moves at most this much (0: all) */
 	int goaways;
 	uint32_t goaway_code;
 	uint32_t ping_acks[16];
@@ -48,7 +49,7 @@ struct h_peer {
 
 /* A new peer with a session of kind/role (cfg may be NULL). */
 struct h_peer *h_peer_new(enum lp2p_mux_kind kind, enum lp2p_mux_role role,
-			  const struct lp2p_mux_config *cfg);
+                          const struct lp2p_mux_config *cfg);
 void h_peer_free(struct h_peer *p);
 
 /* Open an outbound stream tracked by the peer; NULL on error (*rc). */
@@ -71,6 +72,6 @@ size_t h_take(struct h_peer *p, uint8_t *out, size_t cap);
 
 /* Write all of data, pumping while the stream is blocked. */
 int h_write_all(struct h_peer *a, struct h_peer *b, uint64_t id,
-		const uint8_t *data, size_t len);
+                const uint8_t *data, size_t len);
 
 #endif

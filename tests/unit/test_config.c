@@ -169,6 +169,24 @@ static void type_and_value_errors(void **state)
 	           "unknown target 'file'");
 }
 
+static void addresses(void **state)
+{
+	(void)state;
+	load_fails("listen: [/ip4/1.2.3/tcp/1]\n", LP2P_ECONFIG,
+	           "t.yaml:1:10: listen[0]: '/ip4/1.2.3/tcp/1' is not a valid multiaddr");
+	load_fails("listen: [/ip4/1.2.3.4/udp/1]\n", LP2P_ECONFIG,
+	           "is not a TCP address");
+	load_fails("listen:\n  - /ip4/0.0.0.0/tcp/1\n  - /ip4/0.0.0.0/tcp/70000\n",
+	           LP2P_ECONFIG, "t.yaml:3:5: listen[1]:");
+	load_fails("bootstrap: [/ip4/1.2.3.4/tcp/4001]\n", LP2P_ECONFIG,
+	           "must end with /p2p/<peer id>");
+	lp2p_config *c = load_ok(
+		"bootstrap:\n  - /dns4/boot.example/tcp/4001/p2p/"
+		"12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA\n");
+	assert_int_equal(c->bootstrap.n, 1);
+	lp2p_config_free(c);
+}
+
 static void contradictions(void **state)
 {
 	(void)state;
@@ -305,6 +323,7 @@ int main(void)
 		cmocka_unit_test(syntax_errors),
 		cmocka_unit_test(key_errors),
 		cmocka_unit_test(type_and_value_errors),
+		cmocka_unit_test(addresses),
 		cmocka_unit_test(contradictions),
 		cmocka_unit_test(file_errors),
 		cmocka_unit_test(getters),

@@ -348,7 +348,7 @@ static void ed25519_rfc8032_signature(void **state)
 static void ed25519_private_forms(void **state)
 {
 	(void)state;
-	uint8_t vec[128], data[96], buf[128];
+	uint8_t vec[128], data[100], buf[128];
 	struct lp2p_key *key, *ref;
 	size_t n = hex(vector_ed25519_private, vec, sizeof(vec));
 	assert_int_equal(n, 4 + 64);

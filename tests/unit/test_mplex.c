@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "mux_harness.h"
+#include "mux/mux_impl.h" /* to reach the id limit without 2^60 opens */
 
 enum {
 	NEW = 0,
@@ -36,7 +37,7 @@ static size_t put_varint(uint8_t *p, uint64_t v)
 
 /* A frame into buf; returns its length. */
 static size_t msg(uint8_t *buf, uint64_t id, uint8_t flag, const void *data,
-		  size_t len)
+                  size_t len)
 {
 	size_t n = put_varint(buf, id << 3 | flag);
 	n += put_varint(buf + n, len);
@@ -46,7 +47,7 @@ static size_t msg(uint8_t *buf, uint64_t id, uint8_t flag, const void *data,
 }
 
 static void feed_msg(struct h_peer *p, uint64_t id, uint8_t flag,
-		     const void *data, size_t len)
+                     const void *data, size_t len)
 {
 	static uint8_t buf[1 << 21];
 	size_t n = msg(buf, id, flag, data, len);
@@ -103,10 +104,16 @@ static void frames_on_the_wire(void **state)
 	/* NewStream with the decimal id as name, as js-libp2p does. */
 	struct h_stream *a = h_open(p->c, NULL, NULL);
 	assert_int_equal(a->id, OURS(0));
-	expect_out(p->c, "\x00\x01" "0", 3);
+	expect_out(p->c,
+	           "\x00\x01"
+	           "0",
+	           3);
 	struct h_stream *b = h_open(p->c, "chat", NULL);
 	assert_int_equal(b->id, OURS(1));
-	expect_out(p->c, "\x08\x04" "chat", 6);
+	expect_out(p->c,
+	           "\x08\x04"
+	           "chat",
+	           6);
 
 	/* The initiator's variants on our streams. */
 	assert_int_equal(lp2p_mux_write(p->c->m, a->id, (uint8_t *)"hi", 2), 2);
@@ -150,11 +157,11 @@ static void both_sides_same_wire_id(void **state)
 	assert_int_equal(b->id, OURS(0));
 	assert_int_equal(h_pump(p->c, p->s), 0);
 	assert_int_equal(lp2p_mux_write(p->c->m, a->id, (uint8_t *)"c->s", 4),
-			 4);
+	                 4);
 	assert_int_equal(lp2p_mux_write(p->s->m, b->id, (uint8_t *)"s->c", 4),
-			 4);
+	                 4);
 	assert_int_equal(lp2p_mux_write(p->s->m, THEIRS(0), (uint8_t *)"r1", 2),
-			 2);
+	                 2);
 	assert_int_equal(h_pump(p->c, p->s), 0);
 	struct h_stream *sa = h_find(p->s, THEIRS(0));
 	struct h_stream *cb = h_find(p->c, THEIRS(0));
@@ -174,7 +181,7 @@ static void bulk_and_many_streams(void **state)
 		data[i] = (uint8_t)(i * 13 + (i >> 9));
 	struct h_stream *big = h_open(p->c, NULL, NULL);
 	assert_int_equal(h_write_all(p->c, p->s, big->id, data, sizeof(data)),
-			 0);
+	                 0);
 	struct h_stream *rb = h_find(p->s, THEIRS(0));
 	assert_int_equal(rb->rx_len, sizeof(data));
 	assert_memory_equal(rb->rx, data, sizeof(data));
@@ -190,9 +197,9 @@ static void bulk_and_many_streams(void **state)
 	for (int i = 0; i < N; i++) {
 		struct h_peer *w = i % 2 ? p->c : p->s;
 		int len = snprintf(text, sizeof(text), "m%d", i);
-		assert_int_equal(lp2p_mux_write(w->m, ids[i], (uint8_t *)text,
-						(size_t)len),
-				 len);
+		assert_int_equal(
+		    lp2p_mux_write(w->m, ids[i], (uint8_t *)text, (size_t)len),
+		    len);
 		assert_int_equal(lp2p_mux_close(w->m, ids[i]), 0);
 	}
 	assert_int_equal(h_pump(p->c, p->s), 0);
@@ -221,12 +228,12 @@ static void half_close_and_reset(void **state)
 	struct h_stream *a = h_open(p->c, NULL, NULL);
 	assert_int_equal(lp2p_mux_close(p->c->m, a->id), 0);
 	assert_int_equal(lp2p_mux_write(p->c->m, a->id, (uint8_t *)"x", 1),
-			 LP2P_ECLOSED);
+	                 LP2P_ECLOSED);
 	assert_int_equal(h_pump(p->c, p->s), 0);
 	struct h_stream *b = h_find(p->s, THEIRS(0));
 	assert_true(b->fin);
 	assert_int_equal(lp2p_mux_write(p->s->m, b->id, (uint8_t *)"back", 4),
-			 4);
+	                 4);
 	assert_int_equal(h_pump(p->c, p->s), 0);
 	assert_int_equal(a->rx_len, 4);
 	assert_int_equal(lp2p_mux_reset(p->s->m, b->id), 0);
@@ -438,29 +445,128 @@ static void callbacks_may_reset(void **state)
 	struct h_stream *a = h_open(p->c, NULL, NULL);
 	static uint8_t data[200000];
 	assert_int_equal(lp2p_mux_write(p->c->m, a->id, data, sizeof(data)),
-			 sizeof(data));
+	                 sizeof(data));
 	assert_int_equal(h_pump(p->c, p->s), 0);
 	assert_int_equal(lp2p_mux_reset(p->s->m, THEIRS(0)), 0);
 	assert_int_equal(h_pump(p->c, p->s), 0);
 	assert_true(a->reset);
 }
 
+static void partial_sends(void **state)
+{
+	struct pair *p = *state;
+	p->c->chunk = 777;
+	static uint8_t data[700000];
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 31 + (i >> 10));
+	struct h_stream *a = h_open(p->c, NULL, NULL);
+	assert_int_equal(h_write_all(p->c, p->s, a->id, data, sizeof(data)), 0);
+	struct h_stream *r = h_find(p->s, THEIRS(0));
+	assert_int_equal(r->rx_len, sizeof(data));
+	assert_memory_equal(r->rx, data, sizeof(data));
+}
+
+static void control_frames_wait_for_room(void **state)
+{
+	(void)state;
+	struct lp2p_mux_config cfg = {
+	    .out_hiwat = 1024, .out_reserve = 1024, .max_inbound_streams = 1};
+	struct h_peer *s = peer(&cfg);
+	struct h_peer *c = h_peer_new(LP2P_MUX_MPLEX, LP2P_MUX_INITIATOR, NULL);
+	feed_msg(s, 0, NEW, NULL, 0); /* fills the inbound limit */
+	/* Half of a NewStream that will be refused. */
+	uint8_t nb[8];
+	size_t nn = msg(nb, 1, NEW, "ab", 2);
+	assert_int_equal(h_feed(s, nb, 3), 3);
+	/* Fill the output: data to the mark, opens, then closes. */
+	static uint8_t data[1024];
+	assert_true(lp2p_mux_write(s->m, THEIRS(0), data, sizeof(data)) > 0);
+	uint64_t ids[200];
+	int n = 0, rc;
+	struct h_stream *hs;
+	while (n < 200 && (hs = h_open(s, NULL, &rc)))
+		ids[n++] = hs->id;
+	assert_int_equal(rc, LP2P_EAGAIN);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(i % 3 ? lp2p_mux_close(s->m, ids[i])
+		                       : lp2p_mux_reset(s->m, ids[i]),
+		                 0);
+	assert_int_equal(lp2p_mux_close(s->m, THEIRS(0)), 0);
+	/* The refusal's Reset has to wait as well. */
+	assert_int_equal(h_feed(s, nb + 3, nn - 3), (long)(nn - 3));
+	assert_int_equal(s->opens, 1);
+	uint8_t *out;
+	size_t full = lp2p_mux_out_peek(s->m, &out);
+	assert_true(full > 2040 && full <= 2048);
+	/* All of it reaches the peer once there is room. */
+	c->accept_rc = 0;
+	assert_int_equal(h_pump(s, c), 0);
+	for (int i = 0; i < n; i++) {
+		struct h_stream *r = h_find(c, ids[i] | 1);
+		assert_non_null(r);
+		if (i % 3)
+			assert_true(r->fin);
+		else
+			assert_true(r->reset);
+	}
+	h_peer_free(s);
+	h_peer_free(c);
+}
+
+static void stream_ids_run_out(void **state)
+{
+	(void)state;
+	struct h_peer *c = h_peer_new(LP2P_MUX_MPLEX, LP2P_MUX_INITIATOR, NULL);
+	c->m->next_id = (UINT64_C(1) << 60) - 1;
+	int rc;
+	struct h_stream *a = h_open(c, NULL, &rc);
+	assert_non_null(a);
+	uint8_t out[32];
+	size_t n = h_take(c, out, sizeof(out));
+	/* 9-byte header varint, length 19, the 19-digit decimal name. */
+	assert_int_equal(n, 9 + 1 + 19);
+	assert_memory_equal(out + 10, "1152921504606846975", 19);
+	assert_null(h_open(c, NULL, &rc));
+	assert_int_equal(rc, LP2P_ELIMIT);
+	h_peer_free(c);
+}
+
+static void free_with_pending_frames(void **state)
+{
+	(void)state;
+	struct lp2p_mux_config cfg = {.out_hiwat = 1024, .out_reserve = 1024};
+	struct h_peer *c = h_peer_new(LP2P_MUX_MPLEX, LP2P_MUX_INITIATOR, &cfg);
+	int rc;
+	uint64_t ids[1000];
+	int n = 0;
+	struct h_stream *a;
+	while (n < 1000 && (a = h_open(c, NULL, &rc)))
+		ids[n++] = a->id;
+	for (int i = 0; i < n; i++)
+		assert_int_equal(lp2p_mux_reset(c->m, ids[i]), 0);
+	h_peer_free(c);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, pair_setup, pair_teardown)
 	const struct CMUnitTest tests[] = {
-		T(frames_on_the_wire),
-		T(both_sides_same_wire_id),
-		T(bulk_and_many_streams),
-		T(half_close_and_reset),
-		T(names),
-		T(unconsumed_limit),
-		T(message_after_close),
-		T(unknown_streams_ignored),
-		T(inbound_limit_and_goaway),
-		T(protocol_violations),
-		T(recv_backpressure),
-		T(callbacks_may_reset),
+	    T(frames_on_the_wire),
+	    T(both_sides_same_wire_id),
+	    T(bulk_and_many_streams),
+	    T(half_close_and_reset),
+	    T(names),
+	    T(unconsumed_limit),
+	    T(message_after_close),
+	    T(unknown_streams_ignored),
+	    T(inbound_limit_and_goaway),
+	    T(protocol_violations),
+	    T(recv_backpressure),
+	    T(callbacks_may_reset),
+	    T(partial_sends),
+	    T(control_frames_wait_for_room),
+	    T(stream_ids_run_out),
+	    T(free_with_pending_frames),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -147,7 +147,7 @@ static void list_exhausted(void **state)
 	assert_int_equal(sup.asked, 2);
 	/* Sticky. */
 	assert_int_equal(lp2p_mss_recv(d, (const uint8_t *)"\x03na\n", 4),
-			 LP2P_ENEGOTIATE);
+	                 LP2P_ENEGOTIATE);
 	lp2p_mss_free(d);
 	lp2p_mss_free(l);
 }
@@ -287,11 +287,11 @@ static void dialer_unexpected_answer(void **state)
 }
 
 static struct lp2p_mss *listener_past_header(struct support *sup,
-					     unsigned max_rejects)
+                                             unsigned max_rejects)
 {
 	struct lp2p_mss *l;
 	assert_int_equal(
-		lp2p_mss_listener_new(&l, select_in_list, sup, max_rejects), 0);
+	    lp2p_mss_listener_new(&l, select_in_list, sup, max_rejects), 0);
 	uint8_t buf[32];
 	size_t len = 0;
 	put_msg(buf, &len, "/multistream/1.0.0");
@@ -349,19 +349,19 @@ static void malformed_messages(void **state)
 		const char *bytes;
 		size_t len;
 	} cases[] = {
-		{"\x80\x00", 2},         /* non-minimal varint */
-		{"\x80\x80\x01", 3},     /* three-byte prefix */
-		{"\x00", 1},             /* empty message */
-		{"\x03/ab", 4},          /* no newline at the end */
-		{"\xff\xff\xff\x7f", 4}, /* huge */
+	    {"\x80\x00", 2},         /* non-minimal varint */
+	    {"\x80\x80\x01", 3},     /* three-byte prefix */
+	    {"\x00", 1},             /* empty message */
+	    {"\x03/ab", 4},          /* no newline at the end */
+	    {"\xff\xff\xff\x7f", 4}, /* huge */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct lp2p_mss *l = listener_past_header(&sup, 0);
 		ssize_t rc = lp2p_mss_recv(l, (const uint8_t *)cases[i].bytes,
-					   cases[i].len);
+		                           cases[i].len);
 		assert_int_equal(rc, LP2P_EPROTO);
 		assert_int_equal(lp2p_mss_recv(l, (const uint8_t *)"\x01\n", 2),
-				 LP2P_EPROTO);
+		                 LP2P_EPROTO);
 		lp2p_mss_free(l);
 	}
 	/* A truncated message is simply incomplete. */
@@ -450,6 +450,32 @@ static void output_backpressure(void **state)
 	lp2p_mss_free(l);
 }
 
+static void partial_output_acks(void **state)
+{
+	(void)state;
+	const char *const want[] = {"/a", "/b"};
+	struct lp2p_mss *d;
+	assert_int_equal(lp2p_mss_dialer_new(&d, want, 2), 0);
+	const uint8_t *p;
+	assert_int_equal(lp2p_mss_out_peek(d, &p), HDR_LEN + 4);
+	lp2p_mss_out_ack(d, 5);
+	assert_int_equal(lp2p_mss_out_peek(d, &p), HDR_LEN - 1);
+	static const char first[] = HDR "\x03/a\n";
+	assert_memory_equal(p, &first[5], HDR_LEN - 1);
+	uint8_t buf[64];
+	size_t len = 0;
+	put_msg(buf, &len, "/multistream/1.0.0");
+	put_msg(buf, &len, "na");
+	assert_int_equal(lp2p_mss_recv(d, buf, len), (ssize_t)len);
+	/* The next proposal follows what was not sent yet. */
+	assert_int_equal(lp2p_mss_out_peek(d, &p), HDR_LEN - 1 + 4);
+	static const char both[] = HDR "\x03/a\n\x03/b\n";
+	assert_memory_equal(p, &both[5], HDR_LEN - 1 + 4);
+	lp2p_mss_out_ack(d, 1000); /* more than there is: all of it */
+	assert_int_equal(lp2p_mss_out_peek(d, &p), 0);
+	lp2p_mss_free(d);
+}
+
 static void bad_arguments(void **state)
 {
 	(void)state;
@@ -470,20 +496,21 @@ static void bad_arguments(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(dialer_first_choice),
-		cmocka_unit_test(na_then_second),
-		cmocka_unit_test(list_exhausted),
-		cmocka_unit_test(byte_by_byte),
-		cmocka_unit_test(listener_leftover_preserved),
-		cmocka_unit_test(dialer_leftover_preserved),
-		cmocka_unit_test(header_mismatch),
-		cmocka_unit_test(dialer_unexpected_answer),
-		cmocka_unit_test(line_limits),
-		cmocka_unit_test(malformed_messages),
-		cmocka_unit_test(too_many_proposals),
-		cmocka_unit_test(nul_in_proposal),
-		cmocka_unit_test(output_backpressure),
-		cmocka_unit_test(bad_arguments),
+	    cmocka_unit_test(dialer_first_choice),
+	    cmocka_unit_test(na_then_second),
+	    cmocka_unit_test(list_exhausted),
+	    cmocka_unit_test(byte_by_byte),
+	    cmocka_unit_test(listener_leftover_preserved),
+	    cmocka_unit_test(dialer_leftover_preserved),
+	    cmocka_unit_test(header_mismatch),
+	    cmocka_unit_test(dialer_unexpected_answer),
+	    cmocka_unit_test(line_limits),
+	    cmocka_unit_test(malformed_messages),
+	    cmocka_unit_test(too_many_proposals),
+	    cmocka_unit_test(nul_in_proposal),
+	    cmocka_unit_test(output_backpressure),
+	    cmocka_unit_test(partial_output_acks),
+	    cmocka_unit_test(bad_arguments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

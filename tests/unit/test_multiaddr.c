@@ -148,6 +148,15 @@ static void non_canonical_input(void **state)
 		{"/certhash/b2uaraocy6yrdblb4sfptaddgimjmmpy",
 		 "/certhash/u1QEQOFj2IjCsPJFfMAxmQxLGPw"},
 		{"/unix/a/b/", "/unix/a/b"},
+		/*
+		 * IPv4-compatible addresses (deprecated) print as hex words,
+		 * as go, rust and js-multiaddr print them; glibc's inet_ntop
+		 * would write ::1.2.3.4.  Only IPv4-mapped ones are dotted.
+		 */
+		{"/ip6/::1.2.3.4/tcp/1", "/ip6/::102:304/tcp/1"},
+		{"/ip6/::255.0.0.0", "/ip6/::ff00:0"},
+		{"/ip6/::0.0.0.2", "/ip6/::2"},
+		{"/ip6/::ffff:0102:0304", "/ip6/::ffff:1.2.3.4"},
 	};
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
 		struct lp2p_multiaddr a = ma_of(v[i].in);

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "mux_harness.h"
+#include "mux/mux_impl.h" /* to reach the id limit without 2^31 opens */
 
 #define KiB 1024u
 #define WINDOW (256 * KiB)
@@ -16,7 +17,7 @@ enum { DATA = 0, WND = 1, PING = 2, GOAWAY = 3 };
 enum { SYN = 1, ACK = 2, FIN = 4, RST = 8 };
 
 static size_t hdr(uint8_t *p, uint8_t type, uint16_t flags, uint32_t id,
-		  uint32_t length)
+                  uint32_t length)
 {
 	p[0] = 0;
 	p[1] = type;
@@ -34,7 +35,7 @@ static size_t hdr(uint8_t *p, uint8_t type, uint16_t flags, uint32_t id,
 }
 
 static void expect_hdr(const uint8_t *p, uint8_t type, uint16_t flags,
-		       uint32_t id, uint32_t length)
+                       uint32_t id, uint32_t length)
 {
 	uint8_t want[12];
 	hdr(want, type, flags, id, length);
@@ -74,7 +75,7 @@ static struct h_peer *responder(const struct lp2p_mux_config *cfg)
 
 /* Feed one header (and payload) and expect it all consumed. */
 static void feed(struct h_peer *p, uint8_t type, uint16_t flags, uint32_t id,
-		 uint32_t length, const void *payload, size_t plen)
+                 uint32_t length, const void *payload, size_t plen)
 {
 	uint8_t buf[12 + 256];
 	size_t n = hdr(buf, type, flags, id, length);
@@ -98,6 +99,12 @@ static void expect_fatal(struct h_peer *p, const uint8_t *buf, size_t len)
 	uint64_t id;
 	assert_int_equal(lp2p_mux_open(p->m, NULL, NULL, &id), LP2P_EPROTO);
 	assert_int_equal(lp2p_mux_ping(p->m, 1), LP2P_EPROTO);
+	assert_int_equal(lp2p_mux_write(p->m, 1, (const uint8_t *)"x", 1),
+	                 LP2P_EPROTO);
+	assert_int_equal(lp2p_mux_close(p->m, 1), LP2P_EPROTO);
+	assert_int_equal(lp2p_mux_reset(p->m, 1), LP2P_EPROTO);
+	assert_int_equal(lp2p_mux_consumed(p->m, 1, 0), LP2P_EPROTO);
+	assert_int_equal(lp2p_mux_goaway(p->m, 0), LP2P_EPROTO);
 }
 
 /* ---- wire format of every frame type, both directions ---- */
@@ -120,7 +127,7 @@ static void frames_on_the_wire(void **state)
 	assert_int_equal(h_pump_one(p->s, p->c), 12);
 
 	assert_int_equal(lp2p_mux_write(p->c->m, 1, (const uint8_t *)"hi", 2),
-			 2);
+	                 2);
 	assert_int_equal(lp2p_mux_out_peek(p->c->m, &out), 14);
 	expect_hdr(out, DATA, 0, 1, 2);
 	assert_memory_equal(out + 12, "hi", 2);
@@ -175,7 +182,7 @@ static void frames_on_the_wire(void **state)
 static void write_in_open(struct h_peer *p, struct h_stream *hs)
 {
 	assert_int_equal(lp2p_mux_write(p->m, hs->id, (const uint8_t *)"yo", 2),
-			 2);
+	                 2);
 }
 
 static void ack_folded_into_data(void **state)
@@ -211,7 +218,7 @@ static void syn_with_data(void **state)
 	h_take(s, NULL, 0);
 	static uint8_t big[2 * WINDOW];
 	assert_int_equal(lp2p_mux_write(s->m, 3, big, sizeof(big)),
-			 WINDOW + 100000);
+	                 WINDOW + 100000);
 	h_take(s, NULL, 0);
 	assert_int_equal(lp2p_mux_write(s->m, 3, big, 1), LP2P_EAGAIN);
 	h_peer_free(s);
@@ -226,8 +233,7 @@ static void bulk_transfer(void **state)
 	for (size_t i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)(i * 7 + (i >> 11));
 	struct h_stream *a = h_open(p->c, NULL, NULL);
-	assert_int_equal(h_write_all(p->c, p->s, a->id, data, sizeof(data)),
-			 0);
+	assert_int_equal(h_write_all(p->c, p->s, a->id, data, sizeof(data)), 0);
 	assert_int_equal(lp2p_mux_close(p->c->m, a->id), 0);
 	assert_int_equal(h_pump(p->c, p->s), 0);
 	struct h_stream *b = h_find(p->s, a->id);
@@ -248,7 +254,7 @@ static void slow_reader_stops_sender(void **state)
 
 	/* The whole window is accepted, then nothing. */
 	assert_int_equal(lp2p_mux_write(p->c->m, id, data, sizeof(data)),
-			 WINDOW);
+	                 WINDOW);
 	assert_int_equal(lp2p_mux_write(p->c->m, id, data, 1), LP2P_EAGAIN);
 	assert_int_equal(h_pump(p->c, p->s), 0);
 	struct h_stream *b = h_find(p->s, id);
@@ -269,11 +275,10 @@ static void slow_reader_stops_sender(void **state)
 	assert_int_equal(h_pump(p->c, p->s), 0);
 	assert_int_equal(a->writable, 1);
 	assert_int_equal(lp2p_mux_write(p->c->m, id, data, sizeof(data)),
-			 130 * KiB);
+	                 130 * KiB);
 
 	/* Consuming more than delivered is refused. */
-	assert_int_equal(lp2p_mux_consumed(p->s->m, id, WINDOW),
-			 LP2P_EINVAL);
+	assert_int_equal(lp2p_mux_consumed(p->s->m, id, WINDOW), LP2P_EINVAL);
 	assert_int_equal(lp2p_mux_consumed(p->s->m, 999, 1), LP2P_ENOTFOUND);
 }
 
@@ -281,7 +286,7 @@ static void larger_window_config(void **state)
 {
 	(void)state;
 	struct lp2p_mux_config cfg = {.window = 1024 * KiB,
-				      .out_hiwat = 4096 * KiB};
+	                              .out_hiwat = 4096 * KiB};
 	struct h_peer *c = h_peer_new(LP2P_MUX_YAMUX, LP2P_MUX_INITIATOR, &cfg);
 	struct h_peer *s = responder(&cfg);
 	uint8_t *out;
@@ -352,13 +357,13 @@ static void many_streams(void **state)
 	assert_int_equal(lp2p_mux_stream_count(p->c->m), 2 * N);
 	for (int i = N - 1; i >= 0; i--) {
 		int len = snprintf(msg, sizeof(msg), "c%d", i);
-		assert_int_equal(lp2p_mux_write(p->c->m, cid[i],
-						(uint8_t *)msg, (size_t)len),
-				 len);
+		assert_int_equal(lp2p_mux_write(p->c->m, cid[i], (uint8_t *)msg,
+		                                (size_t)len),
+		                 len);
 		len = snprintf(msg, sizeof(msg), "s%d", i);
-		assert_int_equal(lp2p_mux_write(p->s->m, sid[i],
-						(uint8_t *)msg, (size_t)len),
-				 len);
+		assert_int_equal(lp2p_mux_write(p->s->m, sid[i], (uint8_t *)msg,
+		                                (size_t)len),
+		                 len);
 		assert_int_equal(lp2p_mux_close(p->c->m, cid[i]), 0);
 		assert_int_equal(lp2p_mux_close(p->s->m, sid[i]), 0);
 	}
@@ -382,7 +387,7 @@ static void many_streams(void **state)
 	assert_int_equal(lp2p_mux_stream_count(p->c->m), 0);
 	assert_int_equal(lp2p_mux_stream_count(p->s->m), 0);
 	assert_int_equal(lp2p_mux_write(p->c->m, cid[0], (uint8_t *)"x", 1),
-			 LP2P_ENOTFOUND);
+	                 LP2P_ENOTFOUND);
 }
 
 static void half_close(void **state)
@@ -394,7 +399,7 @@ static void half_close(void **state)
 	assert_int_equal(lp2p_mux_close(p->c->m, id), 0);
 	assert_int_equal(lp2p_mux_close(p->c->m, id), LP2P_ECLOSED);
 	assert_int_equal(lp2p_mux_write(p->c->m, id, (uint8_t *)"x", 1),
-			 LP2P_ECLOSED);
+	                 LP2P_ECLOSED);
 	assert_int_equal(h_pump(p->c, p->s), 0);
 	struct h_stream *b = h_find(p->s, id);
 	assert_true(b->fin);
@@ -425,7 +430,7 @@ static void reset_both_ways(void **state)
 	assert_int_equal(a->reset_err, LP2P_ERESET);
 	assert_int_equal(lp2p_mux_stream_count(p->c->m), 0);
 	assert_int_equal(lp2p_mux_write(p->c->m, id, (uint8_t *)"x", 1),
-			 LP2P_ENOTFOUND);
+	                 LP2P_ENOTFOUND);
 
 	/* Data racing a reset is dropped silently. */
 	a = h_open(p->c, NULL, NULL);
@@ -594,29 +599,33 @@ static void bad_config(void **state)
 	struct lp2p_mux_callbacks cbs = {0};
 	struct lp2p_mux_config cfg = {.window = 1000};
 	assert_int_equal(lp2p_mux_new(&m, LP2P_MUX_YAMUX, LP2P_MUX_INITIATOR,
-				      &cfg, &cbs, NULL),
-			 LP2P_EINVAL);
+	                              &cfg, &cbs, NULL),
+	                 LP2P_EINVAL);
 	cfg = (struct lp2p_mux_config){.window = 32 * 1024 * 1024};
 	assert_int_equal(lp2p_mux_new(&m, LP2P_MUX_YAMUX, LP2P_MUX_INITIATOR,
-				      &cfg, &cbs, NULL),
-			 LP2P_EINVAL);
+	                              &cfg, &cbs, NULL),
+	                 LP2P_EINVAL);
 	cfg = (struct lp2p_mux_config){.max_frame = 2 * 1024 * 1024};
 	assert_int_equal(lp2p_mux_new(&m, LP2P_MUX_YAMUX, LP2P_MUX_INITIATOR,
-				      &cfg, &cbs, NULL),
-			 LP2P_EINVAL);
+	                              &cfg, &cbs, NULL),
+	                 LP2P_EINVAL);
 	cfg = (struct lp2p_mux_config){.out_reserve = 100};
 	assert_int_equal(lp2p_mux_new(&m, LP2P_MUX_YAMUX, LP2P_MUX_INITIATOR,
-				      &cfg, &cbs, NULL),
-			 LP2P_EINVAL);
-	assert_int_equal(lp2p_mux_new(&m, 7, LP2P_MUX_INITIATOR, NULL, &cbs,
-				      NULL),
-			 LP2P_EINVAL);
+	                              &cfg, &cbs, NULL),
+	                 LP2P_EINVAL);
+	assert_int_equal(
+	    lp2p_mux_new(&m, 7, LP2P_MUX_INITIATOR, NULL, &cbs, NULL),
+	    LP2P_EINVAL);
 	assert_int_equal(lp2p_mux_new(&m, LP2P_MUX_YAMUX, 7, NULL, &cbs, NULL),
-			 LP2P_EINVAL);
+	                 LP2P_EINVAL);
+	assert_int_equal(lp2p_mux_new(&m, LP2P_MUX_YAMUX, LP2P_MUX_INITIATOR,
+	                              NULL, NULL, NULL),
+	                 LP2P_EINVAL);
 	/* Without on_stream_open every inbound stream is refused. */
 	assert_int_equal(lp2p_mux_new(&m, LP2P_MUX_YAMUX, LP2P_MUX_RESPONDER,
-				      NULL, &cbs, NULL),
-			 0);
+	                              NULL, &cbs, NULL),
+	                 0);
+	assert_int_equal(lp2p_mux_open(m, NULL, NULL, NULL), LP2P_EINVAL);
 	uint8_t buf[12];
 	hdr(buf, WND, SYN, 1, 0);
 	assert_int_equal(lp2p_mux_recv(m, buf, 12), 12);
@@ -629,7 +638,7 @@ static void bad_config(void **state)
 /* ---- protocol violations: GoAway(protocol error), sticky EPROTO ---- */
 
 static void violation(uint8_t type, uint16_t flags, uint32_t id,
-		      uint32_t length)
+                      uint32_t length)
 {
 	struct h_peer *s = responder(NULL);
 	uint8_t buf[12];
@@ -649,14 +658,14 @@ static void protocol_violations(void **state)
 	expect_fatal(s, buf, 12);
 	h_peer_free(s);
 
-	violation(4, 0, 0, 0);          /* unknown type */
-	violation(0xff, 0, 1, 0);       /* unknown type */
-	violation(DATA, 0, 0, 0);       /* data on stream 0 */
-	violation(WND, SYN, 0, 0);      /* window update on stream 0 */
-	violation(PING, SYN, 1, 0);     /* ping off stream 0 */
-	violation(GOAWAY, 0, 3, 0);     /* GoAway off stream 0 */
-	violation(PING, 0, 0, 0);       /* ping without SYN or ACK */
-	violation(WND, SYN, 2, 0);      /* our parity (responder: even) */
+	violation(4, 0, 0, 0);               /* unknown type */
+	violation(0xff, 0, 1, 0);            /* unknown type */
+	violation(DATA, 0, 0, 0);            /* data on stream 0 */
+	violation(WND, SYN, 0, 0);           /* window update on stream 0 */
+	violation(PING, SYN, 1, 0);          /* ping off stream 0 */
+	violation(GOAWAY, 0, 3, 0);          /* GoAway off stream 0 */
+	violation(PING, 0, 0, 0);            /* ping without SYN or ACK */
+	violation(WND, SYN, 2, 0);           /* our parity (responder: even) */
 	violation(DATA, SYN, 1, WINDOW + 1); /* larger than the window */
 	violation(WND, SYN, 1, UINT32_MAX - WINDOW + 1); /* overflow */
 
@@ -726,7 +735,7 @@ static void recv_backpressure(void **state)
 		size_t n = h_take(s, out, sizeof(out));
 		for (size_t i = 0; i < n; i += 12)
 			expect_hdr(out + i, PING, ACK, 0,
-				   (uint32_t)(answers++));
+			           (uint32_t)(answers++));
 		c = h_feed(s, buf + total, sizeof(buf) - total);
 		assert_true(c > 0);
 		total += (size_t)c;
@@ -773,6 +782,7 @@ static void control_frames_wait_for_room(void **state)
 	assert_int_equal(lp2p_mux_ping(c->m, 78), LP2P_EAGAIN);
 	assert_int_equal(lp2p_mux_goaway(c->m, 0), 0);
 	assert_int_equal(lp2p_mux_out_peek(c->m, &out), full);
+	c->chunk = 100; /* the backlog drains a little at a time */
 	assert_int_equal(h_pump(c, s), 0);
 	for (int i = 1; i < N; i++) {
 		struct h_stream *b = h_find(s, ids[i]);
@@ -801,7 +811,7 @@ static void callbacks_may_reset(void **state)
 	struct h_stream *a = h_open(p->c, NULL, NULL);
 	static uint8_t data[100000];
 	assert_int_equal(lp2p_mux_write(p->c->m, a->id, data, sizeof(data)),
-			 sizeof(data));
+	                 sizeof(data));
 	assert_int_equal(lp2p_mux_close(p->c->m, a->id), 0);
 	/* A ping after the data is still answered. */
 	assert_int_equal(lp2p_mux_ping(p->c->m, 9), 0);
@@ -824,40 +834,229 @@ static void open_callback_may_reset(void **state)
 	p->s->on_open = reset_in_open;
 	struct h_stream *a = h_open(p->c, NULL, NULL);
 	assert_int_equal(lp2p_mux_write(p->c->m, a->id, (uint8_t *)"abc", 3),
-			 3);
+	                 3);
 	assert_int_equal(h_pump(p->c, p->s), 0);
 	assert_true(a->reset);
 	assert_int_equal(h_find(p->s, a->id)->rx_len, 0);
 	assert_int_equal(lp2p_mux_stream_count(p->s->m), 0);
 }
 
+static void partial_sends(void **state)
+{
+	struct pair *p = *state;
+	/* The caller sends odd-sized pieces: the output is compacted. */
+	p->c->chunk = 1000;
+	p->s->chunk = 7;
+	static uint8_t data[1024 * 1024];
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i ^ (i >> 8));
+	struct h_stream *a = h_open(p->c, NULL, NULL);
+	struct h_stream *b = h_open(p->c, NULL, NULL);
+	assert_int_equal(h_write_all(p->c, p->s, a->id, data, sizeof(data)), 0);
+	assert_int_equal(h_write_all(p->c, p->s, b->id, data, 5000), 0);
+	assert_int_equal(h_pump(p->c, p->s), 0);
+	struct h_stream *ra = h_find(p->s, a->id);
+	assert_int_equal(ra->rx_len, sizeof(data));
+	assert_memory_equal(ra->rx, data, sizeof(data));
+	assert_int_equal(h_find(p->s, b->id)->rx_len, 5000);
+}
+
+static void stream_data_and_small_calls(void **state)
+{
+	struct pair *p = *state;
+	struct h_stream *a = h_open(p->c, NULL, NULL);
+	assert_int_equal(lp2p_mux_write(p->c->m, a->id, NULL, 0), 0);
+	assert_int_equal(h_pump(p->c, p->s), 0);
+	/* Data goes to the stream_data set last. */
+	struct h_stream *first = h_find(p->s, a->id);
+	struct h_stream *other = &p->s->streams[p->s->nstreams++];
+	memset(other, 0, sizeof(*other));
+	other->id = a->id;
+	assert_int_equal(lp2p_mux_set_stream_data(p->s->m, a->id, other), 0);
+	assert_int_equal(lp2p_mux_set_stream_data(p->s->m, 12345, other),
+	                 LP2P_ENOTFOUND);
+	assert_int_equal(lp2p_mux_write(p->c->m, a->id, (uint8_t *)"to", 2), 2);
+	assert_int_equal(h_pump(p->c, p->s), 0);
+	assert_int_equal(first->rx_len, 0);
+	assert_int_equal(other->rx_len, 2);
+	assert_int_equal(lp2p_mux_unconsumed(p->s->m, 999), LP2P_ENOTFOUND);
+}
+
+static void recv_in_callback(struct h_peer *p, struct h_stream *hs)
+{
+	(void)hs;
+	assert_int_equal(lp2p_mux_recv(p->m, (const uint8_t *)"x", 1),
+	                 LP2P_EINVAL);
+}
+
+static void no_recv_from_callbacks(void **state)
+{
+	struct pair *p = *state;
+	p->s->on_data = recv_in_callback;
+	struct h_stream *a = h_open(p->c, NULL, NULL);
+	assert_int_equal(lp2p_mux_write(p->c->m, a->id, (uint8_t *)"d", 1), 1);
+	assert_int_equal(h_pump(p->c, p->s), 0);
+	assert_int_equal(p->s->datas, 1);
+	assert_int_equal(lp2p_mux_error(p->s->m), 0);
+}
+
+static void stream_ids_run_out(void **state)
+{
+	(void)state;
+	struct h_peer *c = h_peer_new(LP2P_MUX_YAMUX, LP2P_MUX_INITIATOR, NULL);
+	c->m->next_id = UINT32_MAX;
+	int rc;
+	struct h_stream *a = h_open(c, NULL, &rc);
+	assert_non_null(a);
+	assert_int_equal(a->id, UINT32_MAX);
+	assert_null(h_open(c, NULL, &rc));
+	assert_int_equal(rc, LP2P_ELIMIT);
+	h_peer_free(c);
+}
+
+static void close_blocked_stream(void **state)
+{
+	struct pair *p = *state;
+	p->s->auto_consume = false;
+	struct h_stream *a = h_open(p->c, NULL, NULL);
+	static uint8_t data[WINDOW + 10];
+	assert_int_equal(lp2p_mux_write(p->c->m, a->id, data, sizeof(data)),
+	                 WINDOW);
+	assert_int_equal(lp2p_mux_close(p->c->m, a->id), 0);
+	assert_int_equal(h_pump(p->c, p->s), 0);
+	assert_int_equal(lp2p_mux_consumed(p->s->m, a->id, WINDOW), 0);
+	assert_int_equal(h_pump(p->c, p->s), 0);
+	assert_int_equal(a->writable, 0); /* closed: no longer waiting */
+	assert_true(h_find(p->s, a->id)->fin);
+}
+
+/* Fill the output from inside on_stream_open, then reset the stream. */
+static void fill_then_reset(struct h_peer *p, struct h_stream *hs)
+{
+	int rc;
+	while (h_open(p, NULL, &rc))
+		;
+	assert_int_equal(rc, LP2P_EAGAIN);
+	assert_int_equal(lp2p_mux_reset(p->m, hs->id), 0);
+}
+
+static void reset_waits_for_room(void **state)
+{
+	(void)state;
+	struct lp2p_mux_config cfg = {
+	    .out_hiwat = 1024, .out_reserve = 1024, .max_ack_backlog = 1000};
+	struct h_peer *c = h_peer_new(LP2P_MUX_YAMUX, LP2P_MUX_INITIATOR, NULL);
+	struct h_peer *s = responder(&cfg);
+	s->on_open = fill_then_reset;
+	struct h_stream *a = h_open(c, NULL, NULL);
+	assert_int_equal(h_pump_one(c, s), 12);
+	/* The RST is not in the output yet... */
+	uint8_t *out;
+	size_t n = lp2p_mux_out_peek(s->m, &out);
+	for (size_t i = 0; i < n; i += 12)
+		assert_int_equal(out[i + 3], SYN);
+	/* ...it follows once the output drains. */
+	assert_int_equal(h_pump(c, s), 0);
+	assert_true(a->reset);
+	assert_int_equal(c->opens, (int)(n / 12));
+	h_peer_free(c);
+	h_peer_free(s);
+}
+
+static void free_with_pending_frames(void **state)
+{
+	(void)state;
+	struct lp2p_mux_config cfg = {.out_hiwat = 1024, .out_reserve = 1024};
+	struct h_peer *c = h_peer_new(LP2P_MUX_YAMUX, LP2P_MUX_INITIATOR, &cfg);
+	int rc;
+	uint64_t ids[200];
+	int n = 0;
+	while (n < 200) {
+		struct h_stream *a = h_open(c, NULL, &rc);
+		if (!a)
+			break;
+		ids[n++] = a->id;
+	}
+	assert_true(n > 10);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(lp2p_mux_reset(c->m, ids[i]), 0);
+	assert_int_equal(lp2p_mux_stream_count(c->m), 0);
+	h_peer_free(c); /* the pending RSTs are freed (LeakSanitizer) */
+}
+
+static void writes_between_partial_sends(void **state)
+{
+	(void)state;
+	struct lp2p_mux_config cfg = {.out_hiwat = 4096, .max_frame = 1500};
+	struct h_peer *c = h_peer_new(LP2P_MUX_YAMUX, LP2P_MUX_INITIATOR, &cfg);
+	struct h_peer *s = responder(NULL);
+	c->chunk = 1000;
+	static uint8_t data[600000];
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 3 + (i >> 12));
+	struct h_stream *a = h_open(c, NULL, NULL);
+	struct h_stream *b = h_open(c, NULL, NULL);
+	size_t done = 0;
+	for (int guard = 0; done < sizeof(data) && guard < 100000; guard++) {
+		ssize_t n = lp2p_mux_write(c->m, a->id, data + done,
+		                           sizeof(data) - done);
+		if (n > 0)
+			done += (size_t)n;
+		/* A stream reset while blocked is not reported writable. */
+		if (guard == 3) {
+			assert_int_equal(
+			    lp2p_mux_write(c->m, b->id, data, sizeof(data)),
+			    LP2P_EAGAIN);
+			assert_int_equal(lp2p_mux_reset(c->m, b->id), 0);
+		}
+		assert_true(h_pump_one(c, s) >= 0);
+		assert_true(h_pump_one(s, c) >= 0);
+	}
+	assert_int_equal(done, sizeof(data));
+	assert_int_equal(h_pump(c, s), 0);
+	struct h_stream *r = h_find(s, a->id);
+	assert_int_equal(r->rx_len, sizeof(data));
+	assert_memory_equal(r->rx, data, sizeof(data));
+	assert_int_equal(b->writable, 0);
+	h_peer_free(c);
+	h_peer_free(s);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, pair_setup, pair_teardown)
 	const struct CMUnitTest tests[] = {
-		T(frames_on_the_wire),
-		T(ack_folded_into_data),
-		T(syn_with_data),
-		T(bulk_transfer),
-		T(slow_reader_stops_sender),
-		T(larger_window_config),
-		T(output_high_water),
-		T(many_streams),
-		T(half_close),
-		T(reset_both_ways),
-		T(refused_stream),
-		T(goaway_stops_new_streams),
-		T(ping_and_goaway_codes),
-		T(unknown_stream_frames_skipped),
-		T(inbound_stream_limit),
-		T(ack_backlog_limit),
-		T(outbound_stream_limit),
-		T(bad_config),
-		T(protocol_violations),
-		T(recv_backpressure),
-		T(control_frames_wait_for_room),
-		T(callbacks_may_reset),
-		T(open_callback_may_reset),
+	    T(frames_on_the_wire),
+	    T(ack_folded_into_data),
+	    T(syn_with_data),
+	    T(bulk_transfer),
+	    T(slow_reader_stops_sender),
+	    T(larger_window_config),
+	    T(output_high_water),
+	    T(many_streams),
+	    T(half_close),
+	    T(reset_both_ways),
+	    T(refused_stream),
+	    T(goaway_stops_new_streams),
+	    T(ping_and_goaway_codes),
+	    T(unknown_stream_frames_skipped),
+	    T(inbound_stream_limit),
+	    T(ack_backlog_limit),
+	    T(outbound_stream_limit),
+	    T(bad_config),
+	    T(protocol_violations),
+	    T(recv_backpressure),
+	    T(control_frames_wait_for_room),
+	    T(callbacks_may_reset),
+	    T(open_callback_may_reset),
+	    T(partial_sends),
+	    T(stream_data_and_small_calls),
+	    T(no_recv_from_callbacks),
+	    T(stream_ids_run_out),
+	    T(close_blocked_stream),
+	    T(reset_waits_for_room),
+	    T(free_with_pending_frames),
+	    T(writes_between_partial_sends),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,57 @@
+/*
+ * fuzz_key_public.c - lp2p_key_unmarshal_public() over arbitrary bytes.  A
+ * key that parses must marshal again, parse again to the same key, and
+ * survive verify (of a garbage signature), peer id derivation and
+ * lp2p_key_public().
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <lp2p/crypto.h>
+#include <lp2p/peer_id.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define KEY_MAX LP2P_KEY_PUBLIC_MAX
+
+static int marshal(const struct lp2p_key *key, uint8_t *buf, size_t cap)
+{
+	return lp2p_key_marshal_public(key, buf, cap);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static uint8_t once[KEY_MAX], twice[KEY_MAX];
+	struct lp2p_key *key = NULL, *again = NULL, *pub = NULL;
+
+	if (lp2p_key_unmarshal_public(data, size, &key) != 0) {
+		if (key)
+			abort(); /* out written on failure */
+		return 0;
+	}
+	int n = marshal(key, once, sizeof(once));
+	if (n <= 0)
+		abort();
+	if (lp2p_key_unmarshal_public(once, (size_t)n, &again) != 0)
+		abort();
+	if (marshal(again, twice, sizeof(twice)) != n ||
+	    memcmp(once, twice, (size_t)n) != 0)
+		abort();
+	if (!lp2p_key_equal_public(key, again))
+		abort();
+
+	/* Garbage is not a signature. */
+	if (lp2p_key_verify(key, data, size, data, size) == 0)
+		abort();
+	struct lp2p_peer_id id;
+	if (lp2p_peer_id_from_key(key, &id) != 0 ||
+	    lp2p_peer_id_matches_key(&id, again) != 1)
+		abort();
+	if (lp2p_key_public(key, &pub) != 0 || !lp2p_key_equal_public(pub, key))
+		abort();
+
+	lp2p_key_free(pub);
+	lp2p_key_free(again);
+	lp2p_key_free(key);
+	return 0;
+}
