@@ -270,9 +270,33 @@ static void deliver(struct lp2p_stream *s, const uint8_t *data, size_t len)
 	}
 	stream_ref(s);
 	s->handler.on_data(s, s->user, data, len);
-	if (s->state != STREAM_DEAD && c->state != CONN_DEAD)
+	if (s->state != STREAM_DEAD && c->state != CONN_DEAD) {
 		lp2p_mux_consumed(c->mux, s->mux_id, len);
+		/* The window update it may queue must go out even when we
+		 * run from lp2p_stream_resume() (a timer, another stream's
+		 * callback), not from reading this connection. */
+		lp2p_swarm_mark_dirty(c);
+	}
 	stream_unref(s);
+}
+
+/*
+ * The remote closed its side: tell the handler once, after every held
+ * byte and not while it is paused; the stream ends when both sides are
+ * closed.
+ */
+static void remote_end(struct lp2p_stream *s)
+{
+	if (s->state != STREAM_OPEN || !s->remote_closed || s->paused ||
+	    lp2p_buf_avail(&s->held))
+		return;
+	if (!s->remote_close_told) {
+		s->remote_close_told = true;
+		if (s->handler.on_remote_close)
+			s->handler.on_remote_close(s, s->user);
+	}
+	if (s->state != STREAM_DEAD && s->local_closed)
+		stream_finish(s, 0, true);
 }
 
 /* ---- muxer callbacks ---- */
@@ -344,12 +368,7 @@ static void mux_on_fin(void *user_data, uint64_t id, void *stream_data)
 		return;
 	}
 	stream_ref(s);
-	/* Held data first, then the end. */
-	if (!s->paused && s->handler.on_remote_close)
-		s->handler.on_remote_close(s, s->user);
-	if (s->state != STREAM_DEAD && s->local_closed &&
-	    lp2p_buf_avail(&s->held) == 0)
-		stream_finish(s, 0, true);
+	remote_end(s); /* held data first, then the end */
 	stream_unref(s);
 }
 
@@ -486,8 +505,7 @@ LP2P_API int lp2p_stream_close_write(lp2p_stream *s)
 		stream_finish(s, rc, true);
 		return rc;
 	}
-	if (s->remote_closed && lp2p_buf_avail(&s->held) == 0)
-		stream_finish(s, 0, true);
+	remote_end(s);
 	return 0;
 }
 
@@ -500,6 +518,8 @@ LP2P_API int lp2p_stream_close(lp2p_stream *s)
 	s->handler.on_remote_close = NULL;
 	s->handler.on_writable = NULL;
 	held_release(s);
+	s->paused = false;
+	s->remote_close_told = true; /* nobody listens any more */
 	return lp2p_stream_close_write(s);
 }
 
@@ -531,13 +551,7 @@ LP2P_API void lp2p_stream_resume(lp2p_stream *s)
 		deliver(s, lp2p_buf_data(&held), lp2p_buf_avail(&held));
 		lp2p_buf_release(&held);
 	}
-	if (s->state != STREAM_DEAD && s->remote_closed && !s->paused &&
-	    lp2p_buf_avail(&s->held) == 0) {
-		if (s->handler.on_remote_close)
-			s->handler.on_remote_close(s, s->user);
-		if (s->state != STREAM_DEAD && s->local_closed)
-			stream_finish(s, 0, true);
-	}
+	remote_end(s);
 	stream_unref(s);
 }
 

@@ -103,6 +103,7 @@ struct lp2p_stream {
 	struct lp2p_stream_handler handler;
 	void *user;
 	bool local_closed, remote_closed;
+	bool remote_close_told; /* on_remote_close delivered (once) */
 	bool paused;
 	bool notify_close; /* on_close still to be delivered */
 	bool failed_open;  /* the open callback gets the failure */
