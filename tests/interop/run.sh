@@ -64,6 +64,7 @@ done
 work=$(mktemp -d "${TMPDIR:-/tmp}/lp2p-interop-run.XXXXXX") || exit 1
 server_pid=
 child_pid=
+runs=0
 passed=0
 failed=0
 
@@ -178,8 +179,9 @@ c_client() {
 	muxer=$1
 	test=$2
 	shift 2
-	label="lp2p->js $muxer $test"
-	out=$work/c-$muxer-$test.out
+	label="lp2p->js $muxer $test${*:+ ($*)}"
+	runs=$((runs + 1))
+	out=$work/c-$runs-$muxer-$test.out
 	t0=$(now_ms)
 	bounded "$client" --dial "$js_addr" --muxer "$muxer" \
 		--test "$test" --timeout $scenario_timeout "$@" \
@@ -233,6 +235,9 @@ for muxer in yamux mplex; do
 	c_client $muxer sink --size $bulk_size
 	c_client $muxer source --size $bulk_size
 	c_client $muxer abort
+	# a slow reader: pause 20 ms after every MiB (window / held data)
+	c_client $muxer source --size 16M --pause-ms 20
+	c_client $muxer echo --size 16M --pause-ms 20
 done
 stop_pid "$server_pid"
 server_pid=
@@ -265,8 +270,9 @@ js_client() {
 	muxer=$1
 	test=$2
 	shift 2
-	label="js->lp2p $muxer $test"
-	out=$work/js-$muxer-$test.out
+	label="js->lp2p $muxer $test${*:+ ($*)}"
+	runs=$((runs + 1))
+	out=$work/js-$runs-$muxer-$test.out
 	t0=$(now_ms)
 	bounded "$node" "$peer" --dial "$d_addr" \
 		--muxer "$muxer" --test "$test" --timeout $scenario_timeout "$@" \

@@ -5,7 +5,10 @@
  * `peer.mjs --listen`.
  *
  *   client --dial MA --muxer yamux|mplex --test NAME [--size N]
- *          [--count N] [--timeout S] [-v]
+ *          [--count N] [--pause-ms MS] [--timeout S] [-v]
+ *
+ * --pause-ms MS: after every MiB received (echo, half-close, source),
+ * pause the stream for MS milliseconds (lp2p_stream_pause/resume).
  *
  * Prints one JSON line
  *   {"event":"result","test":"NAME","ok":true,"localPeerId":"...",...}
@@ -91,6 +94,10 @@ struct client {
 	bool size_given;
 	unsigned count;
 	unsigned timeout_s;
+	unsigned pause_ms; /* pause receiving this long after each MiB */
+	lp2p_timer *pause_timer;
+	struct tstream *paused; /* the stream the timer resumes */
+	unsigned pauses;
 
 	lp2p_conn *conn;
 	uint64_t conn_id;
@@ -215,6 +222,8 @@ static void detail_rate(struct client *cl, uint64_t bytes)
 	double s = elapsed_s(cl);
 	detail(cl, ",\"bytes\":%" PRIu64 ",\"seconds\":%.3f,\"mbps\":%.2f",
 	       bytes, s, s > 0 ? (double)bytes / 1e6 / s : 0.0);
+	if (cl->pause_ms)
+		detail(cl, ",\"pauses\":%u", cl->pauses);
 }
 
 /* ---- streams ---- */
@@ -353,6 +362,10 @@ static void on_data(lp2p_stream *s, void *user, const uint8_t *data, size_t len)
 		fail(cl, "on_data after on_remote_close");
 		return;
 	}
+	if (cl->paused == t) {
+		fail(cl, "on_data while paused");
+		return;
+	}
 	if (len == 0) {
 		fail(cl, "on_data with no bytes");
 		return;
@@ -393,6 +406,16 @@ static void on_data(lp2p_stream *s, void *user, const uint8_t *data, size_t len)
 		abort_connection(cl, t);
 		return;
 	}
+	if (cl->pause_ms && t->rx_check && !cl->paused &&
+	    t->rx_bytes / MiB != (t->rx_bytes - len) / MiB) {
+		/* Stop taking data for a while: the window must close (yamux)
+		 * or the connection stop reading (mplex), and nothing may be
+		 * lost or reordered when we resume. */
+		cl->paused = t;
+		cl->pauses++;
+		lp2p_stream_pause(s);
+		lp2p_timer_start(cl->pause_timer, cl->pause_ms, 0);
+	}
 	if (cl->test == T_RESET && !cl->reset_stream) {
 		/* Some echo arrived, so the remote has surely opened its
 		 * end: reset it now.  No callback may follow. */
@@ -415,10 +438,23 @@ static void on_writable(lp2p_stream *s, void *user)
 	pump(t);
 }
 
+static void resume_paused(void *arg)
+{
+	struct client *cl = arg;
+	struct tstream *t = cl->paused;
+	cl->paused = NULL;
+	if (t && t->s && !t->dead)
+		lp2p_stream_resume(t->s); /* on_data may pause again */
+}
+
 static void on_remote_close(lp2p_stream *s, void *user)
 {
 	(void)s;
 	struct tstream *t = user;
+	if (t->cl->paused == t) {
+		fail(t->cl, "on_remote_close while paused");
+		return;
+	}
 	if (t->dead) {
 		fail(t->cl, "on_remote_close after the stream was reset by us");
 		return;
@@ -439,6 +475,10 @@ static void on_close(lp2p_stream *s, void *user, int reason)
 	}
 	t->dead = true;
 	t->s = NULL;
+	if (t->cl->paused == t) {
+		lp2p_timer_stop(t->cl->pause_timer);
+		t->cl->paused = NULL;
+	}
 	t->on_end(t, reason);
 	tstream_free(t);
 }
@@ -967,7 +1007,7 @@ static void usage(void)
 	        "usage: client --dial MULTIADDR --muxer yamux|mplex --test "
 	        "NAME\n"
 	        "              [--size BYTES[K|M|G]] [--count N] "
-	        "[--timeout S] [-v]\n"
+	        "[--pause-ms MS] [--timeout S] [-v]\n"
 	        "tests: echo streams half-close reset remote-reset peer-id "
 	        "wrong-peer-id sink source abort\n");
 	exit(2);
@@ -1056,6 +1096,11 @@ int main(int argc, char **argv)
 			if (!parse_size(v, &n) || n == 0 || n > 100000)
 				usage();
 			cl->count = (unsigned)n;
+		} else if (strcmp(a, "--pause-ms") == 0) {
+			uint64_t n;
+			if (!parse_size(v, &n) || n > 60000)
+				usage();
+			cl->pause_ms = (unsigned)n;
 		} else if (strcmp(a, "--timeout") == 0) {
 			uint64_t n;
 			if (!parse_size(v, &n) || n == 0 || n > 86400)
@@ -1119,6 +1164,9 @@ int main(int argc, char **argv)
 	if (rc == 0)
 		rc =
 		    lp2p_timer_new(cl->host, timed_out, cl, &cl->timeout_timer);
+	if (rc == 0)
+		rc = lp2p_timer_new(cl->host, resume_paused, cl,
+		                    &cl->pause_timer);
 	if (rc) {
 		fprintf(stderr, "client: %s (%s)\n", err, lp2p_strerror(rc));
 		lp2p_host_free(cl->host);
@@ -1135,6 +1183,7 @@ int main(int argc, char **argv)
 	print_result(cl);
 	lp2p_timer_free(cl->start_timer);
 	lp2p_timer_free(cl->timeout_timer);
+	lp2p_timer_free(cl->pause_timer);
 	lp2p_host_free(cl->host);
 	lp2p_config_free(cfg);
 	tstream_free(cl->reset_stream);
