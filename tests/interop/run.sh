@@ -11,7 +11,9 @@
 #     (testproto, built from c/testproto.c), and the JS client
 #     (js/peer.mjs --dial) running every scenario but ping and identify
 #     against it, once per muxer.  lp2pd's log must name the JS client's
-#     peer id.
+#     peer id.  testproto also opens an echo stream back over every inbound
+#     connection (the listener's side of the muxer); those that complete
+#     must come back intact, and some must complete.
 #
 # Prints PASS/FAIL per check and exits 0 (all passed), 1 (a check failed)
 # or 77 (skipped: tests/interop/node_modules is missing; run
@@ -329,6 +331,23 @@ for muxer in yamux mplex; do
 	js_client $muxer remote-reset
 	js_client $muxer sink --size $bulk_size
 	js_client $muxer source --size $bulk_size
+done
+
+# lp2pd opened an echo stream back over every inbound connection
+# (testproto); where the JS client stayed long enough, it came back intact.
+for muxer in yamux mplex; do
+	want=$(muxer_id "$muxer")
+	label="lp2pd->js $muxer reverse echo (streams opened by the listener)"
+	if grep -q "testproto: reverse echo over $want to .*: failed: [0-9]* bytes back" \
+		"$d_log"; then
+		fail "$label: wrong data"
+		grep "testproto: reverse echo over $want" "$d_log" | sed 's/^/    /'
+	elif grep -q "testproto: reverse echo over $want to .*: ok" "$d_log"; then
+		pass "$label: $(grep -c "testproto: reverse echo over $want to .*: ok" "$d_log") ok"
+	else
+		fail "$label: none completed"
+		grep "testproto: reverse echo over $want" "$d_log" | sed 's/^/    /'
+	fi
 done
 
 # lp2pd survives a peer that hangs up in the middle of a transfer (the C

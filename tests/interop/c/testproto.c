@@ -11,10 +11,18 @@
  *                            close; a longer request or a larger N resets
  *   /lp2p-test/reset/1.0.0   reset the stream at the first byte
  *
+ * And, to use the other role of a connection (the listener opening
+ * streams: yamux even ids, mplex streams of the receiver), on every
+ * inbound connection it opens an /echo/1.0.0 stream back to the peer,
+ * sends REVERSE_SIZE generator bytes, closes its side, checks the echo and
+ * logs one notice line: "testproto: reverse echo over MUXER to PEER: ok"
+ * or ": failed: why".  run.sh looks for them.
+ *
  * Built for `make check` only (a check library), written against the SDK
  * headers like any third-party plugin.  Writes honour backpressure: a
  * short write waits for on_writable.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,8 +40,9 @@
 #define RESET_PROTOCOL "/lp2p-test/reset/1.0.0"
 #define SOURCE_MAX (1ull << 40)
 #define CHUNK (64u * 1024)
+#define REVERSE_SIZE (256u * 1024 + 3)
 
-enum kind { SINK, SOURCE, RESET };
+enum kind { SINK, SOURCE, RESET, REVERSE };
 
 struct tp_stream {
 	enum kind kind;
@@ -51,12 +60,19 @@ struct tp_stream {
 	/* sink reply (40 bytes) */
 	uint8_t reply[40];
 	bool replying;
+	/* reverse echo: what came back so far, checked */
+	struct gen check;
+	uint8_t *scratch;
+	uint64_t received;
+	bool mismatch;
+	char what[160]; /* "over MUXER to PEER" */
 };
 
 static void tp_free(struct tp_stream *t)
 {
 	EVP_MD_CTX_free(t->sha);
 	free(t->buf);
+	free(t->scratch);
 	free(t);
 }
 
@@ -66,7 +82,8 @@ static void tp_pump(lp2p_stream *s, struct tp_stream *t)
 {
 	for (;;) {
 		if (t->off == t->len) {
-			if (t->kind != SOURCE || t->left == 0) {
+			if ((t->kind != SOURCE && t->kind != REVERSE) ||
+			    t->left == 0) {
 				lp2p_stream_close_write(s);
 				return;
 			}
@@ -75,14 +92,20 @@ static void tp_pump(lp2p_stream *s, struct tp_stream *t)
 			gen_fill(&t->gen, t->buf, t->len);
 			t->left -= t->len;
 		}
-		const uint8_t *base = t->kind == SOURCE ? t->buf : t->reply;
+		const uint8_t *base = t->buf ? t->buf : t->reply;
 		ssize_t w =
 		    lp2p_stream_write(s, base + t->off, t->len - t->off);
 		if (w == LP2P_EAGAIN || w == 0)
 			return; /* on_writable continues */
 		if (w < 0) {
-			lp2p_log(LP2P_LOG_INFO, "testproto: write: %s",
-			         lp2p_strerror((int)w));
+			if (t->kind == REVERSE)
+				lp2p_log(LP2P_LOG_NOTICE,
+				         "testproto: reverse echo %s: failed: "
+				         "write: %s",
+				         t->what, lp2p_strerror((int)w));
+			else
+				lp2p_log(LP2P_LOG_INFO, "testproto: write: %s",
+				         lp2p_strerror((int)w));
 			lp2p_stream_reset(s); /* no on_close follows */
 			tp_free(t);
 			return;
@@ -95,6 +118,20 @@ static void tp_data(lp2p_stream *s, void *user, const uint8_t *data, size_t len)
 {
 	struct tp_stream *t = user;
 	switch (t->kind) {
+	case REVERSE:
+		if (t->received + len > REVERSE_SIZE) {
+			t->mismatch = true;
+			return;
+		}
+		for (size_t done = 0; done < len;) {
+			size_t n = len - done < CHUNK ? len - done : CHUNK;
+			gen_fill(&t->check, t->scratch, n);
+			if (memcmp(t->scratch, data + done, n) != 0)
+				t->mismatch = true;
+			done += n;
+		}
+		t->received += len;
+		return;
 	case RESET:
 		lp2p_stream_reset(s);
 		tp_free(t);
@@ -142,6 +179,8 @@ static void tp_writable(lp2p_stream *s, void *user)
 static void tp_remote_close(lp2p_stream *s, void *user)
 {
 	struct tp_stream *t = user;
+	if (t->kind == REVERSE)
+		return; /* checked in on_close */
 	if (t->kind != SINK) {
 		if (t->kind == SOURCE && !t->sending) {
 			lp2p_stream_reset(s); /* short request */
@@ -166,8 +205,25 @@ static void tp_remote_close(lp2p_stream *s, void *user)
 static void tp_close(lp2p_stream *s, void *user, int reason)
 {
 	(void)s;
-	(void)reason;
-	tp_free(user);
+	struct tp_stream *t = user;
+	if (t->kind == REVERSE) {
+		if (reason)
+			lp2p_log(LP2P_LOG_NOTICE,
+			         "testproto: reverse echo %s: failed: %s after "
+			         "%llu bytes",
+			         t->what, lp2p_strerror(reason),
+			         (unsigned long long)t->received);
+		else if (t->mismatch || t->received != REVERSE_SIZE)
+			lp2p_log(LP2P_LOG_NOTICE,
+			         "testproto: reverse echo %s: failed: %llu "
+			         "bytes back, %s",
+			         t->what, (unsigned long long)t->received,
+			         t->mismatch ? "content differs" : "short");
+		else
+			lp2p_log(LP2P_LOG_NOTICE,
+			         "testproto: reverse echo %s: ok", t->what);
+	}
+	tp_free(t);
 }
 
 static const struct lp2p_stream_handler tp_handler = {
@@ -203,6 +259,50 @@ LP2P_PLUGIN_EXPORT int accept_inbound_stream(void *state, lp2p_stream *s,
 	}
 	lp2p_stream_set_handler(s, &tp_handler, t);
 	return 0;
+}
+
+static void reverse_opened(void *arg, int status, lp2p_stream *s)
+{
+	struct tp_stream *t = arg;
+	if (status) {
+		lp2p_log(LP2P_LOG_NOTICE,
+		         "testproto: reverse echo %s: failed: cannot open: %s",
+		         t->what, lp2p_strerror(status));
+		tp_free(t);
+		return;
+	}
+	lp2p_stream_set_handler(s, &tp_handler, t);
+	tp_pump(s, t);
+}
+
+LP2P_PLUGIN_EXPORT void handle_new_connection(void *state, lp2p_conn *conn,
+                                              const struct lp2p_peer_id *peer)
+{
+	(void)state;
+	if (lp2p_conn_direction(conn) != LP2P_INBOUND)
+		return;
+	struct tp_stream *t = calloc(1, sizeof *t);
+	if (!t)
+		return;
+	t->kind = REVERSE;
+	t->sending = true;
+	t->left = REVERSE_SIZE;
+	gen_init(&t->gen, GEN_SEED);
+	gen_init(&t->check, GEN_SEED);
+	t->buf = malloc(CHUNK);
+	t->scratch = malloc(CHUNK);
+	char id[LP2P_PEER_ID_STR_MAX] = "?";
+	lp2p_peer_id_to_string(peer, id, sizeof id);
+	snprintf(t->what, sizeof t->what, "over %s to %s",
+	         lp2p_conn_muxer(conn), id);
+	static const char *const echo[] = {"/echo/1.0.0"};
+	if (!t->buf || !t->scratch ||
+	    lp2p_conn_open_stream(conn, echo, 1, reverse_opened, t) != 0) {
+		lp2p_log(LP2P_LOG_NOTICE,
+		         "testproto: reverse echo %s: failed: cannot open",
+		         t->what);
+		tp_free(t);
+	}
 }
 
 static int tp_check(const lp2p_config_node *cfg, char *err, size_t errlen)
