@@ -334,11 +334,13 @@ for muxer in yamux mplex; do
 done
 
 # lp2pd opened an echo stream back over every inbound connection
-# (testproto); where the JS client stayed long enough, it came back intact.
+# (testproto); where the JS client stayed long enough, it came back intact,
+# and what came back before a JS client hung up was right.
 for muxer in yamux mplex; do
 	want=$(muxer_id "$muxer")
 	label="lp2pd->js $muxer reverse echo (streams opened by the listener)"
-	if grep -q "testproto: reverse echo over $want to .*: failed: [0-9]* bytes back" \
+	# (short is fine: a JS client that stops closes its streams, FIN)
+	if grep -q "testproto: reverse echo over $want to .*: failed: .*content differs" \
 		"$d_log"; then
 		fail "$label: wrong data"
 		grep "testproto: reverse echo over $want" "$d_log" | sed 's/^/    /'
