@@ -1,4 +1,7 @@
 /* host.c - create, start, run and stop a host */
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,6 +145,48 @@ LP2P_API int lp2p_host_new(const lp2p_config *cfg, lp2p_host **out, char *err,
 	return 0;
 }
 
+/*
+ * A wildcard listener (0.0.0.0, ::) is announced as one address per
+ * interface of its family, which is what another node can dial.  Returns
+ * false when hp is not a wildcard.
+ */
+static bool announce_interfaces(const struct lp2p_multiaddr_hostport *hp,
+                                const char *id)
+{
+	int family = hp->addr.ss_family;
+	bool wildcard =
+		family == AF_INET
+			? ((const struct sockaddr_in *)&hp->addr)->sin_addr.s_addr ==
+			          htonl(INADDR_ANY)
+			: IN6_IS_ADDR_UNSPECIFIED(
+				  &((const struct sockaddr_in6 *)&hp->addr)
+					   ->sin6_addr);
+	struct ifaddrs *ifs;
+	if (!wildcard || getifaddrs(&ifs) != 0)
+		return false;
+	for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != family)
+			continue;
+		struct sockaddr_storage ss = {0};
+		socklen_t len = family == AF_INET ? sizeof(struct sockaddr_in)
+		                                  : sizeof(struct sockaddr_in6);
+		memcpy(&ss, i->ifa_addr, len);
+		if (family == AF_INET)
+			((struct sockaddr_in *)&ss)->sin_port = htons(hp->port);
+		else
+			((struct sockaddr_in6 *)&ss)->sin6_port = htons(hp->port);
+		struct lp2p_multiaddr ma;
+		char a[LP2P_MULTIADDR_STR_MAX];
+		if (lp2p_multiaddr_from_sockaddr((struct sockaddr *)&ss, len,
+		                                 LP2P_MA_TCP, &ma) == 0 &&
+		    lp2p_multiaddr_to_string(&ma, a, sizeof a) > 0)
+			lp2p_log(LP2P_LOG_NOTICE, "listening on %s/p2p/%s", a,
+			         id);
+	}
+	freeifaddrs(ifs);
+	return true;
+}
+
 /* Say who we are and where to reach us, so another node can dial. */
 static void announce(struct lp2p_host *h)
 {
@@ -150,9 +195,13 @@ static void announce(struct lp2p_host *h)
 	lp2p_log(LP2P_LOG_NOTICE, "peer id %s%s", id,
 	         h->ephemeral_identity ? " (ephemeral identity)" : "");
 	for (size_t i = 0; i < h->swarm.nlisteners; i++) {
+		const struct lp2p_multiaddr *ma = &h->swarm.listeners[i].addr;
+		struct lp2p_multiaddr_hostport hp;
+		if (lp2p_multiaddr_host_port(ma, &hp) == 0 && hp.addr_len &&
+		    announce_interfaces(&hp, id))
+			continue;
 		char a[LP2P_MULTIADDR_STR_MAX];
-		if (lp2p_multiaddr_to_string(&h->swarm.listeners[i].addr, a,
-		                             sizeof a) > 0)
+		if (lp2p_multiaddr_to_string(ma, a, sizeof a) > 0)
 			lp2p_log(LP2P_LOG_NOTICE, "listening on %s/p2p/%s", a,
 			         id);
 	}

@@ -38,6 +38,8 @@ LP2P_API void lp2p_timer_start(lp2p_timer *t, uint64_t after_ms,
                                uint64_t repeat_ms)
 {
 	ev_timer_stop(t->host->loop.ev, &t->w);
+	/* count from now, not from the loop's cached time */
+	ev_now_update(t->host->loop.ev);
 	ev_timer_set(&t->w, (double)after_ms / 1000.0,
 	             (double)repeat_ms / 1000.0);
 	ev_timer_start(t->host->loop.ev, &t->w);

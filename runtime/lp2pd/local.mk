@@ -1,7 +1,8 @@
 # runtime/lp2pd: the daemon, a thin main over liblp2p's public API
 bin_PROGRAMS += runtime/lp2pd/lp2pd
 runtime_lp2pd_lp2pd_SOURCES = runtime/lp2pd/main.c \
-	runtime/lp2pd/key_cmd.c runtime/lp2pd/key_cmd.h
+	runtime/lp2pd/key_cmd.c runtime/lp2pd/key_cmd.h \
+	runtime/lp2pd/ping_cmd.c runtime/lp2pd/ping_cmd.h
 runtime_lp2pd_lp2pd_LDADD = liblp2p.la
 
 # Run the freshly built node on its built-in default configuration, finding

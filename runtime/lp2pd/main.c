@@ -11,6 +11,7 @@
 #include <lp2p/version.h>
 
 #include "lp2pd/key_cmd.h"
+#include "lp2pd/ping_cmd.h"
 
 struct options {
 	const char *config;
@@ -27,6 +28,8 @@ static void usage(FILE *out)
 	        "usage: lp2pd [-c FILE] [--check-config] [-v|-q]...\n"
 	        "       lp2pd --gen-key FILE [--key-type TYPE]\n"
 	        "       lp2pd --print-id [-c FILE]\n"
+	        "       lp2pd ping [-n COUNT] [-i INTERVAL] [-W TIMEOUT] "
+	        "MULTIADDR\n"
 	        "       lp2pd -V | -h\n"
 	        "\n"
 	        "  -c, --config FILE   configuration file (default: built-in)\n"
@@ -121,6 +124,8 @@ int main(int argc, char **argv)
 	lp2p_host *host = NULL;
 	int rc;
 
+	if (argc > 1 && strcmp(argv[1], "ping") == 0)
+		return lp2pd_ping_main(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &o) != 0)
 		return 2;
 	if (o.gen_key)

@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -92,17 +94,17 @@ void lp2p_conn_kill(struct lp2p_conn *c, int reason, const char *why)
 		         peer_str(c, who, sizeof who),
 		         why ? why : lp2p_strerror(reason), why ? " (" : "",
 		         why ? lp2p_strerror(reason) : "", why ? ")" : "");
-	/* Try to get a GoAway (or the last bytes) out; never block. */
-	if (c->fd >= 0 && lp2p_buf_avail(&c->wbuf))
-		(void)!sock_write(c->fd, lp2p_buf_data(&c->wbuf),
-		                  lp2p_buf_avail(&c->wbuf));
 	c->state = CONN_DEAD;
 	ev_io_stop(sw->loop->ev, &c->rio);
 	ev_io_stop(sw->loop->ev, &c->wio);
 	ev_timer_stop(sw->loop->ev, &c->handshake_timer);
 	ev_timer_stop(sw->loop->ev, &c->stall_timer);
+	ev_timer_stop(sw->loop->ev, &c->held_timer);
 	if (c->fd >= 0) {
-		close(c->fd);
+		/* The last bytes (a GoAway, final frames) still go out. */
+		lp2p_linger_close(sw, c->fd, lp2p_buf_data(&c->wbuf),
+		                  lp2p_buf_avail(&c->wbuf));
+		lp2p_buf_release(&c->wbuf);
 		c->fd = -1;
 	}
 	if (was == CONN_READY)
@@ -282,10 +284,38 @@ void lp2p_conn_hold_reading(struct lp2p_conn *c, bool hold)
 	if (c->reading_held == hold || c->state == CONN_DEAD)
 		return;
 	c->reading_held = hold;
-	if (hold)
+	if (hold) {
 		ev_io_stop(c->sw->loop->ev, &c->rio);
-	else if (!c->reading_paused)
-		ev_io_start(c->sw->loop->ev, &c->rio);
+		c->held_since_ms = lp2p_loop_now_ms(c->sw->loop);
+		ev_timer_again(c->sw->loop->ev, &c->held_timer);
+	} else {
+		ev_timer_stop(c->sw->loop->ev, &c->held_timer);
+		if (!c->reading_paused)
+			ev_io_start(c->sw->loop->ev, &c->rio);
+	}
+}
+
+/*
+ * While reading is held for paused streams we do not see the peer close
+ * the connection (its FIN waits behind unread data), so look at the TCP
+ * state; and a stream that holds the connection for longer than
+ * write_timeout is reset, so one slow reader cannot stop the rest for good.
+ */
+static void on_held_tick(struct ev_loop *ev, ev_timer *w, int revents)
+{
+	(void)ev;
+	(void)revents;
+	struct lp2p_conn *c = w->data;
+	struct tcp_info ti;
+	socklen_t len = sizeof ti;
+	if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+	    (ti.tcpi_state == TCP_CLOSE_WAIT || ti.tcpi_state == TCP_CLOSE)) {
+		lp2p_conn_kill(c, LP2P_ECLOSED, "remote closed the connection");
+		return;
+	}
+	uint64_t limit = c->sw->cfg->limits.write_timeout_ms;
+	if (limit && lp2p_loop_now_ms(c->sw->loop) - c->held_since_ms >= limit)
+		lp2p_streams_shed_largest(c);
 }
 
 static void on_writable(struct ev_loop *ev, ev_io *w, int revents)
@@ -579,6 +609,8 @@ static void conn_process(struct lp2p_conn *c, uint8_t *buf, size_t len)
 		const char *why = NULL;
 		if (c->hs)
 			why = lp2p_noise_error_reason(c->hs);
+		if (c->mux) /* the muxer's GoAway says why */
+			(void)collect_output(c, &c->wbuf);
 		lp2p_conn_kill(c, (int)used, why && *why ? why : NULL);
 		return;
 	}
@@ -704,6 +736,9 @@ int lp2p_conn_start(struct lp2p_swarm *sw, int fd, enum lp2p_direction dir,
 	ev_init(&c->stall_timer, on_write_stall);
 	c->stall_timer.repeat = (double)sw->cfg->limits.write_timeout_ms / 1000.0;
 	c->stall_timer.data = c;
+	ev_init(&c->held_timer, on_held_tick);
+	c->held_timer.repeat = 0.5;
+	c->held_timer.data = c;
 	c->opened_ms = lp2p_loop_now_ms(sw->loop);
 	c->last_active_ms = c->opened_ms;
 

@@ -3,4 +3,27 @@ libruntime_la_SOURCES += \
 	runtime/swarm/swarm.c runtime/swarm/swarm.h runtime/swarm/buf.h \
 	runtime/swarm/conn.c runtime/swarm/stream.c runtime/swarm/dial.c \
 	runtime/swarm/peerstore.c runtime/swarm/peerstore.h \
-	runtime/swarm/connmgr.c
+	runtime/swarm/connmgr.c runtime/swarm/linger.c
+
+# Swarm and host acceptance tests: several hosts in one process over
+# loopback TCP, through the public API (liblp2p.so).
+SWARM_TEST_HARNESS = tests/unit/test_swarm_harness.c \
+	tests/unit/test_swarm_harness.h
+check_PROGRAMS += tests/unit/test_swarm_conn
+TESTS += tests/unit/test_swarm_conn
+tests_unit_test_swarm_conn_SOURCES = tests/unit/test_swarm_conn.c \
+	$(SWARM_TEST_HARNESS)
+tests_unit_test_swarm_conn_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_swarm_conn_LDADD = liblp2p.la $(CMOCKA_LIBS)
+check_PROGRAMS += tests/unit/test_swarm_stream
+TESTS += tests/unit/test_swarm_stream
+tests_unit_test_swarm_stream_SOURCES = tests/unit/test_swarm_stream.c \
+	$(SWARM_TEST_HARNESS)
+tests_unit_test_swarm_stream_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_swarm_stream_LDADD = liblp2p.la $(CMOCKA_LIBS)
+check_PROGRAMS += tests/unit/test_swarm_host
+TESTS += tests/unit/test_swarm_host
+tests_unit_test_swarm_host_SOURCES = tests/unit/test_swarm_host.c \
+	$(SWARM_TEST_HARNESS)
+tests_unit_test_swarm_host_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_swarm_host_LDADD = liblp2p.la $(CMOCKA_LIBS)

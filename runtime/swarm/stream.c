@@ -13,14 +13,18 @@
 
 /*
  * Data held for a paused stream counts against its connection: past
- * LP2P_CONN_HELD_MAX the connection stops reading (mplex has no window, so
- * this is its only backpressure), and reads again below half of it.
+ * LP2P_CONN_HELD_MAX an mplex connection stops reading (mplex has no
+ * window, so this is its only backpressure), and reads again below half
+ * of it.  A yamux stream holds at most its window, and stopping the
+ * connection would stall its other streams too.
  */
 static void held_changed(struct lp2p_stream *s, size_t before)
 {
 	struct lp2p_conn *c = s->conn;
 	size_t after = lp2p_buf_avail(&s->held);
 	c->held_total = c->held_total - before + after;
+	if (!c->muxer || strcmp(c->muxer, LP2P_MPLEX_PROTOCOL_ID) != 0)
+		return;
 	if (c->held_total > LP2P_CONN_HELD_MAX)
 		lp2p_conn_hold_reading(c, true);
 	else if (c->held_total <= LP2P_CONN_HELD_MAX / 2)
@@ -118,6 +122,21 @@ void lp2p_streams_deliver_closed(struct lp2p_swarm *sw)
 		}
 		stream_unref(s);
 	}
+}
+
+void lp2p_streams_shed_largest(struct lp2p_conn *c)
+{
+	struct lp2p_stream *big = NULL;
+	for (struct lp2p_stream *s = c->streams; s; s = s->next)
+		if (!big || lp2p_buf_avail(&s->held) > lp2p_buf_avail(&big->held))
+			big = s;
+	if (!big || lp2p_buf_avail(&big->held) == 0)
+		return;
+	lp2p_log(LP2P_LOG_INFO,
+	         "connection %llu: a paused stream held %zu bytes for too "
+	         "long; resetting it",
+	         (unsigned long long)c->id, lp2p_buf_avail(&big->held));
+	stream_finish(big, LP2P_ELIMIT, false);
 }
 
 void lp2p_streams_abort(struct lp2p_conn *c, int reason)
@@ -271,32 +290,12 @@ static void deliver(struct lp2p_stream *s, const uint8_t *data, size_t len)
 	stream_ref(s);
 	s->handler.on_data(s, s->user, data, len);
 	if (s->state != STREAM_DEAD && c->state != CONN_DEAD) {
+		/* a window update may follow; from lp2p_stream_resume() no
+		 * read will flush it */
 		lp2p_mux_consumed(c->mux, s->mux_id, len);
-		/* The window update it may queue must go out even when we
-		 * run from lp2p_stream_resume() (a timer, another stream's
-		 * callback), not from reading this connection. */
 		lp2p_swarm_mark_dirty(c);
 	}
 	stream_unref(s);
-}
-
-/*
- * The remote closed its side: tell the handler once, after every held
- * byte and not while it is paused; the stream ends when both sides are
- * closed.
- */
-static void remote_end(struct lp2p_stream *s)
-{
-	if (s->state != STREAM_OPEN || !s->remote_closed || s->paused ||
-	    lp2p_buf_avail(&s->held))
-		return;
-	if (!s->remote_close_told) {
-		s->remote_close_told = true;
-		if (s->handler.on_remote_close)
-			s->handler.on_remote_close(s, s->user);
-	}
-	if (s->state != STREAM_DEAD && s->local_closed)
-		stream_finish(s, 0, true);
 }
 
 /* ---- muxer callbacks ---- */
@@ -368,7 +367,14 @@ static void mux_on_fin(void *user_data, uint64_t id, void *stream_data)
 		return;
 	}
 	stream_ref(s);
-	remote_end(s); /* held data first, then the end */
+	/* Held data first, then the end. */
+	if (!s->paused && s->handler.on_remote_close) {
+		s->remote_close_told = true;
+		s->handler.on_remote_close(s, s->user);
+	}
+	if (s->state != STREAM_DEAD && s->local_closed &&
+	    lp2p_buf_avail(&s->held) == 0)
+		stream_finish(s, 0, true);
 	stream_unref(s);
 }
 
@@ -462,6 +468,62 @@ LP2P_API int lp2p_conn_open_stream(lp2p_conn *c, const char *const *protocols,
 	return 0;
 }
 
+/* lp2p_host_open_stream: the protocols wait (copied) for the dial. */
+struct open_after_dial {
+	lp2p_stream_open_cb cb;
+	void *arg;
+	size_t n;
+	char *protocols[];
+};
+
+static void open_after_dial_free(struct open_after_dial *o)
+{
+	for (size_t i = 0; i < o->n; i++)
+		free(o->protocols[i]);
+	free(o);
+}
+
+static void open_after_dial_cb(void *arg, int status, lp2p_conn *c)
+{
+	struct open_after_dial *o = arg;
+	if (status == 0)
+		status = lp2p_conn_open_stream(
+			c, (const char *const *)o->protocols, o->n, o->cb,
+			o->arg);
+	/* a dial result comes from the loop: failing here is not inside
+	 * the caller's lp2p_host_open_stream() */
+	if (status)
+		o->cb(o->arg, status, NULL);
+	open_after_dial_free(o);
+}
+
+LP2P_API int lp2p_host_open_stream(lp2p_host *h,
+                                   const struct lp2p_peer_id *peer,
+                                   const char *const *protocols, size_t n,
+                                   lp2p_stream_open_cb cb, void *arg)
+{
+	if (!h || !peer || !protocols || n == 0 || !cb)
+		return LP2P_EINVAL;
+	struct open_after_dial *o = calloc(1, sizeof *o + n * sizeof(char *));
+	if (!o)
+		return LP2P_ENOMEM;
+	o->cb = cb;
+	o->arg = arg;
+	for (size_t i = 0; i < n; i++) {
+		int rc = protocols[i] ? 0 : LP2P_EINVAL;
+		if (rc == 0 && !(o->protocols[o->n++] = strdup(protocols[i])))
+			rc = LP2P_ENOMEM;
+		if (rc) {
+			open_after_dial_free(o);
+			return rc;
+		}
+	}
+	int rc = lp2p_host_dial_peer(h, peer, false, open_after_dial_cb, o);
+	if (rc)
+		open_after_dial_free(o);
+	return rc;
+}
+
 LP2P_API void lp2p_stream_set_handler(lp2p_stream *s,
                                       const struct lp2p_stream_handler *h,
                                       void *user)
@@ -505,7 +567,8 @@ LP2P_API int lp2p_stream_close_write(lp2p_stream *s)
 		stream_finish(s, rc, true);
 		return rc;
 	}
-	remote_end(s);
+	if (s->remote_closed && lp2p_buf_avail(&s->held) == 0)
+		stream_finish(s, 0, true);
 	return 0;
 }
 
@@ -518,8 +581,6 @@ LP2P_API int lp2p_stream_close(lp2p_stream *s)
 	s->handler.on_remote_close = NULL;
 	s->handler.on_writable = NULL;
 	held_release(s);
-	s->paused = false;
-	s->remote_close_told = true; /* nobody listens any more */
 	return lp2p_stream_close_write(s);
 }
 
@@ -551,7 +612,16 @@ LP2P_API void lp2p_stream_resume(lp2p_stream *s)
 		deliver(s, lp2p_buf_data(&held), lp2p_buf_avail(&held));
 		lp2p_buf_release(&held);
 	}
-	remote_end(s);
+	if (s->state != STREAM_DEAD && s->remote_closed && !s->paused &&
+	    lp2p_buf_avail(&s->held) == 0) {
+		/* once: a handler resuming after the end hears it once */
+		if (s->handler.on_remote_close && !s->remote_close_told) {
+			s->remote_close_told = true;
+			s->handler.on_remote_close(s, s->user);
+		}
+		if (s->state != STREAM_DEAD && s->local_closed)
+			stream_finish(s, 0, true);
+	}
 	stream_unref(s);
 }
 

@@ -119,6 +119,7 @@ void lp2p_swarm_fini(struct lp2p_swarm *sw)
 	if (!sw->loop)
 		return;
 	lp2p_swarm_shutdown(sw);
+	lp2p_linger_close_all(sw);
 	lp2p_connmgr_stop(sw);
 	ev_prepare_stop(sw->loop->ev, &sw->flush_watcher);
 	free(sw->scratch);
@@ -303,6 +304,7 @@ LP2P_API int lp2p_host_listen(lp2p_host *h, const struct lp2p_multiaddr *ma,
 	lp2p_multiaddr_from_sockaddr((struct sockaddr *)&ss, sl, LP2P_MA_TCP,
 	                             &e->addr);
 	sw->nlisteners++;
+	lp2p_host_publish(h, "host.listen_addrs", NULL, 0);
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 
 struct lp2p_plugin;
 struct lp2p_dial;
+struct lp2p_linger;
 
 /* Bytes read from a socket per read(2) call, into the swarm's scratch. */
 #define LP2P_SWARM_READ_CHUNK (256u * 1024)
@@ -54,6 +55,8 @@ struct lp2p_conn {
 	int fd;
 	bool reading_paused; /* muxer output full: stop reading */
 	bool reading_held;   /* paused streams hold too much: stop reading */
+	ev_timer held_timer; /* watches the peer while reading is held */
+	uint64_t held_since_ms;
 	size_t held_total;   /* bytes held for paused streams */
 
 	struct lp2p_multiaddr remote_addr, local_addr;
@@ -103,7 +106,7 @@ struct lp2p_stream {
 	struct lp2p_stream_handler handler;
 	void *user;
 	bool local_closed, remote_closed;
-	bool remote_close_told; /* on_remote_close delivered (once) */
+	bool remote_close_told; /* on_remote_close was delivered */
 	bool paused;
 	bool notify_close; /* on_close still to be delivered */
 	bool failed_open;  /* the open callback gets the failure */
@@ -140,6 +143,7 @@ struct lp2p_swarm {
 
 	struct lp2p_dial *dials; /* attempts in flight */
 	struct lp2p_stream *closed_streams; /* on_close to deliver */
+	struct lp2p_linger *lingering;      /* sockets closing gracefully */
 
 	ev_timer connmgr_timer;
 	struct lp2p_conn *dirty; /* connections with output to flush */
@@ -192,8 +196,16 @@ void lp2p_conn_hold_reading(struct lp2p_conn *c, bool hold);
 extern const struct lp2p_mux_callbacks lp2p_stream_mux_callbacks;
 /* Every stream of c ends with reason (connection going away). */
 void lp2p_streams_abort(struct lp2p_conn *c, int reason);
+/* Reset the paused stream holding the most data (LP2P_ELIMIT). */
+void lp2p_streams_shed_largest(struct lp2p_conn *c);
 /* Deliver queued open failures and on_close calls (from the loop). */
 void lp2p_streams_deliver_closed(struct lp2p_swarm *sw);
+
+/* linger.c: hand a dead connection's socket over to be closed gracefully
+ * (pending output sent, our side shut down, input drained). */
+void lp2p_linger_close(struct lp2p_swarm *sw, int fd, const uint8_t *pending,
+                       size_t len);
+void lp2p_linger_close_all(struct lp2p_swarm *sw);
 
 /* connmgr.c */
 void lp2p_connmgr_start(struct lp2p_swarm *sw);

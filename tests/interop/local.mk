@@ -65,3 +65,11 @@ tests_interop_testproto_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
 tests_interop_testproto_la_LIBADD = liblp2p.la $(OPENSSL_LIBS)
 
 TESTS += tests/interop/run.sh
+
+# identify and ping against js-libp2p, both directions (exit 77 without
+# tests/interop/node_modules unless LP2P_INTEROP_REQUIRED=1)
+check_PROGRAMS += tests/interop/idprobe
+tests_interop_idprobe_SOURCES = tests/interop/idprobe.c
+tests_interop_idprobe_LDADD = liblp2p.la
+TESTS += tests/interop/identify_ping.sh
+EXTRA_DIST += tests/interop/identify_ping.sh

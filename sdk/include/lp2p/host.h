@@ -71,8 +71,9 @@ LP2P_API void lp2p_host_describe(const lp2p_host *h, FILE *out);
 
 /*
  * Run fn(arg) on the swarm thread soon.  Thread-safe; the only call that is.
- * Functions posted before lp2p_host_stop() returns run before the loop
- * ends.  Errors: LP2P_ENOMEM, LP2P_ECLOSED (the host is gone or stopping).
+ * Every function posted is run exactly once: on the loop, or at the latest
+ * inside lp2p_host_free() (after a stop).  Errors: LP2P_ENOMEM,
+ * LP2P_ECLOSED (lp2p_host_free() has begun: fn will not run).
  */
 LP2P_API int lp2p_host_post(lp2p_host *h, void (*fn)(void *arg), void *arg);
 
@@ -104,7 +105,8 @@ LP2P_API size_t lp2p_host_protocols(const lp2p_host *h, const char **out,
  * copied and delivered, in publication order, from the loop (never inside
  * this call) to the handle_protocol_event of every plugin that lists the
  * type (or "*") in its descriptor's events, and to subscribers.
- * Errors: LP2P_EINVAL, LP2P_ENOMEM.
+ * Errors: LP2P_EINVAL (also for data over 1 MiB), LP2P_ELIMIT (4096 events
+ * already queued), LP2P_ENOMEM.
  */
 LP2P_API int lp2p_host_publish(lp2p_host *h, const char *type,
                                const void *data, size_t len);

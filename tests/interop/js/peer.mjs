@@ -9,7 +9,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPair, generateKeyPairFromSeed, privateKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { echo } from '@libp2p/echo'
-import { identify } from '@libp2p/identify'
+import { identify, identifyPush } from '@libp2p/identify'
 import { mplex } from '@libp2p/mplex'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
@@ -33,7 +33,14 @@ const USAGE = `usage: peer.mjs (--listen MULTIADDR | --dial MULTIADDR --test NAM
   --key-type TYPE    random identity of TYPE: Ed25519 (default), secp256k1, RSA
   --key-file PATH    identity from a protobuf-encoded libp2p private key
   --timeout SECONDS  client: fail the scenario after this long (default 300)
-  --lifetime SECONDS server: exit after this long, 0 = never (default 600)`
+  --lifetime SECONDS server: exit after this long, 0 = never (default 600)
+  --identify-push    also mount identify push (/ipfs/id/push/1.0.0)
+  --report-identify  print {"event":"peer:identify",...} for every identify or push received
+  --add-protocol-after SECONDS
+                     register /lp2p-test/late-js/1.0.0 after SECONDS (print {"event":"protocol-added"})`
+
+// Registered at run time by --add-protocol-after (for identify push tests).
+const LATE_PROTOCOL = '/lp2p-test/late-js/1.0.0'
 
 const SECURITY = { noise: () => noise(), tls: () => tls() }
 // js mplex closes a connection whose peer opens more than disconnectThreshold
@@ -110,6 +117,9 @@ async function main () {
         'key-file': { type: 'string' },
         timeout: { type: 'string', default: '300' },
         lifetime: { type: 'string', default: '600' },
+        'identify-push': { type: 'boolean' },
+        'report-identify': { type: 'boolean' },
+        'add-protocol-after': { type: 'string' },
         help: { type: 'boolean' }
       }
     }))
@@ -139,12 +149,30 @@ async function main () {
     services: {
       echo: echo({ ...STREAM_LIMITS, timeout: 600_000 }),
       ping: ping(),
-      identify: identify()
+      identify: identify(),
+      ...(v['identify-push'] ? { identifyPush: identifyPush() } : {})
     }
   })
   await node.handle(SINK_PROTOCOL, handleSink, STREAM_LIMITS)
   await node.handle(SOURCE_PROTOCOL, handleSource, STREAM_LIMITS)
   await node.handle(RESET_PROTOCOL, handleReset, STREAM_LIMITS)
+
+  if (v['report-identify']) {
+    node.addEventListener('peer:identify', (e) => emit({
+      event: 'peer:identify',
+      peerId: e.detail.peerId.toString(),
+      agentVersion: e.detail.agentVersion ?? null,
+      protocols: e.detail.protocols,
+      listenAddrs: e.detail.listenAddrs.map((a) => a.toString()),
+      signedPeerRecord: e.detail.signedPeerRecord != null
+    }))
+  }
+  if (v['add-protocol-after'] != null) {
+    setTimeout(() => {
+      node.handle(LATE_PROTOCOL, (stream) => stream.close(), STREAM_LIMITS)
+        .then(() => emit({ event: 'protocol-added', protocol: LATE_PROTOCOL }))
+    }, Number(v['add-protocol-after']) * 1000).unref()
+  }
 
   if (client) return runClient(node, v, opts)
   return runServer(node, v)

@@ -1,0 +1,162 @@
+/*
+ * test_stream_events.c - stream callbacks as a plugin sees them, between
+ * two hosts in one process: a handler that pauses and resumes after the
+ * remote closed its side hears of that close once (resuming used to
+ * report it again, and a handler resuming from on_remote_close recursed).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <lp2p/config.h>
+#include <lp2p/host.h>
+#include <lp2p/log.h>
+#include <lp2p/swarm.h>
+
+static lp2p_host *host_new(lp2p_config **cfg)
+{
+	static const char yaml[] = "listen: [/ip4/127.0.0.1/tcp/0]\n"
+	                           "plugins: {}\n";
+	char err[512];
+	lp2p_host *h = NULL;
+	if (lp2p_config_load_string(yaml, strlen(yaml), "t.yaml", cfg, err,
+	                            sizeof err) ||
+	    lp2p_host_new(*cfg, &h, err, sizeof err) ||
+	    lp2p_host_start(h, err, sizeof err))
+		fail_msg("host: %s", err);
+	return h;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void turn(lp2p_host *a, lp2p_host *b, const bool *done, uint64_t ms)
+{
+	uint64_t end = now_ms() + ms;
+	while (!*done && now_ms() < end) {
+		lp2p_host_run_once(a, 0);
+		lp2p_host_run_once(b, 0);
+		usleep(500);
+	}
+}
+
+struct server {
+	int remote_closes;
+	size_t bytes;
+	bool done;
+};
+
+static void server_data(lp2p_stream *s, void *user, const uint8_t *data,
+                        size_t len)
+{
+	(void)s;
+	(void)data;
+	((struct server *)user)->bytes += len;
+}
+
+static void server_remote_close(lp2p_stream *s, void *user)
+{
+	struct server *sv = user;
+	sv->remote_closes++;
+	if (sv->remote_closes > 3) /* the old recursion: stop it */
+		return;
+	lp2p_stream_pause(s);
+	lp2p_stream_resume(s);
+	sv->done = true;
+}
+
+static void server_close(lp2p_stream *s, void *user, int reason)
+{
+	(void)s;
+	(void)user;
+	(void)reason;
+}
+
+static const struct lp2p_stream_handler server_handler = {
+    .on_data = server_data,
+    .on_remote_close = server_remote_close,
+    .on_close = server_close,
+};
+
+static int accept_stream(void *arg, lp2p_stream *s, const char *protocol)
+{
+	(void)protocol;
+	lp2p_stream_set_handler(s, &server_handler, arg);
+	return 0;
+}
+
+struct client {
+	int status;
+	bool opened;
+};
+
+static void client_open(void *arg, int status, lp2p_stream *s)
+{
+	struct client *c = arg;
+	c->status = status;
+	c->opened = true;
+	if (s) {
+		static const struct lp2p_stream_handler none = {0};
+		lp2p_stream_set_handler(s, &none, NULL);
+		assert_int_equal(lp2p_stream_write(s, "hello", 5), 5);
+		lp2p_stream_close(s);
+	}
+}
+
+static void dialed(void *arg, int status, lp2p_conn *c)
+{
+	assert_int_equal(status, 0);
+	*(lp2p_conn **)arg = c;
+}
+
+static void remote_close_is_told_once(void **state)
+{
+	(void)state;
+	lp2p_config *ca, *cb;
+	lp2p_host *a = host_new(&ca), *b = host_new(&cb);
+	struct server sv = {0};
+	assert_int_equal(lp2p_host_add_protocol(b, "/t/1", accept_stream, &sv),
+	                 0);
+	struct lp2p_multiaddr addr;
+	assert_int_equal(lp2p_host_listen_addrs(b, &addr, 1), 1);
+	lp2p_conn *conn = NULL;
+	assert_int_equal(lp2p_host_dial(a, &addr, false, dialed, &conn), 0);
+	bool dummy = false;
+	uint64_t end = now_ms() + 5000;
+	while (!conn && now_ms() < end)
+		turn(a, b, &dummy, 1);
+	assert_non_null(conn);
+	static const char *const protos[] = {"/t/1"};
+	struct client c = {0};
+	assert_int_equal(
+	    lp2p_conn_open_stream(conn, protos, 1, client_open, &c), 0);
+	turn(a, b, &sv.done, 5000);
+	assert_true(c.opened);
+	assert_int_equal(c.status, 0);
+	assert_true(sv.done);
+	assert_int_equal(sv.bytes, 5);
+	assert_int_equal(sv.remote_closes, 1);
+	lp2p_host_free(a);
+	lp2p_host_free(b);
+	lp2p_config_free(ca);
+	lp2p_config_free(cb);
+}
+
+int main(void)
+{
+	lp2p_log_set_level(LP2P_LOG_ERROR);
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(remote_close_is_told_once),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,980 @@
+/*
+ * test_swarm_stream.c - streams between hosts in one process over loopback
+ * TCP, with yamux and with mplex: routing by protocol id, negotiation
+ * failures, bulk data, half-close, reset, close reasons, pause/resume
+ * back-pressure, and the per-connection stream limit.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "test_swarm_harness.h"
+
+#define MiB (1024u * 1024u)
+#define KiB 1024u
+/* yamux's receive window per stream (the spec's initial window). */
+#define YAMUX_WINDOW (256u * KiB)
+
+static const char *const muxer_yaml[] = {"muxers: [yamux]\n",
+                                         "muxers: [mplex]\n"};
+enum { YAMUX, MPLEX };
+
+/* Two connected hosts a -> b. */
+struct pair {
+	struct world *w;
+	struct node *a, *b;
+	lp2p_conn *ab; /* a's connection */
+	lp2p_conn *ba; /* b's */
+};
+
+static struct pair make_pair(struct world *w, int mux, const char *extra_a,
+                             const char *extra_b)
+{
+	char ya[1024], yb[1024];
+	snprintf(ya, sizeof ya, "%s%s", muxer_yaml[mux], extra_a ? extra_a : "");
+	snprintf(yb, sizeof yb, "%s%s", muxer_yaml[mux], extra_b ? extra_b : "");
+	struct pair p = {.w = w};
+	p.a = world_node(w, ya);
+	p.b = world_node(w, yb);
+	p.ab = connect_nodes(w, p.a, p.b);
+	assert_int_equal(lp2p_host_conns_to_peer(p.b->h, &p.a->id, &p.ba, 1),
+	                 1);
+	return p;
+}
+
+/* ---- routing and negotiation ---- */
+
+static void routing(struct world *w, int mux)
+{
+	struct pair p = make_pair(w, mux, NULL, NULL);
+	struct service s1, s2;
+	service_init(&s1, w, "/test/one/1.0.0");
+	service_init(&s2, w, "/test/two/1.0.0");
+	s1.tmpl.close_on_fin = s2.tmpl.close_on_fin = true;
+	service_add(&s1, p.b);
+	service_add(&s2, p.b);
+	assert_int_equal(lp2p_host_add_protocol(p.b->h, "/test/one/1.0.0",
+	                                        NULL, NULL),
+	                 LP2P_EINVAL);
+
+	/* by protocol id */
+	const char *two[] = {"/test/two/1.0.0"};
+	struct ep *e2 = ep_open(w, p.ab, two, 1);
+	assert_int_equal(e2->opens, 0); /* never inside the call */
+	WAIT_FOR(w, e2->opens == 1 && s2.accepted == 1);
+	assert_int_equal(e2->open_status, 0);
+	assert_int_equal(s1.accepted, 0);
+	assert_string_equal(e2->proto, "/test/two/1.0.0");
+	assert_string_equal(s2.last_protocol, "/test/two/1.0.0");
+	assert_string_equal(s2.eps[0]->proto, "/test/two/1.0.0");
+	assert_int_equal(lp2p_stream_direction(e2->s), LP2P_OUTBOUND);
+	assert_int_equal(lp2p_stream_direction(s2.eps[0]->s), LP2P_INBOUND);
+	assert_ptr_equal(lp2p_stream_conn(e2->s), p.ab);
+	assert_ptr_equal(lp2p_stream_conn(s2.eps[0]->s), p.ba);
+
+	/* nobody speaks it: the open fails, the connection stays */
+	const char *none[] = {"/test/none/1.0.0", "/test/nothing"};
+	struct ep *en = ep_open(w, p.ab, none, 2);
+	WAIT_FOR(w, en->opens == 1);
+	assert_int_equal(en->open_status, LP2P_ENEGOTIATE);
+	assert_int_equal(en->closes, 0);
+
+	/* several proposals: the first the peer speaks */
+	const char *many[] = {"/test/none/1.0.0", "/test/one/1.0.0",
+	                      "/test/two/1.0.0"};
+	struct ep *em = ep_open(w, p.ab, many, 3);
+	WAIT_FOR(w, em->opens == 1 && s1.accepted == 1);
+	assert_int_equal(em->open_status, 0);
+	assert_string_equal(em->proto, "/test/one/1.0.0");
+	assert_string_equal(s1.eps[0]->proto, "/test/one/1.0.0");
+	assert_int_equal(s2.accepted, 1);
+
+	/* a removed protocol is no longer spoken */
+	assert_int_equal(lp2p_host_remove_protocol(p.b->h, "/test/two/1.0.0"),
+	                 0);
+	assert_int_equal(lp2p_host_remove_protocol(p.b->h, "/test/two/1.0.0"),
+	                 LP2P_ENOTFOUND);
+	struct ep *er = ep_open(w, p.ab, two, 1);
+	WAIT_FOR(w, er->opens == 1);
+	assert_int_equal(er->open_status, LP2P_ENEGOTIATE);
+
+	/* the streams opened before still work */
+	static const uint8_t msg[] = "still here";
+	assert_int_equal(lp2p_stream_write(e2->s, msg, sizeof msg),
+	                 (ssize_t)sizeof msg);
+	WAIT_FOR(w, s2.eps[0]->rx == sizeof msg);
+	assert_memory_equal(s2.eps[0]->head, msg, sizeof msg);
+	assert_int_equal(lp2p_conn_stream_count(p.ab), 2);
+	assert_int_equal(ep_close_write(e2), 0);
+	assert_int_equal(ep_close_write(em), 0);
+	WAIT_FOR(w, e2->closes && em->closes && s1.eps[0]->closes &&
+	                    s2.eps[0]->closes);
+	assert_int_equal(e2->close_reason, 0);
+	assert_int_equal(s2.eps[0]->close_reason, 0);
+	assert_int_equal(lp2p_conn_stream_count(p.ab), 0);
+	WAIT_FOR(w, lp2p_conn_stream_count(p.ba) == 0);
+	ep_check(e2);
+	ep_check(em);
+	ep_check(en);
+	ep_check(s2.eps[0]);
+}
+
+static void routing_yamux(void **state)
+{
+	routing(*state, YAMUX);
+}
+
+static void routing_mplex(void **state)
+{
+	routing(*state, MPLEX);
+}
+
+/* An accept callback's refusal resets the stream. */
+static void accept_refusal_resets(void **state)
+{
+	struct world *w = *state;
+	struct pair p = make_pair(w, YAMUX, NULL, NULL);
+	struct service sv;
+	service_init(&sv, w, "/test/refuse");
+	sv.accept_rc = LP2P_EPERM;
+	service_add(&sv, p.b);
+	const char *proto[] = {"/test/refuse"};
+	struct ep *e = ep_open(w, p.ab, proto, 1);
+	WAIT_FOR(w, sv.accepted == 1 && (e->closes || e->open_status < 0));
+	/* negotiated, then reset: either way the opener learns it */
+	if (e->open_status == 0)
+		assert_int_equal(e->close_reason, LP2P_ERESET);
+	ep_check(e);
+	WAIT_FOR(w, lp2p_conn_stream_count(p.ba) == 0 &&
+	                    lp2p_conn_stream_count(p.ab) == 0);
+}
+
+/* lp2p_host_open_stream dials by peer id first. */
+static void open_stream_by_peer(void **state)
+{
+	struct world *w = *state;
+	struct node *a = world_node(w, NULL);
+	struct node *b = world_node(w, NULL);
+	struct service sv;
+	service_init(&sv, w, "/test/p");
+	service_add(&sv, b);
+	assert_int_equal(lp2p_peerstore_add_addr(a->h, &b->id, &b->addr,
+	                                         60000),
+	                 0);
+	struct ep *e = world_ep(w);
+	const char *proto[] = {"/test/p"};
+	e->in_call = true;
+	assert_int_equal(lp2p_host_open_stream(a->h, &b->id, proto, 1,
+	                                       ep_open_cb, e),
+	                 0);
+	e->in_call = false;
+	WAIT_FOR(w, e->opens == 1 && sv.accepted == 1);
+	assert_int_equal(e->open_status, 0);
+	assert_true(lp2p_peer_id_equal(lp2p_conn_peer(lp2p_stream_conn(e->s)),
+	                               &b->id));
+	ep_check(e);
+	/* unknown peer: fails through the callback */
+	struct node *c = world_node(w, NULL);
+	struct ep *e2 = world_ep(w);
+	e2->in_call = true;
+	assert_int_equal(lp2p_host_open_stream(a->h, &c->id, proto, 1,
+	                                       ep_open_cb, e2),
+	                 0);
+	e2->in_call = false;
+	WAIT_FOR(w, e2->opens == 1);
+	assert_int_equal(e2->open_status, LP2P_ENOTCONN);
+	ep_check(e2);
+}
+
+/* ---- data ---- */
+
+/* size bytes a -> b, echoed back, checked on both sides. */
+static void echo_bulk(struct world *w, int mux, size_t size)
+{
+	struct pair p = make_pair(w, mux, NULL, NULL);
+	struct service sv;
+	service_init(&sv, w, "/test/echo");
+	sv.tmpl.echo = true;
+	sv.tmpl.check_pattern = true;
+	service_add(&sv, p.b);
+	const char *proto[] = {"/test/echo"};
+	struct ep *e = ep_open(w, p.ab, proto, 1);
+	e->to_send = size;
+	e->close_after_send = true;
+	e->check_pattern = true;
+	WAIT_FOR_MS(w, e->closes == 1, 20000);
+	struct ep *r = sv.eps[0];
+	WAIT_FOR(w, r->closes == 1);
+	assert_int_equal(e->sent, size);
+	assert_int_equal(e->rx, size);
+	assert_int_equal(r->rx, size);
+	assert_int_equal(e->close_reason, 0);
+	assert_int_equal(r->close_reason, 0);
+	assert_int_equal(e->remote_closes, 1);
+	assert_int_equal(r->remote_closes, 1);
+	assert_true(e->n_short + e->n_eagain > 0); /* flow control worked */
+	ep_check(e);
+	ep_check(r);
+	assert_int_equal(lp2p_conn_stream_count(p.ab), 0);
+	WAIT_FOR(w, lp2p_conn_stream_count(p.ba) == 0);
+}
+
+static void echo_8mib_yamux(void **state)
+{
+	echo_bulk(*state, YAMUX, 8 * MiB);
+}
+
+static void echo_8mib_mplex(void **state)
+{
+	echo_bulk(*state, MPLEX, 8 * MiB);
+}
+
+static void half_close(struct world *w, int mux)
+{
+	struct pair p = make_pair(w, mux, NULL, NULL);
+	struct service sv;
+	service_init(&sv, w, "/test/half");
+	service_add(&sv, p.b);
+	const char *proto[] = {"/test/half"};
+	struct ep *e = ep_open(w, p.ab, proto, 1);
+	WAIT_FOR(w, e->opens == 1 && sv.accepted == 1);
+	struct ep *r = sv.eps[0];
+	static const uint8_t ping[] = "ping", pong[] = "pong, late";
+	assert_int_equal(lp2p_stream_write(e->s, ping, sizeof ping),
+	                 (ssize_t)sizeof ping);
+	assert_int_equal(ep_close_write(e), 0);
+	assert_int_equal(ep_close_write(e), 0); /* again: nothing to do */
+	assert_int_equal(lp2p_stream_write(e->s, ping, 1), LP2P_ECLOSED);
+	WAIT_FOR(w, r->remote_closes == 1);
+	assert_int_equal(r->rx, sizeof ping);
+	assert_memory_equal(r->head, ping, sizeof ping);
+	/* the other direction still flows */
+	world_run_for(w, 30);
+	assert_int_equal(e->closes + r->closes, 0);
+	assert_int_equal(lp2p_stream_write(r->s, pong, sizeof pong),
+	                 (ssize_t)sizeof pong);
+	WAIT_FOR(w, e->rx == sizeof pong);
+	assert_memory_equal(e->head, pong, sizeof pong);
+	assert_int_equal(e->remote_closes, 0);
+	assert_int_equal(ep_close_write(r), 0);
+	WAIT_FOR(w, e->closes == 1 && r->closes == 1);
+	assert_int_equal(e->remote_closes, 1);
+	assert_int_equal(e->close_reason, 0);
+	assert_int_equal(r->close_reason, 0);
+	ep_check(e);
+	ep_check(r);
+}
+
+static void half_close_yamux(void **state)
+{
+	half_close(*state, YAMUX);
+}
+
+static void half_close_mplex(void **state)
+{
+	half_close(*state, MPLEX);
+}
+
+static void reset_and_close_reasons(struct world *w, int mux)
+{
+	struct pair p = make_pair(w, mux, NULL, NULL);
+	struct service sv;
+	service_init(&sv, w, "/test/r");
+	service_add(&sv, p.b);
+	const char *proto[] = {"/test/r"};
+	struct ep *e[4];
+	for (int i = 0; i < 4; i++)
+		e[i] = ep_open(w, p.ab, proto, 1);
+	WAIT_FOR(w, sv.accepted == 4 && e[0]->opens && e[1]->opens &&
+	                    e[2]->opens && e[3]->opens);
+
+	/* the opener resets: the other side sees LP2P_ERESET */
+	struct ep *r0 = NULL, *r1 = NULL;
+	for (int i = 0; i < 4; i++) {
+		/* match the accepted eps to ours through a byte each */
+		uint8_t b = (uint8_t)('0' + i);
+		assert_int_equal(lp2p_stream_write(e[i]->s, &b, 1), 1);
+	}
+	WAIT_FOR(w, sv.eps[0]->rx && sv.eps[1]->rx && sv.eps[2]->rx &&
+	                    sv.eps[3]->rx);
+	struct ep *r[4];
+	for (int i = 0; i < 4; i++)
+		r[sv.eps[i]->head[0] - '0'] = sv.eps[i];
+	r0 = r[0];
+	r1 = r[1];
+	ep_reset(e[0]);
+	WAIT_FOR(w, r0->closes == 1);
+	assert_int_equal(r0->close_reason, LP2P_ERESET);
+	/* the acceptor resets: the opener sees LP2P_ERESET */
+	ep_reset(r1);
+	WAIT_FOR(w, e[1]->closes == 1);
+	assert_int_equal(e[1]->close_reason, LP2P_ERESET);
+	/* a reset we asked for calls no on_close of ours */
+	world_run_for(w, 50);
+	assert_int_equal(e[0]->closes, 0);
+	assert_int_equal(r1->closes, 0);
+
+	/* the connection closes under the others: LP2P_ECLOSED both sides,
+	 * delivered from the loop, never inside lp2p_conn_close */
+	e[2]->in_call = e[3]->in_call = true;
+	lp2p_conn_close(p.ab);
+	e[2]->in_call = e[3]->in_call = false;
+	WAIT_FOR(w, e[2]->closes && e[3]->closes && r[2]->closes &&
+	                    r[3]->closes);
+	for (int i = 2; i < 4; i++) {
+		assert_int_equal(e[i]->close_reason, LP2P_ECLOSED);
+		assert_int_equal(r[i]->close_reason, LP2P_ECLOSED);
+		ep_check(e[i]);
+		ep_check(r[i]);
+	}
+	ep_check(e[0]);
+	ep_check(e[1]);
+	ep_check(r0);
+	ep_check(r1);
+	WAIT_FOR(w, lp2p_host_conns(p.b->h, NULL, 0) == 0);
+	assert_int_equal(lp2p_host_conns(p.a->h, NULL, 0), 0);
+}
+
+static void reset_and_close_reasons_yamux(void **state)
+{
+	reset_and_close_reasons(*state, YAMUX);
+}
+
+static void reset_and_close_reasons_mplex(void **state)
+{
+	reset_and_close_reasons(*state, MPLEX);
+}
+
+/* A stream closed both ways while the remote had closed already: on_close
+ * comes from the loop, not from inside lp2p_stream_close_write. */
+static void on_close_not_inside_close_write(void **state)
+{
+	struct world *w = *state;
+	struct pair p = make_pair(w, YAMUX, NULL, NULL);
+	struct service sv;
+	service_init(&sv, w, "/test/c");
+	sv.tmpl.close_on_fin = true;
+	service_add(&sv, p.b);
+	const char *proto[] = {"/test/c"};
+	struct ep *e = ep_open(w, p.ab, proto, 1);
+	WAIT_FOR(w, sv.accepted == 1 && e->opens == 1);
+	struct ep *r = sv.eps[0];
+	assert_int_equal(ep_close_write(r), 0);
+	WAIT_FOR(w, e->remote_closes == 1);
+	assert_int_equal(ep_close_write(e), 0);
+	assert_int_equal(e->closes, 0);
+	WAIT_FOR(w, e->closes == 1 && r->closes == 1);
+	assert_int_equal(e->close_reason, 0);
+	ep_check(e);
+	ep_check(r);
+}
+
+/* lp2p_stream_close: we send no more and drop what still comes (the
+ * window keeps opening, so the writer is not stuck). */
+static void close_drops_further_data(void **state)
+{
+	struct world *w = *state;
+	struct pair p = make_pair(w, YAMUX, NULL, NULL);
+	struct service sv;
+	service_init(&sv, w, "/test/drop");
+	service_add(&sv, p.b);
+	const char *proto[] = {"/test/drop"};
+	struct ep *e = ep_open(w, p.ab, proto, 1);
+	WAIT_FOR(w, sv.accepted == 1 && e->opens == 1);
+	struct ep *r = sv.eps[0];
+	r->in_call = true;
+	assert_int_equal(lp2p_stream_close(r->s), 0);
+	r->in_call = false;
+	assert_int_equal(lp2p_stream_write(r->s, "x", 1), LP2P_ECLOSED);
+	e->to_send = 1 * MiB;
+	e->close_after_send = true;
+	ep_send(e);
+	WAIT_FOR(w, e->closes == 1 && r->closes == 1);
+	assert_int_equal(e->sent, 1 * MiB);
+	assert_int_equal(e->remote_closes, 1);
+	assert_int_equal(r->rx, 0);
+	assert_int_equal(r->remote_closes, 0);
+	assert_int_equal(e->close_reason, 0);
+	assert_int_equal(r->close_reason, 0);
+	ep_check(e);
+	ep_check(r);
+}
+
+/* A handler resets its stream, then closes the connection, from inside
+ * on_data. */
+static void act_from_on_data(struct world *w, int mux)
+{
+	struct pair p = make_pair(w, mux, NULL, NULL);
+	struct service sv;
+	service_init(&sv, w, "/test/act");
+	sv.tmpl.act = ACT_RESET;
+	sv.tmpl.act_after = 100 * KiB;
+	service_add(&sv, p.b);
+	const char *proto[] = {"/test/act"};
+	struct ep *e = ep_open(w, p.ab, proto, 1);
+	e->to_send = 1 * MiB;
+	WAIT_FOR(w, e->closes == 1);
+	assert_int_equal(e->close_reason, LP2P_ERESET);
+	assert_true(e->sent < 1 * MiB || mux == MPLEX);
+	struct ep *r = sv.eps[0];
+	world_run_for(w, 30);
+	assert_int_equal(r->closes, 0);
+	ep_check(e);
+	ep_check(r);
+
+	sv.tmpl.act = ACT_CLOSE_CONN;
+	struct ep *e2 = ep_open(w, p.ab, proto, 1);
+	struct ep *bystander = ep_open(w, p.ab, proto, 1);
+	e2->to_send = 1 * MiB;
+	WAIT_FOR(w, e2->closes == 1 && bystander->closes == 1 &&
+	                    sv.accepted == 3);
+	/* the side that closed sees LP2P_ECLOSED; the other may see the
+	 * TCP reset a close with unread input makes (LP2P_EIO) */
+	assert_true(e2->close_reason == LP2P_ECLOSED ||
+	            e2->close_reason == LP2P_EIO);
+	assert_int_equal(bystander->close_reason, e2->close_reason);
+	for (int i = 1; i < 3; i++) {
+		WAIT_FOR(w, sv.eps[i]->closes == 1);
+		assert_int_equal(sv.eps[i]->close_reason, LP2P_ECLOSED);
+		ep_check(sv.eps[i]);
+	}
+	ep_check(e2);
+	ep_check(bystander);
+	assert_int_equal(lp2p_host_conns(p.b->h, NULL, 0), 0);
+	WAIT_FOR(w, lp2p_host_conns(p.a->h, NULL, 0) == 0);
+}
+
+static void act_from_on_data_yamux(void **state)
+{
+	act_from_on_data(*state, YAMUX);
+}
+
+static void act_from_on_data_mplex(void **state)
+{
+	act_from_on_data(*state, MPLEX);
+}
+
+/* ---- pause / resume ---- */
+
+/* The remote's close waits behind held data: on_data first, then
+ * on_remote_close, once resumed. */
+static void fin_after_held_data(struct world *w, int mux)
+{
+	struct pair p = make_pair(w, mux, NULL, NULL);
+	struct service sv;
+	service_init(&sv, w, "/test/fin");
+	sv.tmpl.pause_on_open = true;
+	sv.tmpl.check_pattern = true;
+	sv.tmpl.close_on_fin = true;
+	service_add(&sv, p.b);
+	const char *proto[] = {"/test/fin"};
+	struct ep *e = ep_open(w, p.ab, proto, 1);
+	e->to_send = 1000;
+	e->close_after_send = true;
+	WAIT_FOR(w, sv.accepted == 1 && e->write_closed);
+	struct ep *r = sv.eps[0];
+	world_run_for(w, 50);
+	assert_int_equal(r->rx, 0);
+	assert_int_equal(r->remote_closes, 0);
+	ep_resume(r);
+	assert_int_equal(r->rx, 1000);
+	assert_int_equal(r->remote_closes, 1);
+	assert_int_equal(r->rx_at_fin, 1000);
+	WAIT_FOR(w, e->closes == 1 && r->closes == 1);
+	assert_int_equal(e->close_reason, 0);
+	assert_int_equal(r->close_reason, 0);
+	ep_check(e);
+	ep_check(r);
+}
+
+static void fin_after_held_data_yamux(void **state)
+{
+	fin_after_held_data(*state, YAMUX);
+}
+
+static void fin_after_held_data_mplex(void **state)
+{
+	fin_after_held_data(*state, MPLEX);
+}
+
+/* A reset ends a paused stream at once; what was held is dropped. */
+static void reset_while_paused(struct world *w, int mux)
+{
+	struct pair p = make_pair(w, mux, NULL, NULL);
+	struct service sv;
+	service_init(&sv, w, "/test/rp");
+	sv.tmpl.pause_on_open = true;
+	service_add(&sv, p.b);
+	const char *proto[] = {"/test/rp"};
+	struct ep *e = ep_open(w, p.ab, proto, 1);
+	e->to_send = 100 * KiB;
+	WAIT_FOR(w, sv.accepted == 1 && e->sent == 100 * KiB);
+	struct ep *r = sv.eps[0];
+	world_run_for(w, 50);
+	ep_reset(e);
+	WAIT_FOR(w, r->closes == 1);
+	assert_int_equal(r->close_reason, LP2P_ERESET);
+	assert_int_equal(r->rx, 0);
+	ep_check(r);
+	WAIT_FOR(w, lp2p_conn_stream_count(p.ba) == 0);
+	/* the connection still carries streams */
+	struct service echo;
+	service_init(&echo, w, "/test/echo");
+	echo.tmpl.echo = true;
+	service_add(&echo, p.b);
+	const char *pe[] = {"/test/echo"};
+	struct ep *x = ep_open(w, p.ab, pe, 1);
+	x->to_send = 300 * KiB;
+	x->check_pattern = true;
+	x->close_after_send = true;
+	WAIT_FOR(w, x->closes == 1);
+	assert_int_equal(x->rx, 300 * KiB);
+	ep_check(x);
+}
+
+static void reset_while_paused_yamux(void **state)
+{
+	reset_while_paused(*state, YAMUX);
+}
+
+static void reset_while_paused_mplex(void **state)
+{
+	reset_while_paused(*state, MPLEX);
+}
+
+/* Until *progress stays the same for 200 ms and 500 loop rounds. */
+static void wait_stall(struct world *w, const size_t *progress)
+{
+	uint64_t end = mono_ms() + WAIT_MS;
+	size_t last = *progress;
+	uint64_t since = mono_ms();
+	for (int rounds = 0; rounds < 500 || mono_ms() - since < 200;
+	     rounds++) {
+		world_pump_once(w);
+		if (*progress != last) {
+			last = *progress;
+			since = mono_ms();
+			rounds = 0;
+		}
+		if (mono_ms() > end)
+			fail_msg("the writer does not stall");
+	}
+}
+
+/*
+ * A paused reader: the writer is stopped by the muxer window (yamux) or
+ * by the connection's held-data limit and TCP (mplex); nothing reaches
+ * the handler while paused; resume delivers everything in order.
+ */
+static void paused_reader(struct world *w, int mux, size_t total,
+                          size_t max_accepted)
+{
+	struct pair p = make_pair(w, mux, NULL, NULL);
+	struct service sv;
+	service_init(&sv, w, "/test/sink");
+	sv.tmpl.pause_on_open = true;
+	sv.tmpl.check_pattern = true;
+	sv.tmpl.close_on_fin = true;
+	service_add(&sv, p.b);
+	const char *proto[] = {"/test/sink"};
+	struct ep *e = ep_open(w, p.ab, proto, 1);
+	e->to_send = total;
+	e->close_after_send = true;
+	WAIT_FOR(w, sv.accepted == 1);
+	struct ep *r = sv.eps[0];
+
+	/* the writer stalls: no progress for a while */
+	wait_stall(w, &e->sent);
+	assert_true(e->sent < total);
+	if (e->sent > max_accepted)
+		fail_msg("the writer got %zu bytes accepted (at most %zu "
+		         "expected) while the reader was paused",
+		         e->sent, max_accepted);
+	/* the stream takes nothing more now */
+	static const uint8_t more[1024];
+	assert_int_equal(lp2p_stream_write(e->s, more, sizeof more),
+	                 LP2P_EAGAIN);
+	assert_int_equal(r->data_calls, 0);
+	assert_int_equal(r->rx, 0);
+	assert_int_equal(r->closes, 0);
+
+	ep_resume(r);
+	WAIT_FOR_MS(w, r->closes == 1 && e->closes == 1, 20000);
+	assert_int_equal(r->rx, total);
+	assert_int_equal(e->sent, total);
+	assert_int_equal(r->close_reason, 0);
+	assert_int_equal(e->close_reason, 0);
+	ep_check(e);
+	ep_check(r);
+}
+
+static void paused_reader_yamux(void **state)
+{
+	/* one window, and what a frame in flight may add */
+	paused_reader(*state, YAMUX, 4 * MiB, YAMUX_WINDOW + 64 * KiB);
+}
+
+/* The largest TCP buffer of a socket (the third field of a
+ * /proc/sys/net/ipv4/tcp_[rw]mem file). */
+static size_t tcp_buf_max(const char *path)
+{
+	unsigned long lo, def, max = 16 * MiB;
+	FILE *f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%lu %lu %lu", &lo, &def, &max) != 3)
+			max = 16 * MiB;
+		fclose(f);
+	}
+	return max;
+}
+
+static void paused_reader_mplex(void **state)
+{
+	/*
+	 * No window: data held for paused streams (1 MiB per connection,
+	 * plus one read) stops the connection reading, then the TCP buffers
+	 * fill, then the sender's connection output (1 MiB) and muxer
+	 * output (256 KiB).  The stream is not reset (mplex resets one with
+	 * more than 4 MiB unconsumed).
+	 */
+	size_t bound = 3 * MiB + MiB / 2 +
+	               tcp_buf_max("/proc/sys/net/ipv4/tcp_rmem") +
+	               tcp_buf_max("/proc/sys/net/ipv4/tcp_wmem");
+	paused_reader(*state, MPLEX, bound + 8 * MiB, bound);
+}
+
+/*
+ * A slow reader pauses after every 256 KiB and is resumed later: each
+ * time, what the writer got accepted beyond what was delivered stays
+ * within about one window.
+ */
+static void slow_reader_yamux(void **state)
+{
+	struct world *w = *state;
+	struct pair p = make_pair(w, YAMUX, NULL, NULL);
+	struct service sv;
+	service_init(&sv, w, "/test/slow");
+	sv.tmpl.pause_every = 256 * KiB;
+	sv.tmpl.check_pattern = true;
+	sv.tmpl.close_on_fin = true;
+	service_add(&sv, p.b);
+	const char *proto[] = {"/test/slow"};
+	struct ep *e = ep_open(w, p.ab, proto, 1);
+	const size_t total = 3 * MiB;
+	e->to_send = total;
+	e->close_after_send = true;
+	WAIT_FOR(w, sv.accepted == 1);
+	struct ep *r = sv.eps[0];
+	int pauses = 0;
+	while (r->closes == 0) {
+		WAIT_FOR(w, r->paused_by_handler || r->closes);
+		if (r->closes)
+			break;
+		pauses++;
+		world_run_for(w, 30);
+		size_t ahead = e->sent - r->rx;
+		if (ahead > YAMUX_WINDOW + 64 * KiB)
+			fail_msg("%zu bytes accepted beyond the %zu delivered",
+			         ahead, r->rx);
+		ep_resume(r);
+	}
+	assert_true(pauses >= 8);
+	assert_int_equal(r->rx, total);
+	assert_int_equal(r->close_reason, 0);
+	WAIT_FOR(w, e->closes == 1);
+	ep_check(e);
+	ep_check(r);
+}
+
+/* A paused yamux stream does not hold up the connection's other
+ * streams. */
+static void paused_stream_does_not_block_others(void **state)
+{
+	struct world *w = *state;
+	struct pair p = make_pair(w, YAMUX, NULL, NULL);
+	struct service sink, echo;
+	service_init(&sink, w, "/test/sink");
+	sink.tmpl.pause_on_open = true;
+	service_init(&echo, w, "/test/echo");
+	echo.tmpl.echo = true;
+	echo.tmpl.check_pattern = true;
+	service_add(&sink, p.b);
+	service_add(&echo, p.b);
+	const char *ps[] = {"/test/sink"}, *pe[] = {"/test/echo"};
+	struct ep *s = ep_open(w, p.ab, ps, 1);
+	s->to_send = 2 * MiB;
+	WAIT_FOR(w, sink.accepted == 1 && s->n_short + s->n_eagain > 0);
+	struct ep *e = ep_open(w, p.ab, pe, 1);
+	e->to_send = 1 * MiB;
+	e->close_after_send = true;
+	e->check_pattern = true;
+	WAIT_FOR(w, e->closes == 1);
+	assert_int_equal(e->rx, 1 * MiB);
+	assert_int_equal(e->close_reason, 0);
+	assert_int_equal(sink.eps[0]->rx, 0);
+	ep_check(e);
+}
+
+/*
+ * Paused yamux streams with full windows, together past the 1 MiB a
+ * connection holds for paused streams before it stops reading (mplex):
+ * the windows bound them, the other streams go on.
+ */
+static void many_paused_streams_do_not_block_others(void **state)
+{
+	struct world *w = *state;
+	struct pair p = make_pair(w, YAMUX, NULL, NULL);
+	struct service sink, echo;
+	service_init(&sink, w, "/test/sink");
+	sink.tmpl.pause_on_open = true;
+	service_init(&echo, w, "/test/echo");
+	echo.tmpl.echo = true;
+	service_add(&sink, p.b);
+	service_add(&echo, p.b);
+	const char *ps[] = {"/test/sink"}, *pe[] = {"/test/echo"};
+	struct ep *s[6];
+	for (int i = 0; i < 6; i++) {
+		s[i] = ep_open(w, p.ab, ps, 1);
+		s[i]->to_send = 1 * MiB;
+	}
+	WAIT_FOR(w, sink.accepted == 6 && s[0]->n_short + s[0]->n_eagain &&
+	                    s[5]->n_short + s[5]->n_eagain);
+	struct ep *e = ep_open(w, p.ab, pe, 1);
+	e->to_send = 1 * MiB;
+	e->close_after_send = true;
+	e->check_pattern = true;
+	WAIT_FOR(w, e->closes == 1);
+	assert_int_equal(e->rx, 1 * MiB);
+	ep_check(e);
+}
+
+/*
+ * A negotiation the peer does not answer times out: b's mplex connection
+ * stopped reading (a paused stream holds more than its limit), so a new
+ * stream's proposal gets no answer.
+ */
+static void negotiation_timeout(void **state)
+{
+	struct world *w = *state;
+	struct pair p = make_pair(w, MPLEX,
+	                          "limits:\n"
+	                          "  negotiation_timeout: 300ms\n",
+	                          NULL);
+	struct service sink;
+	service_init(&sink, w, "/test/sink");
+	sink.tmpl.pause_on_open = true;
+	service_add(&sink, p.b);
+	const char *ps[] = {"/test/sink"};
+	struct ep *s = ep_open(w, p.ab, ps, 1);
+	s->to_send = 3 * MiB;
+	WAIT_FOR(w, sink.accepted == 1 && s->n_short + s->n_eagain > 0);
+	struct ep *e = ep_open(w, p.ab, ps, 1);
+	uint64_t t0 = mono_ms();
+	WAIT_FOR(w, e->opens == 1);
+	assert_int_equal(e->open_status, LP2P_ETIMEDOUT);
+	assert_true(mono_ms() - t0 >= 250);
+	ep_check(e);
+	/* b catches up once resumed; the connection lives on */
+	ep_resume(sink.eps[0]);
+	WAIT_FOR(w, sink.eps[0]->rx == 3 * MiB);
+	assert_int_equal(lp2p_host_conns(p.a->h, NULL, 0), 1);
+	ep_check(s);
+}
+
+/*
+ * limits.write_timeout: a peer that takes none of our output for that long
+ * is dropped.  A paused yamux reader stops the writer at the window, so
+ * nothing waits for the socket and the connection stays; a paused mplex
+ * reader stops reading the connection, so the writer's output stalls.
+ */
+static void write_stall(struct world *w, int mux)
+{
+	struct pair p = make_pair(w, mux,
+	                          "limits:\n"
+	                          "  write_timeout: 300ms\n",
+	                          NULL);
+	struct service sink;
+	service_init(&sink, w, "/test/sink");
+	sink.tmpl.pause_on_open = true;
+	service_add(&sink, p.b);
+	const char *ps[] = {"/test/sink"};
+	struct ep *s = ep_open(w, p.ab, ps, 1);
+	s->to_send = 64 * MiB;
+	WAIT_FOR(w, sink.accepted == 1 && s->n_short + s->n_eagain > 0);
+	if (mux == YAMUX) {
+		world_run_for(w, 800);
+		assert_int_equal(s->closes, 0);
+		assert_int_equal(lp2p_host_conns(p.a->h, NULL, 0), 1);
+		return;
+	}
+	uint64_t t0 = mono_ms();
+	WAIT_FOR(w, s->closes == 1);
+	assert_int_equal(s->close_reason, LP2P_ETIMEDOUT);
+	assert_true(mono_ms() - t0 >= 250);
+	assert_int_equal(lp2p_host_conns(p.a->h, NULL, 0), 0);
+	ep_check(s);
+}
+
+static void write_stall_yamux(void **state)
+{
+	write_stall(*state, YAMUX);
+}
+
+static void write_stall_mplex(void **state)
+{
+	write_stall(*state, MPLEX);
+}
+
+/*
+ * An mplex connection that stopped
+ * reading for held data must still see its peer go away (it watches the
+ * TCP state while held), so its streams' on_close comes although the
+ * handler stays paused.
+ */
+static void held_connection_sees_close_mplex(void **state)
+{
+	struct world *w = *state;
+	struct pair p = make_pair(w, MPLEX, NULL, NULL);
+	struct service sink;
+	service_init(&sink, w, "/test/sink");
+	sink.tmpl.pause_on_open = true;
+	service_add(&sink, p.b);
+	const char *ps[] = {"/test/sink"};
+	struct ep *s = ep_open(w, p.ab, ps, 1);
+	s->to_send = 3 * MiB;
+	WAIT_FOR(w, sink.accepted == 1);
+	world_run_for(w, 300);
+	lp2p_conn_close(p.ab);
+	WAIT_FOR(w, sink.eps[0]->closes == 1);
+	assert_int_equal(sink.eps[0]->close_reason, LP2P_ECLOSED);
+}
+
+/* ---- limits ---- */
+
+static void stream_limit(struct world *w, int mux)
+{
+	struct pair p = make_pair(w, mux, NULL,
+	                          "limits:\n"
+	                          "  max_streams_per_connection: 3\n");
+	struct service sv;
+	service_init(&sv, w, "/test/lim");
+	sv.tmpl.echo = true;
+	sv.tmpl.check_pattern = true;
+	service_add(&sv, p.b);
+	const char *proto[] = {"/test/lim"};
+	struct ep *e[3];
+	for (int i = 0; i < 3; i++)
+		e[i] = ep_open(w, p.ab, proto, 1);
+	WAIT_FOR(w, sv.accepted == 3 && e[0]->opens && e[1]->opens &&
+	                    e[2]->opens);
+	/* the fourth is refused by b */
+	struct ep *x = ep_open(w, p.ab, proto, 1);
+	WAIT_FOR(w, x->opens == 1 || x->closes == 1);
+	if (x->opens)
+		assert_true(x->open_status < 0);
+	world_run_for(w, 50);
+	assert_int_equal(sv.accepted, 3);
+	assert_int_equal(lp2p_conn_stream_count(p.ba), 3);
+	/* the connection keeps working */
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(e[i]->open_status, 0);
+		e[i]->check_pattern = true;
+		e[i]->to_send = 100 * KiB;
+		ep_send(e[i]);
+	}
+	WAIT_FOR(w, e[0]->rx == 100 * KiB && e[1]->rx == 100 * KiB &&
+	                    e[2]->rx == 100 * KiB);
+	/* one closes: there is room again */
+	assert_int_equal(ep_close_write(e[0]), 0);
+	WAIT_FOR(w, e[0]->closes == 1 && lp2p_conn_stream_count(p.ba) == 2);
+	struct ep *y = ep_open(w, p.ab, proto, 1);
+	y->to_send = 1000;
+	y->check_pattern = true;
+	WAIT_FOR(w, y->rx == 1000);
+	assert_int_equal(y->open_status, 0);
+	assert_int_equal(lp2p_host_conns(p.a->h, NULL, 0), 1);
+	for (int i = 0; i < 3; i++)
+		ep_check(e[i]);
+	ep_check(x);
+	ep_check(y);
+}
+
+static void stream_limit_yamux(void **state)
+{
+	stream_limit(*state, YAMUX);
+}
+
+static void stream_limit_mplex(void **state)
+{
+	stream_limit(*state, MPLEX);
+}
+
+/* Our own limit refuses an outbound open at once. */
+static void stream_limit_outbound(void **state)
+{
+	struct world *w = *state;
+	struct pair p = make_pair(w, YAMUX,
+	                          "limits:\n"
+	                          "  max_streams_per_connection: 2\n",
+	                          NULL);
+	struct service sv;
+	service_init(&sv, w, "/test/lim");
+	service_add(&sv, p.b);
+	const char *proto[] = {"/test/lim"};
+	ep_open(w, p.ab, proto, 1);
+	ep_open(w, p.ab, proto, 1);
+	struct ep dummy = {0};
+	assert_int_equal(lp2p_conn_open_stream(p.ab, proto, 1, NULL, &dummy),
+	                 LP2P_EINVAL);
+	assert_int_equal(lp2p_conn_open_stream(p.ab, proto, 1,
+	                                       ep_open_cb, &dummy),
+	                 LP2P_ELIMIT);
+	assert_int_equal(lp2p_conn_open_stream(p.ab, proto, 0,
+	                                       ep_open_cb, &dummy),
+	                 LP2P_EINVAL);
+	WAIT_FOR(w, sv.accepted == 2);
+	world_run_for(w, 30);
+	assert_int_equal(dummy.opens, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, world_setup, world_teardown)
+		T(routing_yamux),
+		T(routing_mplex),
+		T(accept_refusal_resets),
+		T(open_stream_by_peer),
+		T(echo_8mib_yamux),
+		T(echo_8mib_mplex),
+		T(half_close_yamux),
+		T(half_close_mplex),
+		T(reset_and_close_reasons_yamux),
+		T(reset_and_close_reasons_mplex),
+		T(on_close_not_inside_close_write),
+		T(close_drops_further_data),
+		T(act_from_on_data_yamux),
+		T(act_from_on_data_mplex),
+		T(fin_after_held_data_yamux),
+		T(fin_after_held_data_mplex),
+		T(reset_while_paused_yamux),
+		T(reset_while_paused_mplex),
+		T(paused_reader_yamux),
+		T(paused_reader_mplex),
+		T(slow_reader_yamux),
+		T(paused_stream_does_not_block_others),
+		T(many_paused_streams_do_not_block_others),
+		T(negotiation_timeout),
+		T(write_stall_yamux),
+		T(write_stall_mplex),
+		T(held_connection_sees_close_mplex),
+		T(stream_limit_yamux),
+		T(stream_limit_mplex),
+		T(stream_limit_outbound),
+#undef T
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
