@@ -6,7 +6,8 @@
 #     scenario against it, once per muxer.  The server's connection:open
 #     lines must name the client's peer id.
 #     The C client's own abort scenario (hang up mid-transfer, dial again)
-#     runs against both the js server and lp2pd.
+#     runs against both the js server and lp2pd; lp2pd must also survive a
+#     client killed in the middle of a transfer.
 #  2. js dials lp2p: lp2pd with the echo plugin and the test protocols
 #     (testproto, built from c/testproto.c), and the JS client
 #     (js/peer.mjs --dial) running every scenario but ping and identify
@@ -365,6 +366,27 @@ for muxer in yamux mplex; do
 	else
 		fail "$label (exit $rc)"
 		show "$out" "$out.err"
+		tail -n 20 "$d_log" | sed 's/^/    lp2pd: /'
+	fi
+done
+
+# ... and one that dies in the middle of a transfer (SIGKILL: the kernel
+# resets the connection while lp2pd is sending).
+for muxer in yamux mplex; do
+	label="lp2p->lp2pd $muxer client killed mid-transfer"
+	out=$work/killed-$muxer.out
+	"$client" --dial "$d_addr" --muxer $muxer --test source --size 4G \
+		--timeout 30 >"$out" 2>&1 &
+	child_pid=$!
+	sleep 0.5
+	kill -9 "$child_pid" 2>/dev/null
+	wait "$child_pid" 2>/dev/null
+	child_pid=
+	sleep 0.2
+	if kill -0 "$server_pid" 2>/dev/null; then
+		pass "$label"
+	else
+		fail "$label: lp2pd died"
 		tail -n 20 "$d_log" | sed 's/^/    lp2pd: /'
 	fi
 done
