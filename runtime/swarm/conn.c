@@ -27,6 +27,16 @@
 
 static void conn_process(struct lp2p_conn *c, uint8_t *buf, size_t len);
 
+/*
+ * write(2) on a socket the peer has reset raises SIGPIPE, which kills the
+ * process (lp2pd, or any program embedding the library) unless it ignores
+ * the signal; send() with MSG_NOSIGNAL fails with EPIPE instead.
+ */
+static ssize_t sock_write(int fd, const void *buf, size_t len)
+{
+	return send(fd, buf, len, MSG_NOSIGNAL);
+}
+
 void lp2p_conn_ref(struct lp2p_conn *c)
 {
 	c->refs++;
@@ -200,8 +210,7 @@ static int write_out(struct lp2p_conn *c, const uint8_t *p, size_t n,
                      bool from_wbuf)
 {
 	for (;;) {
-		/* A peer that reset the connection must not SIGPIPE us. */
-		ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
+		ssize_t w = sock_write(c->fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {

@@ -413,7 +413,9 @@ static void mux_on_fin(void *user_data, uint64_t id, void *stream_data)
 		s->remote_close_told = true;
 		s->handler.on_remote_close(s, s->user);
 	}
+	/* not yet told (paused): lp2p_stream_resume() tells, then ends */
 	if (s->state != STREAM_DEAD && s->local_closed &&
+	    (!s->paused || s->remote_close_told) &&
 	    lp2p_buf_avail(&s->held) == 0)
 		stream_finish(s, 0, true);
 	stream_unref(s);
@@ -608,7 +610,9 @@ LP2P_API int lp2p_stream_close_write(lp2p_stream *s)
 		stream_finish(s, rc, true);
 		return rc;
 	}
-	if (s->remote_closed && lp2p_buf_avail(&s->held) == 0)
+	/* not yet told (paused): lp2p_stream_resume() tells, then ends */
+	if (s->remote_closed && (!s->paused || s->remote_close_told) &&
+	    lp2p_buf_avail(&s->held) == 0)
 		stream_finish(s, 0, true);
 	return 0;
 }
@@ -622,6 +626,7 @@ LP2P_API int lp2p_stream_close(lp2p_stream *s)
 	s->handler.on_remote_close = NULL;
 	s->handler.on_writable = NULL;
 	held_release(s);
+	s->paused = false; /* nobody will resume it */
 	return lp2p_stream_close_write(s);
 }
 

@@ -1,6 +1,8 @@
-# tests/interop: the js-libp2p side of the interoperability tests (see
-# tests/interop/README.md).  setup.sh installs js-libp2p and Node 22 into
-# tests/interop/node_modules; selftest.sh runs the JS peer against itself.
+# tests/interop: lp2p against js-libp2p (see tests/interop/README.md).
+# setup.sh installs js-libp2p and Node 22 into tests/interop/node_modules;
+# selftest.sh runs the JS peer against itself.  run.sh (in `make check`)
+# runs the C client against a JS server and the JS client against lp2pd;
+# it skips when node_modules is missing (unless LP2P_INTEROP_REQUIRED=1).
 EXTRA_DIST += \
 	tests/interop/README.md \
 	tests/interop/.npmrc \
@@ -11,7 +13,8 @@ EXTRA_DIST += \
 	tests/interop/js/gen.mjs \
 	tests/interop/js/peer.mjs \
 	tests/interop/js/scenarios.mjs \
-	tests/interop/js/streams.mjs
+	tests/interop/js/streams.mjs \
+	tests/interop/run.sh
 
 # Cross-check of keys, signatures, peer ids and multiaddrs against
 # @libp2p/crypto, @libp2p/peer-id and @multiformats/multiaddr, both ways:
@@ -47,6 +50,21 @@ $(XCHECK_TEST): Makefile
 	echo 'export XCHECK_BIN'; \
 	echo 'exec $(SHELL) "$(abs_top_srcdir)/tests/interop/xcheck.sh" "$$@"'; \
 	} >$@.tmp && chmod +x $@.tmp && mv -f $@.tmp $@
+
+# The C client: js-libp2p's client scenarios on the public API only.
+check_PROGRAMS += tests/interop/c/client
+tests_interop_c_client_SOURCES = tests/interop/c/client.c tests/interop/c/gen.h
+tests_interop_c_client_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
+tests_interop_c_client_LDADD = liblp2p.la $(OPENSSL_LIBS)
+
+# The JS test protocols (sink, source, reset) as a plugin for lp2pd.
+check_LTLIBRARIES += tests/interop/testproto.la
+tests_interop_testproto_la_SOURCES = tests/interop/c/testproto.c tests/interop/c/gen.h
+tests_interop_testproto_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
+tests_interop_testproto_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
+tests_interop_testproto_la_LIBADD = liblp2p.la $(OPENSSL_LIBS)
+
+TESTS += tests/interop/run.sh
 
 # identify and ping against js-libp2p, both directions (exit 77 without
 # tests/interop/node_modules unless LP2P_INTEROP_REQUIRED=1)
