@@ -318,6 +318,15 @@ js_client() {
 		fail "$label: lp2pd's log does not name the js peer $jsid"
 		return
 	fi
+	# a plugin (testproto) saw the js peer connect and, once the client
+	# exited, disconnect: handle_new_connection / handle_closed_connection
+	if [ "$test" != wrong-peer-id ]; then
+		if ! grep -q -F "testproto: connection opened: $jsid" "$d_log" ||
+			! wait_for "$d_log" "testproto: connection closed: $jsid" "$server_pid"; then
+			fail "$label: the plugin did not see $jsid connect and disconnect"
+			return
+		fi
+	fi
 	rate=$(printf '%s' "$result" | grep -o '"mbps":[0-9.]*' | cut -d: -f2)
 	pass "$label ($ms ms${rate:+, $rate MB/s})"
 }

@@ -275,10 +275,28 @@ static void reverse_opened(void *arg, int status, lp2p_stream *s)
 	tp_pump(s, t);
 }
 
+/* Logged so run.sh can see both connection handlers run for a js peer. */
+static void log_conn_event(const char *what, lp2p_conn *conn,
+                           const struct lp2p_peer_id *peer)
+{
+	char id[LP2P_PEER_ID_STR_MAX] = "?";
+	lp2p_peer_id_to_string(peer, id, sizeof id);
+	lp2p_log(LP2P_LOG_NOTICE, "testproto: connection %s: %s %s", what, id,
+	         lp2p_conn_muxer(conn));
+}
+
+LP2P_PLUGIN_EXPORT void handle_closed_connection(void *state, lp2p_conn *conn,
+                                                 const struct lp2p_peer_id *peer)
+{
+	(void)state;
+	log_conn_event("closed", conn, peer);
+}
+
 LP2P_PLUGIN_EXPORT void handle_new_connection(void *state, lp2p_conn *conn,
                                               const struct lp2p_peer_id *peer)
 {
 	(void)state;
+	log_conn_event("opened", conn, peer);
 	if (lp2p_conn_direction(conn) != LP2P_INBOUND)
 		return;
 	struct tp_stream *t = calloc(1, sizeof *t);
