@@ -168,7 +168,7 @@ static int check_limits(struct lp2p_config *c, char *err, size_t errlen)
 		"max_pending_handshakes", "max_streams_per_connection",
 		"max_streams_per_protocol",
 		"handshake_timeout", "negotiation_timeout", "dial_timeout",
-		"write_timeout", "exempt_loopback",
+		"write_timeout", "max_buffer_memory", "exempt_loopback",
 		NULL,
 	};
 	const lp2p_config_node *n = lp2p_config_get(c->root, "limits");
@@ -187,6 +187,12 @@ static int check_limits(struct lp2p_config *c, char *err, size_t errlen)
 	if (!rc) rc = get_ms(n, "negotiation_timeout", &l->negotiation_timeout_ms, err, errlen);
 	if (!rc) rc = get_ms(n, "dial_timeout", &l->dial_timeout_ms, err, errlen);
 	if (!rc) rc = get_ms(n, "write_timeout", &l->write_timeout_ms, err, errlen);
+	if (!rc) {
+		rc = lp2p_config_get_size(n, "max_buffer_memory",
+		                          &l->max_buffer_memory, err, errlen);
+		if (rc == LP2P_ENOTFOUND)
+			rc = 0;
+	}
 	if (!rc) rc = get_bool(n, "exempt_loopback", &l->exempt_loopback, err, errlen);
 	if (rc)
 		return rc;
@@ -339,6 +345,7 @@ static void set_defaults(struct lp2p_config *c)
 		.negotiation_timeout_ms = 10000,
 		.dial_timeout_ms = 10000,
 		.write_timeout_ms = 30000,
+		.max_buffer_memory = 256u << 20,
 	};
 	c->connmgr = (struct lp2p_connmgr_config){
 		.low_water = 160,

@@ -35,6 +35,7 @@ struct lp2p_limits {
 	uint64_t negotiation_timeout_ms;
 	uint64_t dial_timeout_ms;
 	uint64_t write_timeout_ms; /* no write progress with output pending */
+	uint64_t max_buffer_memory; /* bytes buffered for all connections */
 };
 
 struct lp2p_connmgr_config {

@@ -116,6 +116,8 @@ void lp2p_conn_kill(struct lp2p_conn *c, int reason, const char *why)
 		sw->nconns_pending--;
 	sw->nconns_dir[c->dir]--;
 	lp2p_streams_abort(c, reason < 0 ? reason : LP2P_ECLOSED);
+	sw->buffered -= c->accounted;
+	c->accounted = 0;
 	if (c->dial) {
 		struct lp2p_dial *d = c->dial;
 		c->dial = NULL;
@@ -285,7 +287,46 @@ void lp2p_conn_flush(struct lp2p_conn *c)
 	if (c->state != CONN_DEAD && c->reading_paused && collected &&
 	    lp2p_buf_avail(&c->wbuf) < LP2P_CONN_WBUF_HIWAT)
 		resume_reading(c);
+	lp2p_conn_account(c);
 	lp2p_conn_unref(c);
+}
+
+/* Bytes this connection holds in buffers of its own. */
+static size_t conn_buffered(struct lp2p_conn *c)
+{
+	size_t n = lp2p_buf_avail(&c->wbuf) + lp2p_buf_avail(&c->rx_keep) +
+	           lp2p_buf_avail(&c->plain_keep) + c->held_total;
+	if (c->mux) {
+		uint8_t *p;
+		n += lp2p_mux_out_peek(c->mux, &p);
+	}
+	return n;
+}
+
+/*
+ * Keep the host's total of buffered bytes (limits.max_buffer_memory).
+ * Over the limit, a connection holding more than its share (the limit
+ * divided among the connections) is closed: many peers that each stall a
+ * little cannot together exhaust memory.  New inbound connections are
+ * refused while the host is over the limit.
+ */
+void lp2p_conn_account(struct lp2p_conn *c)
+{
+	struct lp2p_swarm *sw = c->sw;
+	size_t now = c->state == CONN_DEAD ? 0 : conn_buffered(c);
+	sw->buffered = sw->buffered - c->accounted + now;
+	c->accounted = now;
+	uint64_t limit = sw->cfg->limits.max_buffer_memory;
+	if (c->state == CONN_DEAD || !limit || sw->buffered <= limit)
+		return;
+	size_t conns = sw->nconns_ready + sw->nconns_pending;
+	if (now > limit / (conns ? conns : 1)) {
+		char why[96];
+		snprintf(why, sizeof why,
+		         "buffer memory limit (%zu bytes held, %zu in all)", now,
+		         sw->buffered);
+		lp2p_conn_kill(c, LP2P_ELIMIT, why);
+	}
 }
 
 void lp2p_conn_hold_reading(struct lp2p_conn *c, bool hold)
@@ -640,7 +681,9 @@ static void conn_process(struct lp2p_conn *c, uint8_t *buf, size_t len)
 		lp2p_conn_kill(c, LP2P_ENOMEM, NULL);
 		return;
 	}
-	lp2p_swarm_mark_dirty(c);
+	lp2p_conn_account(c);
+	if (c->state != CONN_DEAD)
+		lp2p_swarm_mark_dirty(c);
 }
 
 static void resume_reading(struct lp2p_conn *c)

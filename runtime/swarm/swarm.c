@@ -252,6 +252,12 @@ static int on_accept(void *arg, int fd, const struct sockaddr_storage *remote,
 	struct lp2p_multiaddr ma = {0};
 	lp2p_multiaddr_from_sockaddr((const struct sockaddr *)remote,
 	                             remote_len, LP2P_MA_TCP, &ma);
+	uint64_t mem_limit = sw->cfg->limits.max_buffer_memory;
+	if (mem_limit && sw->buffered > mem_limit) {
+		refused(sw, &ma, "buffer memory limit");
+		close(fd);
+		return 0;
+	}
 	if (at_inbound_cap(sw)) {
 		refused(sw, &ma, "connection limit");
 		close(fd);

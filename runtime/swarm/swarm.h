@@ -59,6 +59,7 @@ struct lp2p_conn {
 	ev_timer held_timer; /* watches the peer while reading is held */
 	uint64_t held_since_ms;
 	size_t held_total;   /* bytes held for paused streams */
+	size_t accounted;    /* its share of swarm->buffered */
 
 	struct lp2p_multiaddr remote_addr, local_addr;
 	struct lp2p_peer_id peer;
@@ -163,6 +164,7 @@ struct lp2p_swarm {
 	ev_prepare flush_watcher;
 
 	bool listeners_paused;
+	size_t buffered; /* bytes in connection buffers, all connections */
 	double accept_tokens, accept_stamp;
 	uint64_t refused_count;
 	double refused_logged;
@@ -204,6 +206,8 @@ void lp2p_conn_kill(struct lp2p_conn *c, int reason, const char *why);
 /* Move pending output to the socket. */
 void lp2p_conn_flush(struct lp2p_conn *c);
 void lp2p_conn_touch(struct lp2p_conn *c);
+/* Update the host's buffered-bytes total; may close c over the limit. */
+void lp2p_conn_account(struct lp2p_conn *c);
 /* Stop (hold) or restart reading for held stream data. */
 void lp2p_conn_hold_reading(struct lp2p_conn *c, bool hold);
 

@@ -908,6 +908,26 @@ static void stream_limit(struct world *w, int mux)
 	ep_check(y);
 }
 
+/* limits.max_buffer_memory: a connection whose paused stream holds more
+ * than its share of the host's buffer budget is closed. */
+static void buffer_memory_limit(void **state)
+{
+	struct world *w = *state;
+	struct pair p = make_pair(w, MPLEX, NULL,
+	                          "limits:\n  max_buffer_memory: 64KiB\n");
+	struct service sink;
+	service_init(&sink, w, "/test/sink");
+	sink.tmpl.pause_on_open = true;
+	service_add(&sink, p.b);
+	const char *ps[] = {"/test/sink"};
+	struct ep *s = ep_open(w, p.ab, ps, 1);
+	s->to_send = 3 * MiB;
+	WAIT_FOR(w, sink.accepted == 1);
+	WAIT_FOR(w, sink.eps[0]->closes == 1);
+	assert_int_equal(sink.eps[0]->close_reason, LP2P_ELIMIT);
+	WAIT_FOR(w, lp2p_host_conns(p.b->h, NULL, 0) == 0);
+}
+
 /* limits.max_streams_per_protocol counts inbound streams of one protocol
  * id over the whole host; other protocols are not affected. */
 static void protocol_limit(void **state)
@@ -1011,6 +1031,7 @@ int main(void)
 		T(write_stall_mplex),
 		T(held_connection_sees_close_mplex),
 		T(protocol_limit),
+		T(buffer_memory_limit),
 		T(stream_limit_yamux),
 		T(stream_limit_mplex),
 		T(stream_limit_outbound),
