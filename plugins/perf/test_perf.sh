@@ -107,7 +107,14 @@ start_js() { # MUXER
 		--lifetime 120 >"$work/js.log" 2>&1 &
 	srv_pid=$!
 	wait_line "$work/js.log" '"listening"' || return 1
-	srv_addr=$(sed -n 's/.*"addrs":\["\([^"]*\)".*/\1/p' "$work/js.log")
+	# the line may still be half written when it is first seen
+	srv_addr=
+	for _ in $(seq 50); do
+		srv_addr=$(sed -n 's/.*"addrs":\["\([^"]*\)".*/\1/p' "$work/js.log")
+		[ -n "$srv_addr" ] && return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 # check_json NAME FILE UP DOWN: the JSON line reports those byte counts
