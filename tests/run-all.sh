@@ -69,7 +69,10 @@ fuzz_smoke() {
 }
 
 distcheck() {
-	(cd build-gcc && make -s -j"$jobs" distcheck >/dev/null)
+	# The tarball has no node_modules: the interop tests (which ran in the
+	# three builds above) skip there instead of failing.
+	(cd build-gcc &&
+	 env -u LP2P_INTEROP_REQUIRED make -s -j"$jobs" distcheck >/dev/null)
 }
 
 step "install dependencies" tests/install-deps.sh
