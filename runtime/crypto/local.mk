@@ -46,15 +46,15 @@ tests_fuzz_fuzz_protobuf_LDADD = $(FUZZ_LIBS)
 tests_fuzz_fuzz_protobuf_LDFLAGS = $(FUZZ_LINK_FLAGS)
 
 FUZZ_TARGETS += tests/fuzz/fuzz_key_public
-tests_fuzz_fuzz_key_public_SOURCES = tests/fuzz/fuzz_key_public.c $(FUZZ_MAIN_SRC)
+tests_fuzz_fuzz_key_public_SOURCES = tests/fuzz/fuzz_key.c $(FUZZ_MAIN_SRC)
 tests_fuzz_fuzz_key_public_CPPFLAGS = $(FUZZ_PREPROC_FLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/key_public"'
 tests_fuzz_fuzz_key_public_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 tests_fuzz_fuzz_key_public_LDADD = $(FUZZ_LIBS)
 tests_fuzz_fuzz_key_public_LDFLAGS = $(FUZZ_LINK_FLAGS)
 
 FUZZ_TARGETS += tests/fuzz/fuzz_key_private
-tests_fuzz_fuzz_key_private_SOURCES = tests/fuzz/fuzz_key_private.c $(FUZZ_MAIN_SRC)
-tests_fuzz_fuzz_key_private_CPPFLAGS = $(FUZZ_PREPROC_FLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/key_private"'
+tests_fuzz_fuzz_key_private_SOURCES = tests/fuzz/fuzz_key.c $(FUZZ_MAIN_SRC)
+tests_fuzz_fuzz_key_private_CPPFLAGS = $(FUZZ_PREPROC_FLAGS) -DFUZZ_KEY_PRIVATE -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/key_private"'
 tests_fuzz_fuzz_key_private_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 tests_fuzz_fuzz_key_private_LDADD = $(FUZZ_LIBS)
 tests_fuzz_fuzz_key_private_LDFLAGS = $(FUZZ_LINK_FLAGS)

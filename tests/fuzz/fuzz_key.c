@@ -1,8 +1,9 @@
 /*
- * fuzz_key_private.c - lp2p_key_unmarshal_private() over arbitrary bytes.  A
- * key that parses must marshal again, parse again to the same key, and
+ * fuzz_key.c - lp2p_key_unmarshal_public() (or, built with
+ * -DFUZZ_KEY_PRIVATE, lp2p_key_unmarshal_private()) over arbitrary bytes.
+ * A key that parses must marshal again, parse again to the same key, and
  * survive verify (of a garbage signature), peer id derivation and
- * lp2p_key_public().
+ * lp2p_key_public().  One source, two fuzz targets.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,19 +13,22 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+#ifdef FUZZ_KEY_PRIVATE
 #define KEY_MAX LP2P_KEY_PRIVATE_MAX
-
-static int marshal(const struct lp2p_key *key, uint8_t *buf, size_t cap)
-{
-	return lp2p_key_marshal_private(key, buf, cap);
-}
+#define marshal lp2p_key_marshal_private
+#define unmarshal lp2p_key_unmarshal_private
+#else
+#define KEY_MAX LP2P_KEY_PUBLIC_MAX
+#define marshal lp2p_key_marshal_public
+#define unmarshal lp2p_key_unmarshal_public
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t once[KEY_MAX], twice[KEY_MAX];
 	struct lp2p_key *key = NULL, *again = NULL, *pub = NULL;
 
-	if (lp2p_key_unmarshal_private(data, size, &key) != 0) {
+	if (unmarshal(data, size, &key) != 0) {
 		if (key)
 			abort(); /* out written on failure */
 		return 0;
@@ -32,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int n = marshal(key, once, sizeof(once));
 	if (n <= 0)
 		abort();
-	if (lp2p_key_unmarshal_private(once, (size_t)n, &again) != 0)
+	if (unmarshal(once, (size_t)n, &again) != 0)
 		abort();
 	if (marshal(again, twice, sizeof(twice)) != n ||
 	    memcmp(once, twice, (size_t)n) != 0)
