@@ -14,7 +14,8 @@ lp2pinclude_HEADERS = \
 	sdk/include/lp2p/multiaddr.h \
 	sdk/include/lp2p/crypto.h \
 	sdk/include/lp2p/swarm.h \
-	sdk/include/lp2p/peerstore.h
+	sdk/include/lp2p/peerstore.h \
+	sdk/include/lp2p/resource.h
 nodist_lp2pinclude_HEADERS = sdk/include/lp2p/version.h
 
 pkgconfigdir = $(libdir)/pkgconfig

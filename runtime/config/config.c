@@ -91,13 +91,6 @@ static int get_ms(const lp2p_config_node *n, const char *key, uint64_t *out,
 	return rc == LP2P_ENOTFOUND ? 0 : rc;
 }
 
-static int get_bool(const lp2p_config_node *n, const char *key, bool *out,
-                    char *err, size_t errlen)
-{
-	int rc = lp2p_config_get_bool(n, key, out, err, errlen);
-	return rc == LP2P_ENOTFOUND ? 0 : rc;
-}
-
 static int check_identity(struct lp2p_config *c, char *err, size_t errlen)
 {
 	static const char *const keys[] = {"key_file", "key_type", NULL};
@@ -159,63 +152,6 @@ static int check_plugins(struct lp2p_config *c, char *err, size_t errlen)
 	return 0;
 }
 
-static int check_limits(struct lp2p_config *c, char *err, size_t errlen)
-{
-	static const char *const keys[] = {
-		"max_connections", "max_inbound_connections",
-		"max_outbound_connections", "max_connections_per_peer",
-		"max_connections_per_ip", "accept_rate",
-		"max_pending_handshakes", "max_streams_per_connection",
-		"max_streams_per_protocol",
-		"handshake_timeout", "negotiation_timeout", "dial_timeout",
-		"write_timeout", "max_buffer_memory", "exempt_loopback",
-		NULL,
-	};
-	const lp2p_config_node *n = lp2p_config_get(c->root, "limits");
-	struct lp2p_limits *l = &c->limits;
-	int rc = lp2p_config_check_keys(n, keys, err, errlen);
-	if (!rc) rc = get_u32(n, "max_connections", &l->max_connections, 1, err, errlen);
-	if (!rc) rc = get_u32(n, "max_inbound_connections", &l->max_inbound_connections, 0, err, errlen);
-	if (!rc) rc = get_u32(n, "max_outbound_connections", &l->max_outbound_connections, 0, err, errlen);
-	if (!rc) rc = get_u32(n, "max_connections_per_peer", &l->max_connections_per_peer, 1, err, errlen);
-	if (!rc) rc = get_u32(n, "max_connections_per_ip", &l->max_connections_per_ip, 1, err, errlen);
-	if (!rc) rc = get_u32(n, "accept_rate", &l->accept_rate, 0, err, errlen);
-	if (!rc) rc = get_u32(n, "max_pending_handshakes", &l->max_pending_handshakes, 1, err, errlen);
-	if (!rc) rc = get_u32(n, "max_streams_per_connection", &l->max_streams_per_connection, 1, err, errlen);
-	if (!rc) rc = get_u32(n, "max_streams_per_protocol", &l->max_streams_per_protocol, 1, err, errlen);
-	if (!rc) rc = get_ms(n, "handshake_timeout", &l->handshake_timeout_ms, err, errlen);
-	if (!rc) rc = get_ms(n, "negotiation_timeout", &l->negotiation_timeout_ms, err, errlen);
-	if (!rc) rc = get_ms(n, "dial_timeout", &l->dial_timeout_ms, err, errlen);
-	if (!rc) rc = get_ms(n, "write_timeout", &l->write_timeout_ms, err, errlen);
-	if (!rc) {
-		rc = lp2p_config_get_size(n, "max_buffer_memory",
-		                          &l->max_buffer_memory, err, errlen);
-		if (rc == LP2P_ENOTFOUND)
-			rc = 0;
-	}
-	if (!rc) rc = get_bool(n, "exempt_loopback", &l->exempt_loopback, err, errlen);
-	if (rc)
-		return rc;
-	/* Unset direction limits follow max_connections down. */
-	if (!lp2p_config_get(n, "max_inbound_connections") &&
-	    l->max_inbound_connections > l->max_connections)
-		l->max_inbound_connections = l->max_connections;
-	if (!lp2p_config_get(n, "max_outbound_connections") &&
-	    l->max_outbound_connections > l->max_connections)
-		l->max_outbound_connections = l->max_connections;
-	if (l->max_inbound_connections > l->max_connections)
-		return lp2p_config_error(
-			lp2p_config_get(n, "max_inbound_connections"), err,
-			errlen, "is above limits.max_connections (%u)",
-			l->max_connections);
-	if (l->max_outbound_connections > l->max_connections)
-		return lp2p_config_error(
-			lp2p_config_get(n, "max_outbound_connections"), err,
-			errlen, "is above limits.max_connections (%u)",
-			l->max_connections);
-	return 0;
-}
-
 static int check_connmgr(struct lp2p_config *c, char *err, size_t errlen)
 {
 	static const char *const keys[] = {"low_water", "high_water",
@@ -232,9 +168,9 @@ static int check_connmgr(struct lp2p_config *c, char *err, size_t errlen)
 	if (rc)
 		return rc;
 	/* Unset water marks follow a smaller connection limit down. */
-	if (!lp2p_config_get(n, "high_water") &&
-	    m->high_water > c->limits.max_connections)
-		m->high_water = c->limits.max_connections;
+	uint64_t max_conns = c->limits.system.connections;
+	if (!lp2p_config_get(n, "high_water") && m->high_water > max_conns)
+		m->high_water = (uint32_t)max_conns;
 	if (!lp2p_config_get(n, "low_water") && m->low_water > m->high_water)
 		m->low_water = m->high_water - m->high_water / 6;
 	if (m->low_water > m->high_water)
@@ -242,11 +178,11 @@ static int check_connmgr(struct lp2p_config *c, char *err, size_t errlen)
 			lp2p_config_get(n, "low_water"), err, errlen,
 			"is above connection_manager.high_water (%u)",
 			m->high_water);
-	if (m->high_water > c->limits.max_connections)
+	if (m->high_water > max_conns)
 		return lp2p_config_error(
 			lp2p_config_get(n, "high_water"), err, errlen,
-			"is above limits.max_connections (%u)",
-			c->limits.max_connections);
+			"is above limits.max_connections (%llu)",
+			(unsigned long long)max_conns);
 	return 0;
 }
 
@@ -330,23 +266,7 @@ static void set_defaults(struct lp2p_config *c)
 	c->muxers.v[0] = def_muxers[0];
 	c->muxers.v[1] = def_muxers[1];
 	c->key_type = "ed25519";
-	c->limits = (struct lp2p_limits){
-		.max_connections = 1024,
-		.max_inbound_connections = 768,
-		.max_outbound_connections = 768,
-		.max_connections_per_peer = 8,
-		.max_connections_per_ip = 64,
-		.accept_rate = 256,
-		.exempt_loopback = true,
-		.max_pending_handshakes = 128,
-		.max_streams_per_connection = 1024,
-		.max_streams_per_protocol = 4096,
-		.handshake_timeout_ms = 15000,
-		.negotiation_timeout_ms = 10000,
-		.dial_timeout_ms = 10000,
-		.write_timeout_ms = 30000,
-		.max_buffer_memory = 256u << 20,
-	};
+	lp2p_config_limits_default(&c->limits);
 	c->connmgr = (struct lp2p_connmgr_config){
 		.low_water = 160,
 		.high_water = 192,
@@ -380,7 +300,7 @@ static int validate(struct lp2p_config *c, char *err, size_t errlen)
 	    (rc = check_list(c->root, "bootstrap", &c->bootstrap, NULL, err,
 	                     errlen)) ||
 	    (rc = check_plugins(c, err, errlen)) ||
-	    (rc = check_limits(c, err, errlen)) ||
+	    (rc = lp2p_config_check_limits(c, err, errlen)) ||
 	    (rc = check_connmgr(c, err, errlen)) ||
 	    (rc = check_log(c, err, errlen)))
 		return rc;

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <lp2p/config.h>
+#include <lp2p/resource.h>
 
 #include "config/tree.h"
 
@@ -20,22 +21,29 @@ struct lp2p_plugin_entry {
 	const lp2p_config_node *node; /* its subtree (may be NULL type) */
 };
 
+/* limits.protocols / limits.plugins: one scope's own limits. */
+struct lp2p_scope_override {
+	const char *name; /* protocol id or plugin name (points into the tree) */
+	struct lp2p_resource_limits l;
+};
+
 struct lp2p_limits {
-	uint32_t max_connections;
-	uint32_t max_inbound_connections;
-	uint32_t max_outbound_connections;
-	uint32_t max_connections_per_peer;
+	/* Resource scopes (lp2p/resource.h): protocol, plugin and peer are
+	 * the limits of each such scope. */
+	struct lp2p_resource_limits system, transient, protocol, plugin, peer,
+		conn, stream;
+	bool system_fds_auto; /* system.fds unset: from RLIMIT_NOFILE */
+	size_t nprotocols, nplugins;
+	struct lp2p_scope_override protocols[LP2P_CONFIG_MAX_LIST];
+	struct lp2p_scope_override plugins[LP2P_CONFIG_MAX_LIST];
+
 	uint32_t max_connections_per_ip; /* inbound, per IPv4 / IPv6 /56 */
 	uint32_t accept_rate;            /* new inbound per second, 0: off */
 	bool exempt_loopback; /* loopback peers skip the per-IP and rate caps */
-	uint32_t max_pending_handshakes;
-	uint32_t max_streams_per_connection;
-	uint32_t max_streams_per_protocol; /* inbound, whole host */
 	uint64_t handshake_timeout_ms;
 	uint64_t negotiation_timeout_ms;
 	uint64_t dial_timeout_ms;
 	uint64_t write_timeout_ms; /* no write progress with output pending */
-	uint64_t max_buffer_memory; /* bytes buffered for all connections */
 };
 
 struct lp2p_connmgr_config {
@@ -69,6 +77,10 @@ struct lp2p_config {
 	bool log_syslog;
 	const char *log_ident;
 };
+
+/* limits.c: the limits: mapping (defaults, scopes, consistency). */
+void lp2p_config_limits_default(struct lp2p_limits *l);
+int lp2p_config_check_limits(struct lp2p_config *c, char *err, size_t errlen);
 
 /* The built-in default configuration text (also shipped as documentation). */
 extern const char lp2p_default_config_yaml[];

@@ -3,6 +3,7 @@ libruntime_la_SOURCES += \
 	runtime/config/tree.c runtime/config/tree.h \
 	runtime/config/node.c \
 	runtime/config/config.c runtime/config/config.h \
+	runtime/config/limits.c \
 	runtime/config/default.c
 
 check_PROGRAMS += tests/unit/test_config

@@ -114,9 +114,9 @@ void lp2p_conn_kill(struct lp2p_conn *c, int reason, const char *why)
 		sw->nconns_ready--;
 	else
 		sw->nconns_pending--;
-	sw->nconns_dir[c->dir]--;
 	lp2p_streams_abort(c, reason < 0 ? reason : LP2P_ECLOSED);
-	sw->buffered -= c->accounted;
+	/* the socket and its last bytes now count as lingering */
+	lp2p_rc_scope_close(&c->rc);
 	c->accounted = 0;
 	if (c->dial) {
 		struct lp2p_dial *d = c->dial;
@@ -294,8 +294,9 @@ void lp2p_conn_flush(struct lp2p_conn *c)
 /* Bytes this connection holds in buffers of its own. */
 static size_t conn_buffered(struct lp2p_conn *c)
 {
+	/* (data held for paused streams counts in their own scopes) */
 	size_t n = lp2p_buf_avail(&c->wbuf) + lp2p_buf_avail(&c->rx_keep) +
-	           lp2p_buf_avail(&c->plain_keep) + c->held_total;
+	           lp2p_buf_avail(&c->plain_keep);
 	if (c->mux) {
 		uint8_t *p;
 		n += lp2p_mux_out_peek(c->mux, &p);
@@ -304,29 +305,36 @@ static size_t conn_buffered(struct lp2p_conn *c)
 }
 
 /*
- * Keep the host's total of buffered bytes (limits.max_buffer_memory).
- * Over the limit, a connection holding more than its share (the limit
- * divided among the connections) is closed: many peers that each stall a
- * little cannot together exhaust memory.  New inbound connections are
- * refused while the host is over the limit.
+ * Charge the connection's buffers to its scopes.  Over the limit of the
+ * connection or of its peer, the connection is closed.  Over the
+ * transient or system limit, a connection holding more than its share
+ * (that limit divided among the connections in the scope) is closed: many
+ * peers that each stall a little cannot together exhaust memory.  New
+ * inbound connections are refused while the system is over its limit.
  */
 void lp2p_conn_account(struct lp2p_conn *c)
 {
-	struct lp2p_swarm *sw = c->sw;
 	size_t now = c->state == CONN_DEAD ? 0 : conn_buffered(c);
-	sw->buffered = sw->buffered - c->accounted + now;
-	c->accounted = now;
-	uint64_t limit = sw->cfg->limits.max_buffer_memory;
-	if (c->state == CONN_DEAD || !limit || sw->buffered <= limit)
+	int64_t delta = (int64_t)now - (int64_t)c->accounted;
+	if (delta == 0)
 		return;
-	size_t conns = sw->nconns_ready + sw->nconns_pending;
-	if (now > limit / (conns ? conns : 1)) {
-		char why[96];
-		snprintf(why, sizeof why,
-		         "buffer memory limit (%zu bytes held, %zu in all)", now,
-		         sw->buffered);
-		lp2p_conn_kill(c, LP2P_ELIMIT, why);
+	c->accounted = now;
+	struct lp2p_rc_scope *over = lp2p_rc_charge_memory(&c->rc, delta);
+	if (!over || delta < 0 || c->state == CONN_DEAD)
+		return;
+	if (over->kind == LP2P_SCOPE_SYSTEM ||
+	    over->kind == LP2P_SCOPE_TRANSIENT) {
+		uint64_t conns = (uint64_t)over->use.inbound_connections +
+		                 over->use.outbound_connections;
+		if (now <= over->limit.memory / (conns ? conns : 1))
+			return;
 	}
+	char why[128];
+	snprintf(why, sizeof why,
+	         "%s memory limit (%zu bytes held here, %llu in the scope)",
+	         lp2p_rc_kind_name(over->kind), now,
+	         (unsigned long long)over->use.memory);
+	lp2p_conn_kill(c, LP2P_ELIMIT, why);
 }
 
 void lp2p_conn_hold_reading(struct lp2p_conn *c, bool hold)
@@ -414,8 +422,14 @@ static int start_mux(struct lp2p_conn *c, const char *proto)
 		return LP2P_ENEGOTIATE;
 	struct lp2p_mux_config mc;
 	lp2p_mux_config_default(&mc);
-	mc.max_inbound_streams = c->sw->cfg->limits.max_streams_per_connection;
-	mc.max_outbound_streams = c->sw->cfg->limits.max_streams_per_connection;
+	/* the swarm refuses first (scopes); the muxer's own cap agrees */
+	const struct lp2p_resource_limits *cl = &c->sw->cfg->limits.conn;
+	mc.max_inbound_streams = cl->inbound_streams < UINT32_MAX
+	                                 ? (uint32_t)cl->inbound_streams
+	                                 : UINT32_MAX;
+	mc.max_outbound_streams = cl->outbound_streams < UINT32_MAX
+	                                  ? (uint32_t)cl->outbound_streams
+	                                  : UINT32_MAX;
 	int rc = lp2p_mux_new(&c->mux,
 	                      strcmp(c->muxer, LP2P_YAMUX_PROTOCOL_ID) == 0
 	                              ? LP2P_MUX_YAMUX
@@ -425,8 +439,18 @@ static int start_mux(struct lp2p_conn *c, const char *proto)
 	                      &mc, &lp2p_stream_mux_callbacks, c);
 	if (rc)
 		return rc;
-	if (lp2p_connmgr_admit(c))
+	/* Upgraded: the connection leaves the transient scope for its
+	 * peer's (which may be at its connection limit). */
+	struct lp2p_rcmgr *m = &c->sw->rc;
+	struct lp2p_rc_scope *up[2] = {lp2p_rcmgr_peer(m, &c->peer, true),
+	                               &m->system};
+	const struct lp2p_rc_scope *blocked = NULL;
+	if (!up[0])
+		return LP2P_ENOMEM;
+	if (lp2p_rc_scope_move(&c->rc, up, 2, &blocked)) {
+		lp2p_swarm_log_limit(c->sw, "connection", blocked);
 		return LP2P_ELIMIT;
+	}
 	c->state = CONN_READY;
 	ev_timer_stop(c->sw->loop->ev, &c->handshake_timer);
 	c->sw->nconns_pending--;
@@ -777,6 +801,23 @@ int lp2p_conn_start(struct lp2p_swarm *sw, int fd, enum lp2p_direction dir,
 		c->have_expected_peer = true;
 		c->expected_peer = *expected;
 	}
+	/* Counted in the transient scope until upgraded. */
+	struct lp2p_rc_scope *up[2] = {&sw->rc.transient, &sw->rc.system};
+	lp2p_rc_scope_init(&c->rc, &sw->rc, LP2P_SCOPE_CONNECTION,
+	                   &sw->cfg->limits.conn);
+	lp2p_rc_scope_link(&c->rc, up, 2);
+	lp2p_rc_amount own = {.fds = 1};
+	if (dir == LP2P_INBOUND)
+		own.inbound_connections = 1;
+	else
+		own.outbound_connections = 1;
+	const struct lp2p_rc_scope *blocked = NULL;
+	if (lp2p_rc_reserve(&c->rc, &own, &blocked)) {
+		lp2p_swarm_log_limit(sw, "connection", blocked);
+		lp2p_rc_scope_close(&c->rc);
+		free(c);
+		return LP2P_ELIMIT;
+	}
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
@@ -788,6 +829,7 @@ int lp2p_conn_start(struct lp2p_swarm *sw, int fd, enum lp2p_direction dir,
 	                 : lp2p_mss_listener_new(&c->mss, select_security, c,
 	                                         0);
 	if (rc) {
+		lp2p_rc_scope_close(&c->rc);
 		free(c);
 		return rc;
 	}
@@ -811,7 +853,6 @@ int lp2p_conn_start(struct lp2p_swarm *sw, int fd, enum lp2p_direction dir,
 		sw->conns->prev = c;
 	sw->conns = c;
 	sw->nconns_pending++;
-	sw->nconns_dir[dir]++;
 
 	ev_io_start(sw->loop->ev, &c->rio);
 	ev_timer_start(sw->loop->ev, &c->handshake_timer);

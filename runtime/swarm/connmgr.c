@@ -135,16 +135,3 @@ void lp2p_connmgr_stop(struct lp2p_swarm *sw)
 {
 	ev_timer_stop(sw->loop->ev, &sw->connmgr_timer);
 }
-
-int lp2p_connmgr_admit(struct lp2p_conn *c)
-{
-	struct lp2p_swarm *sw = c->sw;
-	size_t same = 0;
-	for (struct lp2p_conn *x = sw->conns; x; x = x->next)
-		if (x != c && x->state == CONN_READY &&
-		    lp2p_peer_id_equal(&x->peer, &c->peer))
-			same++;
-	if (same >= sw->cfg->limits.max_connections_per_peer)
-		return LP2P_ELIMIT;
-	return 0;
-}

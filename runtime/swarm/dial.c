@@ -31,6 +31,7 @@ struct attempt {
 	struct lp2p_tcp_dial *tcp;
 	struct lp2p_conn *conn;
 	uint16_t port;
+	bool fd_counted; /* its connecting socket counts in transient */
 };
 
 struct lp2p_dial {
@@ -90,6 +91,15 @@ static int defer_result(struct lp2p_swarm *sw, struct lp2p_conn *c,
 
 /* ---- the dial ---- */
 
+static const lp2p_rc_amount one_fd = {.fds = 1};
+
+static void attempt_uncount_fd(struct attempt *a)
+{
+	if (a->fd_counted)
+		lp2p_rc_release(&a->dial->sw->rc.transient, &one_fd);
+	a->fd_counted = false;
+}
+
 static void attempt_cancel(struct attempt *a)
 {
 	switch (a->state) {
@@ -98,6 +108,7 @@ static void attempt_cancel(struct attempt *a)
 		break;
 	case A_CONNECTING:
 		lp2p_tcp_dial_cancel(a->tcp);
+		attempt_uncount_fd(a);
 		break;
 	case A_UPGRADING:
 		if (a->conn) {
@@ -177,6 +188,7 @@ static void on_tcp_connected(void *arg, int status, int fd)
 	struct attempt *a = arg;
 	struct lp2p_dial *d = a->dial;
 	a->tcp = NULL;
+	attempt_uncount_fd(a); /* the connection counts its own */
 	if (status) {
 		attempt_failed(a, status);
 		return;
@@ -194,12 +206,21 @@ static void attempt_connect(struct attempt *a, const struct sockaddr *sa,
                             socklen_t salen)
 {
 	struct lp2p_swarm *sw = a->dial->sw;
+	const struct lp2p_rc_scope *blocked = NULL;
+	if (lp2p_rc_reserve(&sw->rc.transient, &one_fd, &blocked)) {
+		lp2p_swarm_log_limit(sw, "dial", blocked);
+		attempt_failed(a, LP2P_ELIMIT);
+		return;
+	}
+	a->fd_counted = true;
 	a->state = A_CONNECTING;
 	int rc = lp2p_tcp_dial(sw->loop, sa, salen,
 	                       sw->cfg->limits.dial_timeout_ms,
 	                       on_tcp_connected, a, &a->tcp);
-	if (rc)
+	if (rc) {
+		attempt_uncount_fd(a);
 		attempt_failed(a, rc);
+	}
 }
 
 static void on_resolved(void *arg, int status, const struct lp2p_resolved *res)
@@ -290,10 +311,13 @@ static int dial_start(struct lp2p_swarm *sw, const struct lp2p_peer_id *peer,
                       bool shared, const struct lp2p_multiaddr *addrs,
                       size_t naddrs, lp2p_dial_cb cb, void *arg)
 {
-	const struct lp2p_limits *l = &sw->cfg->limits;
-	if (sw->nconns_dir[LP2P_OUTBOUND] >= l->max_outbound_connections ||
-	    sw->nconns_ready + sw->nconns_pending >= l->max_connections)
+	static const lp2p_rc_amount one = {.outbound_connections = 1,
+	                                   .fds = 1};
+	const struct lp2p_rc_scope *blocked = NULL;
+	if (!lp2p_rc_fits(&sw->rc.transient, &one, &blocked)) {
+		lp2p_swarm_log_limit(sw, "dial", blocked);
 		return LP2P_ELIMIT;
+	}
 	struct lp2p_dial *d = calloc(1, sizeof *d);
 	if (!d)
 		return LP2P_ENOMEM;

@@ -40,7 +40,11 @@ static void linger_end(struct lp2p_linger *l)
 		sw->lingering = l->next;
 	if (l->next)
 		l->next->prev = l->prev;
+	lp2p_rc_amount held = {.fds = 1, .memory = l->len};
+	lp2p_rc_release(&sw->rc.system, &held);
 	free(l);
+	if (sw->nlisteners)
+		lp2p_swarm_conn_gone(sw); /* a descriptor is free again */
 }
 
 static void start_draining(struct lp2p_linger *l)
@@ -104,6 +108,8 @@ void lp2p_linger_close(struct lp2p_swarm *sw, int fd, const uint8_t *pending,
 	*l = (struct lp2p_linger){.sw = sw, .len = len};
 	if (len)
 		memcpy(l->data, pending, len);
+	lp2p_rc_amount held = {.fds = 1, .memory = len};
+	lp2p_rc_force(&sw->rc.system, &held);
 	ev_io_init(&l->io, on_io, fd, len ? EV_WRITE : EV_READ);
 	ev_timer_init(&l->timer, on_timeout, LINGER_SECONDS, 0);
 	l->timer.data = l;
@@ -122,4 +128,12 @@ void lp2p_linger_close_all(struct lp2p_swarm *sw)
 {
 	while (sw->lingering)
 		linger_end(sw->lingering);
+}
+
+size_t lp2p_linger_count(const struct lp2p_swarm *sw)
+{
+	size_t n = 0;
+	for (const struct lp2p_linger *l = sw->lingering; l; l = l->next)
+		n++;
+	return n;
 }

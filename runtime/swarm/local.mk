@@ -3,7 +3,8 @@ libruntime_la_SOURCES += \
 	runtime/swarm/swarm.c runtime/swarm/swarm.h runtime/swarm/buf.h \
 	runtime/swarm/conn.c runtime/swarm/stream.c runtime/swarm/dial.c \
 	runtime/swarm/peerstore.c runtime/swarm/peerstore.h \
-	runtime/swarm/connmgr.c runtime/swarm/linger.c
+	runtime/swarm/connmgr.c runtime/swarm/linger.c \
+	runtime/swarm/resource.c
 
 # Swarm and host acceptance tests: several hosts in one process over
 # loopback TCP, through the public API (liblp2p.so).

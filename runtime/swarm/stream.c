@@ -18,11 +18,25 @@
  * of it.  A yamux stream holds at most its window, and stopping the
  * connection would stall its other streams too.
  */
+static void stream_finish(struct lp2p_stream *s, int reason, bool forget);
+
 static void held_changed(struct lp2p_stream *s, size_t before)
 {
 	struct lp2p_conn *c = s->conn;
 	size_t after = lp2p_buf_avail(&s->held);
 	c->held_total = c->held_total - before + after;
+	struct lp2p_rc_scope *over =
+		lp2p_rc_charge_memory(&s->rc, (int64_t)after - (int64_t)before);
+	if (over && after > before && s->state != STREAM_DEAD) {
+		lp2p_log(LP2P_LOG_INFO,
+		         "connection %llu: stream %s reset: %s memory limit "
+		         "(%zu bytes held)",
+		         (unsigned long long)c->id,
+		         s->protocol ? s->protocol : "(negotiating)",
+		         lp2p_rc_kind_name(over->kind), after);
+		stream_finish(s, LP2P_ELIMIT, false);
+		return;
+	}
 	if (!c->muxer || strcmp(c->muxer, LP2P_MPLEX_PROTOCOL_ID) != 0)
 		return;
 	if (c->held_total > LP2P_CONN_HELD_MAX)
@@ -84,15 +98,12 @@ static void stream_finish(struct lp2p_stream *s, int reason, bool forget)
 	enum lp2p_stream_state was = s->state;
 	s->state = STREAM_DEAD;
 	s->close_reason = reason;
-	if (s->proto_count) {
-		s->proto_count->n--;
-		s->proto_count = NULL;
-	}
 	s->failed_open = was == STREAM_NEGOTIATING && s->open_cb;
 	ev_timer_stop(sw->loop->ev, &s->negotiation_timer);
 	if (!forget && c->mux && c->state != CONN_DEAD)
 		lp2p_mux_reset(c->mux, s->mux_id);
 	held_release(s);
+	lp2p_rc_scope_close(&s->rc); /* and whatever a plugin reserved */
 	if (s->prev)
 		s->prev->next = s->next;
 	else
@@ -182,12 +193,36 @@ static void on_negotiation_timeout(struct ev_loop *ev, ev_timer *w,
 	stream_finish(s, LP2P_ETIMEDOUT, false);
 }
 
-static struct lp2p_stream *stream_new(struct lp2p_conn *c,
-                                      enum lp2p_direction dir)
+/*
+ * A new stream, counted in its scopes: its connection, its peer,
+ * transient (until its protocol is known) and the system.
+ * LP2P_ELIMIT when one of them is full.
+ */
+static int stream_new(struct lp2p_conn *c, enum lp2p_direction dir,
+                      struct lp2p_stream **out)
 {
 	struct lp2p_stream *s = calloc(1, sizeof *s);
 	if (!s)
-		return NULL;
+		return LP2P_ENOMEM;
+	struct lp2p_rcmgr *m = &c->sw->rc;
+	/* a ready connection's first scope above is its peer's */
+	struct lp2p_rc_scope *up[4] = {&c->rc, c->rc.up[0], &m->transient,
+	                               &m->system};
+	lp2p_rc_scope_init(&s->rc, m, LP2P_SCOPE_STREAM,
+	                   &c->sw->cfg->limits.stream);
+	lp2p_rc_scope_link(&s->rc, up, 4);
+	lp2p_rc_amount one = {.inbound_streams = dir == LP2P_INBOUND,
+	                      .outbound_streams = dir == LP2P_OUTBOUND};
+	const struct lp2p_rc_scope *blocked = NULL;
+	if (lp2p_rc_reserve(&s->rc, &one, &blocked)) {
+		lp2p_swarm_log_limit(c->sw, dir == LP2P_INBOUND
+		                                    ? "inbound stream"
+		                                    : "outbound stream",
+		                     blocked);
+		lp2p_rc_scope_close(&s->rc);
+		free(s);
+		return LP2P_ELIMIT;
+	}
 	s->conn = c;
 	lp2p_conn_ref(c);
 	s->dir = dir;
@@ -198,7 +233,15 @@ static struct lp2p_stream *stream_new(struct lp2p_conn *c,
 	                      1000.0,
 	              0);
 	s->negotiation_timer.data = s;
-	return s;
+	*out = s;
+	return 0;
+}
+
+/* A stream not yet linked goes away (its scope with it). */
+static void stream_discard(struct lp2p_stream *s)
+{
+	lp2p_rc_scope_close(&s->rc);
+	stream_free(s);
 }
 
 static void stream_link(struct lp2p_stream *s)
@@ -215,30 +258,42 @@ static void stream_link(struct lp2p_stream *s)
 
 static void deliver(struct lp2p_stream *s, const uint8_t *data, size_t len);
 
-/* The negotiation finished: hand the stream over. */
-/* The count of open inbound streams of proto (created on first use). */
-static struct lp2p_proto_count *proto_count(struct lp2p_swarm *sw,
-                                            const char *proto)
+/*
+ * The protocol is known: the stream leaves the transient scope for its
+ * protocol's (and, inbound, the serving plugin's).  LP2P_ELIMIT when one
+ * of them is full.
+ */
+static int stream_to_protocol(struct lp2p_stream *s, const char *proto)
 {
-	for (size_t i = 0; i < sw->nproto_counts; i++)
-		if (strcmp(sw->proto_counts[i]->protocol, proto) == 0)
-			return sw->proto_counts[i];
-	if (sw->nproto_counts % 16 == 0) {
-		struct lp2p_proto_count **v =
-			realloc(sw->proto_counts,
-			        (sw->nproto_counts + 16) * sizeof *v);
-		if (!v)
-			return NULL;
-		sw->proto_counts = v;
+	struct lp2p_conn *c = s->conn;
+	struct lp2p_rcmgr *m = &c->sw->rc;
+	struct lp2p_route r = {0};
+	const char *plugin = NULL;
+	if (s->dir == LP2P_INBOUND && lp2p_host_route(c->sw->host, proto, &r) &&
+	    r.plugin)
+		plugin = r.plugin->name;
+	struct lp2p_rc_scope *up[5];
+	size_t n = 0;
+	up[n++] = &c->rc;
+	up[n++] = c->rc.up[0];
+	if (!(up[n++] = lp2p_rcmgr_protocol(m, proto, plugin, true)))
+		return LP2P_ENOMEM;
+	if (plugin && !(up[n++] = lp2p_rcmgr_plugin(m, plugin, true)))
+		return LP2P_ENOMEM;
+	up[n++] = &m->system;
+	const struct lp2p_rc_scope *blocked = NULL;
+	if (lp2p_rc_scope_move(&s->rc, up, n, &blocked)) {
+		char what[160];
+		snprintf(what, sizeof what, "%s stream for %s",
+		         s->dir == LP2P_INBOUND ? "inbound" : "outbound",
+		         proto);
+		lp2p_swarm_log_limit(c->sw, what, blocked);
+		return LP2P_ELIMIT;
 	}
-	struct lp2p_proto_count *pc = calloc(1, sizeof *pc + strlen(proto) + 1);
-	if (!pc)
-		return NULL;
-	strcpy(pc->protocol, proto);
-	sw->proto_counts[sw->nproto_counts++] = pc;
-	return pc;
+	return 0;
 }
 
+/* The negotiation finished: hand the stream over. */
 static void negotiated(struct lp2p_stream *s, const char *proto)
 {
 	struct lp2p_conn *c = s->conn;
@@ -246,6 +301,13 @@ static void negotiated(struct lp2p_stream *s, const char *proto)
 	s->protocol = strdup(proto);
 	if (!s->protocol) {
 		stream_finish(s, LP2P_ENOMEM, false);
+		return;
+	}
+	/* counted before the plugin sees it: it may close it at once */
+	int rc = stream_to_protocol(s, proto);
+	if (rc) {
+		/* an outbound open fails through its callback */
+		stream_finish(s, rc, false);
 		return;
 	}
 	s->state = STREAM_OPEN;
@@ -256,21 +318,7 @@ static void negotiated(struct lp2p_stream *s, const char *proto)
 		cb(s->open_arg, 0, s);
 		return;
 	}
-	struct lp2p_proto_count *pc = proto_count(c->sw, proto);
-	int rc = 0;
-	if (!pc)
-		rc = LP2P_ENOMEM;
-	else if (pc->n >= c->sw->cfg->limits.max_streams_per_protocol) {
-		lp2p_log(LP2P_LOG_INFO,
-		         "inbound stream for %s refused: %zu open (limit)", proto,
-		         pc->n);
-		rc = LP2P_ELIMIT;
-	} else {
-		/* counted before the plugin sees it: it may close it at once */
-		pc->n++;
-		s->proto_count = pc;
-		rc = lp2p_host_accept_stream(c->sw->host, s, proto);
-	}
+	rc = lp2p_host_accept_stream(c->sw->host, s, proto);
 	if (rc && s->state != STREAM_DEAD) {
 		lp2p_log(LP2P_LOG_DEBUG, "inbound stream %s refused: %s", proto,
 		         lp2p_strerror(rc));
@@ -349,18 +397,13 @@ static int mux_on_open(void *user_data, uint64_t id, const char *name,
 	struct lp2p_conn *c = user_data;
 	if (c->state != CONN_READY)
 		return LP2P_ECLOSED;
-	if (c->nstreams >= c->sw->cfg->limits.max_streams_per_connection) {
-		lp2p_log(LP2P_LOG_INFO,
-		         "connection %llu: inbound stream refused, %zu open",
-		         (unsigned long long)c->id, c->nstreams);
-		return LP2P_ELIMIT;
-	}
-	struct lp2p_stream *s = stream_new(c, LP2P_INBOUND);
-	if (!s)
-		return LP2P_ENOMEM;
+	struct lp2p_stream *s;
+	int rc = stream_new(c, LP2P_INBOUND, &s);
+	if (rc)
+		return rc;
 	s->mux_id = id;
 	if (lp2p_mss_listener_new(&s->mss, select_protocol, s, 0)) {
-		free(s);
+		stream_discard(s);
 		return LP2P_ENOMEM;
 	}
 	stream_link(s);
@@ -475,33 +518,32 @@ LP2P_API int lp2p_conn_open_stream(lp2p_conn *c, const char *const *protocols,
 		return LP2P_EINVAL;
 	if (c->state != CONN_READY)
 		return LP2P_ECLOSED;
-	if (c->nstreams >= c->sw->cfg->limits.max_streams_per_connection)
-		return LP2P_ELIMIT;
-	struct lp2p_stream *s = stream_new(c, LP2P_OUTBOUND);
-	if (!s)
-		return LP2P_ENOMEM;
+	struct lp2p_stream *s;
+	int rc = stream_new(c, LP2P_OUTBOUND, &s);
+	if (rc)
+		return rc;
 	s->proposals = calloc(n, sizeof *s->proposals);
 	if (!s->proposals) {
-		free(s);
+		stream_discard(s);
 		return LP2P_ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++) {
 		s->proposals[i] = strdup(protocols[i]);
 		s->nproposals++;
 		if (!s->proposals[i]) {
-			stream_free(s);
+			stream_discard(s);
 			return LP2P_ENOMEM;
 		}
 	}
-	int rc = lp2p_mss_dialer_new(&s->mss, (const char *const *)s->proposals,
-	                             n);
+	rc = lp2p_mss_dialer_new(&s->mss, (const char *const *)s->proposals,
+	                         n);
 	if (rc) {
-		stream_free(s);
+		stream_discard(s);
 		return rc;
 	}
 	rc = lp2p_mux_open(c->mux, NULL, s, &s->mux_id);
 	if (rc) {
-		stream_free(s);
+		stream_discard(s);
 		return rc;
 	}
 	s->open_cb = cb;

@@ -1,6 +1,7 @@
 /* swarm.c - the swarm: listeners, the connection table, batched flushing */
 #include <netinet/in.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -49,6 +50,21 @@ static const char *muxer_id(const char *name)
 	return NULL;
 }
 
+/* Descriptors kept for listeners, plugins and the daemon's own files. */
+#define FDS_RESERVED 64
+
+/* limits.system.fds, or (unset) the open-file limit less the reserve. */
+static uint64_t system_fds(const struct lp2p_config *cfg)
+{
+	if (!cfg->limits.system_fds_auto)
+		return cfg->limits.system.fds;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return LP2P_RESOURCE_UNLIMITED;
+	uint64_t n = rl.rlim_cur;
+	return n > 2 * FDS_RESERVED ? n - FDS_RESERVED : n / 2;
+}
+
 int lp2p_swarm_init(struct lp2p_swarm *sw, struct lp2p_host *host,
                     struct lp2p_loop *loop, const struct lp2p_config *cfg,
                     struct lp2p_key *identity, char *err, size_t errlen)
@@ -92,6 +108,10 @@ int lp2p_swarm_init(struct lp2p_swarm *sw, struct lp2p_host *host,
 		snprintf(err, errlen, "no usable security protocol configured");
 		return LP2P_ECONFIG;
 	}
+	if ((rc = lp2p_rcmgr_init(&sw->rc, &cfg->limits, system_fds(cfg)))) {
+		snprintf(err, errlen, "out of memory");
+		return rc;
+	}
 	for (size_t i = 0; i < cfg->muxers.n && sw->nmuxers < 4; i++)
 		sw->muxers[sw->nmuxers++] = muxer_id(cfg->muxers.v[i]);
 	sw->scratch_cap = LP2P_SWARM_READ_CHUNK + LP2P_NOISE_FRAME_MAX;
@@ -127,11 +147,7 @@ void lp2p_swarm_fini(struct lp2p_swarm *sw)
 	lp2p_linger_close_all(sw);
 	lp2p_connmgr_stop(sw);
 	ev_prepare_stop(sw->loop->ev, &sw->flush_watcher);
-	for (size_t i = 0; i < sw->nproto_counts; i++)
-		free(sw->proto_counts[i]);
-	free(sw->proto_counts);
-	sw->proto_counts = NULL;
-	sw->nproto_counts = 0;
+	lp2p_rcmgr_fini(&sw->rc);
 	free(sw->scratch);
 	free(sw->wscratch);
 	sw->scratch = sw->wscratch = NULL;
@@ -215,12 +231,12 @@ static void pause_listeners(struct lp2p_swarm *sw, bool pause)
 	         pause ? "connection limit reached: pausing" : "resuming");
 }
 
+/* One more inbound connection does not fit (transient or system). */
 static bool at_inbound_cap(const struct lp2p_swarm *sw)
 {
-	const struct lp2p_limits *l = &sw->cfg->limits;
-	return sw->nconns_pending >= l->max_pending_handshakes ||
-	       sw->nconns_dir[LP2P_INBOUND] >= l->max_inbound_connections ||
-	       sw->nconns_ready + sw->nconns_pending >= l->max_connections;
+	static const lp2p_rc_amount one = {.inbound_connections = 1,
+	                                   .fds = 1};
+	return !lp2p_rc_fits(&sw->rc.transient, &one, NULL);
 }
 
 void lp2p_swarm_conn_gone(struct lp2p_swarm *sw)
@@ -252,8 +268,7 @@ static int on_accept(void *arg, int fd, const struct sockaddr_storage *remote,
 	struct lp2p_multiaddr ma = {0};
 	lp2p_multiaddr_from_sockaddr((const struct sockaddr *)remote,
 	                             remote_len, LP2P_MA_TCP, &ma);
-	uint64_t mem_limit = sw->cfg->limits.max_buffer_memory;
-	if (mem_limit && sw->buffered > mem_limit) {
+	if (sw->rc.system.use.memory > sw->rc.system.limit.memory) {
 		refused(sw, &ma, "buffer memory limit");
 		close(fd);
 		return 0;

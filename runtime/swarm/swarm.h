@@ -13,6 +13,7 @@
 #include "mux/mux.h"
 #include "net/resolve.h"
 #include "net/tcp.h"
+#include "resource/resource.h"
 #include "security/noise.h"
 #include "security/secure.h"
 #include "swarm/buf.h"
@@ -59,7 +60,8 @@ struct lp2p_conn {
 	ev_timer held_timer; /* watches the peer while reading is held */
 	uint64_t held_since_ms;
 	size_t held_total;   /* bytes held for paused streams */
-	size_t accounted;    /* its share of swarm->buffered */
+	size_t accounted;    /* buffer bytes charged to its scope */
+	struct lp2p_rc_scope rc; /* up: transient or its peer; system */
 
 	struct lp2p_multiaddr remote_addr, local_addr;
 	struct lp2p_peer_id peer;
@@ -90,14 +92,6 @@ struct lp2p_conn {
 	uint8_t ip_key[17]; /* inbound: family + IPv4 address or IPv6 /56 */
 };
 
-/* Inbound streams open per protocol id (limits.max_streams_per_protocol).
- * Entries live as long as the swarm; protocol ids come from a bounded set
- * (those the host accepts). */
-struct lp2p_proto_count {
-	size_t n;
-	char protocol[];
-};
-
 enum lp2p_stream_state {
 	STREAM_NEGOTIATING,
 	STREAM_OPEN,
@@ -122,7 +116,8 @@ struct lp2p_stream {
 	bool notify_close; /* on_close still to be delivered */
 	bool failed_open;  /* the open callback gets the failure */
 	int close_reason;
-	struct lp2p_proto_count *proto_count; /* inbound: counted here */
+	struct lp2p_rc_scope rc; /* up: connection, peer, transient or
+	                          * protocol (+ plugin), system */
 	struct lp2p_buf held; /* data received while paused */
 	/* outbound, until negotiated */
 	char **proposals;
@@ -150,24 +145,23 @@ struct lp2p_swarm {
 
 	struct lp2p_conn *conns; /* every connection, any state */
 	size_t nconns_ready, nconns_pending;
-	size_t nconns_dir[2];
+	struct lp2p_rcmgr rc; /* resource scopes */
 	uint64_t next_conn_id;
 
 	struct lp2p_dial *dials; /* attempts in flight */
 	struct lp2p_stream *closed_streams; /* on_close to deliver */
 	struct lp2p_linger *lingering;      /* sockets closing gracefully */
-	struct lp2p_proto_count **proto_counts;
-	size_t nproto_counts;
 
 	ev_timer connmgr_timer;
 	struct lp2p_conn *dirty; /* connections with output to flush */
 	ev_prepare flush_watcher;
 
 	bool listeners_paused;
-	size_t buffered; /* bytes in connection buffers, all connections */
 	double accept_tokens, accept_stamp;
 	uint64_t refused_count;
 	double refused_logged;
+	uint64_t limited_count; /* refusals by a scope limit */
+	double limited_logged;
 
 	uint8_t *scratch; /* read buffer shared by all connections */
 	size_t scratch_cap;
@@ -225,14 +219,17 @@ void lp2p_streams_deliver_closed(struct lp2p_swarm *sw);
 void lp2p_linger_close(struct lp2p_swarm *sw, int fd, const uint8_t *pending,
                        size_t len);
 void lp2p_linger_close_all(struct lp2p_swarm *sw);
+size_t lp2p_linger_count(const struct lp2p_swarm *sw);
 
 /* connmgr.c */
 void lp2p_connmgr_start(struct lp2p_swarm *sw);
 void lp2p_connmgr_stop(struct lp2p_swarm *sw);
 /* Above high water: close the least valuable connections. */
 void lp2p_connmgr_trim(struct lp2p_swarm *sw);
-/* A connection just became ready: LP2P_ELIMIT if its peer has too many. */
-int lp2p_connmgr_admit(struct lp2p_conn *c);
+
+/* resource.c: log a refusal by a scope limit (rate-limited). */
+void lp2p_swarm_log_limit(struct lp2p_swarm *sw, const char *what,
+                          const struct lp2p_rc_scope *blocked);
 
 /* dial.c */
 /* An upgrade finished (status 0: c is READY) or failed. */

@@ -26,6 +26,7 @@
 #include <lp2p/host.h>
 #include <lp2p/peer_id.h>
 #include <lp2p/swarm.h>
+#include <lp2p/resource.h>
 
 #include "security/noise.h"
 
@@ -212,7 +213,12 @@ struct target_snap {
 	size_t max_streams;   /* most streams on one connection */
 	size_t closed_queued; /* streams waiting for on_close delivery */
 	size_t held_bytes;    /* data held for paused streams */
-	size_t sw_pending, sw_ready, sw_inbound; /* the swarm's own counters */
+	size_t sw_pending, sw_ready; /* the swarm's own counters */
+	size_t streams;              /* on every connection */
+	/* resource scopes (lp2p_host_resource_usage) */
+	struct lp2p_resource_usage sys, transient, echo;
+	size_t peer_scopes; /* peer scopes alive */
+	size_t lingering;   /* sockets closing gracefully */
 	/* the same through the public API: lp2p_host_conns() and the sum
 	 * of lp2p_conn_stream_count() over those */
 	size_t api_conns, api_streams;

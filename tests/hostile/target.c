@@ -210,6 +210,7 @@ static void take_snapshot(void *arg)
 			s->hostile_conns++;
 			s->hostile_streams += c->nstreams;
 		}
+		s->streams += c->nstreams;
 		if (c->nstreams > s->max_streams)
 			s->max_streams = c->nstreams;
 		s->held_bytes += c->held_total;
@@ -222,7 +223,14 @@ static void take_snapshot(void *arg)
 		s->api_streams += lp2p_conn_stream_count(list[i]);
 	s->sw_pending = sw->nconns_pending;
 	s->sw_ready = sw->nconns_ready;
-	s->sw_inbound = sw->nconns_dir[LP2P_INBOUND];
+	lp2p_host_resource_usage(r->t->host, LP2P_SCOPE_SYSTEM, NULL, &s->sys,
+	                         NULL);
+	lp2p_host_resource_usage(r->t->host, LP2P_SCOPE_TRANSIENT, NULL,
+	                         &s->transient, NULL);
+	lp2p_host_resource_usage(r->t->host, LP2P_SCOPE_PROTOCOL,
+	                         "/echo/1.0.0", &s->echo, NULL);
+	s->peer_scopes = sw->rc.npeers;
+	s->lingering = lp2p_linger_count(sw);
 	s->listeners_paused = sw->listeners_paused;
 	pthread_mutex_lock(&r->lock);
 	r->done = true;

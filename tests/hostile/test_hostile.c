@@ -128,7 +128,16 @@ static bool clean(const struct target_snap *s)
 	return s->hostile_conns == 0 && s->pending == 0 &&
 	       s->closed_queued == 0 && s->held_bytes == 0 &&
 	       s->good_conns == 1 && s->sw_pending == s->pending &&
-	       s->sw_ready == s->ready && s->sw_inbound == s->conns &&
+	       s->sw_ready == s->ready &&
+	       /* the resource scopes agree with what exists */
+	       s->sys.inbound_connections == s->conns &&
+	       s->sys.outbound_connections == 0 &&
+	       s->sys.inbound_streams + s->sys.outbound_streams ==
+	               s->streams &&
+	       s->sys.fds == s->conns + s->lingering &&
+	       s->transient.inbound_connections == 0 &&
+	       s->transient.inbound_streams <= s->good_streams &&
+	       s->peer_scopes == 1 &&
 	       s->api_conns == s->ready && s->api_streams == s->good_streams &&
 	       !s->listeners_paused;
 }
@@ -136,15 +145,31 @@ static bool clean(const struct target_snap *s)
 static void print_snap(const char *what, const struct target_snap *s)
 {
 	fprintf(stderr,
-	        "%s: conns %zu (ready %zu, pending %zu; swarm says %zu/%zu, "
-	        "inbound %zu), hostile %zu with %zu streams, good %zu with "
+	        "%s: conns %zu (ready %zu, pending %zu; swarm says %zu/%zu), "
+	        "hostile %zu with %zu streams, good %zu with "
 	        "%zu streams, closed queued %zu, held %zu, paused %d; API: "
-	        "%zu conns, %zu streams\n",
+	        "%zu conns, %zu streams; lingering %zu\n",
 	        what, s->conns, s->ready, s->pending, s->sw_ready,
-	        s->sw_pending, s->sw_inbound, s->hostile_conns,
+	        s->sw_pending, s->hostile_conns,
 	        s->hostile_streams, s->good_conns, s->good_streams,
 	        s->closed_queued, s->held_bytes, s->listeners_paused,
-	        s->api_conns, s->api_streams);
+	        s->api_conns, s->api_streams, s->lingering);
+	const struct {
+		const char *name;
+		const struct lp2p_resource_usage *u;
+	} scopes[] = {{"system", &s->sys},
+	              {"transient", &s->transient},
+	              {"/echo/1.0.0", &s->echo}};
+	for (size_t i = 0; i < 3; i++)
+		fprintf(stderr,
+		        "  %s scope: connections %u in / %u out, streams %u in "
+		        "/ %u out, fds %u, memory %llu\n",
+		        scopes[i].name, scopes[i].u->inbound_connections,
+		        scopes[i].u->outbound_connections,
+		        scopes[i].u->inbound_streams,
+		        scopes[i].u->outbound_streams, scopes[i].u->fds,
+		        (unsigned long long)scopes[i].u->memory);
+	fprintf(stderr, "  peer scopes: %zu\n", s->peer_scopes);
 }
 
 /* Wait until only the good peer's connection is left. */
@@ -1668,15 +1693,22 @@ static int teardown(void **state)
 	good_stop(&G);
 	/* the good peer's connection goes too: everything at zero */
 	struct target_snap s;
-	uint64_t until = hp_now_ms() + 3000;
+	static const struct lp2p_resource_usage zero;
+	uint64_t until = hp_now_ms() + 5000; /* lingering sockets: 2 s */
+	bool all_zero;
 	do {
 		hp_sleep_ms(10);
 		if (target_snapshot(&T, &s, 3000))
 			return -1;
-	} while ((s.conns || s.closed_queued) && hp_now_ms() < until);
+		all_zero = !s.conns && !s.closed_queued && !s.held_bytes &&
+		           !s.sw_pending && !s.sw_ready && !s.api_conns &&
+		           !s.api_streams && !s.lingering && !s.peer_scopes &&
+		           !memcmp(&s.sys, &zero, sizeof zero) &&
+		           !memcmp(&s.transient, &zero, sizeof zero) &&
+		           !memcmp(&s.echo, &zero, sizeof zero);
+	} while (!all_zero && hp_now_ms() < until);
 	print_snap("  at the end", &s);
-	int rc = s.conns || s.closed_queued || s.held_bytes || s.sw_pending ||
-	         s.sw_ready || s.sw_inbound || s.api_conns || s.api_streams;
+	int rc = !all_zero;
 	printf("  good peer: %lu round trips, %lu failures, %lu dials\n",
 	       atomic_load(&G.rounds), fails, atomic_load(&G.redials));
 	target_stop(&T);

@@ -100,7 +100,7 @@ static void full_file(void **state)
 	                                             sizeof err),
 	                 0);
 	assert_int_equal(ms, 15000);
-	assert_int_equal(c->limits.max_connections, 50);
+	assert_int_equal(c->limits.system.connections, 50);
 	assert_int_equal(c->limits.handshake_timeout_ms, 500);
 	assert_false(c->limits.exempt_loopback);
 	assert_int_equal(c->connmgr.idle_timeout_ms, 120000);

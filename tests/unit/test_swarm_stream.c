@@ -11,6 +11,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <lp2p/resource.h>
+
 #include "test_swarm_harness.h"
 
 #define MiB (1024u * 1024u)
@@ -908,8 +910,17 @@ static void stream_limit(struct world *w, int mux)
 	ep_check(y);
 }
 
-/* limits.max_buffer_memory: a connection whose paused stream holds more
- * than its share of the host's buffer budget is closed. */
+static uint64_t system_memory(lp2p_host *h)
+{
+	struct lp2p_resource_usage u;
+	assert_int_equal(lp2p_host_resource_usage(h, LP2P_SCOPE_SYSTEM, NULL,
+	                                          &u, NULL),
+	                 0);
+	return u.memory;
+}
+
+/* limits.max_buffer_memory (system.memory): a paused stream that holds
+ * more than the host's buffer budget is reset, and the memory comes back. */
 static void buffer_memory_limit(void **state)
 {
 	struct world *w = *state;
@@ -925,7 +936,37 @@ static void buffer_memory_limit(void **state)
 	WAIT_FOR(w, sink.accepted == 1);
 	WAIT_FOR(w, sink.eps[0]->closes == 1);
 	assert_int_equal(sink.eps[0]->close_reason, LP2P_ELIMIT);
-	WAIT_FOR(w, lp2p_host_conns(p.b->h, NULL, 0) == 0);
+	WAIT_FOR(w, s->closes == 1);
+	WAIT_FOR(w, system_memory(p.b->h) <= 64 * KiB);
+}
+
+/* limits.stream.memory: the stream over it is reset; its connection and
+ * the other streams go on. */
+static void stream_memory_limit(void **state)
+{
+	struct world *w = *state;
+	struct pair p = make_pair(w, YAMUX, NULL,
+	                          "limits:\n  stream:\n    memory: 100KiB\n");
+	struct service sink, echo;
+	service_init(&sink, w, "/test/sink");
+	sink.tmpl.pause_on_open = true;
+	service_add(&sink, p.b);
+	service_init(&echo, w, "/test/echo");
+	echo.tmpl.echo = true;
+	service_add(&echo, p.b);
+	const char *ps[] = {"/test/sink"}, *pe[] = {"/test/echo"};
+	struct ep *s = ep_open(w, p.ab, ps, 1);
+	s->to_send = 1 * MiB;
+	WAIT_FOR(w, sink.accepted == 1);
+	WAIT_FOR(w, sink.eps[0]->closes == 1);
+	assert_int_equal(sink.eps[0]->close_reason, LP2P_ELIMIT);
+	WAIT_FOR(w, s->closes == 1);
+	struct ep *e = ep_open(w, p.ab, pe, 1);
+	e->to_send = 300 * KiB;
+	e->check_pattern = true;
+	WAIT_FOR(w, e->rx == 300 * KiB);
+	ep_check(e);
+	assert_int_equal(lp2p_host_conns(p.b->h, NULL, 0), 1);
 }
 
 /* limits.max_streams_per_protocol counts inbound streams of one protocol
@@ -1032,6 +1073,7 @@ int main(void)
 		T(held_connection_sees_close_mplex),
 		T(protocol_limit),
 		T(buffer_memory_limit),
+		T(stream_memory_limit),
 		T(stream_limit_yamux),
 		T(stream_limit_mplex),
 		T(stream_limit_outbound),

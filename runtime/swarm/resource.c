@@ -1,0 +1,198 @@
+/*
+ * resource.c - the public face of resource accounting: usage queries and
+ * memory reservations by plugins (lp2p/resource.h), and the log line for
+ * a refusal by a scope limit.
+ */
+#include <string.h>
+
+#include <lp2p/log.h>
+#include <lp2p/resource.h>
+
+#include "host/host.h"
+#include "swarm/swarm.h"
+
+void lp2p_swarm_log_limit(struct lp2p_swarm *sw, const char *what,
+                          const struct lp2p_rc_scope *blocked)
+{
+	double now = ev_now(sw->loop->ev);
+	sw->limited_count++;
+	/* at most one line a second: a flood must not become a log flood */
+	if (now - sw->limited_logged < 1.0)
+		return;
+	sw->limited_logged = now;
+	lp2p_log(LP2P_LOG_INFO, "%s refused: %s limit reached (%llu refused "
+	                        "by limits in all)",
+	         what, blocked ? lp2p_rc_kind_name(blocked->kind) : "a",
+	         (unsigned long long)sw->limited_count);
+}
+
+static void report(const struct lp2p_rc_scope *s,
+                   struct lp2p_resource_usage *usage,
+                   struct lp2p_resource_limits *limits)
+{
+	if (usage)
+		*usage = s->use;
+	if (limits)
+		*limits = s->limit;
+}
+
+LP2P_API int lp2p_host_resource_usage(const lp2p_host *h,
+                                      enum lp2p_scope_kind kind,
+                                      const void *key,
+                                      struct lp2p_resource_usage *usage,
+                                      struct lp2p_resource_limits *limits)
+{
+	if (!h)
+		return LP2P_EINVAL;
+	/* lookups only: the manager is not changed */
+	struct lp2p_rcmgr *m = (struct lp2p_rcmgr *)&h->swarm.rc;
+	const struct lp2p_rc_scope *s;
+	switch (kind) {
+	case LP2P_SCOPE_SYSTEM:
+		s = &m->system;
+		break;
+	case LP2P_SCOPE_TRANSIENT:
+		s = &m->transient;
+		break;
+	case LP2P_SCOPE_PROTOCOL:
+		if (!key)
+			return LP2P_EINVAL;
+		s = lp2p_rcmgr_protocol(m, key, NULL, false);
+		break;
+	case LP2P_SCOPE_PLUGIN:
+		if (!key)
+			return LP2P_EINVAL;
+		s = lp2p_rcmgr_plugin(m, key, false);
+		break;
+	case LP2P_SCOPE_PEER:
+		if (!key)
+			return LP2P_EINVAL;
+		s = lp2p_rcmgr_peer(m, key, false);
+		break;
+	default:
+		return LP2P_EINVAL;
+	}
+	if (s) {
+		report(s, usage, limits);
+		return 0;
+	}
+	if (usage)
+		memset(usage, 0, sizeof *usage);
+	if (limits)
+		lp2p_rcmgr_limits_for(m, kind,
+		                      kind == LP2P_SCOPE_PEER ? NULL : key,
+		                      limits);
+	return LP2P_ENOTFOUND;
+}
+
+LP2P_API int lp2p_conn_resource_usage(const lp2p_conn *c,
+                                      struct lp2p_resource_usage *usage,
+                                      struct lp2p_resource_limits *limits)
+{
+	if (!c)
+		return LP2P_EINVAL;
+	report(&c->rc, usage, limits);
+	return 0;
+}
+
+LP2P_API int lp2p_stream_resource_usage(const lp2p_stream *s,
+                                        struct lp2p_resource_usage *usage,
+                                        struct lp2p_resource_limits *limits)
+{
+	if (!s)
+		return LP2P_EINVAL;
+	report(&s->rc, usage, limits);
+	return 0;
+}
+
+LP2P_API int lp2p_stream_reserve_memory(lp2p_stream *s, size_t bytes)
+{
+	if (!s)
+		return LP2P_EINVAL;
+	if (s->state == STREAM_DEAD)
+		return LP2P_ECLOSED;
+	lp2p_rc_amount a = {.memory = bytes};
+	return lp2p_rc_reserve(&s->rc, &a, NULL);
+}
+
+LP2P_API void lp2p_stream_release_memory(lp2p_stream *s, size_t bytes)
+{
+	/* a dead stream released everything when it ended */
+	if (!s || s->state == STREAM_DEAD)
+		return;
+	lp2p_rc_amount a = {.memory = bytes};
+	lp2p_rc_release(&s->rc, &a);
+}
+
+LP2P_API int lp2p_peer_reserve_memory(lp2p_host *h,
+                                      const struct lp2p_peer_id *peer,
+                                      size_t bytes)
+{
+	if (!h || !peer)
+		return LP2P_EINVAL;
+	struct lp2p_rc_scope *s = lp2p_rcmgr_peer(&h->swarm.rc, peer, true);
+	if (!s)
+		return LP2P_ENOMEM;
+	lp2p_rc_amount a = {.memory = bytes};
+	int rc = lp2p_rc_reserve(s, &a, NULL);
+	if (rc)
+		lp2p_rcmgr_peer_maybe_free(s); /* made for nothing */
+	return rc;
+}
+
+LP2P_API void lp2p_peer_release_memory(lp2p_host *h,
+                                       const struct lp2p_peer_id *peer,
+                                       size_t bytes)
+{
+	if (!h || !peer)
+		return;
+	struct lp2p_rc_scope *s = lp2p_rcmgr_peer(&h->swarm.rc, peer, false);
+	if (!s) {
+		lp2p_log(LP2P_LOG_WARN, "peer memory released that was never "
+		                        "reserved (plugin accounting bug)");
+		return;
+	}
+	lp2p_rc_amount a = {.memory = bytes};
+	lp2p_rc_release(s, &a);
+	lp2p_rcmgr_peer_maybe_free(s);
+}
+
+/* The scope of protocol, made with its serving plugin (if any). */
+static struct lp2p_rc_scope *protocol_scope(lp2p_host *h,
+                                            const char *protocol)
+{
+	struct lp2p_route r = {0};
+	const char *plugin = NULL;
+	if (lp2p_host_route(h, protocol, &r) && r.plugin)
+		plugin = r.plugin->name;
+	return lp2p_rcmgr_protocol(&h->swarm.rc, protocol, plugin, true);
+}
+
+LP2P_API int lp2p_protocol_reserve_memory(lp2p_host *h, const char *protocol,
+                                          size_t bytes)
+{
+	if (!h || !protocol || protocol[0] != '/')
+		return LP2P_EINVAL;
+	struct lp2p_rc_scope *s = protocol_scope(h, protocol);
+	if (!s)
+		return LP2P_ENOMEM;
+	lp2p_rc_amount a = {.memory = bytes};
+	return lp2p_rc_reserve(s, &a, NULL);
+}
+
+LP2P_API void lp2p_protocol_release_memory(lp2p_host *h,
+                                           const char *protocol,
+                                           size_t bytes)
+{
+	if (!h || !protocol)
+		return;
+	struct lp2p_rc_scope *s =
+		lp2p_rcmgr_protocol(&h->swarm.rc, protocol, NULL, false);
+	if (!s) {
+		lp2p_log(LP2P_LOG_WARN, "protocol memory released that was "
+		                        "never reserved (plugin accounting bug)");
+		return;
+	}
+	lp2p_rc_amount a = {.memory = bytes};
+	lp2p_rc_release(s, &a);
+}
