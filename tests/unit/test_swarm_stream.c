@@ -969,6 +969,182 @@ static void stream_memory_limit(void **state)
 	assert_int_equal(lp2p_host_conns(p.b->h, NULL, 0), 1);
 }
 
+static struct lp2p_resource_usage usage_of(lp2p_host *h,
+                                           enum lp2p_scope_kind kind,
+                                           const void *key, int want_rc)
+{
+	struct lp2p_resource_usage u;
+	assert_int_equal(lp2p_host_resource_usage(h, kind, key, &u, NULL),
+	                 want_rc);
+	return u;
+}
+
+static bool system_idle(lp2p_host *h)
+{
+	static const struct lp2p_resource_usage zero;
+	struct lp2p_resource_usage u = usage_of(h, LP2P_SCOPE_SYSTEM, NULL, 0);
+	return memcmp(&u, &zero, sizeof u) == 0;
+}
+
+/*
+ * Resource accounting through the public API: what each scope holds
+ * while streams are open, memory reserved by a plugin against a stream,
+ * a peer and a protocol (refused past the tightest limit), and every
+ * counter back to zero once the connection is gone.
+ */
+static void resource_scopes(void **state)
+{
+	struct world *w = *state;
+	struct pair p = make_pair(w, YAMUX, NULL,
+	                          "limits:\n"
+	                          "  stream:\n    memory: 64KiB\n"
+	                          "  protocols:\n"
+	                          "    /test/sink:\n      memory: 100KiB\n");
+	struct service sink;
+	service_init(&sink, w, "/test/sink");
+	service_add(&sink, p.b);
+	const char *ps[] = {"/test/sink"};
+	struct ep *e1 = ep_open(w, p.ab, ps, 1);
+	struct ep *e2 = ep_open(w, p.ab, ps, 1);
+	WAIT_FOR(w, sink.accepted == 2 && e1->opens && e2->opens);
+	world_run_for(w, 20);
+	lp2p_host *b = p.b->h;
+	struct lp2p_resource_usage u = usage_of(b, LP2P_SCOPE_SYSTEM, NULL, 0);
+	assert_int_equal(u.inbound_connections, 1);
+	assert_int_equal(u.outbound_connections, 0);
+	assert_int_equal(u.inbound_streams, 2);
+	assert_true(u.fds >= 1);
+	u = usage_of(b, LP2P_SCOPE_TRANSIENT, NULL, 0);
+	assert_int_equal(u.inbound_connections + u.inbound_streams, 0);
+	u = usage_of(b, LP2P_SCOPE_PEER, &p.a->id, 0);
+	assert_int_equal(u.inbound_connections, 1);
+	assert_int_equal(u.inbound_streams, 2);
+	u = usage_of(b, LP2P_SCOPE_PROTOCOL, "/test/sink", 0);
+	assert_int_equal(u.inbound_streams, 2);
+	assert_int_equal(lp2p_conn_resource_usage(p.ba, &u, NULL), 0);
+	assert_int_equal(u.inbound_connections, 1);
+	assert_int_equal(u.inbound_streams, 2);
+	/* a's side counts them outbound, in its own protocol scope */
+	u = usage_of(p.a->h, LP2P_SCOPE_PROTOCOL, "/test/sink", 0);
+	assert_int_equal(u.outbound_streams, 2);
+	/* a scope that holds nothing may not exist */
+	u = usage_of(b, LP2P_SCOPE_PROTOCOL, "/nothing", LP2P_ENOTFOUND);
+	assert_int_equal(u.inbound_streams, 0);
+	struct lp2p_resource_limits l;
+	assert_int_equal(lp2p_host_resource_usage(b, LP2P_SCOPE_PEER, &p.b->id,
+	                                          &u, &l),
+	                 LP2P_ENOTFOUND);
+	assert_int_equal(l.connections, 8);
+	assert_int_equal(lp2p_host_resource_usage(b, LP2P_SCOPE_PEER, NULL,
+	                                          &u, &l),
+	                 LP2P_EINVAL);
+
+	/* a plugin's reservations: the stream's 64 KiB, the protocol's
+	 * 100 KiB */
+	lp2p_stream *s1 = sink.eps[0]->s, *s2 = sink.eps[1]->s;
+	assert_int_equal(lp2p_stream_reserve_memory(s1, 60 * KiB), 0);
+	assert_int_equal(lp2p_stream_reserve_memory(s1, 10 * KiB), LP2P_ELIMIT);
+	assert_int_equal(lp2p_stream_reserve_memory(s2, 60 * KiB), LP2P_ELIMIT);
+	assert_int_equal(lp2p_stream_reserve_memory(s2, 30 * KiB), 0);
+	assert_int_equal(lp2p_stream_resource_usage(s1, &u, &l), 0);
+	assert_int_equal(u.memory, 60 * KiB);
+	assert_int_equal(l.memory, 64 * KiB);
+	u = usage_of(b, LP2P_SCOPE_PROTOCOL, "/test/sink", 0);
+	assert_int_equal(u.memory, 90 * KiB);
+	assert_true(usage_of(b, LP2P_SCOPE_PEER, &p.a->id, 0).memory >=
+	            90 * KiB);
+	assert_true(usage_of(b, LP2P_SCOPE_SYSTEM, NULL, 0).memory >= 90 * KiB);
+	assert_int_equal(lp2p_protocol_reserve_memory(b, "/test/sink", 20 * KiB),
+	                 LP2P_ELIMIT);
+	assert_int_equal(lp2p_protocol_reserve_memory(b, "/test/sink", 5 * KiB),
+	                 0);
+	lp2p_protocol_release_memory(b, "/test/sink", 5 * KiB);
+	assert_int_equal(lp2p_peer_reserve_memory(b, &p.a->id, 64u << 20),
+	                 LP2P_ELIMIT);
+	assert_int_equal(lp2p_peer_reserve_memory(b, &p.a->id, KiB), 0);
+	/* a peer with no connection gets a scope while it holds memory */
+	assert_int_equal(lp2p_peer_reserve_memory(b, &p.b->id, KiB), 0);
+	assert_int_equal(usage_of(b, LP2P_SCOPE_PEER, &p.b->id, 0).memory, KiB);
+	lp2p_peer_release_memory(b, &p.b->id, KiB);
+	usage_of(b, LP2P_SCOPE_PEER, &p.b->id, LP2P_ENOTFOUND);
+	lp2p_stream_release_memory(s2, 30 * KiB);
+	/* a stream's reservation ends with it */
+	ep_reset(sink.eps[0]);
+	WAIT_FOR(w, e1->closes == 1);
+	assert_int_equal(usage_of(b, LP2P_SCOPE_PROTOCOL, "/test/sink", 0)
+	                         .memory,
+	                 0);
+	assert_int_equal(lp2p_stream_reserve_memory(s2, 10 * KiB), 0);
+
+	/* the connection goes: only the plugin's peer reservation is left,
+	 * then nothing (closing sockets linger up to 2 s) */
+	lp2p_conn_close(p.ba);
+	WAIT_FOR(w, sink.eps[1]->closes == 1);
+	u = usage_of(b, LP2P_SCOPE_PEER, &p.a->id, 0);
+	assert_int_equal(u.memory, KiB);
+	assert_int_equal(u.inbound_connections + u.inbound_streams, 0);
+	lp2p_peer_release_memory(b, &p.a->id, KiB);
+	usage_of(b, LP2P_SCOPE_PEER, &p.a->id, LP2P_ENOTFOUND);
+	WAIT_FOR(w, system_idle(b) && system_idle(p.a->h));
+	u = usage_of(b, LP2P_SCOPE_TRANSIENT, NULL, 0);
+	assert_int_equal(u.fds + u.inbound_connections + u.memory, 0);
+}
+
+/* limits.protocols: one protocol's own stream limit; others are not
+ * affected. */
+static void protocol_override_limit(void **state)
+{
+	struct world *w = *state;
+	struct pair p = make_pair(w, MPLEX, NULL,
+	                          "limits:\n  protocols:\n"
+	                          "    /test/capped: {inbound_streams: 1}\n");
+	struct service sv, other;
+	service_init(&sv, w, "/test/capped");
+	service_add(&sv, p.b);
+	service_init(&other, w, "/test/other");
+	service_add(&other, p.b);
+	const char *capped[] = {"/test/capped"}, *free_[] = {"/test/other"};
+	struct ep *e0 = ep_open(w, p.ab, capped, 1);
+	WAIT_FOR(w, sv.accepted == 1 && e0->opens);
+	struct ep *x = ep_open(w, p.ab, capped, 1);
+	WAIT_FOR(w, x->closes == 1 || (x->opens && x->open_status < 0));
+	assert_int_equal(sv.accepted, 1);
+	struct ep *y[3];
+	for (int i = 0; i < 3; i++)
+		y[i] = ep_open(w, p.ab, free_, 1);
+	WAIT_FOR(w, other.accepted == 3);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(y[i]->open_status, 0);
+}
+
+/* limits.system.fds: past it inbound connections are refused (accepting
+ * pauses) until a descriptor is free again. */
+static void fd_limit(void **state)
+{
+	struct world *w = *state;
+	struct node *b = world_node(w, "limits:\n  system:\n    fds: 2\n");
+	struct node *n[3];
+	for (int i = 0; i < 3; i++)
+		n[i] = world_node(w, NULL);
+	lp2p_conn *c0 = connect_nodes(w, n[0], b);
+	connect_nodes(w, n[1], b);
+	struct dial_res *r = world_dial(w);
+	assert_int_equal(lp2p_host_dial(n[2]->h, &b->p2p, false, dial_cb, r),
+	                 0);
+	world_run_for(w, 300);
+	assert_true(r->calls == 0 || r->status < 0);
+	assert_int_equal(lp2p_host_conns(b->h, NULL, 0), 2);
+	assert_int_equal(usage_of(b->h, LP2P_SCOPE_SYSTEM, NULL, 0).fds, 2);
+	/* one goes (and its socket's linger ends): the waiting one is
+	 * taken from the backlog, or a new dial succeeds */
+	lp2p_conn_close(c0);
+	WAIT_FOR(w, lp2p_host_conns(b->h, NULL, 0) == 2 ||
+	                    (r->calls && r->status == 0));
+	if (r->calls == 0 || r->status != 0)
+		connect_nodes(w, n[2], b);
+	assert_int_equal(lp2p_host_conns(b->h, NULL, 0), 2);
+}
+
 /* limits.max_streams_per_protocol counts inbound streams of one protocol
  * id over the whole host; other protocols are not affected. */
 static void protocol_limit(void **state)
@@ -1074,6 +1250,9 @@ int main(void)
 		T(protocol_limit),
 		T(buffer_memory_limit),
 		T(stream_memory_limit),
+		T(resource_scopes),
+		T(protocol_override_limit),
+		T(fd_limit),
 		T(stream_limit_yamux),
 		T(stream_limit_mplex),
 		T(stream_limit_outbound),
