@@ -52,6 +52,7 @@ struct scope {
 	unsigned allowed;
 	struct lp2p_resource_limits *l;
 	unsigned set;
+	unsigned raised; /* not set, but raised to a set limit below it */
 	const lp2p_config_node *node[NFIELDS];
 	char name[NFIELDS][112];
 };
@@ -81,7 +82,7 @@ void lp2p_config_limits_default(struct lp2p_limits *l)
 		.transient = {256, 128, 128, 1024, 1024, 1024, UNL, 32u << 20},
 		.protocol = {UNL, UNL, UNL, 8192, 4096, 4096, UNL, 64u << 20},
 		.plugin = {UNL, UNL, UNL, 16384, 8192, 8192, UNL, 128u << 20},
-		.peer = {8, 8, 8, 2048, 1024, 1024, UNL, 32u << 20},
+		.peer = {8, 8, 8, 2048, UNL, UNL, UNL, 32u << 20},
 		.conn = {UNL, UNL, UNL, 1024, UNL, UNL, UNL, 16u << 20},
 		.stream = {UNL, UNL, UNL, UNL, UNL, UNL, UNL, 8u << 20},
 		.max_connections_per_ip = 64,
@@ -104,8 +105,12 @@ static int get_limit(const lp2p_config_node *n, const char *key, int f,
 		*out = UNL;
 		return 0;
 	}
-	if (f == F_MEMORY)
-		return lp2p_config_get_size(n, key, out, err, errlen);
+	if (f == F_MEMORY) {
+		int rc = lp2p_config_get_size(n, key, out, err, errlen);
+		if (rc == 0 && *out == 0)
+			*out = UNL; /* 0: no limit, as max_buffer_memory had it */
+		return rc;
+	}
 	int64_t i;
 	int rc = lp2p_config_get_int(n, key, f == F_CONNS ? 1 : 0, INT64_MAX,
 	                             &i, err, errlen);
@@ -212,6 +217,25 @@ static int check_parent(struct scope *child, const struct scope *parent,
 	return 0;
 }
 
+/* A limit set for a stream or a connection above a default of the scope
+ * above raises that default (a connection allowed 4096 streams lets its
+ * peer have as many); only limits set in both can contradict. */
+static void raise_parent(const struct scope *child, struct scope *parent)
+{
+	for (int f = 0; f < NFIELDS; f++) {
+		unsigned bit = 1u << f;
+		if (!(child->allowed & parent->allowed & bit) ||
+		    !((child->set | child->raised) & bit) ||
+		    (parent->set & bit))
+			continue;
+		uint64_t v = *field(child->l, f);
+		if (v > *field(parent->l, f)) {
+			*field(parent->l, f) = v;
+			parent->raised |= bit;
+		}
+	}
+}
+
 /* limits.protocols / limits.plugins: name -> a scope mapping. */
 static int read_overrides(const lp2p_config_node *n, const char *path,
                           const struct lp2p_resource_limits *base,
@@ -305,17 +329,20 @@ static int check_scopes(struct lp2p_config *c, const lp2p_config_node *n,
 	}
 	if (sc[0].set & (1u << F_FDS))
 		l->system_fds_auto = false;
-	for (size_t i = 0; i < 7; i++)
-		if ((rc = check_directions(&sc[i], err, errlen)))
-			return rc;
 	/* parents: everything under the system; a connection under its
 	 * peer; a stream under its connection */
 	static const int parent[7] = {-1, 0, 0, 0, 0, 4, 5};
-	for (size_t i = 1; i < 7; i++) {
-		if ((rc = check_parent(&sc[i], &sc[parent[i]], err, errlen)))
+	/* the system's limits are the safety net: never raised */
+	raise_parent(&sc[6], &sc[5]);
+	raise_parent(&sc[5], &sc[4]);
+	for (size_t i = 0; i < 7; i++)
+		if ((rc = check_directions(&sc[i], err, errlen)))
 			return rc;
+	for (size_t i = 1; i < 7; i++) {
 		if (parent[i] != 0 &&
 		    (rc = check_parent(&sc[i], &sc[0], err, errlen)))
+			return rc;
+		if ((rc = check_parent(&sc[i], &sc[parent[i]], err, errlen)))
 			return rc;
 	}
 	if ((rc = read_overrides(lp2p_config_get(n, "protocols"),

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <syslog.h>
 
 #include <lp2p/config.h>
@@ -13,6 +14,20 @@
 #include "lp2pd/key_cmd.h"
 #include "lp2pd/ping_cmd.h"
 #include "lp2pd/perf_cmd.h"
+
+/*
+ * A node holds a descriptor per connection: take the hard open-file
+ * limit (the soft one is often 1024), so that limits.system.fds, which
+ * follows it, does not cap a node below limits.max_connections.
+ */
+static void raise_open_file_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
 
 struct options {
 	const char *config;
@@ -147,6 +162,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	setup_log(cfg, o.verbosity);
+	raise_open_file_limit();
 
 	rc = lp2p_host_new(cfg, &host, err, sizeof err);
 	if (rc) {

@@ -260,6 +260,19 @@ static void scope_config(void **state)
 	assert_int_equal(l->plugins[0].l.memory, 2u << 20);
 	lp2p_config_free(c);
 
+	/* a connection's set limit raises its peer's default */
+	c = load_ok("limits:\n  max_streams_per_connection: 4096\n"
+	            "  connection: {memory: 64MiB}\n");
+	assert_int_equal(c->limits.conn.streams, 4096);
+	assert_int_equal(c->limits.conn.inbound_streams, 4096);
+	assert_int_equal(c->limits.peer.streams, 4096);
+	assert_int_equal(c->limits.peer.inbound_streams, 4096);
+	assert_int_equal(c->limits.peer.memory, 64u << 20);
+	assert_int_equal(c->limits.system.streams, 16384);
+	lp2p_config_free(c);
+	c = load_ok("limits:\n  max_buffer_memory: 0\n");
+	assert_int_equal(c->limits.system.memory, UNL);
+	lp2p_config_free(c);
 	/* a set direction above an unset total raises the total */
 	c = load_ok("limits:\n  max_pending_handshakes: 200\n");
 	assert_int_equal(c->limits.transient.inbound_connections, 200);
@@ -298,6 +311,9 @@ static void scope_config_errors(void **state)
 	           "  connection:\n    streams: 20\n",
 	           "limits.connection.streams: is above limits.peer.streams "
 	           "(10)");
+	load_fails("limits:\n  max_streams_per_connection: 20000\n",
+	           "limits.max_streams_per_connection: is above "
+	           "limits.system.streams (16384)");
 	load_fails("limits:\n  max_connections_per_peer: 2000\n",
 	           "limits.max_connections_per_peer: is above "
 	           "limits.system.connections (1024)");
