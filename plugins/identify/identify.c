@@ -25,6 +25,7 @@
 #include <lp2p/log.h>
 #include <lp2p/peerstore.h>
 #include <lp2p/plugin.h>
+#include <lp2p/resource.h>
 #include <lp2p/swarm.h>
 
 #include "identify/identify_reader.h"
@@ -445,12 +446,24 @@ static int apply_message(struct identify *id, const struct lp2p_peer_id *p,
 	return 0;
 }
 
+/* Bytes the reader has allocated for message bodies. */
+static size_t reader_room(const struct identify_reader *rd)
+{
+	return rd->len + (rd->in_body ? rd->want : 0);
+}
+
 static void reader_data(lp2p_stream *s, void *user, const uint8_t *data,
                         size_t len)
 {
-	(void)s;
 	struct request *r = user;
+	size_t before = reader_room(&r->reader);
 	int rc = identify_reader_feed(&r->reader, data, len);
+	/* The buffer counts against the stream's resource scopes (it is at
+	 * most IDENTIFY_MAX_MSG, so charging it just after it grew is
+	 * safe); the reservation ends with the stream. */
+	size_t after = reader_room(&r->reader);
+	if (!rc && after > before)
+		rc = lp2p_stream_reserve_memory(s, after - before);
 	if (rc) {
 		char who[LP2P_PEER_ID_STR_MAX];
 		lp2p_log(LP2P_LOG_INFO, "identify: %s: bad message: %s",
