@@ -117,8 +117,7 @@ static void stream_finish(struct lp2p_stream *s, int reason, bool forget)
 		s->proto_count = NULL;
 	}
 	s->failed_open =
-		(was == STREAM_WAITING || was == STREAM_NEGOTIATING) &&
-		s->open_cb;
+	    (was == STREAM_WAITING || was == STREAM_NEGOTIATING) && s->open_cb;
 	ev_timer_stop(sw->loop->ev, &s->negotiation_timer);
 	if (was == STREAM_WAITING)
 		open_wait_unlink(s); /* the muxer never knew it */

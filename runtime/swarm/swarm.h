@@ -102,14 +102,14 @@ struct lp2p_proto_count {
 };
 
 enum lp2p_stream_state {
-	STREAM_WAITING,     /* outbound: queued until the muxer can open it */
+	STREAM_WAITING, /* outbound: queued until the muxer can open it */
 	STREAM_NEGOTIATING,
 	STREAM_OPEN,
 	STREAM_DEAD,
 };
 
 struct lp2p_stream {
-	struct lp2p_stream *prev, *next; /* conn->streams */
+	struct lp2p_stream *prev, *next;           /* conn->streams */
 	struct lp2p_stream *wait_prev, *wait_next; /* STREAM_WAITING */
 	struct lp2p_conn *conn;
 	uint64_t mux_id; /* not before STREAM_NEGOTIATING */

@@ -48,8 +48,8 @@ struct ep {
 	lp2p_stream *s; /* NULL once on_close ran */
 	char proto[64];
 	/* outbound open */
-	int opens;       /* open callbacks (must stay <= 1) */
-	int open_status; /* its status */
+	int opens;         /* open callbacks (must stay <= 1) */
+	int open_status;   /* its status */
 	size_t open_order; /* open callbacks of the world before this one's */
 	/* behaviour */
 	bool echo;             /* write received bytes back */

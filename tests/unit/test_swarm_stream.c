@@ -1041,8 +1041,7 @@ static bool all_closed(struct ep **e, size_t n)
  */
 static void many_opens(struct world *w, int mux)
 {
-	struct pair p =
-		make_pair(w, mux, many_streams_yaml, many_streams_yaml);
+	struct pair p = make_pair(w, mux, many_streams_yaml, many_streams_yaml);
 	struct service sv;
 	service_init(&sv, w, "/test/echo");
 	sv.tmpl.echo = true;
@@ -1197,9 +1196,9 @@ static void waiting_opens_count_toward_limit(void **state)
 	open_many(w, p.ab, "/test/echo", e, 300);
 	const char *protos[] = {"/test/echo"};
 	struct ep dummy = {0};
-	assert_int_equal(lp2p_conn_open_stream(p.ab, protos, 1, ep_open_cb,
-	                                       &dummy),
-	                 LP2P_ELIMIT);
+	assert_int_equal(
+	    lp2p_conn_open_stream(p.ab, protos, 1, ep_open_cb, &dummy),
+	    LP2P_ELIMIT);
 	WAIT_FOR(w, all_opened(e, 300));
 	for (size_t i = 0; i < 300; i++) {
 		assert_int_equal(e[i]->open_status, 0);
