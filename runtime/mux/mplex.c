@@ -151,6 +151,13 @@ static bool mplex_can_send(const struct lp2p_mux *m, const struct mux_stream *s)
 	return true;
 }
 
+/* Room for a NewStream with the longest name: the one that failed is not
+ * known here, and an output that drains always has that much. */
+static bool mplex_can_open(const struct lp2p_mux *m)
+{
+	return mux_ctl_room(m) >= MPLEX_MAX_HEADER + LP2P_MPLEX_MAX_NAME;
+}
+
 static void mplex_flush_session(struct lp2p_mux *m)
 {
 	(void)m;
@@ -332,6 +339,7 @@ const struct mux_ops lp2p_mplex_ops = {
     .flush_stream = mplex_flush_stream,
     .consumed = mplex_consumed,
     .can_send = mplex_can_send,
+    .can_open = mplex_can_open,
     .flush_session = mplex_flush_session,
     .ping = mplex_ping,
     .goaway = mplex_goaway,

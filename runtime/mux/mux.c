@@ -393,6 +393,21 @@ int mux_fail(struct lp2p_mux *m, int err)
 	return m->err;
 }
 
+/*
+ * Tell a caller whose open failed with LP2P_EAGAIN that one fits again.
+ * Checked once per input batch and output ack rather than at each ACK:
+ * the caller opens its waiting streams in one go.
+ */
+static void notify_open_room(struct lp2p_mux *m)
+{
+	if (!m->open_waiting || m->err || m->goaway_sent || m->goaway_recv ||
+	    !m->ops->can_open(m))
+		return;
+	m->open_waiting = false;
+	if (m->cb.on_open_room)
+		m->cb.on_open_room(m->user_data);
+}
+
 /* ---- API ---- */
 
 ssize_t lp2p_mux_recv(struct lp2p_mux *m, const uint8_t *buf, size_t len)
@@ -403,6 +418,8 @@ ssize_t lp2p_mux_recv(struct lp2p_mux *m, const uint8_t *buf, size_t len)
 		return LP2P_EINVAL; /* from a callback */
 	m->in_recv = true;
 	ssize_t rc = m->ops->recv(m, buf, len);
+	if (rc >= 0)
+		notify_open_room(m);
 	m->in_recv = false;
 	return rc;
 }
@@ -450,6 +467,7 @@ void lp2p_mux_out_ack(struct lp2p_mux *m, size_t n)
 	if (!m->err)
 		flush_pending(m);
 	m->ops->flush_session(m);
+	notify_open_room(m);
 	if (!m->err)
 		notify_blocked(m);
 }
@@ -467,6 +485,8 @@ int lp2p_mux_open(struct lp2p_mux *m, const char *name, void *stream_data,
 		return LP2P_ELIMIT;
 	struct mux_stream *s;
 	int rc = m->ops->open(m, name, &s);
+	if (rc == LP2P_EAGAIN)
+		m->open_waiting = true;
 	if (rc < 0)
 		return rc;
 	s->data = stream_data;

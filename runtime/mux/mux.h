@@ -123,6 +123,13 @@ struct lp2p_mux_callbacks {
 	                           void *stream_data);
 	/* yamux: the peer sent GoAway(code); no new streams can be opened. */
 	void (*on_goaway)(void *user_data, uint32_t code);
+	/*
+	 * An lp2p_mux_open() failed with LP2P_EAGAIN and an open fits again
+	 * (yamux: an ACK or a reset shrank the ACK backlog; the output
+	 * drained).  Once per such failure: the next LP2P_EAGAIN asks again.
+	 * Not after GoAway (sent or received) or a fatal error.
+	 */
+	void (*on_open_room)(void *user_data);
 	/* yamux: the answer to lp2p_mux_ping(opaque) (the caller times it). */
 	void (*on_ping_ack)(void *user_data, uint32_t opaque);
 };
@@ -172,8 +179,8 @@ void lp2p_mux_out_ack(struct lp2p_mux *m, size_t n);
  * js-libp2p does; at most LP2P_MPLEX_MAX_NAME bytes) is copied; yamux
  * ignores it.  Errors: LP2P_ECLOSED (GoAway sent or received),
  * LP2P_ELIMIT (max_outbound_streams, or ids exhausted), LP2P_EAGAIN (ACK
- * backlog full, or the output full: retry after lp2p_mux_recv() or
- * lp2p_mux_out_ack()), LP2P_EINVAL, LP2P_ENOMEM, or the fatal error.
+ * backlog full, or the output full: on_open_room() tells when to retry),
+ * LP2P_EINVAL, LP2P_ENOMEM, or the fatal error.
  */
 int lp2p_mux_open(struct lp2p_mux *m, const char *name, void *stream_data,
                   uint64_t *id);

@@ -61,6 +61,8 @@ struct mux_ops {
 	void (*consumed)(struct lp2p_mux *m, struct mux_stream *s, size_t n);
 	/* Whether s could take data if the output had room. */
 	bool (*can_send)(const struct lp2p_mux *m, const struct mux_stream *s);
+	/* Whether an open that failed with LP2P_EAGAIN may succeed now. */
+	bool (*can_open)(const struct lp2p_mux *m);
 	/* Write pending session frames (ping, pong, GoAway). */
 	void (*flush_session)(struct lp2p_mux *m);
 	int (*ping)(struct lp2p_mux *m, uint32_t opaque);
@@ -100,6 +102,7 @@ struct lp2p_mux {
 	int err;
 	bool goaway_sent, goaway_recv;
 	bool in_recv;
+	bool open_waiting; /* an open failed with LP2P_EAGAIN: on_open_room */
 
 	/* output: bytes [out_head, out_len) of out (out_alloc bytes) */
 	uint8_t *out;

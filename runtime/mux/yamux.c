@@ -136,6 +136,12 @@ static bool yamux_can_send(const struct lp2p_mux *m, const struct mux_stream *s)
 	return s->send_window > 0;
 }
 
+static bool yamux_can_open(const struct lp2p_mux *m)
+{
+	return m->backlog < m->cfg.max_ack_backlog &&
+	       mux_ctl_room(m) >= YAMUX_HEADER_LEN;
+}
+
 static void yamux_flush_session(struct lp2p_mux *m)
 {
 	struct yamux_rx *y = &m->rx.y;
@@ -379,6 +385,7 @@ const struct mux_ops lp2p_yamux_ops = {
     .flush_stream = yamux_flush_stream,
     .consumed = yamux_consumed,
     .can_send = yamux_can_send,
+    .can_open = yamux_can_open,
     .flush_session = yamux_flush_session,
     .ping = yamux_ping,
     .goaway = yamux_goaway,

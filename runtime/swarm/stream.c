@@ -1,7 +1,8 @@
 /*
- * stream.c - streams over a connection's muxer: per-stream protocol
- * negotiation, routing inbound streams to plugins, pushing data to the
- * handler, pause/resume with the muxer window as backpressure.
+ * stream.c - streams over a connection's muxer: outbound opens waiting
+ * for the muxer, per-stream protocol negotiation, routing inbound streams
+ * to plugins, pushing data to the handler, pause/resume with the muxer
+ * window as backpressure.
  */
 #include <stdio.h>
 #include <string.h>
@@ -82,6 +83,33 @@ static struct lp2p_swarm *stream_swarm(struct lp2p_stream *s)
 	return s->conn->sw;
 }
 
+/* The end of the connection's queue of opens waiting for the muxer. */
+static void open_wait_append(struct lp2p_stream *s)
+{
+	struct lp2p_conn *c = s->conn;
+	s->wait_prev = c->open_wait_tail;
+	s->wait_next = NULL;
+	if (c->open_wait_tail)
+		c->open_wait_tail->wait_next = s;
+	else
+		c->open_wait_head = s;
+	c->open_wait_tail = s;
+}
+
+static void open_wait_unlink(struct lp2p_stream *s)
+{
+	struct lp2p_conn *c = s->conn;
+	if (s->wait_prev)
+		s->wait_prev->wait_next = s->wait_next;
+	else
+		c->open_wait_head = s->wait_next;
+	if (s->wait_next)
+		s->wait_next->wait_prev = s->wait_prev;
+	else
+		c->open_wait_tail = s->wait_prev;
+	s->wait_prev = s->wait_next = NULL;
+}
+
 /*
  * The stream ends: detach it from the connection and queue the news for
  * whoever waits (open callback or on_close).  The news is delivered from
@@ -98,9 +126,12 @@ static void stream_finish(struct lp2p_stream *s, int reason, bool forget)
 	enum lp2p_stream_state was = s->state;
 	s->state = STREAM_DEAD;
 	s->close_reason = reason;
-	s->failed_open = was == STREAM_NEGOTIATING && s->open_cb;
+	s->failed_open =
+	    (was == STREAM_WAITING || was == STREAM_NEGOTIATING) && s->open_cb;
 	ev_timer_stop(sw->loop->ev, &s->negotiation_timer);
-	if (!forget && c->mux && c->state != CONN_DEAD)
+	if (was == STREAM_WAITING)
+		open_wait_unlink(s); /* the muxer never knew it */
+	else if (!forget && c->mux && c->state != CONN_DEAD)
 		lp2p_mux_reset(c->mux, s->mux_id);
 	held_release(s);
 	lp2p_rc_scope_close(&s->rc); /* and whatever a plugin reserved */
@@ -189,7 +220,9 @@ static void on_negotiation_timeout(struct ev_loop *ev, ev_timer *w,
 	(void)ev;
 	(void)revents;
 	struct lp2p_stream *s = w->data;
-	lp2p_log(LP2P_LOG_DEBUG, "stream negotiation timed out");
+	lp2p_log(LP2P_LOG_DEBUG, "stream %s timed out",
+	         s->state == STREAM_WAITING ? "open (waiting for the muxer)"
+	                                    : "negotiation");
 	stream_finish(s, LP2P_ETIMEDOUT, false);
 }
 
@@ -498,6 +531,31 @@ static void mux_on_goaway(void *user_data, uint32_t code)
 	struct lp2p_conn *c = user_data;
 	lp2p_log(LP2P_LOG_DEBUG, "connection %llu: peer sent GoAway(%u)",
 	         (unsigned long long)c->id, code);
+	/* no stream can be opened any more */
+	while (c->open_wait_head)
+		stream_finish(c->open_wait_head, LP2P_ECLOSED, true);
+}
+
+/* The muxer can open streams again: the waiting ones go, oldest first,
+ * until it is full again (it calls again when it has room). */
+static void mux_on_open_room(void *user_data)
+{
+	struct lp2p_conn *c = user_data;
+	while (c->open_wait_head && c->state == CONN_READY) {
+		struct lp2p_stream *s = c->open_wait_head;
+		uint64_t id;
+		int rc = lp2p_mux_open(c->mux, NULL, s, &id);
+		if (rc == LP2P_EAGAIN)
+			return;
+		if (rc) {
+			stream_finish(s, rc, true);
+			continue;
+		}
+		open_wait_unlink(s);
+		s->mux_id = id;
+		s->state = STREAM_NEGOTIATING;
+		flush_mss(s);
+	}
 }
 
 const struct lp2p_mux_callbacks lp2p_stream_mux_callbacks = {
@@ -507,6 +565,7 @@ const struct lp2p_mux_callbacks lp2p_stream_mux_callbacks = {
 	.on_stream_reset = mux_on_reset,
 	.on_stream_writable = mux_on_writable,
 	.on_goaway = mux_on_goaway,
+	.on_open_room = mux_on_open_room,
 };
 
 /* ---- public API ---- */
@@ -541,14 +600,23 @@ LP2P_API int lp2p_conn_open_stream(lp2p_conn *c, const char *const *protocols,
 		stream_discard(s);
 		return rc;
 	}
-	rc = lp2p_mux_open(c->mux, NULL, s, &s->mux_id);
-	if (rc) {
+	/* Behind waiting opens this one waits too: they go in order. */
+	rc = c->open_wait_head ? LP2P_EAGAIN
+	                       : lp2p_mux_open(c->mux, NULL, s, &s->mux_id);
+	if (rc && rc != LP2P_EAGAIN) {
 		stream_discard(s);
 		return rc;
 	}
 	s->open_cb = cb;
 	s->open_arg = arg;
+	/* the negotiation timer covers the wait too */
 	stream_link(s);
+	if (rc == LP2P_EAGAIN) {
+		/* the muxer calls on_open_room when it can take it */
+		s->state = STREAM_WAITING;
+		open_wait_append(s);
+		return 0;
+	}
 	flush_mss(s);
 	return 0;
 }

@@ -20,15 +20,19 @@ static void on_prepare(struct ev_loop *ev, ev_prepare *w, int revents)
 	(void)ev;
 	(void)revents;
 	struct lp2p_swarm *sw = w->data;
-	lp2p_streams_deliver_closed(sw);
-	while (sw->dirty) {
-		struct lp2p_conn *c = sw->dirty;
-		sw->dirty = c->dirty_next;
-		c->dirty_next = NULL;
-		c->dirty = false;
-		lp2p_conn_flush(c);
-		lp2p_conn_unref(c);
-	}
+	/* A flush may end streams too (a waiting open the muxer refuses):
+	 * their news must not wait for the next event. */
+	do {
+		lp2p_streams_deliver_closed(sw);
+		while (sw->dirty) {
+			struct lp2p_conn *c = sw->dirty;
+			sw->dirty = c->dirty_next;
+			c->dirty_next = NULL;
+			c->dirty = false;
+			lp2p_conn_flush(c);
+			lp2p_conn_unref(c);
+		}
+	} while (sw->closed_streams);
 }
 
 void lp2p_swarm_mark_dirty(struct lp2p_conn *c)

@@ -82,7 +82,10 @@ struct lp2p_conn {
 	struct lp2p_buf wbuf;       /* wire bytes waiting for the socket */
 
 	struct lp2p_stream *streams; /* open streams (list) */
-	size_t nstreams;
+	size_t nstreams;             /* including those waiting to open */
+	/* outbound opens the muxer could not take yet (yamux ACK backlog,
+	 * output full), oldest first; also on the streams list */
+	struct lp2p_stream *open_wait_head, *open_wait_tail;
 	uint64_t opened_ms;
 	uint64_t last_active_ms;
 	const char *protect[LP2P_CONN_MAX_PROTECT];
@@ -93,15 +96,17 @@ struct lp2p_conn {
 };
 
 enum lp2p_stream_state {
+	STREAM_WAITING, /* outbound: queued until the muxer can open it */
 	STREAM_NEGOTIATING,
 	STREAM_OPEN,
 	STREAM_DEAD,
 };
 
 struct lp2p_stream {
-	struct lp2p_stream *prev, *next; /* conn->streams */
+	struct lp2p_stream *prev, *next;           /* conn->streams */
+	struct lp2p_stream *wait_prev, *wait_next; /* STREAM_WAITING */
 	struct lp2p_conn *conn;
-	uint64_t mux_id;
+	uint64_t mux_id; /* not before STREAM_NEGOTIATING */
 	int refs;
 	enum lp2p_stream_state state;
 	enum lp2p_direction dir;

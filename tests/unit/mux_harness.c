@@ -110,6 +110,14 @@ static void cb_ping_ack(void *ud, uint32_t opaque)
 		p->ping_acks[p->nping_acks++] = opaque;
 }
 
+static void cb_open_room(void *ud)
+{
+	struct h_peer *p = ud;
+	p->open_rooms++;
+	if (p->on_open_room)
+		p->on_open_room(p, NULL);
+}
+
 static const struct lp2p_mux_callbacks callbacks = {
     .on_stream_open = cb_open,
     .on_stream_data = cb_data,
@@ -118,6 +126,7 @@ static const struct lp2p_mux_callbacks callbacks = {
     .on_stream_writable = cb_writable,
     .on_goaway = cb_goaway,
     .on_ping_ack = cb_ping_ack,
+    .on_open_room = cb_open_room,
 };
 
 struct h_peer *h_peer_new(enum lp2p_mux_kind kind, enum lp2p_mux_role role,

@@ -42,9 +42,11 @@ struct h_peer {
 	uint32_t ping_acks[16];
 	size_t nping_acks;
 	int fins, resets, opens, datas;
-	h_hook on_open;     /* optional, inside on_stream_open */
-	h_hook on_writable; /* optional, inside on_stream_writable */
-	h_hook on_data;     /* optional, inside on_stream_data */
+	int open_rooms;      /* on_open_room calls */
+	h_hook on_open;      /* optional, inside on_stream_open */
+	h_hook on_writable;  /* optional, inside on_stream_writable */
+	h_hook on_data;      /* optional, inside on_stream_data */
+	h_hook on_open_room; /* optional, inside on_open_room (hs NULL) */
 };
 
 /* A new peer with a session of kind/role (cfg may be NULL). */

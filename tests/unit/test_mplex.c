@@ -513,6 +513,25 @@ static void control_frames_wait_for_room(void **state)
 	h_peer_free(c);
 }
 
+/* mplex has no ACK backlog: only a full output makes an open wait, and
+ * on_open_room follows once it drained. */
+static void open_room_after_output_drains(void **state)
+{
+	(void)state;
+	struct lp2p_mux_config cfg = {.out_hiwat = 1024, .out_reserve = 1024};
+	struct h_peer *c = h_peer_new(LP2P_MUX_MPLEX, LP2P_MUX_INITIATOR, &cfg);
+	int rc, opened = 0;
+	while (h_open(c, NULL, &rc))
+		opened++;
+	assert_int_equal(rc, LP2P_EAGAIN);
+	assert_true(opened > 100);
+	assert_int_equal(c->open_rooms, 0);
+	h_take(c, NULL, 0);
+	assert_int_equal(c->open_rooms, 1);
+	assert_non_null(h_open(c, NULL, &rc));
+	h_peer_free(c);
+}
+
 static void stream_ids_run_out(void **state)
 {
 	(void)state;
@@ -565,6 +584,7 @@ int main(void)
 	    T(callbacks_may_reset),
 	    T(partial_sends),
 	    T(control_frames_wait_for_room),
+	    T(open_room_after_output_drains),
 	    T(stream_ids_run_out),
 	    T(free_with_pending_frames),
 	};

@@ -365,6 +365,8 @@ void ep_open_cb(void *arg, int status, lp2p_stream *s)
 		e->close_inside_call = true;
 	e->opens++;
 	e->open_status = status;
+	if (e->w) /* not a stand-alone ep */
+		e->open_order = e->w->open_cbs++;
 	if (status == 0) {
 		assert_non_null(s);
 		ep_take(e, s);

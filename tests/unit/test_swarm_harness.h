@@ -21,7 +21,9 @@
 #include <lp2p/swarm.h>
 
 #define WORLD_MAX_NODES 6
-#define WORLD_MAX_EPS 64
+/* enough for 600 streams with both ends (test_swarm_stream's opens
+ * waiting for the muxer) */
+#define WORLD_MAX_EPS 1300
 #define WORLD_MAX_DIALS 16
 /* How long WAIT_FOR waits before failing the test. */
 #define WAIT_MS 8000u
@@ -46,8 +48,9 @@ struct ep {
 	lp2p_stream *s; /* NULL once on_close ran */
 	char proto[64];
 	/* outbound open */
-	int opens;       /* open callbacks (must stay <= 1) */
-	int open_status; /* its status */
+	int opens;         /* open callbacks (must stay <= 1) */
+	int open_status;   /* its status */
+	size_t open_order; /* open callbacks of the world before this one's */
 	/* behaviour */
 	bool echo;             /* write received bytes back */
 	bool pause_on_open;    /* paused as soon as it is handed over */
@@ -107,6 +110,7 @@ struct world {
 	struct node nodes[WORLD_MAX_NODES];
 	struct ep eps[WORLD_MAX_EPS];
 	size_t neps;
+	size_t open_cbs; /* open callbacks so far, of any ep */
 	/* dial results live here: a dial still pending when a test fails
 	 * is answered while the world's hosts are freed */
 	struct dial_res dials[WORLD_MAX_DIALS];

@@ -2,7 +2,8 @@
  * test_swarm_stream.c - streams between hosts in one process over loopback
  * TCP, with yamux and with mplex: routing by protocol id, negotiation
  * failures, bulk data, half-close, reset, close reasons, pause/resume
- * back-pressure, and the per-connection stream limit.
+ * back-pressure, the per-connection stream limit, and opens that wait
+ * for the muxer.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1216,6 +1217,219 @@ static void stream_limit_outbound(void **state)
 	assert_int_equal(dummy.opens, 0);
 }
 
+/* ---- opens waiting for the muxer ---- */
+
+/* More streams at once than yamux's ACK backlog (256) lets open. */
+#define MANY_STREAMS 600
+static const char many_streams_yaml[] = "limits:\n"
+                                        "  max_streams_per_connection: 1000\n";
+
+/* Open n streams on c at once: every call succeeds, no callback comes
+ * inside one. */
+static void open_many(struct world *w, lp2p_conn *c, const char *proto,
+                      struct ep **e, size_t n)
+{
+	const char *protos[] = {proto};
+	for (size_t i = 0; i < n; i++)
+		e[i] = ep_open(w, c, protos, 1);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(e[i]->opens, 0);
+}
+
+static bool all_opened(struct ep **e, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (e[i]->opens != 1)
+			return false;
+	return true;
+}
+
+static bool all_closed(struct ep **e, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (e[i]->closes != 1)
+			return false;
+	return true;
+}
+
+/*
+ * 600 streams opened at once on one connection: those beyond the yamux
+ * ACK backlog wait for ACKs instead of failing, and all of them echo.
+ */
+static void many_opens(struct world *w, int mux)
+{
+	struct pair p = make_pair(w, mux, many_streams_yaml, many_streams_yaml);
+	struct service sv;
+	service_init(&sv, w, "/test/echo");
+	sv.tmpl.echo = true;
+	sv.tmpl.check_pattern = true;
+	service_add(&sv, p.b);
+	static struct ep *e[MANY_STREAMS];
+	for (size_t i = 0; i < MANY_STREAMS; i++) {
+		const char *protos[] = {"/test/echo"};
+		e[i] = ep_open(w, p.ab, protos, 1);
+		e[i]->to_send = 2 * KiB;
+		e[i]->close_after_send = true;
+		e[i]->check_pattern = true;
+	}
+	/* the waiting ones count as the connection's streams */
+	assert_int_equal(lp2p_conn_stream_count(p.ab), MANY_STREAMS);
+	WAIT_FOR_MS(w, all_closed(e, MANY_STREAMS), 30000);
+	for (size_t i = 0; i < MANY_STREAMS; i++) {
+		assert_int_equal(e[i]->opens, 1);
+		assert_int_equal(e[i]->open_status, 0);
+		assert_int_equal(e[i]->rx, 2 * KiB);
+		assert_int_equal(e[i]->close_reason, 0);
+		ep_check(e[i]);
+	}
+	assert_int_equal(sv.accepted, MANY_STREAMS);
+	assert_int_equal(lp2p_conn_stream_count(p.ab), 0);
+	assert_int_equal(lp2p_host_conns(p.a->h, NULL, 0), 1);
+}
+
+static void many_opens_yamux(void **state)
+{
+	many_opens(*state, YAMUX);
+}
+
+static void many_opens_mplex(void **state)
+{
+	many_opens(*state, MPLEX);
+}
+
+/* Our side closes the connection: the waiting opens fail through their
+ * callbacks, from the loop. */
+static void waiting_opens_fail_on_close(void **state)
+{
+	struct world *w = *state;
+	struct pair p = make_pair(w, YAMUX, many_streams_yaml, NULL);
+	struct service sv;
+	service_init(&sv, w, "/test/echo");
+	service_add(&sv, p.b);
+	static struct ep *e[300];
+	open_many(w, p.ab, "/test/echo", e, 300);
+	for (size_t i = 0; i < 300; i++)
+		e[i]->in_call = true;
+	lp2p_conn_close(p.ab);
+	for (size_t i = 0; i < 300; i++)
+		e[i]->in_call = false;
+	WAIT_FOR(w, all_opened(e, 300));
+	for (size_t i = 0; i < 300; i++) {
+		assert_int_equal(e[i]->open_status, LP2P_ECLOSED);
+		ep_check(e[i]);
+	}
+	world_run_for(w, 30);
+	for (size_t i = 0; i < 300; i++)
+		assert_int_equal(e[i]->opens, 1);
+}
+
+/* The peer sends GoAway and closes before it read our SYNs: nothing can
+ * open any more, every open fails with LP2P_ECLOSED. */
+static void waiting_opens_fail_on_goaway(void **state)
+{
+	struct world *w = *state;
+	struct pair p = make_pair(w, YAMUX, many_streams_yaml, NULL);
+	struct service sv;
+	service_init(&sv, w, "/test/echo");
+	service_add(&sv, p.b);
+	static struct ep *e[300];
+	open_many(w, p.ab, "/test/echo", e, 300);
+	lp2p_conn_close(p.ba);
+	WAIT_FOR(w, all_opened(e, 300));
+	for (size_t i = 0; i < 300; i++) {
+		assert_int_equal(e[i]->open_status, LP2P_ECLOSED);
+		ep_check(e[i]);
+	}
+	assert_int_equal(sv.accepted, 0);
+	WAIT_FOR(w, lp2p_host_conns(p.a->h, NULL, 0) == 0);
+}
+
+struct timeout_watch {
+	struct ep **e;
+	size_t n;
+};
+
+static bool watch_all_opened(void *arg)
+{
+	struct timeout_watch *t = arg;
+	return all_opened(t->e, t->n);
+}
+
+/*
+ * A peer that does not answer (its host is not run) never ACKs: the open
+ * beyond the backlog waits, then fails with LP2P_ETIMEDOUT after
+ * limits.negotiation_timeout.  The streams reset at the timeout leave the
+ * backlog, so the connection opens streams again.
+ */
+static void waiting_open_times_out(void **state)
+{
+	struct world *w = *state;
+	struct pair p = make_pair(w, YAMUX,
+	                          "limits:\n"
+	                          "  negotiation_timeout: 300ms\n",
+	                          NULL);
+	struct service sv;
+	service_init(&sv, w, "/test/echo");
+	sv.tmpl.echo = true;
+	service_add(&sv, p.b);
+	static struct ep *e[257];
+	open_many(w, p.ab, "/test/echo", e, 257);
+	uint64_t t0 = mono_ms();
+	struct timeout_watch t = {e, 257};
+	assert_true(pump(&p.a->h, 1, watch_all_opened, &t, 5000));
+	assert_true(mono_ms() - t0 >= 250);
+	for (size_t i = 0; i < 257; i++) {
+		assert_int_equal(e[i]->open_status, LP2P_ETIMEDOUT);
+		ep_check(e[i]);
+	}
+	assert_int_equal(lp2p_conn_stream_count(p.ab), 0);
+	/* b catches up with what it missed; a new open goes through */
+	const char *protos[] = {"/test/echo"};
+	struct ep *x = ep_open(w, p.ab, protos, 1);
+	x->to_send = 1000;
+	x->check_pattern = true;
+	x->close_after_send = true;
+	WAIT_FOR(w, x->closes == 1);
+	assert_int_equal(x->open_status, 0);
+	assert_int_equal(x->rx, 1000);
+	ep_check(x);
+}
+
+/* Waiting opens count toward limits.max_streams_per_connection: the one
+ * beyond it is refused at once.  They open in order (no data flows, so
+ * the peer answers the negotiations in the order it got them). */
+static void waiting_opens_count_toward_limit(void **state)
+{
+	struct world *w = *state;
+	struct pair p = make_pair(w, YAMUX,
+	                          "limits:\n"
+	                          "  max_streams_per_connection: 300\n",
+	                          NULL);
+	struct service sv;
+	service_init(&sv, w, "/test/echo");
+	sv.tmpl.close_on_fin = true;
+	service_add(&sv, p.b);
+	static struct ep *e[300];
+	open_many(w, p.ab, "/test/echo", e, 300);
+	const char *protos[] = {"/test/echo"};
+	struct ep dummy = {0};
+	assert_int_equal(
+	    lp2p_conn_open_stream(p.ab, protos, 1, ep_open_cb, &dummy),
+	    LP2P_ELIMIT);
+	WAIT_FOR(w, all_opened(e, 300));
+	for (size_t i = 0; i < 300; i++) {
+		assert_int_equal(e[i]->open_status, 0);
+		assert_int_equal(e[i]->open_order, i);
+		assert_int_equal(ep_close_write(e[i]), 0);
+	}
+	WAIT_FOR(w, all_closed(e, 300));
+	for (size_t i = 0; i < 300; i++) {
+		assert_int_equal(e[i]->close_reason, 0);
+		ep_check(e[i]);
+	}
+	assert_int_equal(dummy.opens, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1256,6 +1470,12 @@ int main(void)
 		T(stream_limit_yamux),
 		T(stream_limit_mplex),
 		T(stream_limit_outbound),
+		T(many_opens_yamux),
+		T(many_opens_mplex),
+		T(waiting_opens_fail_on_close),
+		T(waiting_opens_fail_on_goaway),
+		T(waiting_open_times_out),
+		T(waiting_opens_count_toward_limit),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -577,6 +577,116 @@ static void ack_backlog_limit(void **state)
 	h_peer_free(s);
 }
 
+/* Inside on_open_room, once: open until the backlog is full again. */
+static void open_while_room(struct h_peer *p, struct h_stream *hs)
+{
+	(void)hs;
+	int rc;
+	p->on_open_room = NULL;
+	while (h_open(p, NULL, &rc))
+		;
+	assert_int_equal(rc, LP2P_EAGAIN);
+}
+
+/* An open refused for the backlog hears when ACKs make room, once. */
+static void open_room_after_ack(void **state)
+{
+	(void)state;
+	struct lp2p_mux_config cfg = {.max_ack_backlog = 3};
+	struct h_peer *c = h_peer_new(LP2P_MUX_YAMUX, LP2P_MUX_INITIATOR, &cfg);
+	struct h_peer *s = responder(NULL);
+	int rc;
+	for (int i = 0; i < 3; i++)
+		assert_non_null(h_open(c, NULL, &rc));
+	/* no refusal yet: the ACKs alone call nothing */
+	assert_int_equal(h_pump(c, s), 0);
+	assert_int_equal(c->open_rooms, 0);
+	for (int i = 0; i < 3; i++)
+		assert_non_null(h_open(c, NULL, &rc));
+	assert_null(h_open(c, NULL, &rc));
+	assert_int_equal(rc, LP2P_EAGAIN);
+	assert_null(h_open(c, NULL, &rc));
+	/* the SYNs out, the ACKs back: one call for both refusals */
+	assert_true(h_pump_one(c, s) > 0);
+	assert_int_equal(c->open_rooms, 0);
+	c->on_open_room = open_while_room;
+	assert_true(h_pump_one(s, c) > 0);
+	assert_int_equal(c->open_rooms, 1);
+	assert_int_equal(c->nstreams, 9); /* three more from the callback */
+	/* the callback's refusal asks again */
+	assert_int_equal(h_pump(c, s), 0);
+	assert_int_equal(c->open_rooms, 2);
+	assert_int_equal(s->opens, 9);
+	h_peer_free(c);
+	h_peer_free(s);
+}
+
+/* A reset stream leaves the backlog: the call comes with the next output
+ * ack, not inside lp2p_mux_reset(). */
+static void open_room_after_reset(void **state)
+{
+	(void)state;
+	struct lp2p_mux_config cfg = {.max_ack_backlog = 2};
+	struct h_peer *c = h_peer_new(LP2P_MUX_YAMUX, LP2P_MUX_INITIATOR, &cfg);
+	int rc;
+	struct h_stream *a = h_open(c, NULL, &rc);
+	assert_non_null(h_open(c, NULL, &rc));
+	assert_null(h_open(c, NULL, &rc));
+	assert_int_equal(rc, LP2P_EAGAIN);
+	assert_int_equal(lp2p_mux_reset(c->m, a->id), 0);
+	assert_int_equal(c->open_rooms, 0);
+	h_take(c, NULL, 0);
+	assert_int_equal(c->open_rooms, 1);
+	assert_non_null(h_open(c, NULL, &rc));
+	h_peer_free(c);
+}
+
+/* An open refused for a full output hears when it drains. */
+static void open_room_after_output_drains(void **state)
+{
+	(void)state;
+	struct lp2p_mux_config cfg = {
+	    .out_hiwat = 1024, .out_reserve = 1024, .max_ack_backlog = 1000};
+	struct h_peer *c = h_peer_new(LP2P_MUX_YAMUX, LP2P_MUX_INITIATOR, &cfg);
+	int rc, opened = 0;
+	while (h_open(c, NULL, &rc))
+		opened++;
+	assert_int_equal(rc, LP2P_EAGAIN);
+	assert_int_equal(opened, 2048 / 12);
+	/* 8 bytes free; 3 more sent: still no room for a header */
+	uint8_t buf[4];
+	h_take(c, buf, 3);
+	assert_int_equal(c->open_rooms, 0);
+	h_take(c, buf, 1);
+	assert_int_equal(c->open_rooms, 1);
+	assert_non_null(h_open(c, NULL, &rc));
+	h_peer_free(c);
+}
+
+/* After the peer's GoAway a refused open is not called back (the caller
+ * learns of the GoAway from on_goaway). */
+static void no_open_room_after_goaway(void **state)
+{
+	(void)state;
+	struct lp2p_mux_config cfg = {.max_ack_backlog = 1};
+	struct h_peer *c = h_peer_new(LP2P_MUX_YAMUX, LP2P_MUX_INITIATOR, &cfg);
+	struct h_peer *s = responder(NULL);
+	int rc;
+	assert_non_null(h_open(c, NULL, &rc));
+	assert_null(h_open(c, NULL, &rc));
+	assert_int_equal(rc, LP2P_EAGAIN);
+	assert_true(h_pump_one(c, s) > 0);
+	/* the ACK and the GoAway in one batch */
+	assert_int_equal(lp2p_mux_goaway(s->m, LP2P_YAMUX_GOAWAY_NORMAL), 0);
+	assert_true(h_pump_one(s, c) > 0);
+	assert_int_equal(c->goaways, 1);
+	assert_int_equal(c->open_rooms, 0);
+	assert_null(h_open(c, NULL, &rc));
+	assert_int_equal(rc, LP2P_ECLOSED);
+	h_peer_free(c);
+	h_peer_free(s);
+}
+
 static void outbound_stream_limit(void **state)
 {
 	(void)state;
@@ -1042,6 +1152,10 @@ int main(void)
 	    T(unknown_stream_frames_skipped),
 	    T(inbound_stream_limit),
 	    T(ack_backlog_limit),
+	    T(open_room_after_ack),
+	    T(open_room_after_reset),
+	    T(open_room_after_output_drains),
+	    T(no_open_room_after_goaway),
 	    T(outbound_stream_limit),
 	    T(bad_config),
 	    T(protocol_violations),

@@ -146,8 +146,20 @@ typedef void (*lp2p_stream_open_cb)(void *arg, int status, lp2p_stream *s);
 
 /*
  * Open a stream on conn and negotiate the first protocol of
- * protocols[0..n) the peer supports (strings copied).  Errors
- * (immediate): LP2P_EINVAL, LP2P_ECLOSED, LP2P_ELIMIT, LP2P_ENOMEM.
+ * protocols[0..n) the peer supports (strings copied).  cb reports the
+ * result, always from the loop, never inside this call.
+ *
+ * When the muxer cannot open another stream yet (yamux: 256 streams the
+ * peer has not acknowledged, or the muxer's output is full), the open
+ * waits and goes to the muxer as soon as it has room, in the order of
+ * the calls.  A waiting open counts toward
+ * limits.max_streams_per_connection; limits.negotiation_timeout covers
+ * the wait and the negotiation (LP2P_ETIMEDOUT).  It fails through cb
+ * with LP2P_ECLOSED when the peer sends GoAway, or with the connection's
+ * reason when the connection closes.
+ *
+ * Errors (immediate, cb is not called): LP2P_EINVAL, LP2P_ECLOSED,
+ * LP2P_ELIMIT, LP2P_ENOMEM.
  */
 LP2P_API int lp2p_conn_open_stream(lp2p_conn *c, const char *const *protocols,
                                    size_t n, lp2p_stream_open_cb cb,

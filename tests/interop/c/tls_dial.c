@@ -191,16 +191,11 @@ struct one {
 };
 
 /*
- * Streams are opened up to 256 ahead of the ones negotiated: yamux lets a
- * peer refuse streams beyond 256 it has not acknowledged (the spec's ACK
- * backlog), and lp2p's yamux refuses to open more.  Every stream stays
- * open until its echo is back, so all of them can be open at once.
- */
-#define OPEN_AHEAD 256
-/*
  * js-libp2p resets streams beyond 10 that arrive before its side of the
- * connection is set up ("MaxEarlyStreamsError: Too many early streams");
- * the first negotiated stream shows it is.
+ * connection is set up ("MaxEarlyStreamsError: Too many early streams"):
+ * 8 go first, and the first answer shows it is set up; then all the
+ * others at once.  Beyond yamux's ACK backlog (256) they wait in lp2p
+ * for the peer's ACKs.
  */
 #define OPEN_EARLY 8
 
@@ -271,10 +266,9 @@ static void one_opened(void *arg, int status, lp2p_stream *s)
 {
 	struct one *o = arg;
 
-	open_next();
-	if (!status && !many.ramped) {
+	if (!many.ramped) {
 		many.ramped = true;
-		for (size_t i = OPEN_EARLY; i < OPEN_AHEAD; i++)
+		while (many.opened < many.n)
 			open_next();
 	}
 	if (status) {
