@@ -22,7 +22,8 @@ static inline size_t lp2p_buf_avail(const struct lp2p_buf *b)
 
 static inline const uint8_t *lp2p_buf_data(const struct lp2p_buf *b)
 {
-	return b->p + b->off;
+	/* an empty buffer has no memory: no offset from NULL (UB) */
+	return b->p ? b->p + b->off : NULL;
 }
 
 static inline void lp2p_buf_release(struct lp2p_buf *b)
