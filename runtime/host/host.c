@@ -8,6 +8,8 @@
 #include <lp2p/crypto.h>
 #include <lp2p/log.h>
 
+#include <lp2p/resource.h>
+
 #include "host/host.h"
 
 /* Plugins the built-in default configuration loads when installed. */
@@ -29,6 +31,11 @@ static void stop_everything(struct lp2p_host *h)
 	lp2p_bootstrap_stop(h);
 	lp2p_swarm_shutdown(&h->swarm);
 	stop_plugins(h);
+}
+
+static void report_resources(void *arg)
+{
+	lp2p_host_log_resources(arg);
 }
 
 static void on_loop_stop(void *arg)
@@ -109,6 +116,8 @@ LP2P_API int lp2p_host_new(const lp2p_config *cfg, lp2p_host **out, char *err,
 	}
 	h->loop.on_stop = on_loop_stop;
 	h->loop.on_stop_arg = h;
+	h->loop.on_report = report_resources;
+	h->loop.on_report_arg = h;
 	lp2p_peerstore_init(&h->peerstore);
 	lp2p_host_events_init(h);
 	rc = load_identity(h, err, errlen);

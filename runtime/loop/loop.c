@@ -61,6 +61,16 @@ static void on_signal(struct ev_loop *ev, ev_signal *w, int revents)
 	stop_now(l);
 }
 
+/* SIGUSR1: the owner reports its state (lp2pd: resource usage). */
+static void on_usr1(struct ev_loop *ev, ev_signal *w, int revents)
+{
+	(void)ev;
+	(void)revents;
+	struct lp2p_loop *l = w->data;
+	if (l->on_report)
+		l->on_report(l->on_report_arg);
+}
+
 int lp2p_loop_init(struct lp2p_loop *l)
 {
 	*l = (struct lp2p_loop){0};
@@ -73,7 +83,8 @@ int lp2p_loop_init(struct lp2p_loop *l)
 	ev_async_start(l->ev, &l->wake);
 	ev_signal_init(&l->sigint, on_signal, SIGINT);
 	ev_signal_init(&l->sigterm, on_signal, SIGTERM);
-	l->sigint.data = l->sigterm.data = l;
+	ev_signal_init(&l->sigusr1, on_usr1, SIGUSR1);
+	l->sigint.data = l->sigterm.data = l->sigusr1.data = l;
 	return 0;
 }
 
@@ -150,6 +161,7 @@ void lp2p_loop_run(struct lp2p_loop *l, bool catch_signals)
 	if (catch_signals) {
 		ev_signal_start(l->ev, &l->sigint);
 		ev_signal_start(l->ev, &l->sigterm);
+		ev_signal_start(l->ev, &l->sigusr1);
 	}
 	l->stopping = false;
 	ev_run(l->ev, 0);
@@ -158,5 +170,6 @@ void lp2p_loop_run(struct lp2p_loop *l, bool catch_signals)
 	if (catch_signals) {
 		ev_signal_stop(l->ev, &l->sigint);
 		ev_signal_stop(l->ev, &l->sigterm);
+		ev_signal_stop(l->ev, &l->sigusr1);
 	}
 }

@@ -17,8 +17,10 @@ struct lp2p_loop {
 	struct lp2p_post *head, *tail; /* under lock */
 	bool closed;                   /* under lock: no more posts */
 	int workers; /* under lock: helper threads that may still post */
-	ev_signal sigint, sigterm;
+	ev_signal sigint, sigterm, sigusr1;
 	bool stopping;
+	void (*on_report)(void *arg); /* SIGUSR1 (with catch_signals) */
+	void *on_report_arg;
 	void (*on_stop)(void *arg); /* called on the loop when a stop is asked */
 	void *on_stop_arg;
 };

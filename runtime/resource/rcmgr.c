@@ -12,12 +12,6 @@
 #include "config/config.h"
 #include "resource/resource.h"
 
-struct lp2p_rc_named {
-	struct lp2p_rc_named *next;
-	struct lp2p_rc_scope scope;
-	char name[];
-};
-
 struct lp2p_rc_peer {
 	struct lp2p_rc_peer *next;
 	struct lp2p_peer_id id;

@@ -83,7 +83,13 @@ const char *lp2p_rc_kind_name(enum lp2p_scope_kind kind);
 
 /* ---- the manager: system, transient and the named scopes ---- */
 
-struct lp2p_rc_named;
+/* A protocol's or plugin's scope. */
+struct lp2p_rc_named {
+	struct lp2p_rc_named *next;
+	struct lp2p_rc_scope scope;
+	char name[];
+};
+
 struct lp2p_rc_peer;
 struct lp2p_limits;
 

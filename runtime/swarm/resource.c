@@ -3,6 +3,7 @@
  * memory reservations by plugins (lp2p/resource.h), and the log line for
  * a refusal by a scope limit.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <lp2p/log.h>
@@ -195,4 +196,48 @@ LP2P_API void lp2p_protocol_release_memory(lp2p_host *h,
 	}
 	lp2p_rc_amount a = {.memory = bytes};
 	lp2p_rc_release(s, &a);
+}
+
+static void fmt_limit(char *buf, size_t cap, uint64_t v)
+{
+	if (v == LP2P_RESOURCE_UNLIMITED)
+		snprintf(buf, cap, "-");
+	else
+		snprintf(buf, cap, "%llu", (unsigned long long)v);
+}
+
+static void log_scope(const char *name, const struct lp2p_rc_scope *s)
+{
+	const struct lp2p_resource_usage *u = &s->use;
+	const struct lp2p_resource_limits *l = &s->limit;
+	char lc[24], ls[24], lf[24], lm[24];
+	fmt_limit(lc, sizeof lc, l->connections);
+	fmt_limit(ls, sizeof ls, l->streams);
+	fmt_limit(lf, sizeof lf, l->fds);
+	fmt_limit(lm, sizeof lm, l->memory);
+	lp2p_log(LP2P_LOG_NOTICE,
+	         "resources: %s: connections %u in / %u out (limit %s), "
+	         "streams %u in / %u out (limit %s), fds %u (limit %s), "
+	         "memory %llu (limit %s)",
+	         name, u->inbound_connections, u->outbound_connections, lc,
+	         u->inbound_streams, u->outbound_streams, ls, u->fds, lf,
+	         (unsigned long long)u->memory, lm);
+}
+
+LP2P_API void lp2p_host_log_resources(const lp2p_host *h)
+{
+	const struct lp2p_rcmgr *m = &h->swarm.rc;
+	log_scope("system", &m->system);
+	log_scope("transient", &m->transient);
+	char name[300];
+	for (const struct lp2p_rc_named *n = m->protocols; n; n = n->next) {
+		snprintf(name, sizeof name, "protocol %s", n->name);
+		log_scope(name, &n->scope);
+	}
+	for (const struct lp2p_rc_named *n = m->plugins; n; n = n->next) {
+		snprintf(name, sizeof name, "plugin %s", n->name);
+		log_scope(name, &n->scope);
+	}
+	lp2p_log(LP2P_LOG_NOTICE, "resources: %zu peers with a scope",
+	         m->npeers);
 }

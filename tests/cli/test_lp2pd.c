@@ -208,6 +208,15 @@ static void start_and_sigterm(void **state)
 		wait_status(pid);
 		fail_msg("lp2pd did not report running; stderr: %s", err);
 	}
+	/* SIGUSR1: a report of the resource scopes, and it keeps running */
+	assert_int_equal(kill(pid, SIGUSR1), 0);
+	assert_int_equal(wait_for_text(efd, err, sizeof err,
+	                               "peers with a scope", 10000),
+	                 0);
+	assert_non_null(strstr(err, "resources: system: connections 0 in / 0 "
+	                            "out (limit 1024), streams 0 in / 0 out "
+	                            "(limit 16384)"));
+	assert_non_null(strstr(err, "resources: transient: "));
 	assert_int_equal(kill(pid, SIGTERM), 0);
 	assert_int_equal(wait_for_text(efd, err, sizeof err, "stopped", 10000),
 	                 0);

@@ -124,6 +124,13 @@ LP2P_API void lp2p_protocol_release_memory(lp2p_host *h,
                                            const char *protocol,
                                            size_t bytes);
 
+/*
+ * Log (at notice level) what the system, transient, each protocol and
+ * each plugin scope holds, against their limits, and how many peers have
+ * a scope.  lp2p_host_run() with catch_signals does this on SIGUSR1.
+ */
+LP2P_API void lp2p_host_log_resources(const lp2p_host *h);
+
 #ifdef __cplusplus
 }
 #endif
