@@ -165,17 +165,20 @@ static int start_lp2pd(const struct opts *o, char *log_path, size_t cap)
 	        "limits:\n"
 	        "  max_connections: %u\n"
 	        "  max_inbound_connections: %u\n"
-	        "  max_pending_handshakes: 1024\n"
+	        "  max_pending_handshakes: %u\n"
 	        "  max_streams_per_connection: 64\n"
 	        "  handshake_timeout: %us\n"
 	        "  negotiation_timeout: 3s\n"
 	        "  write_timeout: 5s\n"
+	        "log:\n"
+	        "  level: notice\n" /* the SIGUSR1 resource reports */
 	        "connection_manager:\n"
 	        "  low_water: %u\n"
 	        "  high_water: %u\n"
 	        "  grace_period: 2s\n"
 	        "  idle_timeout: 20s\n",
 	        o->plugins, 2 * o->conns + 256, 2 * o->conns + 256,
+	        2 * o->conns + 256 < 1024 ? 2 * o->conns + 256 : 1024,
 	        HANDSHAKE_TIMEOUT_S, low, high);
 	fclose(f);
 	child = fork();
@@ -187,7 +190,7 @@ static int start_lp2pd(const struct opts *o, char *log_path, size_t cap)
 			dup2(fd, 2);
 			close(fd);
 		}
-		execl(o->lp2pd, o->lp2pd, "-q", "-c", conf, (char *)NULL);
+		execl(o->lp2pd, o->lp2pd, "-c", conf, (char *)NULL);
 		perror(o->lp2pd);
 		_exit(127);
 	}
@@ -390,6 +393,40 @@ static void *worker_main(void *arg)
 
 /* ---- main ---- */
 
+static const char *soak_log;
+
+/*
+ * Ask lp2pd for its resource report (SIGUSR1) and copy its system line
+ * into line: 0, or -1 if none came within 5 s.
+ */
+static int resource_report(char *line, size_t cap)
+{
+	static unsigned seen;
+	if (child <= 0 || kill(child, SIGUSR1) != 0)
+		return -1;
+	for (int tries = 0; tries < 100; tries++) {
+		hp_sleep_ms(50);
+		FILE *f = fopen(soak_log, "r");
+		char buf[2048];
+		unsigned n = 0;
+		while (f && fgets(buf, sizeof buf, f)) {
+			char *p = strstr(buf, "resources: system: ");
+			if (!p)
+				continue;
+			n++;
+			snprintf(line, cap, "%s", p + strlen("resources: "));
+			line[strcspn(line, "\n")] = '\0';
+		}
+		if (f)
+			fclose(f);
+		if (n > seen) {
+			seen = n;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 static void report(uint64_t t0, size_t fds0)
 {
 	static unsigned long last_echoes;
@@ -415,6 +452,9 @@ static void report(uint64_t t0, size_t fds0)
 	       atomic_load(&st.stalls), atomic_load(&st.held_open),
 	       atomic_load(&st.streams), echoes, rate, atomic_load(&st.resets),
 	       atomic_load(&st.failures));
+	char scopes[1024];
+	if (resource_report(scopes, sizeof scopes) == 0)
+		printf("        lp2pd %s\n", scopes);
 	fflush(stdout);
 }
 
@@ -497,6 +537,7 @@ int main(int argc, char **argv)
 	}
 
 	char log_path[600];
+	soak_log = log_path;
 	if (start_lp2pd(&o, log_path, sizeof log_path)) {
 		fprintf(stderr, "soak: lp2pd did not start; see %s\n",
 		        log_path);
@@ -547,6 +588,23 @@ int main(int argc, char **argv)
 			failure("lp2pd holds %zu more descriptors than before "
 			        "the run",
 			        count_fds(child) - fds0);
+		/* and its resource scopes hold nothing (lingering sockets
+		 * close within 2 s) */
+		char scopes[1024] = "";
+		bool zero = false;
+		for (int i = 0; i < 10 && !zero; i++) {
+			if (resource_report(scopes, sizeof scopes))
+				break;
+			zero = strstr(scopes, "connections 0 in / 0 out") &&
+			       strstr(scopes, "streams 0 in / 0 out") &&
+			       strstr(scopes, "fds 0 ") &&
+			       strstr(scopes, "memory 0 ");
+			if (!zero)
+				hp_sleep_ms(500);
+		}
+		if (!zero)
+			failure("lp2pd's system scope is not back to zero: %s",
+			        scopes);
 		if (rss_mid && rss_end > rss_mid + rss_mid / 4)
 			printf("soak: note: RSS grew from %zu to %zu KiB over "
 			       "the second half\n",
