@@ -21,6 +21,7 @@
 #include <lp2p/host.h>
 #include <lp2p/log.h>
 #include <lp2p/peerstore.h>
+#include <lp2p/resource.h>
 #include <lp2p/swarm.h>
 #include <lp2p/varint.h>
 
@@ -205,6 +206,39 @@ static void identify_fills_the_peerstore(void **state)
 	md = md_of(b, a);
 	assert_non_null(md);
 	assert_true(strncmp(lp2p_peer_metadata_agent(md), "lp2p/", 5) == 0);
+	node_free(a);
+	node_free(b);
+}
+
+static bool b_identified(struct node *a, struct node *b)
+{
+	(void)a;
+	return b->identified >= 1;
+}
+
+/* identify's message buffer counts against its stream's scopes: with the
+ * protocol's memory limit below one message, a's request fails (b's, with
+ * the default limits, succeeds) and nothing stays reserved. */
+static void identify_buffer_is_accounted(void **state)
+{
+	(void)state;
+	struct node *a = node_new("  identify: {}\n  ping: {interval: 0}\n"
+	                          "limits:\n  protocols:\n"
+	                          "    /ipfs/id/1.0.0: {memory: 64}\n");
+	struct node *b = node_new("  identify: {}\n  ping: {interval: 0}\n");
+	connect_nodes(a, b);
+	assert_true(run_until(a, b, b_identified, 5000));
+	run_until(a, b, NULL, 500);
+	assert_int_equal(a->identified, 0);
+	const lp2p_peer_metadata *md = md_of(a, b);
+	assert_true(md == NULL || lp2p_peer_metadata_agent(md)[0] == '\0');
+	struct lp2p_resource_usage u;
+	struct lp2p_resource_limits l;
+	int rc = lp2p_host_resource_usage(a->h, LP2P_SCOPE_PROTOCOL,
+	                                  "/ipfs/id/1.0.0", &u, &l);
+	assert_true(rc == 0 || rc == LP2P_ENOTFOUND);
+	assert_int_equal(u.memory, 0);
+	assert_int_equal(l.memory, 64);
 	node_free(a);
 	node_free(b);
 }
@@ -699,6 +733,7 @@ int main(void)
 		lp2p_log_set_level(LP2P_LOG_DEBUG);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(identify_fills_the_peerstore),
+	    cmocka_unit_test(identify_buffer_is_accounted),
 	    cmocka_unit_test(push_follows_protocol_changes),
 	    cmocka_unit_test(push_follows_new_listen_addresses),
 	    cmocka_unit_test(push_can_be_disabled),
