@@ -91,6 +91,13 @@ static int get_ms(const lp2p_config_node *n, const char *key, uint64_t *out,
 	return rc == LP2P_ENOTFOUND ? 0 : rc;
 }
 
+static int get_size(const lp2p_config_node *n, const char *key,
+                    uint64_t *out, char *err, size_t errlen)
+{
+	int rc = lp2p_config_get_size(n, key, out, err, errlen);
+	return rc == LP2P_ENOTFOUND ? 0 : rc;
+}
+
 static int get_bool(const lp2p_config_node *n, const char *key, bool *out,
                     char *err, size_t errlen)
 {
@@ -168,8 +175,8 @@ static int check_limits(struct lp2p_config *c, char *err, size_t errlen)
 		"max_pending_handshakes", "max_streams_per_connection",
 		"max_streams_per_protocol",
 		"handshake_timeout", "negotiation_timeout", "dial_timeout",
-		"write_timeout", "max_buffer_memory", "exempt_loopback",
-		NULL,
+		"write_timeout", "min_write_rate", "max_buffer_memory",
+		"exempt_loopback", NULL,
 	};
 	const lp2p_config_node *n = lp2p_config_get(c->root, "limits");
 	struct lp2p_limits *l = &c->limits;
@@ -187,12 +194,8 @@ static int check_limits(struct lp2p_config *c, char *err, size_t errlen)
 	if (!rc) rc = get_ms(n, "negotiation_timeout", &l->negotiation_timeout_ms, err, errlen);
 	if (!rc) rc = get_ms(n, "dial_timeout", &l->dial_timeout_ms, err, errlen);
 	if (!rc) rc = get_ms(n, "write_timeout", &l->write_timeout_ms, err, errlen);
-	if (!rc) {
-		rc = lp2p_config_get_size(n, "max_buffer_memory",
-		                          &l->max_buffer_memory, err, errlen);
-		if (rc == LP2P_ENOTFOUND)
-			rc = 0;
-	}
+	if (!rc) rc = get_size(n, "min_write_rate", &l->min_write_rate, err, errlen);
+	if (!rc) rc = get_size(n, "max_buffer_memory", &l->max_buffer_memory, err, errlen);
 	if (!rc) rc = get_bool(n, "exempt_loopback", &l->exempt_loopback, err, errlen);
 	if (rc)
 		return rc;
@@ -345,6 +348,10 @@ static void set_defaults(struct lp2p_config *c)
 		.negotiation_timeout_ms = 10000,
 		.dial_timeout_ms = 10000,
 		.write_timeout_ms = 30000,
+		/* Far below any link a node runs on (8 kbit/s), yet a peer
+		 * can no longer keep a connection's buffers by taking a few
+		 * bytes per write_timeout. */
+		.min_write_rate = 1024,
 		.max_buffer_memory = 256u << 20,
 	};
 	c->connmgr = (struct lp2p_connmgr_config){
