@@ -28,6 +28,7 @@
 #include <lp2p/swarm.h>
 
 #include "security/noise.h"
+#include "security/tls.h"
 
 #define HP_ECHO "/echo/1.0.0"
 #define HP_YAMUX "/yamux/1.0.0"
@@ -52,6 +53,8 @@ struct hp_buf {
 };
 
 void hp_buf_add(struct hp_buf *b, const void *data, size_t n);
+/* Room for n more bytes at b->p + b->len (len unchanged). */
+uint8_t *hp_buf_room(struct hp_buf *b, size_t n);
 void hp_buf_drop(struct hp_buf *b, size_t n); /* from the front */
 void hp_buf_free(struct hp_buf *b);
 
@@ -64,8 +67,9 @@ enum hp_mux { HP_MUX_NONE, HP_MUX_YAMUX, HP_MUX_MPLEX };
 
 struct hp_conn {
 	int fd;
-	bool secure; /* Noise transport keys in ns */
+	bool secure; /* Noise transport keys in ns, or a TLS session */
 	struct lp2p_noise_session ns;
+	struct lp2p_tls_session *tls; /* secured by TLS (not Noise) */
 	struct hp_buf wire;  /* received, not yet decrypted or parsed */
 	struct hp_buf plain; /* decrypted, not yet parsed */
 	enum hp_mux mux;
@@ -97,7 +101,9 @@ int hp_send(struct hp_conn *c, const void *data, size_t n);
  * -errno. */
 ssize_t hp_send_some(struct hp_conn *c, const void *data, size_t n,
                      int stall_ms);
-/* Seal plaintext into Noise frames and send them. */
+/* Seal plaintext into Noise frames or TLS records, appended to out. */
+int hp_seal(struct hp_conn *c, const void *pt, size_t n, struct hp_buf *out);
+/* Seal plaintext and send it. */
 int hp_send_sealed(struct hp_conn *c, const void *pt, size_t n);
 
 /*
@@ -106,6 +112,9 @@ int hp_send_sealed(struct hp_conn *c, const void *pt, size_t n);
  * a reset: c->eof), -ETIMEDOUT, or -EPROTO when a frame does not decrypt.
  */
 int hp_fill(struct hp_conn *c, int timeout_ms);
+
+/* Decrypt the whole frames (or records) in wire into plain: 0, -EPROTO. */
+int hp_decrypt(struct hp_conn *c);
 
 /*
  * Wait until the target closes the connection, discarding what arrives.
@@ -228,6 +237,9 @@ struct target {
 	struct lp2p_peer_id id;
 	char id_str[128];
 	atomic_ulong echo_streams; /* accepted by the echo protocol */
+	/* echo streams that ended with their connection closed by a limit
+	 * (LP2P_ELIMIT) or a timeout (LP2P_ETIMEDOUT) */
+	atomic_ulong echo_closed_limit, echo_closed_timeout;
 };
 
 /* Start a target from YAML (listen on 127.0.0.1) with /echo/1.0.0. */
@@ -236,6 +248,14 @@ void target_stop(struct target *t);
 /* Counters, read on the target's thread.  0, or -ETIMEDOUT if the target
  * did not answer within timeout_ms (its loop is stuck). */
 int target_snapshot(struct target *t, struct target_snap *s, int timeout_ms);
+/*
+ * Pin the socket send buffer (SO_SNDBUF, as net.ipv4.tcp_wmem would) of
+ * the target's inbound connections from 127.0.a.b (src = a * 256 + b).
+ * Autotuned, it grows to MiBs, and the kernel reports it writable only
+ * when a third of it is free again: a slow reader then shows up as rare
+ * huge steps.  Returns how many connections were pinned, or -errno.
+ */
+int target_pin_sndbuf(struct target *t, unsigned src, int bytes);
 
 struct good_peer {
 	lp2p_config *cfg;

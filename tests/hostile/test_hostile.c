@@ -39,6 +39,7 @@
 #define HANDSHAKE_MS 500
 #define NEGOTIATION_MS 500
 #define WRITE_MS 1000
+#define MIN_RATE (64u * 1024) /* bytes per second */
 #define WINDOW (256u * 1024)
 
 static const char target_yaml[] = "listen: [/ip4/127.0.0.1/tcp/0]\n"
@@ -54,6 +55,7 @@ static const char target_yaml[] = "listen: [/ip4/127.0.0.1/tcp/0]\n"
                                   "  handshake_timeout: 500ms\n"
                                   "  negotiation_timeout: 500ms\n"
                                   "  write_timeout: 1s\n"
+                                  "  min_write_rate: 64KiB\n"
                                   "connection_manager:\n"
                                   "  low_water: 480\n"
                                   "  high_water: 512\n"
@@ -683,33 +685,26 @@ static void t_stall_stream(void **state)
 /* ---- 5: a peer that never reads ---- */
 
 /*
- * Fill the target with work whose answers we never read: echo data on
- * every stream it lets us open (within yamux windows) and pings.  The
- * target must stop reading, keep its buffers bounded, and close the
- * connection write_timeout after its output stopped moving.
+ * Echo data on every stream the target lets us open (within yamux
+ * windows; mplex has none) and pings, sent without reading the answers,
+ * until the target stops reading (*stuck), closes the connection
+ * (*closed), or limit bytes were sent.  Returns the bytes sent.
  */
-static void never_read(const char *muxer, bool streams, bool pings,
-                       bool then_abort)
+static size_t fill_echo(struct hp_conn *c, bool streams, bool pings,
+                        size_t limit, bool *stuck, bool *closed)
 {
-	struct hp_conn c;
-	MUST(hp_connect(&c, T.port, new_src(), 4096));
-	int sndbuf = 65536; /* the target's buffers, not ours, fill up */
-	setsockopt(c.fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-	struct hp_hs_opts o = {
-	    .budget = SIZE_MAX, .muxer = muxer, .early = true};
-	if (hp_handshake(&c, &o) != HP_DONE)
-		fail_msg("handshake failed");
-	struct hp_buf b = {0};
+	struct hp_buf b = {0}, sealed = {0};
 	uint8_t chunk[16384];
 	uint8_t h[12];
 	size_t sent = 0;
-	bool stuck = false, closed_early = false;
+	*stuck = *closed = false;
 	hp_random_bytes(chunk, sizeof chunk);
 	uint32_t per_stream[MAX_STREAMS] = {0};
 	uint64_t give_up = hp_now_ms() + 10000;
-	for (int round = 0; !stuck && hp_now_ms() < give_up; round++) {
+	for (int round = 0; !*stuck && sent < limit && hp_now_ms() < give_up;
+	     round++) {
 		b.len = 0;
-		if (streams && c.mux == HP_MUX_MPLEX) {
+		if (streams && c->mux == HP_MUX_MPLEX) {
 			/* no window: as much as the target will read */
 			int i = round % MAX_STREAMS;
 			uint8_t v[24];
@@ -762,28 +757,44 @@ static void never_read(const char *muxer, bool streams, bool pings,
 			}
 		if (b.len == 0)
 			break;
-		size_t need = lp2p_noise_sealed_size(b.len);
-		uint8_t *sealed = malloc(need);
-		ssize_t w = lp2p_noise_seal(&c.ns, b.p, b.len, sealed, need);
-		assert_true(w > 0);
-		ssize_t n = hp_send_some(&c, sealed, (size_t)w, 300);
-		free(sealed);
+		sealed.len = 0;
+		assert_int_equal(hp_seal(c, b.p, b.len, &sealed), 0);
+		ssize_t n = hp_send_some(c, sealed.p, sealed.len, 300);
 		if (n < 0) {
-			/* the target gave up on us while we were still
-			 * sending (write_timeout ran out): what we test */
-			closed_early = true;
+			*closed = true;
 			break;
 		}
 		sent += (size_t)n;
-		stuck = (size_t)n < (size_t)w;
+		*stuck = (size_t)n < sealed.len;
 	}
 	hp_buf_free(&b);
+	hp_buf_free(&sealed);
+	return sent;
+}
+
+/*
+ * Fill the target with work whose answers we never read: echo data on
+ * every stream it lets us open (within yamux windows) and pings.  The
+ * target must stop reading, keep its buffers bounded, and close the
+ * connection write_timeout after its output stopped moving.  c is a
+ * secured, multiplexed connection (Noise or TLS).
+ */
+static void never_read_on(struct hp_conn *c, bool streams, bool pings,
+                          bool then_abort)
+{
+	int sndbuf = 65536; /* the target's buffers, not ours, fill up */
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+	bool stuck, closed_early;
+	size_t sent = fill_echo(c, streams, pings, SIZE_MAX, &stuck,
+	                        &closed_early);
+	/* closed_early: the target gave up on us while we were still
+	 * sending (write_timeout ran out): what we test */
 	if (!stuck && !closed_early)
 		fail_msg("the target read all %zu bytes we sent", sent);
 	if (then_abort) {
 		/* vanish with the target's output queued: its next write
 		 * fails (and must not raise SIGPIPE in its process) */
-		hp_abort(&c);
+		hp_abort(c);
 		printf("    sent %zu KiB before the target stopped reading; "
 		       "then reset\n",
 		       sent / 1024);
@@ -803,7 +814,19 @@ static void never_read(const char *muxer, bool streams, bool pings,
 	printf("    sent %zu KiB before the target stopped reading; closed "
 	       "%llu ms later\n",
 	       sent / 1024, (unsigned long long)(hp_now_ms() - t0));
-	hp_close(&c);
+	hp_close(c);
+}
+
+static void never_read(const char *muxer, bool streams, bool pings,
+                       bool then_abort)
+{
+	struct hp_conn c;
+	MUST(hp_connect(&c, T.port, new_src(), 4096));
+	struct hp_hs_opts o = {
+	    .budget = SIZE_MAX, .muxer = muxer, .early = true};
+	if (hp_handshake(&c, &o) != HP_DONE)
+		fail_msg("handshake failed");
+	never_read_on(&c, streams, pings, then_abort);
 }
 
 static void t_never_read_echo(void **state)
@@ -1632,6 +1655,210 @@ static void t_aborts(void **state)
 	attack_end(&a, 4u << 20);
 }
 
+/* ---- 10: a peer that reads, but slowly ---- */
+
+/*
+ * The target's send buffer for these connections: the kernel doubles it
+ * to 32 KiB and reports the socket writable every ~12 KiB the peer takes.
+ * Autotuned it grows to MiBs and progress comes a third of it at a time:
+ * a reader below the floor would then be closed by write_timeout (no
+ * progress for a second) before the floor could judge it.
+ */
+#define SLOW_SNDBUF 16384
+/* Reading rates: below the floor (progress about every 0.4 s, well
+ * inside write_timeout) and four times above it. */
+#define SLOW_RATE (MIN_RATE / 2)
+#define FAST_RATE (MIN_RATE * 4)
+
+/* Reads a socket at a fixed rate on its own thread, throwing the bytes
+ * away, as a peer whose application consumes slowly. */
+struct reader {
+	int fd;
+	unsigned rate; /* bytes per second */
+	atomic_bool stop;
+	atomic_size_t got;
+	pthread_t thread;
+};
+
+static void *reader_main(void *arg)
+{
+	struct reader *r = arg;
+	uint8_t buf[16384];
+	uint64_t last = hp_now_ms();
+	size_t credit = 0;
+	while (!atomic_load(&r->stop)) {
+		hp_sleep_ms(10);
+		uint64_t now = hp_now_ms();
+		credit += (size_t)((now - last) * r->rate / 1000);
+		last = now;
+		if (credit > r->rate / 10) /* no catching up past 100 ms */
+			credit = r->rate / 10;
+		while (credit) {
+			size_t want = credit < sizeof buf ? credit : sizeof buf;
+			ssize_t n = recv(r->fd, buf, want, MSG_DONTWAIT);
+			if (n <= 0)
+				break;
+			credit -= (size_t)n;
+			atomic_fetch_add(&r->got, (size_t)n);
+		}
+	}
+	return NULL;
+}
+
+static void reader_start(struct reader *r, int fd, unsigned rate)
+{
+	r->fd = fd;
+	r->rate = rate;
+	atomic_init(&r->stop, false);
+	atomic_init(&r->got, 0);
+	if (pthread_create(&r->thread, NULL, reader_main, r))
+		fail_msg("cannot start a reader thread");
+}
+
+static void reader_stop(struct reader *r)
+{
+	atomic_store(&r->stop, true);
+	pthread_join(r->thread, NULL);
+}
+
+/* A connection from a fresh address with the target's send buffer for
+ * it pinned to SLOW_SNDBUF. */
+static unsigned slow_conn(struct hp_conn *c, int rcvbuf)
+{
+	unsigned src = new_src();
+	MUST(hp_connect(c, T.port, src, rcvbuf));
+	struct hp_hs_opts o = {
+	    .budget = SIZE_MAX, .muxer = HP_YAMUX, .early = true};
+	if (hp_handshake(c, &o) != HP_DONE)
+		fail_msg("handshake failed");
+	if (target_pin_sndbuf(&T, src, SLOW_SNDBUF) != 1)
+		fail_msg("cannot pin the target's send buffer");
+	return src;
+}
+
+/* Echo work for 8 streams (2 MiB of answers) while reading at rate. */
+static void slow_fill(struct hp_conn *c, struct reader *r, unsigned rate)
+{
+	reader_start(r, c->fd, rate);
+	bool stuck, closed;
+	fill_echo(c, true, false, 8 * (WINDOW - 16384), &stuck, &closed);
+	if (closed)
+		fail_msg("closed while we were still sending");
+}
+
+/*
+ * Below the floor: echo streams full of answers, read at half the floor.
+ * The socket takes output every few hundred ms, so write_timeout never
+ * runs out; the floor closes the connection when the first window (one
+ * write_timeout from when output started waiting) has ended.
+ */
+static void slow_below_floor(void)
+{
+	struct hp_conn c;
+	struct reader r;
+	unsigned long lim0 = atomic_load(&T.echo_closed_limit);
+	unsigned long tmo0 = atomic_load(&T.echo_closed_timeout);
+	slow_conn(&c, 4096);
+	uint64_t t0 = hp_now_ms();
+	slow_fill(&c, &r, SLOW_RATE);
+	struct target_snap s;
+	do {
+		hp_sleep_ms(10);
+		snap_or_fail(&s);
+	} while (s.hostile_conns && hp_now_ms() - t0 < 2 * WRITE_MS + SLACK_MS);
+	uint64_t took = hp_now_ms() - t0;
+	reader_stop(&r);
+	if (s.hostile_conns)
+		fail_msg("a reader below the floor is still connected after "
+		         "%llu ms (%zu bytes read)",
+		         (unsigned long long)took, atomic_load(&r.got));
+	if (took < WRITE_MS - 50)
+		fail_msg("closed after %llu ms, before one window",
+		         (unsigned long long)took);
+	/* by the floor (ELIMIT), not by write_timeout */
+	uint64_t until = hp_now_ms() + 1000;
+	while (atomic_load(&T.echo_closed_limit) == lim0 &&
+	       hp_now_ms() < until)
+		hp_sleep_ms(5);
+	if (atomic_load(&T.echo_closed_limit) == lim0 ||
+	    atomic_load(&T.echo_closed_timeout) != tmo0)
+		fail_msg("not closed by min_write_rate (%lu streams by a "
+		         "limit, %lu by a timeout)",
+		         atomic_load(&T.echo_closed_limit) - lim0,
+		         atomic_load(&T.echo_closed_timeout) - tmo0);
+	printf("    read %zu bytes at %u/s: closed by the floor after %llu "
+	       "ms\n",
+	       atomic_load(&r.got), SLOW_RATE, (unsigned long long)took);
+	hp_close(&c);
+}
+
+/* Above the floor: the same, read at four times the floor, is kept for
+ * three windows (then we leave). */
+static void slow_above_floor(void)
+{
+	struct hp_conn c;
+	struct reader r;
+	unsigned long lim0 = atomic_load(&T.echo_closed_limit);
+	unsigned long tmo0 = atomic_load(&T.echo_closed_timeout);
+	slow_conn(&c, 4096);
+	slow_fill(&c, &r, FAST_RATE);
+	uint64_t t0 = hp_now_ms();
+	struct target_snap s;
+	do {
+		hp_sleep_ms(20);
+		snap_or_fail(&s);
+	} while (s.hostile_conns && hp_now_ms() - t0 < 3 * WRITE_MS);
+	reader_stop(&r);
+	if (!s.hostile_conns || atomic_load(&T.echo_closed_limit) != lim0 ||
+	    atomic_load(&T.echo_closed_timeout) != tmo0)
+		fail_msg("a reader above the floor was closed after %llu ms",
+		         (unsigned long long)(hp_now_ms() - t0));
+	printf("    read %zu bytes at %u/s: kept\n", atomic_load(&r.got),
+	       FAST_RATE);
+	hp_close(&c);
+}
+
+/*
+ * Output that drains: bursts of 48 KiB echoed (more than the socket
+ * takes at once, so output waits a moment each time) and read at once,
+ * with pauses longer than a window.  Measured from the first burst the
+ * rate is far below the floor; but each drain ends the window, so the
+ * connection is kept.
+ */
+static void slow_drained(void)
+{
+	struct hp_conn c;
+	unsigned long lim0 = atomic_load(&T.echo_closed_limit);
+	slow_conn(&c, 4096);
+	for (int i = 0; i < 3; i++) {
+		echo_ok(&c, 48 * 1024);
+		hp_sleep_ms(WRITE_MS + 300);
+	}
+	echo_ok(&c, 48 * 1024);
+	if (atomic_load(&T.echo_closed_limit) != lim0)
+		fail_msg("a peer whose output drained was closed");
+	hp_close(&c);
+}
+
+static void t_slow_reader(void **state)
+{
+	(void)state;
+	struct attack a;
+	attack_begin(&a, "10: slow reader, below the floor");
+	slow_below_floor();
+	attack_end(&a, 8u << 20);
+}
+
+static void t_slow_reader_kept(void **state)
+{
+	(void)state;
+	struct attack a;
+	attack_begin(&a, "10: slow readers above the floor, drained");
+	slow_above_floor();
+	slow_drained();
+	attack_end(&a, 8u << 20);
+}
+
 /* ---- setup ---- */
 
 static int setup(void **state)
@@ -1708,6 +1935,8 @@ int main(void)
 	    cmocka_unit_test(t_violations),
 	    cmocka_unit_test(t_mss_rejects),
 	    cmocka_unit_test(t_aborts),
+	    cmocka_unit_test(t_slow_reader),
+	    cmocka_unit_test(t_slow_reader_kept),
 	};
 	/* HOSTILE_ONLY=t_per_ip (a glob) runs only the matching attacks */
 	if (getenv("HOSTILE_ONLY"))
