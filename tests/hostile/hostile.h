@@ -167,6 +167,66 @@ int hp_open(struct hp_conn *c, uint16_t port, unsigned src, const char *muxer);
 int hp_valid_payload(const uint8_t static_pub[32], const char *muxer,
                      uint8_t *out, size_t cap);
 
+/* ---- TLS 1.3 (tls_peer.c) ---- */
+
+#define HP_TLS_MAX_RECORDS 16
+
+struct hp_tls_opts {
+	/* Stall (send no more) in flight 1 (multistream-select of
+	 * /tls/1.0.0 and the ClientHello) after stall_at bytes, or in
+	 * flight 2 ([ChangeCipherSpec,] Certificate, CertificateVerify,
+	 * Finished) after the records before stall_record and stall_at
+	 * bytes of that one (clamped to leave it incomplete).  0: no stall. */
+	int stall_flight;
+	size_t stall_record;
+	size_t stall_at;
+	const char *muxer; /* HP_YAMUX default */
+	/* Ask for the muxer by ALPN instead of multistream-select after. */
+	bool early;
+};
+
+/* What a handshake sent: flight 1's length, flight 2's records. */
+struct hp_tls_flights {
+	size_t first;
+	size_t nrec;
+	size_t rec_len[HP_TLS_MAX_RECORDS];
+};
+
+/*
+ * A TLS 1.3 client with a fresh identity and a valid libp2p certificate
+ * (the runtime's own state machine).  Returns HP_DONE (c->tls, c->mux
+ * set), HP_STALLED, or a negative error (-EPIPE: the target closed).
+ * info (optional) says what the flights were.
+ */
+int hp_tls_handshake(struct hp_conn *c, const struct hp_tls_opts *o,
+                     struct hp_tls_flights *info);
+/* Connect (rcvbuf as hp_connect) and complete a handshake with the muxer
+ * chosen by ALPN.  0 or negative. */
+int hp_tls_open(struct hp_conn *c, uint16_t port, unsigned src, int rcvbuf,
+                const char *muxer);
+/* multistream-select of /tls/1.0.0 alone (not pipelined).  0 or negative. */
+int hp_tls_select(struct hp_conn *c);
+
+/* Client certificates that are not valid libp2p certificates. */
+enum hp_cert {
+	HP_CERT_VALID,              /* control: accepted */
+	HP_CERT_NO_EXTENSION,       /* self-signed, no libp2p extension */
+	HP_CERT_EXT_GARBAGE,        /* the extension is not a SignedKey */
+	HP_CERT_EXT_OTHER_KEY,      /* the identity signed another key */
+	HP_CERT_BAD_SELF_SIGNATURE, /* signed by another key than its own */
+	HP_CERT_EXPIRED,            /* valid until yesterday */
+};
+
+/*
+ * On a fresh connection: multistream-select of /tls/1.0.0, then a TLS 1.3
+ * handshake by OpenSSL itself presenting a certificate of that kind,
+ * offering yamux by ALPN, then a yamux ping.  0: the ping was answered
+ * (accepted); -ECONNREFUSED: an alert or a close came instead (why says
+ * OpenSSL's reason); other negative errors are local failures.
+ */
+int hp_tls_cert_client(struct hp_conn *c, enum hp_cert kind, char *why,
+                       size_t whylen);
+
 /* ---- yamux ---- */
 
 enum { Y_DATA = 0, Y_WINDOW = 1, Y_PING = 2, Y_GOAWAY = 3 };

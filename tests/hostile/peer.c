@@ -335,8 +335,8 @@ static int decrypt_tls(struct hp_conn *c)
 {
 	for (;;) {
 		size_t ptlen = 0;
-		ssize_t used = lp2p_tls_open(c->tls, c->wire.p, c->wire.len,
-		                             &ptlen);
+		ssize_t used =
+		    lp2p_tls_open(c->tls, c->wire.p, c->wire.len, &ptlen);
 		if (used < 0)
 			return -EPROTO;
 		if (used == 0)

@@ -43,6 +43,7 @@
 #define WINDOW (256u * 1024)
 
 static const char target_yaml[] = "listen: [/ip4/127.0.0.1/tcp/0]\n"
+                                  "security: [noise, tls]\n"
                                   "muxers: [yamux, mplex]\n"
                                   "limits:\n"
                                   "  max_connections: 512\n"
@@ -785,8 +786,8 @@ static void never_read_on(struct hp_conn *c, bool streams, bool pings,
 	int sndbuf = 65536; /* the target's buffers, not ours, fill up */
 	setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
 	bool stuck, closed_early;
-	size_t sent = fill_echo(c, streams, pings, SIZE_MAX, &stuck,
-	                        &closed_early);
+	size_t sent =
+	    fill_echo(c, streams, pings, SIZE_MAX, &stuck, &closed_early);
 	/* closed_early: the target gave up on us while we were still
 	 * sending (write_timeout ran out): what we test */
 	if (!stuck && !closed_early)
@@ -1777,8 +1778,7 @@ static void slow_below_floor(void)
 		         (unsigned long long)took);
 	/* by the floor (ELIMIT), not by write_timeout */
 	uint64_t until = hp_now_ms() + 1000;
-	while (atomic_load(&T.echo_closed_limit) == lim0 &&
-	       hp_now_ms() < until)
+	while (atomic_load(&T.echo_closed_limit) == lim0 && hp_now_ms() < until)
 		hp_sleep_ms(5);
 	if (atomic_load(&T.echo_closed_limit) == lim0 ||
 	    atomic_load(&T.echo_closed_timeout) != tmo0)
@@ -1856,6 +1856,300 @@ static void t_slow_reader_kept(void **state)
 	attack_begin(&a, "10: slow readers above the floor, drained");
 	slow_above_floor();
 	slow_drained();
+	attack_end(&a, 8u << 20);
+}
+
+/* ---- 11: TLS 1.3 ---- */
+
+/* A full TLS handshake with the muxer by ALPN (early) or by
+ * multistream-select after it; echo works over it. */
+static void tls_conn(struct hp_conn *c, const char *muxer, bool early,
+                     struct hp_tls_flights *info)
+{
+	MUST(hp_connect(c, T.port, new_src(), 0));
+	struct hp_tls_opts o = {.muxer = muxer, .early = early};
+	int rc = hp_tls_handshake(c, &o, info);
+	if (rc != HP_DONE)
+		fail_msg("TLS handshake: %s",
+		         rc < 0 ? strerror(-rc) : "stalled");
+}
+
+/*
+ * The handshake stalled: flight 1 (multistream-select of /tls/1.0.0, the
+ * ClientHello) cut after every byte of the multistream-select part and at
+ * several points of the ClientHello (each byte of its record and
+ * handshake headers, then every 23 bytes, the last byte), and flight 2
+ * cut inside each of its records (their first bytes, header, middle, last
+ * byte) and after all records but the last (the Finished withheld).  Each
+ * connection is closed by handshake_timeout, none earlier.
+ */
+static void tls_stall_points(void)
+{
+	enum { BATCH = 96 };
+	struct hp_conn probe;
+	struct hp_tls_flights fl;
+	tls_conn(&probe, HP_YAMUX, true, &fl);
+	echo_ok(&probe, 1000);
+	hp_close(&probe);
+	struct hp_buf mss = {0};
+	hp_mss_line(&mss, "/multistream/1.0.0");
+	hp_mss_line(&mss, LP2P_TLS_PROTOCOL_ID);
+	size_t hello = mss.len;
+	hp_buf_free(&mss);
+	if (fl.nrec < 3 || fl.first <= hello)
+		fail_msg("unexpected flights (%zu bytes, %zu records)",
+		         fl.first, fl.nrec);
+
+	struct hp_tls_opts pts[256];
+	size_t npts = 0;
+	for (size_t at = 0; at < fl.first && npts < 200; at++)
+		if (at < hello + 10 || (at - hello) % 23 == 0 ||
+		    at == fl.first - 1)
+			pts[npts++] = (struct hp_tls_opts){
+			    .stall_flight = 1, .stall_at = at, .early = true};
+	for (size_t k = 0; k < fl.nrec; k++) {
+		size_t len = fl.rec_len[k];
+		size_t offs[] = {0, 1, 4, 5, 6, len / 2, len - 1};
+		for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
+			if (offs[i] >= len || (i && offs[i] <= offs[i - 1]))
+				continue;
+			pts[npts++] = (struct hp_tls_opts){.stall_flight = 2,
+			                                   .stall_record = k,
+			                                   .stall_at = offs[i],
+			                                   .early = true};
+		}
+	}
+
+	struct stalled *st = calloc(BATCH, sizeof *st);
+	unsigned src = 0;
+	for (size_t k0 = 0; k0 < npts; k0 += BATCH) {
+		size_t n = npts - k0 < BATCH ? npts - k0 : BATCH;
+		for (size_t i = 0; i < n; i++) {
+			if (i % 8 == 0)
+				src = new_src();
+			struct stalled *x = &st[i];
+			x->closed_after = -1;
+			x->early = false;
+			MUST(hp_connect(&x->c, T.port, src, 0));
+			x->t_connect = hp_now_ms();
+			int rc = hp_tls_handshake(&x->c, &pts[k0 + i], NULL);
+			if (rc != HP_STALLED) {
+				x->early = true;
+				x->closed_after =
+				    (int)(hp_now_ms() - x->t_connect);
+			}
+			poll_closed(st, i);
+		}
+		uint64_t until = hp_now_ms() + HANDSHAKE_MS + SLACK_MS;
+		while (poll_closed(st, n) && hp_now_ms() < until)
+			hp_sleep_ms(5);
+		for (size_t i = 0; i < n; i++) {
+			struct stalled *x = &st[i];
+			const struct hp_tls_opts *o = &pts[k0 + i];
+			if (x->early)
+				fail_msg("flight %d record %zu byte %zu: the "
+				         "handshake did not stall",
+				         o->stall_flight, o->stall_record,
+				         o->stall_at);
+			if (x->closed_after < 0)
+				fail_msg("flight %d record %zu byte %zu: still "
+				         "open after %d ms",
+				         o->stall_flight, o->stall_record,
+				         o->stall_at, HANDSHAKE_MS + SLACK_MS);
+			if (x->closed_after < HANDSHAKE_MS - 50)
+				fail_msg(
+				    "flight %d record %zu byte %zu: closed "
+				    "after %d ms, before the timeout",
+				    o->stall_flight, o->stall_record,
+				    o->stall_at, x->closed_after);
+			hp_close(&x->c);
+		}
+	}
+	free(st);
+	printf("    %zu stall points (flight 1: %zu bytes; flight 2: %zu "
+	       "records), each closed by the timeout\n",
+	       npts, fl.first, fl.nrec);
+}
+
+static void t_tls_stall(void **state)
+{
+	(void)state;
+	struct attack a;
+	attack_begin(&a, "11: TLS handshake stalled in its flights");
+	tls_stall_points();
+	/* the muxer by multistream-select after the handshake works too */
+	struct hp_conn c;
+	tls_conn(&c, HP_MPLEX, false, NULL);
+	echo_ok(&c, 1000);
+	hp_close(&c);
+	attack_end(&a, 8u << 20);
+}
+
+/* A TLS record header: type, legacy version 3.3, length. */
+static void record_header(uint8_t h[5], uint8_t type, size_t len)
+{
+	h[0] = type;
+	h[1] = 3;
+	h[2] = type == 0x16 ? 1 : 3;
+	h[3] = (uint8_t)(len >> 8);
+	h[4] = (uint8_t)len;
+}
+
+/* Raw record bytes (header + body) on c, then the target must close c at
+ * once. */
+static void refused_record(struct hp_conn *c, uint8_t type, size_t len,
+                           const uint8_t *body, size_t n, const char *what)
+{
+	uint8_t h[5];
+	record_header(h, type, len);
+	struct hp_buf b = {0};
+	hp_buf_add(&b, h, 5);
+	hp_buf_add(&b, body, n);
+	int rc = hp_send(c, b.p, b.len);
+	hp_buf_free(&b);
+	if (rc && rc != -EPIPE && rc != -ECONNRESET)
+		fail_msg("%s: send: %s", what, strerror(-rc));
+	expect_prompt_close(c, what);
+	hp_close(c);
+}
+
+static void t_tls_records(void **state)
+{
+	(void)state;
+	struct attack a;
+	struct hp_conn c;
+	uint8_t g[2048];
+	char what[96];
+	attack_begin(&a, "11: TLS record lengths and garbage records");
+	static const size_t over[] = {LP2P_TLS_MAX_RECORD_BODY + 1, 65535};
+	for (size_t i = 0; i < 2; i++) {
+		/* as the first record, and after the handshake */
+		hp_random_bytes(g, 100);
+		MUST(hp_connect(&c, T.port, new_src(), 0));
+		MUST(hp_tls_select(&c));
+		snprintf(what, sizeof what, "first record of %zu bytes",
+		         over[i]);
+		refused_record(&c, 0x16, over[i], g, 100, what);
+		tls_conn(&c, HP_YAMUX, true, NULL);
+		snprintf(what, sizeof what, "record of %zu bytes", over[i]);
+		refused_record(&c, 0x17, over[i], g, 100, what);
+	}
+	/* the largest record allowed, never completed: kept (bounded) until
+	 * the handshake timeout */
+	MUST(hp_connect(&c, T.port, new_src(), 0));
+	MUST(hp_tls_select(&c));
+	uint8_t h[5];
+	record_header(h, 0x16, LP2P_TLS_MAX_RECORD_BODY);
+	MUST(hp_send(&c, h, 5));
+	hp_random_bytes(g, sizeof g);
+	MUST(hp_send(&c, g, sizeof g));
+	int ms = hp_wait_closed(&c, HANDSHAKE_MS + SLACK_MS);
+	if (ms < HANDSHAKE_MS - 50)
+		fail_msg("a partial record was closed after %d ms", ms);
+	hp_close(&c);
+
+	for (int i = 0; i < 24; i++) {
+		size_t n = 8 + hp_rand() % (sizeof g - 8);
+		hp_random_bytes(g, n);
+		switch (i % 6) {
+		case 0: /* a handshake message that is not a ClientHello */
+			g[0] = (uint8_t)(2 + hp_rand() % 20);
+			MUST(hp_connect(&c, T.port, new_src(), 0));
+			MUST(hp_tls_select(&c));
+			refused_record(&c, 0x16, n, g, n, "garbage handshake");
+			break;
+		case 1: /* a ClientHello of garbage, its length right */
+			g[0] = 1;
+			g[1] = (uint8_t)((n - 4) >> 16);
+			g[2] = (uint8_t)((n - 4) >> 8);
+			g[3] = (uint8_t)(n - 4);
+			MUST(hp_connect(&c, T.port, new_src(), 0));
+			MUST(hp_tls_select(&c));
+			refused_record(&c, 0x16, n, g, n,
+			               "garbage ClientHello");
+			break;
+		case 2: /* not a handshake record at all */
+			MUST(hp_connect(&c, T.port, new_src(), 0));
+			MUST(hp_tls_select(&c));
+			refused_record(&c, (uint8_t)(0x17 + i % 3), n, g, n,
+			               "garbage first record");
+			break;
+		case 3: /* application data that does not decrypt */
+			tls_conn(&c, i % 4 ? HP_YAMUX : HP_MPLEX, true, NULL);
+			refused_record(&c, 0x17, n, g, n,
+			               "garbage data record");
+			break;
+		case 4: /* plaintext handshake or alert after the handshake */
+			tls_conn(&c, HP_YAMUX, true, NULL);
+			refused_record(&c, i % 4 ? 0x16 : 0x15, n, g, n,
+			               "plaintext record after the handshake");
+			break;
+		case 5: /* a ChangeCipherSpec after the handshake */
+			tls_conn(&c, HP_YAMUX, true, NULL);
+			refused_record(&c, 0x14, 1, (const uint8_t *)"\1", 1,
+			               "late ChangeCipherSpec");
+			break;
+		}
+	}
+	attack_end(&a, 1u << 20);
+}
+
+/*
+ * Client certificates that are not valid libp2p certificates (OpenSSL
+ * directly, with a certificate built by the peer): refused at once.  The
+ * same construction with nothing wrong is accepted (the control).
+ */
+static void t_tls_certs(void **state)
+{
+	(void)state;
+	struct attack a;
+	attack_begin(&a, "11: invalid libp2p certificates");
+	static const struct {
+		enum hp_cert kind;
+		const char *what;
+	} certs[] = {
+	    {HP_CERT_NO_EXTENSION, "self-signed without the extension"},
+	    {HP_CERT_EXT_GARBAGE, "extension not a SignedKey"},
+	    {HP_CERT_EXT_OTHER_KEY, "identity signature over another key"},
+	    {HP_CERT_BAD_SELF_SIGNATURE, "signed by another key"},
+	    {HP_CERT_EXPIRED, "expired"},
+	};
+	char why[256];
+	struct hp_conn c;
+	MUST(hp_connect(&c, T.port, new_src(), 0));
+	int rc = hp_tls_cert_client(&c, HP_CERT_VALID, why, sizeof why);
+	if (rc) /* (accepted: it answered a yamux ping) */
+		fail_msg("a valid certificate was refused: %s", why);
+	hp_close(&c);
+	for (size_t i = 0; i < sizeof certs / sizeof certs[0]; i++) {
+		MUST(hp_connect(&c, T.port, new_src(), 0));
+		uint64_t t0 = hp_now_ms();
+		rc = hp_tls_cert_client(&c, certs[i].kind, why, sizeof why);
+		int took = (int)(hp_now_ms() - t0);
+		if (rc != -ECONNREFUSED)
+			fail_msg("%s: %s", certs[i].what,
+			         rc ? strerror(-rc) : "accepted");
+		if (took > PROMPT_MS)
+			fail_msg("%s: refused only after %d ms", certs[i].what,
+			         took);
+		expect_prompt_close(&c, certs[i].what);
+		printf("    %-38s refused (%s)\n", certs[i].what, why);
+		hp_close(&c);
+	}
+	attack_end(&a, 1u << 20);
+}
+
+/* A good TLS handshake, then a peer that never reads (as attack 5). */
+static void t_tls_never_read(void **state)
+{
+	(void)state;
+	struct attack a;
+	attack_begin(&a, "11: never read over TLS");
+	struct hp_conn c;
+	MUST(hp_tls_open(&c, T.port, new_src(), 4096, HP_YAMUX));
+	never_read_on(&c, true, true, false);
+	MUST(hp_tls_open(&c, T.port, new_src(), 4096, HP_MPLEX));
+	never_read_on(&c, true, false, false);
 	attack_end(&a, 8u << 20);
 }
 
@@ -1937,6 +2231,10 @@ int main(void)
 	    cmocka_unit_test(t_aborts),
 	    cmocka_unit_test(t_slow_reader),
 	    cmocka_unit_test(t_slow_reader_kept),
+	    cmocka_unit_test(t_tls_stall),
+	    cmocka_unit_test(t_tls_records),
+	    cmocka_unit_test(t_tls_certs),
+	    cmocka_unit_test(t_tls_never_read),
 	};
 	/* HOSTILE_ONLY=t_per_ip (a glob) runs only the matching attacks */
 	if (getenv("HOSTILE_ONLY"))
