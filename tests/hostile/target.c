@@ -182,7 +182,6 @@ struct target_call {
 	pthread_cond_t cond;
 	bool done;
 	atomic_int refs;
-	size_t len;
 	max_align_t data[];
 };
 
@@ -216,7 +215,6 @@ static int target_call(struct target *t, void (*fn)(struct target *, void *),
 		return -ENOMEM;
 	r->t = t;
 	r->fn = fn;
-	r->len = len;
 	memcpy(r->data, data, len);
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->cond, NULL);

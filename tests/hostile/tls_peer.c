@@ -154,6 +154,10 @@ int hp_tls_handshake(struct hp_conn *c, const struct hp_tls_opts *o,
 	n = lp2p_tls_hs_output(hs, &p);
 	size_t starts[HP_TLS_MAX_RECORDS + 1];
 	size_t nrec = split_records(p, n, starts, HP_TLS_MAX_RECORDS);
+	if (nrec == 0) {
+		rc = -EPROTO;
+		goto done;
+	}
 	if (info) {
 		info->nrec = nrec;
 		for (size_t i = 0; i < nrec; i++)
