@@ -44,6 +44,9 @@ struct lp2p_limits {
 	uint64_t negotiation_timeout_ms;
 	uint64_t dial_timeout_ms;
 	uint64_t write_timeout_ms; /* no write progress with output pending */
+	/* Bytes per second a peer must take while output stays pending,
+	 * measured over write_timeout windows; 0: no floor. */
+	uint64_t min_write_rate;
 };
 
 struct lp2p_connmgr_config {

@@ -92,6 +92,7 @@ void lp2p_config_limits_default(struct lp2p_limits *l)
 		.negotiation_timeout_ms = 10000,
 		.dial_timeout_ms = 10000,
 		.write_timeout_ms = 30000,
+		.min_write_rate = 1024,
 	};
 }
 
@@ -364,7 +365,8 @@ int lp2p_config_check_limits(struct lp2p_config *c, char *err, size_t errlen)
 		"max_pending_handshakes", "max_streams_per_connection",
 		"max_streams_per_protocol",
 		"handshake_timeout", "negotiation_timeout", "dial_timeout",
-		"write_timeout", "max_buffer_memory", "exempt_loopback",
+		"write_timeout", "min_write_rate", "max_buffer_memory",
+		"exempt_loopback",
 		"system", "transient", "protocol", "plugin", "peer",
 		"connection", "stream", "protocols", "plugins",
 		NULL,
@@ -404,6 +406,10 @@ int lp2p_config_check_limits(struct lp2p_config *c, char *err, size_t errlen)
 	}
 	rc = lp2p_config_get_bool(n, "exempt_loopback", &l->exempt_loopback,
 	                          err, errlen);
+	if (rc && rc != LP2P_ENOTFOUND)
+		return rc;
+	rc = lp2p_config_get_size(n, "min_write_rate", &l->min_write_rate, err,
+	                          errlen);
 	if (rc && rc != LP2P_ENOTFOUND)
 		return rc;
 	return check_scopes(c, n, err, errlen);

@@ -220,8 +220,6 @@ static int write_out(struct lp2p_conn *c, const uint8_t *p, size_t n,
 			return LP2P_EIO;
 		}
 		size_t done = w < 0 ? 0 : (size_t)w;
-		if (done) /* progress: the stall clock starts again */
-			ev_timer_again(c->sw->loop->ev, &c->stall_timer);
 		if (from_wbuf)
 			lp2p_buf_consume(&c->wbuf, done);
 		else if (done < n &&
@@ -229,8 +227,22 @@ static int write_out(struct lp2p_conn *c, const uint8_t *p, size_t n,
 			lp2p_conn_kill(c, LP2P_ENOMEM, NULL);
 			return LP2P_ENOMEM;
 		}
+		if (done) { /* progress: the stall clock starts again */
+			ev_timer_again(c->sw->loop->ev, &c->stall_timer);
+			const struct lp2p_limits *l = &c->sw->cfg->limits;
+			if (!lp2p_write_meter_took(
+			        &c->out_rate, lp2p_loop_now_ms(c->sw->loop),
+			        done, l->write_timeout_ms, l->min_write_rate)) {
+				lp2p_conn_kill(c, LP2P_ELIMIT,
+				               "the peer reads slower than "
+				               "limits.min_write_rate");
+				return LP2P_ELIMIT;
+			}
+		}
 		if (done < n) {
 			ev_io_start(c->sw->loop->ev, &c->wio);
+			lp2p_write_meter_pending(&c->out_rate,
+			                         lp2p_loop_now_ms(c->sw->loop));
 			return LP2P_EAGAIN;
 		}
 		return 0;
@@ -277,6 +289,7 @@ void lp2p_conn_flush(struct lp2p_conn *c)
 	if (c->state != CONN_DEAD && lp2p_buf_avail(&c->wbuf) == 0) {
 		ev_io_stop(sw->loop->ev, &c->wio);
 		ev_timer_stop(sw->loop->ev, &c->stall_timer);
+		lp2p_write_meter_drained(&c->out_rate);
 	} else if (c->state != CONN_DEAD && !ev_is_active(&c->stall_timer)) {
 		ev_timer_again(sw->loop->ev, &c->stall_timer);
 	}

@@ -1,10 +1,18 @@
 # runtime/swarm: connections, streams, dialing, the peerstore
 libruntime_la_SOURCES += \
 	runtime/swarm/swarm.c runtime/swarm/swarm.h runtime/swarm/buf.h \
+	runtime/swarm/write_meter.h \
 	runtime/swarm/conn.c runtime/swarm/stream.c runtime/swarm/dial.c \
 	runtime/swarm/peerstore.c runtime/swarm/peerstore.h \
 	runtime/swarm/connmgr.c runtime/swarm/linger.c \
 	runtime/swarm/resource.c
+
+# The throughput floor's counter, with simulated time.
+check_PROGRAMS += tests/unit/test_write_meter
+TESTS += tests/unit/test_write_meter
+tests_unit_test_write_meter_SOURCES = tests/unit/test_write_meter.c
+tests_unit_test_write_meter_CFLAGS = $(TEST_COMPILE_FLAGS)
+tests_unit_test_write_meter_LDADD = $(CMOCKA_LIBS)
 
 # Swarm and host acceptance tests: several hosts in one process over
 # loopback TCP, through the public API (liblp2p.so).

@@ -17,6 +17,7 @@
 #include "security/noise.h"
 #include "security/secure.h"
 #include "swarm/buf.h"
+#include "swarm/write_meter.h"
 
 struct lp2p_plugin;
 struct lp2p_dial;
@@ -54,6 +55,7 @@ struct lp2p_conn {
 	ev_io rio, wio;
 	ev_timer handshake_timer;
 	ev_timer stall_timer; /* output pending and the socket takes none */
+	struct lp2p_write_meter out_rate; /* limits.min_write_rate */
 	int fd;
 	bool reading_paused; /* muxer output full: stop reading */
 	bool reading_held;   /* paused streams hold too much: stop reading */

@@ -29,6 +29,7 @@
 #include <lp2p/resource.h>
 
 #include "security/noise.h"
+#include "security/tls.h"
 
 #define HP_ECHO "/echo/1.0.0"
 #define HP_YAMUX "/yamux/1.0.0"
@@ -53,6 +54,8 @@ struct hp_buf {
 };
 
 void hp_buf_add(struct hp_buf *b, const void *data, size_t n);
+/* Room for n more bytes at b->p + b->len (len unchanged). */
+uint8_t *hp_buf_room(struct hp_buf *b, size_t n);
 void hp_buf_drop(struct hp_buf *b, size_t n); /* from the front */
 void hp_buf_free(struct hp_buf *b);
 
@@ -65,8 +68,9 @@ enum hp_mux { HP_MUX_NONE, HP_MUX_YAMUX, HP_MUX_MPLEX };
 
 struct hp_conn {
 	int fd;
-	bool secure; /* Noise transport keys in ns */
+	bool secure; /* Noise transport keys in ns, or a TLS session */
 	struct lp2p_noise_session ns;
+	struct lp2p_tls_session *tls; /* secured by TLS (not Noise) */
 	struct hp_buf wire;  /* received, not yet decrypted or parsed */
 	struct hp_buf plain; /* decrypted, not yet parsed */
 	enum hp_mux mux;
@@ -98,7 +102,9 @@ int hp_send(struct hp_conn *c, const void *data, size_t n);
  * -errno. */
 ssize_t hp_send_some(struct hp_conn *c, const void *data, size_t n,
                      int stall_ms);
-/* Seal plaintext into Noise frames and send them. */
+/* Seal plaintext into Noise frames or TLS records, appended to out. */
+int hp_seal(struct hp_conn *c, const void *pt, size_t n, struct hp_buf *out);
+/* Seal plaintext and send it. */
 int hp_send_sealed(struct hp_conn *c, const void *pt, size_t n);
 
 /*
@@ -107,6 +113,9 @@ int hp_send_sealed(struct hp_conn *c, const void *pt, size_t n);
  * a reset: c->eof), -ETIMEDOUT, or -EPROTO when a frame does not decrypt.
  */
 int hp_fill(struct hp_conn *c, int timeout_ms);
+
+/* Decrypt the whole frames (or records) in wire into plain: 0, -EPROTO. */
+int hp_decrypt(struct hp_conn *c);
 
 /*
  * Wait until the target closes the connection, discarding what arrives.
@@ -158,6 +167,66 @@ int hp_open(struct hp_conn *c, uint16_t port, unsigned src, const char *muxer);
  * (used by hp_handshake; exposed so attacks can start from it). */
 int hp_valid_payload(const uint8_t static_pub[32], const char *muxer,
                      uint8_t *out, size_t cap);
+
+/* ---- TLS 1.3 (tls_peer.c) ---- */
+
+#define HP_TLS_MAX_RECORDS 16
+
+struct hp_tls_opts {
+	/* Stall (send no more) in flight 1 (multistream-select of
+	 * /tls/1.0.0 and the ClientHello) after stall_at bytes, or in
+	 * flight 2 ([ChangeCipherSpec,] Certificate, CertificateVerify,
+	 * Finished) after the records before stall_record and stall_at
+	 * bytes of that one (clamped to leave it incomplete).  0: no stall. */
+	int stall_flight;
+	size_t stall_record;
+	size_t stall_at;
+	const char *muxer; /* HP_YAMUX default */
+	/* Ask for the muxer by ALPN instead of multistream-select after. */
+	bool early;
+};
+
+/* What a handshake sent: flight 1's length, flight 2's records. */
+struct hp_tls_flights {
+	size_t first;
+	size_t nrec;
+	size_t rec_len[HP_TLS_MAX_RECORDS];
+};
+
+/*
+ * A TLS 1.3 client with a fresh identity and a valid libp2p certificate
+ * (the runtime's own state machine).  Returns HP_DONE (c->tls, c->mux
+ * set), HP_STALLED, or a negative error (-EPIPE: the target closed).
+ * info (optional) says what the flights were.
+ */
+int hp_tls_handshake(struct hp_conn *c, const struct hp_tls_opts *o,
+                     struct hp_tls_flights *info);
+/* Connect (rcvbuf as hp_connect) and complete a handshake with the muxer
+ * chosen by ALPN.  0 or negative. */
+int hp_tls_open(struct hp_conn *c, uint16_t port, unsigned src, int rcvbuf,
+                const char *muxer);
+/* multistream-select of /tls/1.0.0 alone (not pipelined).  0 or negative. */
+int hp_tls_select(struct hp_conn *c);
+
+/* Client certificates that are not valid libp2p certificates. */
+enum hp_cert {
+	HP_CERT_VALID,              /* control: accepted */
+	HP_CERT_NO_EXTENSION,       /* self-signed, no libp2p extension */
+	HP_CERT_EXT_GARBAGE,        /* the extension is not a SignedKey */
+	HP_CERT_EXT_OTHER_KEY,      /* the identity signed another key */
+	HP_CERT_BAD_SELF_SIGNATURE, /* signed by another key than its own */
+	HP_CERT_EXPIRED,            /* valid until yesterday */
+};
+
+/*
+ * On a fresh connection: multistream-select of /tls/1.0.0, then a TLS 1.3
+ * handshake by OpenSSL itself presenting a certificate of that kind,
+ * offering yamux by ALPN, then a yamux ping.  0: the ping was answered
+ * (accepted); -ECONNREFUSED: an alert or a close came instead (why says
+ * OpenSSL's reason); other negative errors are local failures.
+ */
+int hp_tls_cert_client(struct hp_conn *c, enum hp_cert kind, char *why,
+                       size_t whylen);
 
 /* ---- yamux ---- */
 
@@ -234,6 +303,9 @@ struct target {
 	struct lp2p_peer_id id;
 	char id_str[128];
 	atomic_ulong echo_streams; /* accepted by the echo protocol */
+	/* echo streams that ended with their connection closed by a limit
+	 * (LP2P_ELIMIT) or a timeout (LP2P_ETIMEDOUT) */
+	atomic_ulong echo_closed_limit, echo_closed_timeout;
 };
 
 /* Start a target from YAML (listen on 127.0.0.1) with /echo/1.0.0. */
@@ -242,6 +314,14 @@ void target_stop(struct target *t);
 /* Counters, read on the target's thread.  0, or -ETIMEDOUT if the target
  * did not answer within timeout_ms (its loop is stuck). */
 int target_snapshot(struct target *t, struct target_snap *s, int timeout_ms);
+/*
+ * Pin the socket send buffer (SO_SNDBUF, as net.ipv4.tcp_wmem would) of
+ * the target's inbound connections from 127.0.a.b (src = a * 256 + b).
+ * Autotuned, it grows to MiBs, and the kernel reports it writable only
+ * when a third of it is free again: a slow reader then shows up as rare
+ * huge steps.  Returns how many connections were pinned, or -errno.
+ */
+int target_pin_sndbuf(struct target *t, unsigned src, int bytes);
 
 struct good_peer {
 	lp2p_config *cfg;

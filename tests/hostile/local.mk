@@ -7,9 +7,10 @@
 check_PROGRAMS += tests/hostile/test_hostile
 TESTS += tests/hostile/test_hostile
 tests_hostile_test_hostile_SOURCES = tests/hostile/test_hostile.c \
-	tests/hostile/peer.c tests/hostile/target.c tests/hostile/hostile.h
+	tests/hostile/peer.c tests/hostile/tls_peer.c tests/hostile/target.c \
+	tests/hostile/hostile.h
 tests_hostile_test_hostile_CFLAGS = $(TEST_COMPILE_FLAGS)
-tests_hostile_test_hostile_LDADD = $(TEST_LIBS)
+tests_hostile_test_hostile_LDADD = $(TEST_LIBS) $(OPENSSL_LIBS)
 EXTRA_DIST += tests/hostile/README.md
 
 # make soak: SOAK_SECONDS of churn against lp2pd (not part of make check;

@@ -99,7 +99,7 @@ size_t hp_rss_kib(void)
 	return kib;
 }
 
-void hp_buf_add(struct hp_buf *b, const void *data, size_t n)
+uint8_t *hp_buf_room(struct hp_buf *b, size_t n)
 {
 	if (b->cap - b->len < n) {
 		size_t cap = b->cap ? b->cap : 256;
@@ -111,8 +111,14 @@ void hp_buf_add(struct hp_buf *b, const void *data, size_t n)
 		b->p = p;
 		b->cap = cap;
 	}
+	return b->p + b->len;
+}
+
+void hp_buf_add(struct hp_buf *b, const void *data, size_t n)
+{
+	uint8_t *at = hp_buf_room(b, n);
 	if (n)
-		memcpy(b->p + b->len, data, n);
+		memcpy(at, data, n);
 	b->len += n;
 }
 
@@ -224,8 +230,10 @@ int hp_connect(struct hp_conn *c, uint16_t port, unsigned src, int rcvbuf)
 
 static void conn_release(struct hp_conn *c)
 {
-	if (c->secure)
+	if (c->secure && !c->tls)
 		lp2p_noise_session_clear(&c->ns);
+	lp2p_tls_session_free(c->tls);
+	c->tls = NULL;
 	c->secure = false;
 	hp_buf_free(&c->wire);
 	hp_buf_free(&c->plain);
@@ -299,21 +307,49 @@ ssize_t hp_send_some(struct hp_conn *c, const void *data, size_t n,
 	return (ssize_t)done;
 }
 
+int hp_seal(struct hp_conn *c, const void *pt, size_t n, struct hp_buf *out)
+{
+	size_t need = c->tls ? lp2p_tls_sealed_size(c->tls, n)
+	                     : lp2p_noise_sealed_size(n);
+	uint8_t *at = hp_buf_room(out, need);
+	ssize_t w = c->tls ? lp2p_tls_seal(c->tls, pt, n, at, need)
+	                   : lp2p_noise_seal(&c->ns, pt, n, at, need);
+	if (w < 0)
+		return -EPROTO;
+	out->len += (size_t)w;
+	return 0;
+}
+
 int hp_send_sealed(struct hp_conn *c, const void *pt, size_t n)
 {
-	size_t need = lp2p_noise_sealed_size(n);
-	uint8_t *out = malloc(need ? need : 1);
-	if (!out)
-		return -ENOMEM;
-	ssize_t w = lp2p_noise_seal(&c->ns, pt, n, out, need);
-	int rc = w < 0 ? -EPROTO : hp_send(c, out, (size_t)w);
-	free(out);
+	struct hp_buf out = {0};
+	int rc = hp_seal(c, pt, n, &out);
+	if (!rc)
+		rc = hp_send(c, out.p, out.len);
+	hp_buf_free(&out);
 	return rc;
 }
 
-/* Decrypt the whole frames in wire into plain. */
-static int decrypt_wire(struct hp_conn *c)
+/* Decrypt the whole TLS records in wire into plain. */
+static int decrypt_tls(struct hp_conn *c)
 {
+	for (;;) {
+		size_t ptlen = 0;
+		ssize_t used =
+		    lp2p_tls_open(c->tls, c->wire.p, c->wire.len, &ptlen);
+		if (used < 0)
+			return -EPROTO;
+		if (used == 0)
+			return 0;
+		hp_buf_add(&c->plain, c->wire.p, ptlen);
+		hp_buf_drop(&c->wire, (size_t)used);
+	}
+}
+
+int hp_decrypt(struct hp_conn *c)
+{
+	if (c->tls)
+		return decrypt_tls(c);
 	for (;;) {
 		struct lp2p_noise_span spans[16];
 		size_t nspans = 0;
@@ -349,7 +385,7 @@ int hp_fill(struct hp_conn *c, int timeout_ms)
 		return 0;
 	}
 	hp_buf_add(&c->wire, tmp, (size_t)n);
-	if (c->secure && decrypt_wire(c) < 0)
+	if (c->secure && hp_decrypt(c) < 0)
 		return -EPROTO;
 	return (int)n;
 }
@@ -583,7 +619,7 @@ int hp_handshake(struct hp_conn *c, const struct hp_hs_opts *o)
 		goto done;
 	}
 	c->secure = true;
-	if (decrypt_wire(c) < 0) {
+	if (hp_decrypt(c) < 0) {
 		rc = -EPROTO;
 		goto done;
 	}

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 /* ---- echo on the target (what the echo plugin does) ---- */
 
 struct echo {
+	struct target *t;
 	uint8_t *pending;
 	size_t len;
 	bool remote_closed;
@@ -88,8 +90,12 @@ static void echo_remote_close(lp2p_stream *s, void *user)
 static void echo_close(lp2p_stream *s, void *user, int reason)
 {
 	(void)s;
-	(void)reason;
 	struct echo *e = user;
+	/* why the connection went away, for attacks that aim at a limit */
+	if (reason == LP2P_ELIMIT)
+		atomic_fetch_add(&e->t->echo_closed_limit, 1);
+	else if (reason == LP2P_ETIMEDOUT)
+		atomic_fetch_add(&e->t->echo_closed_timeout, 1);
 	free(e->pending);
 	free(e);
 }
@@ -108,6 +114,7 @@ static int echo_accept(void *arg, lp2p_stream *s, const char *protocol)
 	struct echo *e = calloc(1, sizeof *e);
 	if (!e)
 		return LP2P_ENOMEM;
+	e->t = t;
 	atomic_fetch_add(&t->echo_streams, 1);
 	lp2p_stream_set_handler(s, &echo_handler, e);
 	return 0;
@@ -165,18 +172,20 @@ void target_stop(struct target *t)
 	t->cfg = NULL;
 }
 
-/* A snapshot request: shared by the asking thread and the target's until
- * both let go (the asker may give up waiting). */
-struct snap_req {
+/* A call on the target's thread: shared by the asking thread and the
+ * target's until both let go (the asker may give up waiting), so the data
+ * travels in it, copied both ways. */
+struct target_call {
 	struct target *t;
-	struct target_snap snap;
+	void (*fn)(struct target *t, void *data);
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool done;
 	atomic_int refs;
+	max_align_t data[];
 };
 
-static void snap_req_unref(struct snap_req *r)
+static void call_unref(struct target_call *r)
 {
 	if (atomic_fetch_sub(&r->refs, 1) == 1) {
 		pthread_mutex_destroy(&r->lock);
@@ -185,17 +194,66 @@ static void snap_req_unref(struct snap_req *r)
 	}
 }
 
+static void call_run(void *arg)
+{
+	struct target_call *r = arg;
+	r->fn(r->t, r->data);
+	pthread_mutex_lock(&r->lock);
+	r->done = true;
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	call_unref(r);
+}
+
+/* Run fn(t, data) on the target's thread; data[0..len) goes there and
+ * back.  0, or -ETIMEDOUT if the target did not answer in timeout_ms. */
+static int target_call(struct target *t, void (*fn)(struct target *, void *),
+                       void *data, size_t len, int timeout_ms)
+{
+	struct target_call *r = calloc(1, sizeof *r + len);
+	if (!r)
+		return -ENOMEM;
+	r->t = t;
+	r->fn = fn;
+	memcpy(r->data, data, len);
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->cond, NULL);
+	atomic_init(&r->refs, 2);
+	if (lp2p_host_post(t->host, call_run, r)) {
+		call_unref(r);
+		call_unref(r);
+		return -EPIPE;
+	}
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	int rc = 0;
+	pthread_mutex_lock(&r->lock);
+	while (!r->done && rc == 0)
+		rc = pthread_cond_timedwait(&r->cond, &r->lock, &until);
+	bool done = r->done;
+	if (done)
+		memcpy(data, r->data, len);
+	pthread_mutex_unlock(&r->lock);
+	call_unref(r);
+	return done ? 0 : -ETIMEDOUT;
+}
+
 static bool from_good_ip(const struct lp2p_conn *c)
 {
 	static const uint8_t local[5] = {AF_INET, 127, 0, 0, 1};
 	return c->dir == LP2P_INBOUND && memcmp(c->ip_key, local, 5) == 0;
 }
 
-static void take_snapshot(void *arg)
+static void take_snapshot(struct target *t, void *data)
 {
-	struct snap_req *r = arg;
-	struct lp2p_swarm *sw = &r->t->host->swarm;
-	struct target_snap *s = &r->snap;
+	struct lp2p_swarm *sw = &t->host->swarm;
+	struct target_snap *s = data;
 	memset(s, 0, sizeof *s);
 	for (struct lp2p_conn *c = sw->conns; c; c = c->next) {
 		s->conns++;
@@ -218,59 +276,52 @@ static void take_snapshot(void *arg)
 	for (struct lp2p_stream *st = sw->closed_streams; st; st = st->next)
 		s->closed_queued++;
 	lp2p_conn *list[64];
-	s->api_conns = lp2p_host_conns(r->t->host, list, 64);
+	s->api_conns = lp2p_host_conns(t->host, list, 64);
 	for (size_t i = 0; i < s->api_conns && i < 64; i++)
 		s->api_streams += lp2p_conn_stream_count(list[i]);
 	s->sw_pending = sw->nconns_pending;
 	s->sw_ready = sw->nconns_ready;
-	lp2p_host_resource_usage(r->t->host, LP2P_SCOPE_SYSTEM, NULL, &s->sys,
+	lp2p_host_resource_usage(t->host, LP2P_SCOPE_SYSTEM, NULL, &s->sys,
 	                         NULL);
-	lp2p_host_resource_usage(r->t->host, LP2P_SCOPE_TRANSIENT, NULL,
+	lp2p_host_resource_usage(t->host, LP2P_SCOPE_TRANSIENT, NULL,
 	                         &s->transient, NULL);
-	lp2p_host_resource_usage(r->t->host, LP2P_SCOPE_PROTOCOL,
+	lp2p_host_resource_usage(t->host, LP2P_SCOPE_PROTOCOL,
 	                         "/echo/1.0.0", &s->echo, NULL);
 	s->peer_scopes = sw->rc.npeers;
 	s->lingering = lp2p_linger_count(sw);
 	s->listeners_paused = sw->listeners_paused;
-	pthread_mutex_lock(&r->lock);
-	r->done = true;
-	pthread_cond_signal(&r->cond);
-	pthread_mutex_unlock(&r->lock);
-	snap_req_unref(r);
 }
 
 int target_snapshot(struct target *t, struct target_snap *s, int timeout_ms)
 {
-	struct snap_req *r = calloc(1, sizeof *r);
-	if (!r)
-		return -ENOMEM;
-	r->t = t;
-	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->cond, NULL);
-	atomic_init(&r->refs, 2);
-	if (lp2p_host_post(t->host, take_snapshot, r)) {
-		snap_req_unref(r);
-		snap_req_unref(r);
-		return -EPIPE;
-	}
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	int rc = 0;
-	pthread_mutex_lock(&r->lock);
-	while (!r->done && rc == 0)
-		rc = pthread_cond_timedwait(&r->cond, &r->lock, &until);
-	bool done = r->done;
-	if (done)
-		*s = r->snap;
-	pthread_mutex_unlock(&r->lock);
-	snap_req_unref(r);
-	return done ? 0 : -ETIMEDOUT;
+	return target_call(t, take_snapshot, s, sizeof *s, timeout_ms);
+}
+
+struct pin_req {
+	unsigned src;
+	int bytes;
+	int pinned;
+};
+
+static void pin_sndbuf(struct target *t, void *data)
+{
+	struct pin_req *q = data;
+	uint8_t key[5] = {AF_INET, 127, 0, (uint8_t)(q->src >> 8),
+	                  (uint8_t)q->src};
+	q->pinned = 0;
+	for (struct lp2p_conn *c = t->host->swarm.conns; c; c = c->next)
+		if (c->dir == LP2P_INBOUND && c->fd >= 0 &&
+		    memcmp(c->ip_key, key, 5) == 0 &&
+		    setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &q->bytes,
+		               sizeof q->bytes) == 0)
+			q->pinned++;
+}
+
+int target_pin_sndbuf(struct target *t, unsigned src, int bytes)
+{
+	struct pin_req q = {.src = src, .bytes = bytes};
+	int rc = target_call(t, pin_sndbuf, &q, sizeof q, 3000);
+	return rc ? rc : q.pinned;
 }
 
 /* ---- the good peer ---- */

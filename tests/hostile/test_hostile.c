@@ -39,9 +39,11 @@
 #define HANDSHAKE_MS 500
 #define NEGOTIATION_MS 500
 #define WRITE_MS 1000
+#define MIN_RATE (64u * 1024) /* bytes per second */
 #define WINDOW (256u * 1024)
 
 static const char target_yaml[] = "listen: [/ip4/127.0.0.1/tcp/0]\n"
+                                  "security: [noise, tls]\n"
                                   "muxers: [yamux, mplex]\n"
                                   "limits:\n"
                                   "  max_connections: 512\n"
@@ -54,6 +56,7 @@ static const char target_yaml[] = "listen: [/ip4/127.0.0.1/tcp/0]\n"
                                   "  handshake_timeout: 500ms\n"
                                   "  negotiation_timeout: 500ms\n"
                                   "  write_timeout: 1s\n"
+                                  "  min_write_rate: 64KiB\n"
                                   "connection_manager:\n"
                                   "  low_water: 480\n"
                                   "  high_water: 512\n"
@@ -708,33 +711,26 @@ static void t_stall_stream(void **state)
 /* ---- 5: a peer that never reads ---- */
 
 /*
- * Fill the target with work whose answers we never read: echo data on
- * every stream it lets us open (within yamux windows) and pings.  The
- * target must stop reading, keep its buffers bounded, and close the
- * connection write_timeout after its output stopped moving.
+ * Echo data on every stream the target lets us open (within yamux
+ * windows; mplex has none) and pings, sent without reading the answers,
+ * until the target stops reading (*stuck), closes the connection
+ * (*closed), or limit bytes were sent.  Returns the bytes sent.
  */
-static void never_read(const char *muxer, bool streams, bool pings,
-                       bool then_abort)
+static size_t fill_echo(struct hp_conn *c, bool streams, bool pings,
+                        size_t limit, bool *stuck, bool *closed)
 {
-	struct hp_conn c;
-	MUST(hp_connect(&c, T.port, new_src(), 4096));
-	int sndbuf = 65536; /* the target's buffers, not ours, fill up */
-	setsockopt(c.fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-	struct hp_hs_opts o = {
-	    .budget = SIZE_MAX, .muxer = muxer, .early = true};
-	if (hp_handshake(&c, &o) != HP_DONE)
-		fail_msg("handshake failed");
-	struct hp_buf b = {0};
+	struct hp_buf b = {0}, sealed = {0};
 	uint8_t chunk[16384];
 	uint8_t h[12];
 	size_t sent = 0;
-	bool stuck = false, closed_early = false;
+	*stuck = *closed = false;
 	hp_random_bytes(chunk, sizeof chunk);
 	uint32_t per_stream[MAX_STREAMS] = {0};
 	uint64_t give_up = hp_now_ms() + 10000;
-	for (int round = 0; !stuck && hp_now_ms() < give_up; round++) {
+	for (int round = 0; !*stuck && sent < limit && hp_now_ms() < give_up;
+	     round++) {
 		b.len = 0;
-		if (streams && c.mux == HP_MUX_MPLEX) {
+		if (streams && c->mux == HP_MUX_MPLEX) {
 			/* no window: as much as the target will read */
 			int i = round % MAX_STREAMS;
 			uint8_t v[24];
@@ -787,28 +783,44 @@ static void never_read(const char *muxer, bool streams, bool pings,
 			}
 		if (b.len == 0)
 			break;
-		size_t need = lp2p_noise_sealed_size(b.len);
-		uint8_t *sealed = malloc(need);
-		ssize_t w = lp2p_noise_seal(&c.ns, b.p, b.len, sealed, need);
-		assert_true(w > 0);
-		ssize_t n = hp_send_some(&c, sealed, (size_t)w, 300);
-		free(sealed);
+		sealed.len = 0;
+		assert_int_equal(hp_seal(c, b.p, b.len, &sealed), 0);
+		ssize_t n = hp_send_some(c, sealed.p, sealed.len, 300);
 		if (n < 0) {
-			/* the target gave up on us while we were still
-			 * sending (write_timeout ran out): what we test */
-			closed_early = true;
+			*closed = true;
 			break;
 		}
 		sent += (size_t)n;
-		stuck = (size_t)n < (size_t)w;
+		*stuck = (size_t)n < sealed.len;
 	}
 	hp_buf_free(&b);
+	hp_buf_free(&sealed);
+	return sent;
+}
+
+/*
+ * Fill the target with work whose answers we never read: echo data on
+ * every stream it lets us open (within yamux windows) and pings.  The
+ * target must stop reading, keep its buffers bounded, and close the
+ * connection write_timeout after its output stopped moving.  c is a
+ * secured, multiplexed connection (Noise or TLS).
+ */
+static void never_read_on(struct hp_conn *c, bool streams, bool pings,
+                          bool then_abort)
+{
+	int sndbuf = 65536; /* the target's buffers, not ours, fill up */
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+	bool stuck, closed_early;
+	size_t sent =
+	    fill_echo(c, streams, pings, SIZE_MAX, &stuck, &closed_early);
+	/* closed_early: the target gave up on us while we were still
+	 * sending (write_timeout ran out): what we test */
 	if (!stuck && !closed_early)
 		fail_msg("the target read all %zu bytes we sent", sent);
 	if (then_abort) {
 		/* vanish with the target's output queued: its next write
 		 * fails (and must not raise SIGPIPE in its process) */
-		hp_abort(&c);
+		hp_abort(c);
 		printf("    sent %zu KiB before the target stopped reading; "
 		       "then reset\n",
 		       sent / 1024);
@@ -828,7 +840,19 @@ static void never_read(const char *muxer, bool streams, bool pings,
 	printf("    sent %zu KiB before the target stopped reading; closed "
 	       "%llu ms later\n",
 	       sent / 1024, (unsigned long long)(hp_now_ms() - t0));
-	hp_close(&c);
+	hp_close(c);
+}
+
+static void never_read(const char *muxer, bool streams, bool pings,
+                       bool then_abort)
+{
+	struct hp_conn c;
+	MUST(hp_connect(&c, T.port, new_src(), 4096));
+	struct hp_hs_opts o = {
+	    .budget = SIZE_MAX, .muxer = muxer, .early = true};
+	if (hp_handshake(&c, &o) != HP_DONE)
+		fail_msg("handshake failed");
+	never_read_on(&c, streams, pings, then_abort);
 }
 
 static void t_never_read_echo(void **state)
@@ -1657,6 +1681,503 @@ static void t_aborts(void **state)
 	attack_end(&a, 4u << 20);
 }
 
+/* ---- 10: a peer that reads, but slowly ---- */
+
+/*
+ * The target's send buffer for these connections: the kernel doubles it
+ * to 32 KiB and reports the socket writable every ~12 KiB the peer takes.
+ * Autotuned it grows to MiBs and progress comes a third of it at a time:
+ * a reader below the floor would then be closed by write_timeout (no
+ * progress for a second) before the floor could judge it.
+ */
+#define SLOW_SNDBUF 16384
+/* Reading rates: below the floor (progress about every 0.4 s, well
+ * inside write_timeout) and four times above it. */
+#define SLOW_RATE (MIN_RATE / 2)
+#define FAST_RATE (MIN_RATE * 4)
+
+/* Reads a socket at a fixed rate on its own thread, throwing the bytes
+ * away, as a peer whose application consumes slowly. */
+struct reader {
+	int fd;
+	unsigned rate; /* bytes per second */
+	atomic_bool stop;
+	atomic_size_t got;
+	pthread_t thread;
+};
+
+static void *reader_main(void *arg)
+{
+	struct reader *r = arg;
+	uint8_t buf[16384];
+	uint64_t last = hp_now_ms();
+	size_t credit = 0;
+	while (!atomic_load(&r->stop)) {
+		hp_sleep_ms(10);
+		uint64_t now = hp_now_ms();
+		credit += (size_t)((now - last) * r->rate / 1000);
+		last = now;
+		if (credit > r->rate / 10) /* no catching up past 100 ms */
+			credit = r->rate / 10;
+		while (credit) {
+			size_t want = credit < sizeof buf ? credit : sizeof buf;
+			ssize_t n = recv(r->fd, buf, want, MSG_DONTWAIT);
+			if (n <= 0)
+				break;
+			credit -= (size_t)n;
+			atomic_fetch_add(&r->got, (size_t)n);
+		}
+	}
+	return NULL;
+}
+
+static void reader_start(struct reader *r, int fd, unsigned rate)
+{
+	r->fd = fd;
+	r->rate = rate;
+	atomic_init(&r->stop, false);
+	atomic_init(&r->got, 0);
+	if (pthread_create(&r->thread, NULL, reader_main, r))
+		fail_msg("cannot start a reader thread");
+}
+
+static void reader_stop(struct reader *r)
+{
+	atomic_store(&r->stop, true);
+	pthread_join(r->thread, NULL);
+}
+
+/* A connection from a fresh address with the target's send buffer for
+ * it pinned to SLOW_SNDBUF. */
+static unsigned slow_conn(struct hp_conn *c, int rcvbuf)
+{
+	unsigned src = new_src();
+	MUST(hp_connect(c, T.port, src, rcvbuf));
+	struct hp_hs_opts o = {
+	    .budget = SIZE_MAX, .muxer = HP_YAMUX, .early = true};
+	if (hp_handshake(c, &o) != HP_DONE)
+		fail_msg("handshake failed");
+	if (target_pin_sndbuf(&T, src, SLOW_SNDBUF) != 1)
+		fail_msg("cannot pin the target's send buffer");
+	return src;
+}
+
+/* Echo work for 8 streams (2 MiB of answers) while reading at rate. */
+static void slow_fill(struct hp_conn *c, struct reader *r, unsigned rate)
+{
+	reader_start(r, c->fd, rate);
+	bool stuck, closed;
+	fill_echo(c, true, false, 8 * (WINDOW - 16384), &stuck, &closed);
+	if (closed)
+		fail_msg("closed while we were still sending");
+}
+
+/*
+ * Below the floor: echo streams full of answers, read at half the floor.
+ * The socket takes output every few hundred ms, so write_timeout never
+ * runs out; the floor closes the connection when the first window (one
+ * write_timeout from when output started waiting) has ended.
+ */
+static void slow_below_floor(void)
+{
+	struct hp_conn c;
+	struct reader r;
+	unsigned long lim0 = atomic_load(&T.echo_closed_limit);
+	unsigned long tmo0 = atomic_load(&T.echo_closed_timeout);
+	slow_conn(&c, 4096);
+	uint64_t t0 = hp_now_ms();
+	slow_fill(&c, &r, SLOW_RATE);
+	struct target_snap s;
+	do {
+		hp_sleep_ms(10);
+		snap_or_fail(&s);
+	} while (s.hostile_conns && hp_now_ms() - t0 < 2 * WRITE_MS + SLACK_MS);
+	uint64_t took = hp_now_ms() - t0;
+	reader_stop(&r);
+	if (s.hostile_conns)
+		fail_msg("a reader below the floor is still connected after "
+		         "%llu ms (%zu bytes read)",
+		         (unsigned long long)took, atomic_load(&r.got));
+	if (took < WRITE_MS - 50)
+		fail_msg("closed after %llu ms, before one window",
+		         (unsigned long long)took);
+	/* by the floor (ELIMIT), not by write_timeout */
+	uint64_t until = hp_now_ms() + 1000;
+	while (atomic_load(&T.echo_closed_limit) == lim0 && hp_now_ms() < until)
+		hp_sleep_ms(5);
+	if (atomic_load(&T.echo_closed_limit) == lim0 ||
+	    atomic_load(&T.echo_closed_timeout) != tmo0)
+		fail_msg("not closed by min_write_rate (%lu streams by a "
+		         "limit, %lu by a timeout)",
+		         atomic_load(&T.echo_closed_limit) - lim0,
+		         atomic_load(&T.echo_closed_timeout) - tmo0);
+	printf("    read %zu bytes at %u/s: closed by the floor after %llu "
+	       "ms\n",
+	       atomic_load(&r.got), SLOW_RATE, (unsigned long long)took);
+	hp_close(&c);
+}
+
+/* Above the floor: the same, read at four times the floor, is kept for
+ * three windows (then we leave). */
+static void slow_above_floor(void)
+{
+	struct hp_conn c;
+	struct reader r;
+	unsigned long lim0 = atomic_load(&T.echo_closed_limit);
+	unsigned long tmo0 = atomic_load(&T.echo_closed_timeout);
+	slow_conn(&c, 4096);
+	slow_fill(&c, &r, FAST_RATE);
+	uint64_t t0 = hp_now_ms();
+	struct target_snap s;
+	do {
+		hp_sleep_ms(20);
+		snap_or_fail(&s);
+	} while (s.hostile_conns && hp_now_ms() - t0 < 3 * WRITE_MS);
+	reader_stop(&r);
+	if (!s.hostile_conns || atomic_load(&T.echo_closed_limit) != lim0 ||
+	    atomic_load(&T.echo_closed_timeout) != tmo0)
+		fail_msg("a reader above the floor was closed after %llu ms",
+		         (unsigned long long)(hp_now_ms() - t0));
+	printf("    read %zu bytes at %u/s: kept\n", atomic_load(&r.got),
+	       FAST_RATE);
+	hp_close(&c);
+}
+
+/*
+ * Output that drains: bursts of 48 KiB echoed (more than the socket
+ * takes at once, so output waits a moment each time) and read at once,
+ * with pauses longer than a window.  Measured from the first burst the
+ * rate is far below the floor; but each drain ends the window, so the
+ * connection is kept.
+ */
+static void slow_drained(void)
+{
+	struct hp_conn c;
+	unsigned long lim0 = atomic_load(&T.echo_closed_limit);
+	slow_conn(&c, 4096);
+	for (int i = 0; i < 3; i++) {
+		echo_ok(&c, 48 * 1024);
+		hp_sleep_ms(WRITE_MS + 300);
+	}
+	echo_ok(&c, 48 * 1024);
+	if (atomic_load(&T.echo_closed_limit) != lim0)
+		fail_msg("a peer whose output drained was closed");
+	hp_close(&c);
+}
+
+static void t_slow_reader(void **state)
+{
+	(void)state;
+	struct attack a;
+	attack_begin(&a, "10: slow reader, below the floor");
+	slow_below_floor();
+	attack_end(&a, 8u << 20);
+}
+
+static void t_slow_reader_kept(void **state)
+{
+	(void)state;
+	struct attack a;
+	attack_begin(&a, "10: slow readers above the floor, drained");
+	slow_above_floor();
+	slow_drained();
+	attack_end(&a, 8u << 20);
+}
+
+/* ---- 11: TLS 1.3 ---- */
+
+/* A full TLS handshake with the muxer by ALPN (early) or by
+ * multistream-select after it; echo works over it. */
+static void tls_conn(struct hp_conn *c, const char *muxer, bool early,
+                     struct hp_tls_flights *info)
+{
+	MUST(hp_connect(c, T.port, new_src(), 0));
+	struct hp_tls_opts o = {.muxer = muxer, .early = early};
+	int rc = hp_tls_handshake(c, &o, info);
+	if (rc != HP_DONE)
+		fail_msg("TLS handshake: %s",
+		         rc < 0 ? strerror(-rc) : "stalled");
+}
+
+/*
+ * The handshake stalled: flight 1 (multistream-select of /tls/1.0.0, the
+ * ClientHello) cut after every byte of the multistream-select part and at
+ * several points of the ClientHello (each byte of its record and
+ * handshake headers, then every 23 bytes, the last byte), and flight 2
+ * cut inside each of its records (their first bytes, header, middle, last
+ * byte) and after all records but the last (the Finished withheld).  Each
+ * connection is closed by handshake_timeout, none earlier.
+ */
+static void tls_stall_points(void)
+{
+	enum { BATCH = 96 };
+	struct hp_conn probe;
+	struct hp_tls_flights fl;
+	tls_conn(&probe, HP_YAMUX, true, &fl);
+	echo_ok(&probe, 1000);
+	hp_close(&probe);
+	struct hp_buf mss = {0};
+	hp_mss_line(&mss, "/multistream/1.0.0");
+	hp_mss_line(&mss, LP2P_TLS_PROTOCOL_ID);
+	size_t hello = mss.len;
+	hp_buf_free(&mss);
+	if (fl.nrec < 3 || fl.first <= hello)
+		fail_msg("unexpected flights (%zu bytes, %zu records)",
+		         fl.first, fl.nrec);
+
+	struct hp_tls_opts pts[256];
+	size_t npts = 0;
+	for (size_t at = 0; at < fl.first && npts < 200; at++)
+		if (at < hello + 10 || (at - hello) % 23 == 0 ||
+		    at == fl.first - 1)
+			pts[npts++] = (struct hp_tls_opts){
+			    .stall_flight = 1, .stall_at = at, .early = true};
+	for (size_t k = 0; k < fl.nrec; k++) {
+		size_t len = fl.rec_len[k];
+		size_t offs[] = {0, 1, 4, 5, 6, len / 2, len - 1};
+		for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
+			if (offs[i] >= len || (i && offs[i] <= offs[i - 1]))
+				continue;
+			pts[npts++] = (struct hp_tls_opts){.stall_flight = 2,
+			                                   .stall_record = k,
+			                                   .stall_at = offs[i],
+			                                   .early = true};
+		}
+	}
+
+	struct stalled *st = calloc(BATCH, sizeof *st);
+	unsigned src = 0;
+	for (size_t k0 = 0; k0 < npts; k0 += BATCH) {
+		size_t n = npts - k0 < BATCH ? npts - k0 : BATCH;
+		for (size_t i = 0; i < n; i++) {
+			if (i % 8 == 0)
+				src = new_src();
+			struct stalled *x = &st[i];
+			x->closed_after = -1;
+			x->early = false;
+			MUST(hp_connect(&x->c, T.port, src, 0));
+			x->t_connect = hp_now_ms();
+			int rc = hp_tls_handshake(&x->c, &pts[k0 + i], NULL);
+			if (rc != HP_STALLED) {
+				x->early = true;
+				x->closed_after =
+				    (int)(hp_now_ms() - x->t_connect);
+			}
+			poll_closed(st, i);
+		}
+		uint64_t until = hp_now_ms() + HANDSHAKE_MS + SLACK_MS;
+		while (poll_closed(st, n) && hp_now_ms() < until)
+			hp_sleep_ms(5);
+		for (size_t i = 0; i < n; i++) {
+			struct stalled *x = &st[i];
+			const struct hp_tls_opts *o = &pts[k0 + i];
+			if (x->early)
+				fail_msg("flight %d record %zu byte %zu: the "
+				         "handshake did not stall",
+				         o->stall_flight, o->stall_record,
+				         o->stall_at);
+			if (x->closed_after < 0)
+				fail_msg("flight %d record %zu byte %zu: still "
+				         "open after %d ms",
+				         o->stall_flight, o->stall_record,
+				         o->stall_at, HANDSHAKE_MS + SLACK_MS);
+			if (x->closed_after < HANDSHAKE_MS - 50)
+				fail_msg(
+				    "flight %d record %zu byte %zu: closed "
+				    "after %d ms, before the timeout",
+				    o->stall_flight, o->stall_record,
+				    o->stall_at, x->closed_after);
+			hp_close(&x->c);
+		}
+	}
+	free(st);
+	printf("    %zu stall points (flight 1: %zu bytes; flight 2: %zu "
+	       "records), each closed by the timeout\n",
+	       npts, fl.first, fl.nrec);
+}
+
+static void t_tls_stall(void **state)
+{
+	(void)state;
+	struct attack a;
+	attack_begin(&a, "11: TLS handshake stalled in its flights");
+	tls_stall_points();
+	/* the muxer by multistream-select after the handshake works too */
+	struct hp_conn c;
+	tls_conn(&c, HP_MPLEX, false, NULL);
+	echo_ok(&c, 1000);
+	hp_close(&c);
+	attack_end(&a, 8u << 20);
+}
+
+/* A TLS record header: type, legacy version 3.3, length. */
+static void record_header(uint8_t h[5], uint8_t type, size_t len)
+{
+	h[0] = type;
+	h[1] = 3;
+	h[2] = type == 0x16 ? 1 : 3;
+	h[3] = (uint8_t)(len >> 8);
+	h[4] = (uint8_t)len;
+}
+
+/* Raw record bytes (header + body) on c, then the target must close c at
+ * once. */
+static void refused_record(struct hp_conn *c, uint8_t type, size_t len,
+                           const uint8_t *body, size_t n, const char *what)
+{
+	uint8_t h[5];
+	record_header(h, type, len);
+	struct hp_buf b = {0};
+	hp_buf_add(&b, h, 5);
+	hp_buf_add(&b, body, n);
+	int rc = hp_send(c, b.p, b.len);
+	hp_buf_free(&b);
+	if (rc && rc != -EPIPE && rc != -ECONNRESET)
+		fail_msg("%s: send: %s", what, strerror(-rc));
+	expect_prompt_close(c, what);
+	hp_close(c);
+}
+
+static void t_tls_records(void **state)
+{
+	(void)state;
+	struct attack a;
+	struct hp_conn c;
+	uint8_t g[2048];
+	char what[96];
+	attack_begin(&a, "11: TLS record lengths and garbage records");
+	static const size_t over[] = {LP2P_TLS_MAX_RECORD_BODY + 1, 65535};
+	for (size_t i = 0; i < 2; i++) {
+		/* as the first record, and after the handshake */
+		hp_random_bytes(g, 100);
+		MUST(hp_connect(&c, T.port, new_src(), 0));
+		MUST(hp_tls_select(&c));
+		snprintf(what, sizeof what, "first record of %zu bytes",
+		         over[i]);
+		refused_record(&c, 0x16, over[i], g, 100, what);
+		tls_conn(&c, HP_YAMUX, true, NULL);
+		snprintf(what, sizeof what, "record of %zu bytes", over[i]);
+		refused_record(&c, 0x17, over[i], g, 100, what);
+	}
+	/* the largest record allowed, never completed: kept (bounded) until
+	 * the handshake timeout */
+	MUST(hp_connect(&c, T.port, new_src(), 0));
+	MUST(hp_tls_select(&c));
+	uint8_t h[5];
+	record_header(h, 0x16, LP2P_TLS_MAX_RECORD_BODY);
+	MUST(hp_send(&c, h, 5));
+	hp_random_bytes(g, sizeof g);
+	MUST(hp_send(&c, g, sizeof g));
+	int ms = hp_wait_closed(&c, HANDSHAKE_MS + SLACK_MS);
+	if (ms < HANDSHAKE_MS - 50)
+		fail_msg("a partial record was closed after %d ms", ms);
+	hp_close(&c);
+
+	for (int i = 0; i < 24; i++) {
+		size_t n = 8 + hp_rand() % (sizeof g - 8);
+		hp_random_bytes(g, n);
+		switch (i % 6) {
+		case 0: /* a handshake message that is not a ClientHello */
+			g[0] = (uint8_t)(2 + hp_rand() % 20);
+			MUST(hp_connect(&c, T.port, new_src(), 0));
+			MUST(hp_tls_select(&c));
+			refused_record(&c, 0x16, n, g, n, "garbage handshake");
+			break;
+		case 1: /* a ClientHello of garbage, its length right */
+			g[0] = 1;
+			g[1] = (uint8_t)((n - 4) >> 16);
+			g[2] = (uint8_t)((n - 4) >> 8);
+			g[3] = (uint8_t)(n - 4);
+			MUST(hp_connect(&c, T.port, new_src(), 0));
+			MUST(hp_tls_select(&c));
+			refused_record(&c, 0x16, n, g, n,
+			               "garbage ClientHello");
+			break;
+		case 2: /* not a handshake record at all */
+			MUST(hp_connect(&c, T.port, new_src(), 0));
+			MUST(hp_tls_select(&c));
+			refused_record(&c, (uint8_t)(0x17 + i % 3), n, g, n,
+			               "garbage first record");
+			break;
+		case 3: /* application data that does not decrypt */
+			tls_conn(&c, i % 4 ? HP_YAMUX : HP_MPLEX, true, NULL);
+			refused_record(&c, 0x17, n, g, n,
+			               "garbage data record");
+			break;
+		case 4: /* plaintext handshake or alert after the handshake */
+			tls_conn(&c, HP_YAMUX, true, NULL);
+			refused_record(&c, i % 4 ? 0x16 : 0x15, n, g, n,
+			               "plaintext record after the handshake");
+			break;
+		case 5: /* a ChangeCipherSpec after the handshake */
+			tls_conn(&c, HP_YAMUX, true, NULL);
+			refused_record(&c, 0x14, 1, (const uint8_t *)"\1", 1,
+			               "late ChangeCipherSpec");
+			break;
+		}
+	}
+	attack_end(&a, 1u << 20);
+}
+
+/*
+ * Client certificates that are not valid libp2p certificates (OpenSSL
+ * directly, with a certificate built by the peer): refused at once.  The
+ * same construction with nothing wrong is accepted (the control).
+ */
+static void t_tls_certs(void **state)
+{
+	(void)state;
+	struct attack a;
+	attack_begin(&a, "11: invalid libp2p certificates");
+	static const struct {
+		enum hp_cert kind;
+		const char *what;
+	} certs[] = {
+	    {HP_CERT_NO_EXTENSION, "self-signed without the extension"},
+	    {HP_CERT_EXT_GARBAGE, "extension not a SignedKey"},
+	    {HP_CERT_EXT_OTHER_KEY, "identity signature over another key"},
+	    {HP_CERT_BAD_SELF_SIGNATURE, "signed by another key"},
+	    {HP_CERT_EXPIRED, "expired"},
+	};
+	char why[256];
+	struct hp_conn c;
+	MUST(hp_connect(&c, T.port, new_src(), 0));
+	int rc = hp_tls_cert_client(&c, HP_CERT_VALID, why, sizeof why);
+	if (rc) /* (accepted: it answered a yamux ping) */
+		fail_msg("a valid certificate was refused: %s", why);
+	hp_close(&c);
+	for (size_t i = 0; i < sizeof certs / sizeof certs[0]; i++) {
+		MUST(hp_connect(&c, T.port, new_src(), 0));
+		uint64_t t0 = hp_now_ms();
+		rc = hp_tls_cert_client(&c, certs[i].kind, why, sizeof why);
+		int took = (int)(hp_now_ms() - t0);
+		if (rc != -ECONNREFUSED)
+			fail_msg("%s: %s", certs[i].what,
+			         rc ? strerror(-rc) : "accepted");
+		if (took > PROMPT_MS)
+			fail_msg("%s: refused only after %d ms", certs[i].what,
+			         took);
+		expect_prompt_close(&c, certs[i].what);
+		printf("    %-38s refused (%s)\n", certs[i].what, why);
+		hp_close(&c);
+	}
+	attack_end(&a, 1u << 20);
+}
+
+/* A good TLS handshake, then a peer that never reads (as attack 5). */
+static void t_tls_never_read(void **state)
+{
+	(void)state;
+	struct attack a;
+	attack_begin(&a, "11: never read over TLS");
+	struct hp_conn c;
+	MUST(hp_tls_open(&c, T.port, new_src(), 4096, HP_YAMUX));
+	never_read_on(&c, true, true, false);
+	MUST(hp_tls_open(&c, T.port, new_src(), 4096, HP_MPLEX));
+	never_read_on(&c, true, false, false);
+	attack_end(&a, 8u << 20);
+}
+
 /* ---- setup ---- */
 
 static int setup(void **state)
@@ -1740,6 +2261,12 @@ int main(void)
 	    cmocka_unit_test(t_violations),
 	    cmocka_unit_test(t_mss_rejects),
 	    cmocka_unit_test(t_aborts),
+	    cmocka_unit_test(t_slow_reader),
+	    cmocka_unit_test(t_slow_reader_kept),
+	    cmocka_unit_test(t_tls_stall),
+	    cmocka_unit_test(t_tls_records),
+	    cmocka_unit_test(t_tls_certs),
+	    cmocka_unit_test(t_tls_never_read),
 	};
 	/* HOSTILE_ONLY=t_per_ip (a glob) runs only the matching attacks */
 	if (getenv("HOSTILE_ONLY"))

@@ -45,6 +45,8 @@ static void defaults(void **state)
 	assert_null(c->key_file);
 	assert_int_equal(c->limits.handshake_timeout_ms, 15000);
 	assert_true(c->limits.exempt_loopback);
+	assert_int_equal(c->limits.write_timeout_ms, 30000);
+	assert_int_equal(c->limits.min_write_rate, 1024);
 	assert_int_equal(c->nplugins, 0);
 	assert_false(c->default_plugins);
 	lp2p_config_free(c);
@@ -77,6 +79,7 @@ static void full_file(void **state)
 		"  max_connections: 50\n"
 		"  max_inbound_connections: 40\n"
 		"  handshake_timeout: 500ms\n"
+		"  min_write_rate: 16KiB\n"
 		"  exempt_loopback: false\n"
 		"connection_manager:\n"
 		"  low_water: 10\n"
@@ -103,6 +106,7 @@ static void full_file(void **state)
 	assert_int_equal(c->limits.system.connections, 50);
 	assert_int_equal(c->limits.handshake_timeout_ms, 500);
 	assert_false(c->limits.exempt_loopback);
+	assert_int_equal(c->limits.min_write_rate, 16384);
 	assert_int_equal(c->connmgr.idle_timeout_ms, 120000);
 	assert_int_equal(c->log_level, 4);
 	assert_true(c->log_syslog);
@@ -158,6 +162,13 @@ static void type_and_value_errors(void **state)
 	           "out of range");
 	load_fails("limits:\n  handshake_timeout: soon\n", LP2P_ECONFIG,
 	           "expected a duration");
+	load_fails("limits:\n  min_write_rate: fast\n", LP2P_ECONFIG,
+	           "limits.min_write_rate: expected a size");
+	load_fails("limits:\n  min_write_rate: -1\n", LP2P_ECONFIG,
+	           "expected a size");
+	lp2p_config *off = load_ok("limits:\n  min_write_rate: 0\n");
+	assert_int_equal(off->limits.min_write_rate, 0); /* no floor */
+	lp2p_config_free(off);
 	load_fails("limits:\n  exempt_loopback: maybe\n", LP2P_ECONFIG,
 	           "limits.exempt_loopback");
 	load_fails("limits:\n  max_connections: [1]\n", LP2P_ECONFIG,
