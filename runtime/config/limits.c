@@ -145,8 +145,11 @@ static int read_scope(const lp2p_config_node *n, const char *path,
 		const lp2p_config_node *v = lp2p_config_get(n, fields[f].key);
 		if (!v)
 			continue;
-		if ((rc = get_limit(n, fields[f].key, f, field(sc->l, f), err,
-		                    errlen)))
+		rc = get_limit(n, fields[f].key, f, field(sc->l, f), err,
+		               errlen);
+		if (rc == LP2P_ENOTFOUND)
+			continue; /* no value (null): the default stays */
+		if (rc)
 			return rc;
 		char name[96];
 		snprintf(name, sizeof name, "%s.%s", path, fields[f].key);
@@ -299,8 +302,11 @@ static int check_scopes(struct lp2p_config *c, const lp2p_config_node *n,
 			continue;
 		struct scope *s = &sc[shorthands[i].scope];
 		int f = shorthands[i].field;
-		if ((rc = get_limit(n, shorthands[i].key, f, field(s->l, f),
-		                    err, errlen)))
+		rc = get_limit(n, shorthands[i].key, f, field(s->l, f), err,
+		               errlen);
+		if (rc == LP2P_ENOTFOUND)
+			continue; /* no value (null): the default stays */
+		if (rc)
 			return rc;
 		char name[96];
 		snprintf(name, sizeof name, "limits.%s", shorthands[i].key);

@@ -270,6 +270,13 @@ static void scope_config(void **state)
 	assert_int_equal(c->limits.peer.memory, 64u << 20);
 	assert_int_equal(c->limits.system.streams, 16384);
 	lp2p_config_free(c);
+	/* a key without a value keeps the default (found by fuzz_config:
+	 * it was refused with an empty message) */
+	c = load_ok("limits:\n  max_connections: !00\n"
+	            "  system: {memory: , streams: }\n");
+	assert_int_equal(c->limits.system.connections, 1024);
+	assert_int_equal(c->limits.system.memory, 256u << 20);
+	lp2p_config_free(c);
 	c = load_ok("limits:\n  max_buffer_memory: 0\n");
 	assert_int_equal(c->limits.system.memory, UNL);
 	lp2p_config_free(c);
