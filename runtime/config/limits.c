@@ -339,6 +339,13 @@ static int check_scopes(struct lp2p_config *c, const lp2p_config_node *n,
 	/* parents: everything under the system; a connection under its
 	 * peer; a stream under its connection */
 	static const int parent[7] = {-1, 0, 0, 0, 0, 4, 5};
+	/* the system's direction limits are three quarters of its total
+	 * unless set (so that raising max_connections raises them too) */
+	for (int f = F_CONNS_IN; f <= F_CONNS_OUT; f++)
+		if ((sc[0].set & (1u << F_CONNS)) && !(sc[0].set & (1u << f)) &&
+		    l->system.connections != UNL)
+			*field(&l->system, f) = l->system.connections -
+			                        l->system.connections / 4;
 	/* the system's limits are the safety net: never raised */
 	raise_parent(&sc[6], &sc[5]);
 	raise_parent(&sc[5], &sc[4]);

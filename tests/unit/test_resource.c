@@ -277,6 +277,12 @@ static void scope_config(void **state)
 	assert_int_equal(c->limits.system.connections, 1024);
 	assert_int_equal(c->limits.system.memory, 256u << 20);
 	lp2p_config_free(c);
+	/* unset system directions are three quarters of a set total */
+	c = load_ok("limits:\n  max_connections: 200000\n"
+	            "  max_pending_handshakes: 10000\n");
+	assert_int_equal(c->limits.system.inbound_connections, 150000);
+	assert_int_equal(c->limits.system.outbound_connections, 150000);
+	lp2p_config_free(c);
 	c = load_ok("limits:\n  max_buffer_memory: 0\n");
 	assert_int_equal(c->limits.system.memory, UNL);
 	lp2p_config_free(c);
