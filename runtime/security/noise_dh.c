@@ -42,6 +42,19 @@ int lp2p_noise_keypair_from_private(struct lp2p_noise_keypair *kp,
 	return keypair_fill_public(kp);
 }
 
+int lp2p_noise_keypair_share(struct lp2p_noise_keypair *dst,
+                             const struct lp2p_noise_keypair *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	if (!src->pkey)
+		return LP2P_EINVAL;
+	if (EVP_PKEY_up_ref(src->pkey) != 1)
+		return LP2P_ECRYPTO;
+	dst->pkey = src->pkey;
+	memcpy(dst->pub, src->pub, sizeof(dst->pub));
+	return 0;
+}
+
 void lp2p_noise_keypair_clear(struct lp2p_noise_keypair *kp)
 {
 	EVP_PKEY_free(kp->pkey);

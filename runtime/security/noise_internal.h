@@ -81,6 +81,10 @@ int lp2p_noise_keypair_generate(struct lp2p_noise_keypair *kp);
 /* A key pair from a 32-byte X25519 private key (tests, known answers). */
 int lp2p_noise_keypair_from_private(struct lp2p_noise_keypair *kp,
                                     const uint8_t priv[LP2P_NOISE_DHLEN]);
+/* dst shares src's key (a reference, not a copy of the secret): for the
+ * per-host static key that every handshake holds. */
+int lp2p_noise_keypair_share(struct lp2p_noise_keypair *dst,
+                             const struct lp2p_noise_keypair *src);
 void lp2p_noise_keypair_clear(struct lp2p_noise_keypair *kp);
 /* DH(kp, pub): LP2P_ECRYPTO if the result is all zeros (a low-order
  * point) or OpenSSL refuses the public key. */
