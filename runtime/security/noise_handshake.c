@@ -30,6 +30,9 @@ struct muxer_list {
 struct lp2p_noise_ctx {
 	unsigned refs; /* the host's and one per live handshake */
 	struct lp2p_noise_keypair static_key;
+	/* Ephemeral keys and the peers' keys of all handshakes come from
+	 * these contexts. */
+	struct lp2p_noise_x25519 x25519;
 	/* The marshalled identity public key and its signature over
 	 * STATIC_KEY_PREFIX || static public key: constant for the ctx. */
 	uint8_t identity_pub[LP2P_KEY_PUBLIC_MAX];
@@ -254,10 +257,13 @@ static int ctx_setup(struct lp2p_noise_ctx *ctx,
 		err = muxer_list_set(&ctx->muxers, v, cfg->n_muxers);
 	if (err)
 		return err;
+	err = lp2p_noise_x25519_init(&ctx->x25519);
+	if (err)
+		return err;
 	err = cfg->static_private
 	          ? lp2p_noise_keypair_from_private(&ctx->static_key,
 	                                            cfg->static_private)
-	          : lp2p_noise_keypair_generate(&ctx->static_key);
+	          : lp2p_noise_x25519_generate(&ctx->x25519, &ctx->static_key);
 	if (!err)
 		err = sign_static_key(ctx, cfg->identity);
 	if (!err)
@@ -293,6 +299,7 @@ void lp2p_noise_ctx_free(struct lp2p_noise_ctx *ctx)
 	if (!ctx || --ctx->refs > 0)
 		return;
 	lp2p_noise_keypair_clear(&ctx->static_key);
+	lp2p_noise_x25519_clear(&ctx->x25519);
 	muxer_list_free(&ctx->muxers);
 	free(ctx->payload);
 	free(ctx);
@@ -362,6 +369,7 @@ static int hs_setup(struct lp2p_noise_hs *hs,
 		lp2p_noise_keypair_clear(&s);
 		return err;
 	}
+	hs->xx.x25519 = &hs->ctx->x25519;
 	/* Our payload goes in message 2 (96 bytes around it) or 3 (64). */
 	overhead = cfg->initiator
 	               ? LP2P_NOISE_DHLEN + 2 * LP2P_NOISE_TAGLEN

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <openssl/evp.h>
+
 #include <lp2p/crypto.h>
 #include <lp2p/peer_id.h>
 
@@ -1535,6 +1537,74 @@ static void ctx_lifetime_and_config(void **state)
 	lp2p_key_free(k2);
 }
 
+/* HKDF (over our HMAC-SHA256) against OpenSSL's own HMAC. */
+static void hkdf_matches_openssl_hmac(void **state)
+{
+	uint8_t ck[32], ikm[100], temp[32], want[3][32], got[3][32];
+	uint8_t buf[33];
+	size_t outlen;
+
+	(void)state;
+	for (size_t ikmlen = 0; ikmlen <= sizeof(ikm); ikmlen += 25) {
+		for (size_t i = 0; i < sizeof(ck); i++)
+			ck[i] = (uint8_t)(i * 7 + ikmlen);
+		for (size_t i = 0; i < ikmlen; i++)
+			ikm[i] = (uint8_t)(i ^ 0x5a);
+		assert_non_null(EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL,
+		                          ck, 32, ikm, ikmlen, temp, 32,
+		                          &outlen));
+		for (int k = 0; k < 3; k++) {
+			size_t n = 0;
+			if (k > 0) {
+				memcpy(buf, want[k - 1], 32);
+				n = 32;
+			}
+			buf[n++] = (uint8_t)(k + 1);
+			assert_non_null(EVP_Q_mac(NULL, "HMAC", NULL, "SHA256",
+			                          NULL, temp, 32, buf, n,
+			                          want[k], 32, &outlen));
+		}
+		assert_int_equal(
+		    lp2p_noise_hkdf(ck, ikm, ikmlen, got[0], got[1], got[2]),
+		    0);
+		assert_memory_equal(got, want, sizeof(want));
+		memset(got, 0, sizeof(got));
+		assert_int_equal(
+		    lp2p_noise_hkdf(ck, ikm, ikmlen, got[0], got[1], NULL), 0);
+		assert_memory_equal(got, want, 64);
+	}
+}
+
+/* A low-order ephemeral key from the peer makes the DH all zeros:
+ * refused, and the host's shared X25519 contexts keep working. */
+static void dh_low_order_refused(void **state)
+{
+	struct lp2p_key *k = new_key(LP2P_KEY_ED25519, 0);
+	struct lp2p_noise_ctx *ctx = new_ctx(k, NULL, 0);
+	uint8_t msg[2 + LP2P_NOISE_DHLEN];
+
+	(void)state;
+	for (int point = 0; point < 2; point++) {
+		/* u = 0 and u = 1: both give a zero shared secret. */
+		memset(msg, 0, sizeof(msg));
+		msg[1] = LP2P_NOISE_DHLEN;
+		msg[2] = (uint8_t)point;
+		struct lp2p_noise_hs *res = ctx_hs(false, ctx, NULL, NULL, 0);
+		assert_int_equal(lp2p_noise_hs_feed(res, msg, sizeof(msg)),
+		                 LP2P_ECRYPTO);
+		assert_false(lp2p_noise_hs_done(res));
+		lp2p_noise_hs_free(res);
+	}
+	struct lp2p_noise_hs *ini = new_hs(true, k, NULL, NULL, 0);
+	struct lp2p_noise_hs *res = ctx_hs(false, ctx, NULL, NULL, 0);
+	assert_int_equal(run_hs(ini, res, 0), 0);
+	check_identity(res, k);
+	lp2p_noise_hs_free(ini);
+	lp2p_noise_hs_free(res);
+	lp2p_noise_ctx_free(ctx);
+	lp2p_key_free(k);
+}
+
 static void handshake_bad_config(void **state)
 {
 	struct lp2p_key *k = new_key(LP2P_KEY_ED25519, 0);
@@ -1626,6 +1696,8 @@ int main(void)
 	    cmocka_unit_test(ctx_each_connection_verifies),
 	    cmocka_unit_test(ctx_replayed_payload_refused),
 	    cmocka_unit_test(ctx_lifetime_and_config),
+	    cmocka_unit_test(hkdf_matches_openssl_hmac),
+	    cmocka_unit_test(dh_low_order_refused),
 	    cmocka_unit_test(handshake_bad_config),
 	    cmocka_unit_test(handshake_rsa_8192_size),
 	};
