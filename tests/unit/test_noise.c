@@ -1,4 +1,5 @@
 /* test_noise.c - Noise XX primitives, the libp2p handshake, the transport */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1537,6 +1538,74 @@ static void ctx_lifetime_and_config(void **state)
 	lp2p_key_free(k2);
 }
 
+/* Hosts on their own threads: each with its context, all sharing the
+ * process-wide algorithm objects. */
+struct host_thread {
+	pthread_t tid;
+	struct lp2p_key *k;
+	int failures;
+};
+
+/* Deliver a's pending output to b; no cmocka asserts off the main
+ * thread (their longjmp belongs to it). */
+static int thread_deliver(struct lp2p_noise_hs *a, struct lp2p_noise_hs *b)
+{
+	const uint8_t *d;
+	size_t n = lp2p_noise_hs_output(a, &d);
+
+	if (n && lp2p_noise_hs_feed(b, d, n) != (ssize_t)n)
+		return -1;
+	lp2p_noise_hs_output_ack(a, n);
+	return 0;
+}
+
+static void *host_thread_main(void *arg)
+{
+	struct host_thread *t = arg;
+	struct lp2p_noise_ctx_config cc = {.identity = t->k};
+	struct lp2p_noise_ctx *a = NULL, *b = NULL;
+
+	if (lp2p_noise_ctx_new(&cc, &a) || lp2p_noise_ctx_new(&cc, &b)) {
+		t->failures++;
+		goto out;
+	}
+	for (int i = 0; i < 20; i++) {
+		struct lp2p_noise_config ci = {.initiator = true, .ctx = a};
+		struct lp2p_noise_config cr = {.ctx = b};
+		struct lp2p_noise_hs *ini = NULL, *res = NULL;
+		if (lp2p_noise_hs_new(&ci, &ini) ||
+		    lp2p_noise_hs_new(&cr, &res) || thread_deliver(ini, res) ||
+		    thread_deliver(res, ini) || thread_deliver(ini, res) ||
+		    !lp2p_noise_hs_done(ini) || !lp2p_noise_hs_done(res))
+			t->failures++;
+		lp2p_noise_hs_free(ini);
+		lp2p_noise_hs_free(res);
+	}
+out:
+	lp2p_noise_ctx_free(a);
+	lp2p_noise_ctx_free(b);
+	return NULL;
+}
+
+static void ctx_hosts_on_threads(void **state)
+{
+	struct host_thread t[4];
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		t[i].k = new_key(LP2P_KEY_ED25519, 0);
+		t[i].failures = 0;
+		assert_int_equal(
+		    pthread_create(&t[i].tid, NULL, host_thread_main, &t[i]),
+		    0);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i].tid, NULL), 0);
+		assert_int_equal(t[i].failures, 0);
+		lp2p_key_free(t[i].k);
+	}
+}
+
 /* HKDF (over our HMAC-SHA256) against OpenSSL's own HMAC. */
 static void hkdf_matches_openssl_hmac(void **state)
 {
@@ -1696,6 +1765,7 @@ int main(void)
 	    cmocka_unit_test(ctx_each_connection_verifies),
 	    cmocka_unit_test(ctx_replayed_payload_refused),
 	    cmocka_unit_test(ctx_lifetime_and_config),
+	    cmocka_unit_test(ctx_hosts_on_threads),
 	    cmocka_unit_test(hkdf_matches_openssl_hmac),
 	    cmocka_unit_test(dh_low_order_refused),
 	    cmocka_unit_test(handshake_bad_config),
