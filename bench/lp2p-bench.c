@@ -511,6 +511,7 @@ int main(int argc, char **argv)
 	snprintf(yaml, sizeof yaml,
 	         "listen: []\nsecurity: %s\nmuxers: %s\nplugins: {}\n"
 	         "limits:\n  max_connections: 200000\n"
+	         "  max_inbound_connections: 200000\n"
 	         "  max_outbound_connections: 200000\n"
 	         "  max_connections_per_peer: 200000\n"
 	         "  max_pending_handshakes: 10000\n"

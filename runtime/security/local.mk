@@ -2,6 +2,7 @@
 libruntime_la_SOURCES += \
 	runtime/security/noise.h \
 	runtime/security/noise_internal.h \
+	runtime/security/noise_algs.c \
 	runtime/security/noise_cipher.c \
 	runtime/security/noise_dh.c \
 	runtime/security/noise_symmetric.c \

@@ -116,12 +116,55 @@ size_t lp2p_noise_frame_size(const uint8_t *buf, size_t len);
 /* Handshake                                                           */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Per-host state, made once and shared by every handshake of the host:
+ * the X25519 static key (the spec allows "a single static keypair ...
+ * generated when noise-libp2p is initialized and used for all
+ * sessions"), its signature by the identity key, the encoded handshake
+ * payload for the host's muxer list, and reusable X25519 contexts.  Only
+ * ephemeral keys are made per handshake.  Not thread-safe: a context and
+ * its handshakes are used by one thread at a time (the host's).
+ */
+struct lp2p_noise_ctx;
+
+struct lp2p_noise_ctx_config {
+	/* The identity key (private): signs the static key; not kept. */
+	const struct lp2p_key *identity;
+	/* Our stream muxers in our order of preference; copied. */
+	const char *const *muxers;
+	size_t n_muxers;
+	/* Optional: a 32-byte X25519 private key to use as the static key
+	 * (known-answer tests); NULL: a fresh random one. */
+	const uint8_t *static_private;
+};
+
+/*
+ * Create a context with one reference.  Errors: LP2P_EINVAL (no private
+ * identity key, NULL muxer names), LP2P_ERANGE (a muxer longer than
+ * LP2P_NOISE_MAX_MUXER_LEN, more than LP2P_NOISE_MAX_MUXERS),
+ * LP2P_ENOMEM, LP2P_ECRYPTO.
+ */
+int lp2p_noise_ctx_new(const struct lp2p_noise_ctx_config *cfg,
+                       struct lp2p_noise_ctx **out);
+
+/* Drop a reference (handshakes hold their own, so a context may be
+ * released while they run); NULL is fine. */
+void lp2p_noise_ctx_free(struct lp2p_noise_ctx *ctx);
+
+/* The static public key every handshake of this context sends. */
+const uint8_t *lp2p_noise_ctx_static_public(const struct lp2p_noise_ctx *ctx);
+
 struct lp2p_noise_hs;
 
 struct lp2p_noise_config {
 	bool initiator;
-	/* The local identity key (private): used during lp2p_noise_hs_new()
-	 * only (it signs the static key); not kept. */
+	/* Optional per-host state (lp2p_noise_ctx_new()); the handshake
+	 * takes a reference.  Without one, the handshake makes its own: a
+	 * fresh static key and signature, as for a single connection. */
+	struct lp2p_noise_ctx *ctx;
+	/* The local identity key (private), needed without ctx only (it
+	 * signs the static key; not kept); ignored with ctx, whose key
+	 * signed already. */
 	const struct lp2p_key *identity;
 	/* Optional: the peer id the remote must have (a dialler's /p2p/
 	 * target; a responder may know it too, e.g. in a hole punch);
@@ -134,9 +177,11 @@ struct lp2p_noise_config {
 };
 
 /*
- * Create a handshake: generates the per-connection X25519 static key and
- * the signed payload.  An initiator's first message is ready in the output
- * at once.  Errors: LP2P_EINVAL (no private identity key, NULL muxer
+ * Create a handshake.  With cfg->ctx it uses the context's static key and
+ * signed payload (encoding the payload again only if cfg->muxers differ
+ * from the context's list); without, it generates a static key and signs
+ * it.  An initiator's first message is ready in the output at once.
+ * Errors: LP2P_EINVAL (neither ctx nor a private identity key, NULL muxer
  * names), LP2P_ERANGE (a muxer longer than LP2P_NOISE_MAX_MUXER_LEN,
  * more than LP2P_NOISE_MAX_MUXERS, or a payload over the message limit),
  * LP2P_ENOMEM, LP2P_ECRYPTO.

@@ -59,8 +59,10 @@ static int cipher_start(struct lp2p_noise_cipher *c, int enc)
 	}
 	make_nonce(c->n, nonce);
 	if (c->keyed != enc) {
-		ok = EVP_CipherInit_ex(c->ctx, EVP_chacha20_poly1305(), NULL,
-		                       c->k, nonce, enc);
+		const EVP_CIPHER *aead = lp2p_noise_chachapoly();
+		ok = aead ? EVP_CipherInit_ex(c->ctx, aead, NULL, c->k, nonce,
+		                              enc)
+		          : 0;
 		c->keyed = ok == 1 ? enc : -1;
 	} else {
 		ok = EVP_CipherInit_ex(c->ctx, NULL, NULL, NULL, nonce, enc);

@@ -1,7 +1,7 @@
 /*
  * noise_handshake.c - the libp2p Noise handshake: XX with an empty
- * prologue, a fresh X25519 static key per connection signed by the
- * identity key, payloads in messages 2 (responder) and 3 (initiator),
+ * prologue, one X25519 static key per host (lp2p_noise_ctx) signed once by
+ * the identity key, payloads in messages 2 (responder) and 3 (initiator),
  * 2-byte big-endian frame lengths.
  */
 #include <stdarg.h>
@@ -27,8 +27,27 @@ struct muxer_list {
 	char *storage; /* the strings, NUL-terminated, one allocation */
 };
 
+struct lp2p_noise_ctx {
+	unsigned refs; /* the host's and one per live handshake */
+	struct lp2p_noise_keypair static_key;
+	/* Ephemeral keys and the peers' keys of all handshakes come from
+	 * these contexts. */
+	struct lp2p_noise_x25519 x25519;
+	/* The marshalled identity public key and its signature over
+	 * STATIC_KEY_PREFIX || static public key: constant for the ctx. */
+	uint8_t identity_pub[LP2P_KEY_PUBLIC_MAX];
+	size_t identity_pub_len;
+	uint8_t sig[LP2P_KEY_SIG_MAX];
+	size_t sig_len;
+	struct muxer_list muxers;
+	/* The encoded payload for `muxers`, sent by every handshake. */
+	uint8_t *payload;
+	size_t payload_len;
+};
+
 struct lp2p_noise_hs {
 	struct lp2p_noise_xx xx;
+	struct lp2p_noise_ctx *ctx; /* a reference */
 	bool initiator;
 	bool done;
 	bool split;
@@ -38,15 +57,19 @@ struct lp2p_noise_hs {
 	bool has_expected;
 	struct lp2p_peer_id expected;
 
-	/* Our signed payload, made once at creation. */
-	uint8_t *payload;
+	/* Our payload: the ctx's, or own_payload when our muxer list is not
+	 * the ctx's. */
+	const uint8_t *payload;
 	size_t payload_len;
+	uint8_t *own_payload;
 
 	/* Frames waiting to be sent: out[out_off..out_len). */
 	uint8_t *out;
 	size_t out_cap, out_len, out_off;
 
-	struct muxer_list local_muxers;
+	/* Ours: the ctx's list, or own_muxers. */
+	const struct muxer_list *local_muxers;
+	struct muxer_list own_muxers;
 	struct muxer_list remote_muxers;
 	const char *selected_muxer;
 
@@ -105,13 +128,45 @@ static bool muxer_list_has(const struct muxer_list *l, const char *name)
 	return false;
 }
 
+/* Whether l holds exactly these names, in this order. */
+static bool muxer_list_equal(const struct muxer_list *l,
+                             const struct lp2p_noise_view *v, size_t n)
+{
+	if (l->n != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strlen(l->names[i]) != v[i].len ||
+		    memcmp(l->names[i], v[i].data, v[i].len) != 0)
+			return false;
+	return true;
+}
+
+/* Views of a caller's muxer names, checked against our limits. */
+static int muxer_views(const char *const *muxers, size_t n,
+                       struct lp2p_noise_view v[LP2P_NOISE_MAX_MUXERS])
+{
+	if (n > LP2P_NOISE_MAX_MUXERS)
+		return LP2P_ERANGE;
+	if (n && !muxers)
+		return LP2P_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (!muxers[i])
+			return LP2P_EINVAL;
+		v[i].data = (const uint8_t *)muxers[i];
+		v[i].len = strlen(muxers[i]);
+		if (v[i].len == 0 || v[i].len > LP2P_NOISE_MAX_MUXER_LEN)
+			return LP2P_ERANGE;
+	}
+	return 0;
+}
+
 /* The first of the initiator's muxers that the responder also lists. */
 static const char *select_muxer(const struct lp2p_noise_hs *hs)
 {
 	const struct muxer_list *ini =
-	    hs->initiator ? &hs->local_muxers : &hs->remote_muxers;
+	    hs->initiator ? hs->local_muxers : &hs->remote_muxers;
 	const struct muxer_list *res =
-	    hs->initiator ? &hs->remote_muxers : &hs->local_muxers;
+	    hs->initiator ? &hs->remote_muxers : hs->local_muxers;
 
 	for (size_t i = 0; i < ini->n; i++)
 		if (muxer_list_has(res, ini->names[i]))
@@ -144,52 +199,142 @@ static int write_frame(struct lp2p_noise_hs *hs, const uint8_t *payload,
 	return 0;
 }
 
-/* Sign the static key and build our payload. */
-static int make_payload(struct lp2p_noise_hs *hs,
-                        const struct lp2p_key *identity)
+/* Encode a payload with the ctx's identity key and signature. */
+static int encode_payload(const struct lp2p_noise_ctx *ctx,
+                          const struct muxer_list *muxers, uint8_t **out,
+                          size_t *out_len)
 {
-	uint8_t tbs[STATIC_KEY_PREFIX_LEN + LP2P_NOISE_DHLEN];
-	uint8_t sig[LP2P_KEY_SIG_MAX], key[LP2P_KEY_PUBLIC_MAX];
-	int siglen, keylen, n;
+	size_t len = lp2p_noise_payload_size(
+	    ctx->identity_pub_len, ctx->sig_len, muxers->names, muxers->n);
+	uint8_t *buf = malloc(len);
+	int n;
 
-	memcpy(tbs, STATIC_KEY_PREFIX, STATIC_KEY_PREFIX_LEN);
-	memcpy(tbs + STATIC_KEY_PREFIX_LEN, hs->xx.s.pub, LP2P_NOISE_DHLEN);
-	siglen = lp2p_key_sign(identity, tbs, sizeof(tbs), sig, sizeof(sig));
-	if (siglen < 0)
-		return siglen;
-	keylen = lp2p_key_marshal_public(identity, key, sizeof(key));
-	if (keylen < 0)
-		return keylen;
-	hs->payload_len =
-	    lp2p_noise_payload_size((size_t)keylen, (size_t)siglen,
-	                            hs->local_muxers.names, hs->local_muxers.n);
-	hs->payload = malloc(hs->payload_len);
-	if (!hs->payload)
+	if (!buf)
 		return LP2P_ENOMEM;
-	n = lp2p_noise_payload_write(
-	    hs->payload, hs->payload_len, key, (size_t)keylen, sig,
-	    (size_t)siglen, hs->local_muxers.names, hs->local_muxers.n);
-	return n < 0 ? n : 0;
+	n = lp2p_noise_payload_write(buf, len, ctx->identity_pub,
+	                             ctx->identity_pub_len, ctx->sig,
+	                             ctx->sig_len, muxers->names, muxers->n);
+	if (n < 0) {
+		free(buf);
+		return n;
+	}
+	*out = buf;
+	*out_len = (size_t)n;
+	return 0;
 }
 
-static int copy_local_muxers(struct lp2p_noise_hs *hs,
-                             const struct lp2p_noise_config *cfg)
+/* Sign the static key once: every handshake of the ctx sends it. */
+static int sign_static_key(struct lp2p_noise_ctx *ctx,
+                           const struct lp2p_key *identity)
+{
+	uint8_t tbs[STATIC_KEY_PREFIX_LEN + LP2P_NOISE_DHLEN];
+	int siglen, keylen;
+
+	memcpy(tbs, STATIC_KEY_PREFIX, STATIC_KEY_PREFIX_LEN);
+	memcpy(tbs + STATIC_KEY_PREFIX_LEN, ctx->static_key.pub,
+	       LP2P_NOISE_DHLEN);
+	siglen = lp2p_key_sign(identity, tbs, sizeof(tbs), ctx->sig,
+	                       sizeof(ctx->sig));
+	if (siglen < 0)
+		return siglen;
+	keylen = lp2p_key_marshal_public(identity, ctx->identity_pub,
+	                                 sizeof(ctx->identity_pub));
+	if (keylen < 0)
+		return keylen;
+	ctx->sig_len = (size_t)siglen;
+	ctx->identity_pub_len = (size_t)keylen;
+	return 0;
+}
+
+static int ctx_setup(struct lp2p_noise_ctx *ctx,
+                     const struct lp2p_noise_ctx_config *cfg)
 {
 	struct lp2p_noise_view v[LP2P_NOISE_MAX_MUXERS];
+	int err;
 
-	if (cfg->n_muxers > LP2P_NOISE_MAX_MUXERS)
-		return LP2P_ERANGE;
-	if (cfg->n_muxers && !cfg->muxers)
+	err = muxer_views(cfg->muxers, cfg->n_muxers, v);
+	if (!err)
+		err = muxer_list_set(&ctx->muxers, v, cfg->n_muxers);
+	if (err)
+		return err;
+	err = lp2p_noise_x25519_init(&ctx->x25519);
+	if (err)
+		return err;
+	err = cfg->static_private
+	          ? lp2p_noise_keypair_from_private(&ctx->static_key,
+	                                            cfg->static_private)
+	          : lp2p_noise_x25519_generate(&ctx->x25519, &ctx->static_key);
+	if (!err)
+		err = sign_static_key(ctx, cfg->identity);
+	if (!err)
+		err = encode_payload(ctx, &ctx->muxers, &ctx->payload,
+		                     &ctx->payload_len);
+	return err;
+}
+
+int lp2p_noise_ctx_new(const struct lp2p_noise_ctx_config *cfg,
+                       struct lp2p_noise_ctx **out)
+{
+	struct lp2p_noise_ctx *ctx;
+	int err;
+
+	if (!cfg || !out || !cfg->identity ||
+	    lp2p_key_is_private(cfg->identity) != 1)
 		return LP2P_EINVAL;
-	for (size_t i = 0; i < cfg->n_muxers; i++) {
-		if (!cfg->muxers[i])
-			return LP2P_EINVAL;
-		v[i].data = (const uint8_t *)cfg->muxers[i];
-		v[i].len = strlen(cfg->muxers[i]);
-		if (v[i].len == 0 || v[i].len > LP2P_NOISE_MAX_MUXER_LEN)
-			return LP2P_ERANGE;
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return LP2P_ENOMEM;
+	ctx->refs = 1;
+	err = ctx_setup(ctx, cfg);
+	if (err) {
+		lp2p_noise_ctx_free(ctx);
+		return err;
 	}
-	return muxer_list_set(&hs->local_muxers, v, cfg->n_muxers);
+	*out = ctx;
+	return 0;
+}
+
+void lp2p_noise_ctx_free(struct lp2p_noise_ctx *ctx)
+{
+	if (!ctx || --ctx->refs > 0)
+		return;
+	lp2p_noise_keypair_clear(&ctx->static_key);
+	lp2p_noise_x25519_clear(&ctx->x25519);
+	muxer_list_free(&ctx->muxers);
+	free(ctx->payload);
+	free(ctx);
+}
+
+const uint8_t *lp2p_noise_ctx_static_public(const struct lp2p_noise_ctx *ctx)
+{
+	return ctx->static_key.pub;
+}
+
+/* Our muxer list and payload: the ctx's when the lists agree (the host's
+ * case), else our own list and a payload encoded for it. */
+static int local_payload(struct lp2p_noise_hs *hs,
+                         const struct lp2p_noise_config *cfg)
+{
+	struct lp2p_noise_view v[LP2P_NOISE_MAX_MUXERS];
+	int err = muxer_views(cfg->muxers, cfg->n_muxers, v);
+
+	if (err)
+		return err;
+	if (muxer_list_equal(&hs->ctx->muxers, v, cfg->n_muxers)) {
+		hs->local_muxers = &hs->ctx->muxers;
+		hs->payload = hs->ctx->payload;
+		hs->payload_len = hs->ctx->payload_len;
+		return 0;
+	}
+	err = muxer_list_set(&hs->own_muxers, v, cfg->n_muxers);
+	if (!err)
+		err = encode_payload(hs->ctx, &hs->own_muxers, &hs->own_payload,
+		                     &hs->payload_len);
+	if (err)
+		return err;
+	hs->local_muxers = &hs->own_muxers;
+	hs->payload = hs->own_payload;
+	return 0;
 }
 
 static int hs_setup(struct lp2p_noise_hs *hs,
@@ -199,11 +344,24 @@ static int hs_setup(struct lp2p_noise_hs *hs,
 	size_t overhead;
 	int err;
 
-	err = copy_local_muxers(hs, cfg);
+	if (cfg->ctx) {
+		hs->ctx = cfg->ctx;
+		hs->ctx->refs++;
+	} else {
+		/* One connection on its own: a context for it alone. */
+		struct lp2p_noise_ctx_config cc = {
+		    .identity = cfg->identity,
+		    .muxers = cfg->muxers,
+		    .n_muxers = cfg->n_muxers,
+		};
+		err = lp2p_noise_ctx_new(&cc, &hs->ctx);
+		if (err)
+			return err;
+	}
+	err = local_payload(hs, cfg);
 	if (err)
 		return err;
-	/* libp2p peers may use a fresh static key per connection. */
-	err = lp2p_noise_keypair_generate(&s);
+	err = lp2p_noise_keypair_share(&s, &hs->ctx->static_key);
 	if (err)
 		return err;
 	err = lp2p_noise_xx_init(&hs->xx, cfg->initiator, NULL, 0, &s, NULL);
@@ -211,9 +369,7 @@ static int hs_setup(struct lp2p_noise_hs *hs,
 		lp2p_noise_keypair_clear(&s);
 		return err;
 	}
-	err = make_payload(hs, cfg->identity);
-	if (err)
-		return err;
+	hs->xx.x25519 = &hs->ctx->x25519;
 	/* Our payload goes in message 2 (96 bytes around it) or 3 (64). */
 	overhead = cfg->initiator
 	               ? LP2P_NOISE_DHLEN + 2 * LP2P_NOISE_TAGLEN
@@ -236,8 +392,9 @@ int lp2p_noise_hs_new(const struct lp2p_noise_config *cfg,
 	struct lp2p_noise_hs *hs;
 	int err;
 
-	if (!cfg || !out || !cfg->identity ||
-	    lp2p_key_is_private(cfg->identity) != 1)
+	if (!cfg || !out ||
+	    (!cfg->ctx &&
+	     (!cfg->identity || lp2p_key_is_private(cfg->identity) != 1)))
 		return LP2P_EINVAL;
 	hs = calloc(1, sizeof(*hs));
 	if (!hs)
@@ -261,13 +418,14 @@ void lp2p_noise_hs_free(struct lp2p_noise_hs *hs)
 	if (!hs)
 		return;
 	lp2p_noise_xx_clear(&hs->xx);
-	free(hs->payload);
+	free(hs->own_payload);
 	if (hs->out)
 		OPENSSL_cleanse(hs->out, hs->out_cap);
 	free(hs->out);
-	muxer_list_free(&hs->local_muxers);
+	muxer_list_free(&hs->own_muxers);
 	muxer_list_free(&hs->remote_muxers);
 	lp2p_key_free(hs->remote_key);
+	lp2p_noise_ctx_free(hs->ctx);
 	free(hs);
 }
 

@@ -25,7 +25,21 @@
 #define LP2P_NOISE_MAX_MSG 65535
 
 struct evp_cipher_ctx_st;
+struct evp_cipher_st;
+struct evp_md_st;
+struct evp_pkey_ctx_st;
 struct evp_pkey_st;
+
+/*
+ * SHA-256 and ChaCha20-Poly1305, fetched from OpenSSL's default library
+ * context once per process: passing OpenSSL's legacy EVP_sha256() or
+ * EVP_chacha20_poly1305() makes it look the algorithm up by name on every
+ * init, which costs more than hashing a handshake message.  NULL if the
+ * providers lack them.  Immutable and shared by all threads; kept until
+ * the process exits.
+ */
+const struct evp_md_st *lp2p_noise_sha256(void);
+const struct evp_cipher_st *lp2p_noise_chachapoly(void);
 
 /*
  * CipherState: a ChaCha20-Poly1305 key and a 64-bit nonce counter.  The
@@ -73,19 +87,49 @@ int lp2p_noise_cipher_decrypt(struct lp2p_noise_cipher *c, const uint8_t *ad,
 /* An X25519 key pair. */
 struct lp2p_noise_keypair {
 	struct evp_pkey_st *pkey; /* NULL when empty */
+	/* Made at the first DH and kept for the next ones (an ephemeral key
+	 * does two): only the peer changes between them. */
+	struct evp_pkey_ctx_st *derive;
 	uint8_t pub[LP2P_NOISE_DHLEN];
 };
 
-/* GENERATE_KEYPAIR(): a fresh random key pair. */
+/*
+ * Reusable X25519 contexts (key generation, public keys from bytes): made
+ * once per host instead of once per key, which is what creating an
+ * EVP_PKEY_CTX by name costs.  Not thread-safe: one user at a time.
+ */
+struct lp2p_noise_x25519 {
+	struct evp_pkey_ctx_st *keygen;
+	struct evp_pkey_ctx_st *fromdata;
+};
+
+int lp2p_noise_x25519_init(struct lp2p_noise_x25519 *x);
+void lp2p_noise_x25519_clear(struct lp2p_noise_x25519 *x);
+
+/* GENERATE_KEYPAIR(): a fresh random key pair, with x's context (x may
+ * be NULL: a one-off context). */
+int lp2p_noise_x25519_generate(struct lp2p_noise_x25519 *x,
+                               struct lp2p_noise_keypair *kp);
+/* The same without reusable contexts. */
 int lp2p_noise_keypair_generate(struct lp2p_noise_keypair *kp);
 /* A key pair from a 32-byte X25519 private key (tests, known answers). */
 int lp2p_noise_keypair_from_private(struct lp2p_noise_keypair *kp,
                                     const uint8_t priv[LP2P_NOISE_DHLEN]);
+/* dst shares src's key (a reference, not a copy of the secret): for the
+ * per-host static key that every handshake holds. */
+int lp2p_noise_keypair_share(struct lp2p_noise_keypair *dst,
+                             const struct lp2p_noise_keypair *src);
 void lp2p_noise_keypair_clear(struct lp2p_noise_keypair *kp);
-/* DH(kp, pub): LP2P_ECRYPTO if the result is all zeros (a low-order
- * point) or OpenSSL refuses the public key. */
-int lp2p_noise_dh(const struct lp2p_noise_keypair *kp,
+/*
+ * DH(kp, pub): LP2P_ECRYPTO if the result is all zeros (a low-order
+ * point) or OpenSSL refuses the public key.  peer (optional) caches pub's
+ * OpenSSL key for a later DH with the same pub: made from pub when *peer
+ * is NULL (the caller frees it with EVP_PKEY_free), else used as is.  x
+ * (optional) supplies the context that makes it.
+ */
+int lp2p_noise_dh(struct lp2p_noise_keypair *kp,
                   const uint8_t pub[LP2P_NOISE_DHLEN],
+                  struct evp_pkey_st **peer, struct lp2p_noise_x25519 *x,
                   uint8_t out[LP2P_NOISE_DHLEN]);
 
 /* Noise's HKDF(chaining_key, ikm, 2 or 3) over HMAC-SHA256. */
@@ -129,6 +173,12 @@ struct lp2p_noise_xx {
 	struct lp2p_noise_symmetric ss;
 	struct lp2p_noise_keypair s, e;
 	uint8_t rs[LP2P_NOISE_DHLEN], re[LP2P_NOISE_DHLEN];
+	/* OpenSSL's form of re and rs, made at their first DH (re is used
+	 * twice). */
+	struct evp_pkey_st *re_key, *rs_key;
+	/* Optional, borrowed (set after lp2p_noise_xx_init): the host's
+	 * reusable X25519 contexts for "e" and the peer's keys. */
+	struct lp2p_noise_x25519 *x25519;
 	bool initiator;
 	int msg; /* index of the next message, 0..3 (3: ready to split) */
 };

@@ -9,44 +9,71 @@
 
 #include "security/noise_internal.h"
 
-static int hmac_sha256(const uint8_t key[LP2P_NOISE_HASHLEN],
+#define SHA256_BLOCKLEN 64
+
+/*
+ * HMAC-SHA256 (RFC 2104) for Noise's 32-byte keys: H((K ^ opad) ||
+ * H((K ^ ipad) || data)), K zero-padded to a block.  Written on the
+ * fetched digest rather than EVP_Q_mac(), which looks up HMAC and SHA256
+ * by name on every call (twelve times a handshake).
+ */
+static int hmac_sha256(EVP_MD_CTX *md, const uint8_t key[LP2P_NOISE_HASHLEN],
                        const uint8_t *data, size_t len,
                        uint8_t out[LP2P_NOISE_HASHLEN])
 {
-	size_t outlen = 0;
+	const EVP_MD *sha256 = lp2p_noise_sha256();
+	uint8_t pad[SHA256_BLOCKLEN], inner[LP2P_NOISE_HASHLEN];
+	int ok;
 
-	if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key,
-	               LP2P_NOISE_HASHLEN, data, len, out, LP2P_NOISE_HASHLEN,
-	               &outlen) ||
-	    outlen != LP2P_NOISE_HASHLEN)
+	if (!sha256)
 		return LP2P_ECRYPTO;
-	return 0;
+	memset(pad, 0x36, sizeof(pad));
+	for (size_t i = 0; i < LP2P_NOISE_HASHLEN; i++)
+		pad[i] ^= key[i];
+	ok = EVP_DigestInit_ex(md, sha256, NULL) == 1 &&
+	     EVP_DigestUpdate(md, pad, sizeof(pad)) == 1 &&
+	     (len == 0 || EVP_DigestUpdate(md, data, len) == 1) &&
+	     EVP_DigestFinal_ex(md, inner, NULL) == 1;
+	memset(pad, 0x5c, sizeof(pad));
+	for (size_t i = 0; i < LP2P_NOISE_HASHLEN; i++)
+		pad[i] ^= key[i];
+	ok = ok && EVP_DigestInit_ex(md, sha256, NULL) == 1 &&
+	     EVP_DigestUpdate(md, pad, sizeof(pad)) == 1 &&
+	     EVP_DigestUpdate(md, inner, sizeof(inner)) == 1 &&
+	     EVP_DigestFinal_ex(md, out, NULL) == 1;
+	OPENSSL_cleanse(pad, sizeof(pad));
+	OPENSSL_cleanse(inner, sizeof(inner));
+	return ok ? 0 : LP2P_ECRYPTO;
 }
 
 int lp2p_noise_hkdf(const uint8_t ck[LP2P_NOISE_HASHLEN], const uint8_t *ikm,
                     size_t ikmlen, uint8_t out1[LP2P_NOISE_HASHLEN],
                     uint8_t out2[LP2P_NOISE_HASHLEN], uint8_t *out3)
 {
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	uint8_t temp[LP2P_NOISE_HASHLEN];
 	uint8_t buf[LP2P_NOISE_HASHLEN + 1];
 	int err;
 
+	if (!md)
+		return LP2P_ENOMEM;
 	/* temp_key = HMAC(ck, ikm); out_i = HMAC(temp_key, out_{i-1} || i) */
-	err = hmac_sha256(ck, ikm, ikmlen, temp);
+	err = hmac_sha256(md, ck, ikm, ikmlen, temp);
 	if (!err) {
 		buf[0] = 0x01;
-		err = hmac_sha256(temp, buf, 1, out1);
+		err = hmac_sha256(md, temp, buf, 1, out1);
 	}
 	if (!err) {
 		memcpy(buf, out1, LP2P_NOISE_HASHLEN);
 		buf[LP2P_NOISE_HASHLEN] = 0x02;
-		err = hmac_sha256(temp, buf, sizeof(buf), out2);
+		err = hmac_sha256(md, temp, buf, sizeof(buf), out2);
 	}
 	if (!err && out3) {
 		memcpy(buf, out2, LP2P_NOISE_HASHLEN);
 		buf[LP2P_NOISE_HASHLEN] = 0x03;
-		err = hmac_sha256(temp, buf, sizeof(buf), out3);
+		err = hmac_sha256(md, temp, buf, sizeof(buf), out3);
 	}
+	EVP_MD_CTX_free(md);
 	OPENSSL_cleanse(temp, sizeof(temp));
 	OPENSSL_cleanse(buf, sizeof(buf));
 	return err;
@@ -61,8 +88,9 @@ int lp2p_noise_sym_init(struct lp2p_noise_symmetric *ss, const char *name)
 	/* h = name padded with zeros if it fits HASHLEN, else HASH(name). */
 	if (len <= LP2P_NOISE_HASHLEN) {
 		memcpy(ss->h, name, len);
-	} else if (EVP_Digest(name, len, ss->h, NULL, EVP_sha256(), NULL) !=
-	           1) {
+	} else if (!lp2p_noise_sha256() ||
+	           EVP_Digest(name, len, ss->h, NULL, lp2p_noise_sha256(),
+	                      NULL) != 1) {
 		return LP2P_ECRYPTO;
 	}
 	memcpy(ss->ck, ss->h, LP2P_NOISE_HASHLEN);
@@ -80,12 +108,16 @@ void lp2p_noise_sym_clear(struct lp2p_noise_symmetric *ss)
 static int hash_with(const uint8_t h[LP2P_NOISE_HASHLEN], const uint8_t *data,
                      size_t len, uint8_t out[LP2P_NOISE_HASHLEN])
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	const EVP_MD *sha256 = lp2p_noise_sha256();
+	EVP_MD_CTX *md;
 	int ok;
 
+	if (!sha256)
+		return LP2P_ECRYPTO;
+	md = EVP_MD_CTX_new();
 	if (!md)
 		return LP2P_ENOMEM;
-	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+	ok = EVP_DigestInit_ex(md, sha256, NULL) == 1 &&
 	     EVP_DigestUpdate(md, h, LP2P_NOISE_HASHLEN) == 1 &&
 	     (len == 0 || EVP_DigestUpdate(md, data, len) == 1) &&
 	     EVP_DigestFinal_ex(md, out, NULL) == 1;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "security/noise_internal.h"
 
@@ -51,6 +52,8 @@ void lp2p_noise_xx_clear(struct lp2p_noise_xx *xx)
 	lp2p_noise_sym_clear(&xx->ss);
 	lp2p_noise_keypair_clear(&xx->s);
 	lp2p_noise_keypair_clear(&xx->e);
+	EVP_PKEY_free(xx->re_key);
+	EVP_PKEY_free(xx->rs_key);
 	OPENSSL_cleanse(xx, sizeof(*xx));
 	xx->msg = XX_BROKEN;
 }
@@ -73,11 +76,14 @@ size_t lp2p_noise_xx_msg_len(const struct lp2p_noise_xx *xx, size_t len)
 	return 0;
 }
 
-static int mix_dh(struct lp2p_noise_xx *xx, const struct lp2p_noise_keypair *kp,
-                  const uint8_t pub[LP2P_NOISE_DHLEN])
+/* MixKey(DH(kp, the peer's re or rs)). */
+static int mix_dh(struct lp2p_noise_xx *xx, struct lp2p_noise_keypair *kp,
+                  bool remote_ephemeral)
 {
 	uint8_t shared[LP2P_NOISE_DHLEN];
-	int err = lp2p_noise_dh(kp, pub, shared);
+	int err = lp2p_noise_dh(kp, remote_ephemeral ? xx->re : xx->rs,
+	                        remote_ephemeral ? &xx->re_key : &xx->rs_key,
+	                        xx->x25519, shared);
 
 	if (!err)
 		err = lp2p_noise_mix_key(&xx->ss, shared, sizeof(shared));
@@ -91,7 +97,7 @@ static int write_e(struct lp2p_noise_xx *xx, uint8_t *out)
 	int err = 0;
 
 	if (!xx->e.pkey)
-		err = lp2p_noise_keypair_generate(&xx->e);
+		err = lp2p_noise_x25519_generate(xx->x25519, &xx->e);
 	if (err)
 		return err;
 	memcpy(out, xx->e.pub, LP2P_NOISE_DHLEN);
@@ -113,7 +119,7 @@ static int write_msg(struct lp2p_noise_xx *xx, const uint8_t *payload,
 		err = write_e(xx, out);
 		off = LP2P_NOISE_DHLEN;
 		if (!err)
-			err = mix_dh(xx, &xx->e, xx->re);
+			err = mix_dh(xx, &xx->e, true);
 		if (err)
 			break;
 		n = lp2p_noise_encrypt_and_hash(&xx->ss, xx->s.pub,
@@ -121,7 +127,7 @@ static int write_msg(struct lp2p_noise_xx *xx, const uint8_t *payload,
 		if (n < 0)
 			return n;
 		off += (size_t)n;
-		err = mix_dh(xx, &xx->s, xx->re);
+		err = mix_dh(xx, &xx->s, true);
 		break;
 	case 2: /* -> s, se */
 		n = lp2p_noise_encrypt_and_hash(&xx->ss, xx->s.pub,
@@ -129,7 +135,7 @@ static int write_msg(struct lp2p_noise_xx *xx, const uint8_t *payload,
 		if (n < 0)
 			return n;
 		off = (size_t)n;
-		err = mix_dh(xx, &xx->s, xx->re);
+		err = mix_dh(xx, &xx->s, true);
 		break;
 	}
 	if (err)
@@ -198,16 +204,16 @@ static int read_msg(struct lp2p_noise_xx *xx, const uint8_t *msg, size_t len,
 	case 1: /* <- e, ee, s, es */
 		err = read_e(xx, msg, len, &off);
 		if (!err)
-			err = mix_dh(xx, &xx->e, xx->re);
+			err = mix_dh(xx, &xx->e, true);
 		if (!err)
 			err = read_s(xx, msg, len, &off);
 		if (!err)
-			err = mix_dh(xx, &xx->e, xx->rs);
+			err = mix_dh(xx, &xx->e, false);
 		break;
 	case 2: /* -> s, se */
 		err = read_s(xx, msg, len, &off);
 		if (!err)
-			err = mix_dh(xx, &xx->e, xx->rs);
+			err = mix_dh(xx, &xx->e, false);
 		break;
 	}
 	if (err)

@@ -31,7 +31,9 @@ struct lp2p_secure_config {
 	bool initiator;
 	const struct lp2p_key *identity; /* private; used during hs_new */
 	const struct lp2p_peer_id *expected_peer; /* optional; copied */
-	const char *const *muxers; /* ours, in our order; copied */
+	/* Ours, in our order; copied.  The same as given to ctx_new for
+	 * Noise to reuse its encoded payload. */
+	const char *const *muxers;
 	size_t n_muxers;
 	void *ctx; /* from ctx_new (NULL if the protocol has none) */
 };
@@ -40,8 +42,11 @@ struct lp2p_secure_ops {
 	const char *name;        /* the configuration name: "noise", "tls" */
 	const char *protocol_id; /* multistream-select id (static) */
 
-	/* Optional per-host state (TLS: the certificate); NULL: none. */
-	int (*ctx_new)(const struct lp2p_key *identity, void **ctx);
+	/* Optional per-host state (TLS: the certificate; Noise: the static
+	 * key and the signed payload for this muxer list); NULL: none.
+	 * Handshakes get it in lp2p_secure_config.ctx. */
+	int (*ctx_new)(const struct lp2p_key *identity,
+	               const char *const *muxers, size_t n_muxers, void **ctx);
 	void (*ctx_free)(void *ctx);
 
 	int (*hs_new)(const struct lp2p_secure_config *cfg, void **hs);

@@ -4,10 +4,28 @@
 #include "security/noise.h"
 #include "security/secure.h"
 
+static int ctx_new(const struct lp2p_key *identity, const char *const *muxers,
+                   size_t n_muxers, void **ctx)
+{
+	struct lp2p_noise_ctx_config cc = {
+	    .identity = identity,
+	    .muxers = muxers,
+	    .n_muxers = n_muxers,
+	};
+
+	return lp2p_noise_ctx_new(&cc, (struct lp2p_noise_ctx **)ctx);
+}
+
+static void ctx_free(void *ctx)
+{
+	lp2p_noise_ctx_free(ctx);
+}
+
 static int hs_new(const struct lp2p_secure_config *cfg, void **hs)
 {
 	struct lp2p_noise_config nc = {
 	    .initiator = cfg->initiator,
+	    .ctx = cfg->ctx,
 	    .identity = cfg->identity,
 	    .expected_peer = cfg->expected_peer,
 	    .muxers = cfg->muxers,
@@ -123,6 +141,8 @@ static const char *session_error_reason(void *session)
 const struct lp2p_secure_ops lp2p_secure_noise = {
     .name = "noise",
     .protocol_id = LP2P_NOISE_PROTOCOL_ID,
+    .ctx_new = ctx_new,
+    .ctx_free = ctx_free,
     .hs_new = hs_new,
     .hs_free = hs_free,
     .hs_feed = hs_feed,

@@ -8,8 +8,11 @@
 _Static_assert(LP2P_TLS_MAX_RECORD <= LP2P_NOISE_FRAME_MAX,
                "a TLS record is larger than a Noise frame");
 
-static int ctx_new(const struct lp2p_key *identity, void **ctx)
+static int ctx_new(const struct lp2p_key *identity, const char *const *muxers,
+                   size_t n_muxers, void **ctx)
 {
+	(void)muxers; /* ALPN is set per handshake */
+	(void)n_muxers;
 	return lp2p_tls_ctx_new(identity, (struct lp2p_tls_ctx **)ctx);
 }
 

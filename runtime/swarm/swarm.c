@@ -87,6 +87,9 @@ int lp2p_swarm_init(struct lp2p_swarm *sw, struct lp2p_host *host,
 		         lp2p_strerror(rc));
 		return rc;
 	}
+	/* The muxer list first: Noise's per-host payload announces it. */
+	for (size_t i = 0; i < cfg->muxers.n && sw->nmuxers < 4; i++)
+		sw->muxers[sw->nmuxers++] = muxer_id(cfg->muxers.v[i]);
 	for (size_t i = 0; i < cfg->security.n && sw->nsecurity < 4; i++) {
 		const struct lp2p_secure_ops *ops =
 			lp2p_secure_by_name(cfg->security.v[i]);
@@ -99,7 +102,8 @@ int lp2p_swarm_init(struct lp2p_swarm *sw, struct lp2p_host *host,
 			continue;
 		}
 		if (ops->ctx_new &&
-		    (rc = ops->ctx_new(identity, &sw->security_ctx[k]))) {
+		    (rc = ops->ctx_new(identity, sw->muxers, sw->nmuxers,
+		                       &sw->security_ctx[k]))) {
 			snprintf(err, errlen, "cannot set up %s: %s",
 			         cfg->security.v[i], lp2p_strerror(rc));
 			return rc;
@@ -116,8 +120,6 @@ int lp2p_swarm_init(struct lp2p_swarm *sw, struct lp2p_host *host,
 		snprintf(err, errlen, "out of memory");
 		return rc;
 	}
-	for (size_t i = 0; i < cfg->muxers.n && sw->nmuxers < 4; i++)
-		sw->muxers[sw->nmuxers++] = muxer_id(cfg->muxers.v[i]);
 	sw->scratch_cap = LP2P_SWARM_READ_CHUNK + LP2P_NOISE_FRAME_MAX;
 	sw->scratch = malloc(sw->scratch_cap);
 	sw->wscratch_cap = 2 * LP2P_CONN_WBUF_HIWAT;

@@ -1,4 +1,5 @@
 /* test_noise.c - Noise XX primitives, the libp2p handshake, the transport */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+
+#include <openssl/evp.h>
 
 #include <lp2p/crypto.h>
 #include <lp2p/peer_id.h>
@@ -1171,6 +1174,506 @@ static void handshake_bad_identity(void **state)
 	lp2p_key_free(k);
 }
 
+/* ---- per-host context: one static key, one signed payload ------------- */
+
+static struct lp2p_noise_ctx *new_ctx(const struct lp2p_key *id,
+                                      const char *const *muxers, size_t n)
+{
+	struct lp2p_noise_ctx_config cc = {
+	    .identity = id,
+	    .muxers = muxers,
+	    .n_muxers = n,
+	};
+	struct lp2p_noise_ctx *ctx = NULL;
+	assert_int_equal(lp2p_noise_ctx_new(&cc, &ctx), 0);
+	assert_non_null(ctx);
+	return ctx;
+}
+
+static struct lp2p_noise_hs *ctx_hs(bool initiator, struct lp2p_noise_ctx *ctx,
+                                    const struct lp2p_peer_id *expected,
+                                    const char *const *muxers, size_t n)
+{
+	struct lp2p_noise_config cfg = {
+	    .initiator = initiator,
+	    .ctx = ctx,
+	    .expected_peer = expected,
+	    .muxers = muxers,
+	    .n_muxers = n,
+	};
+	struct lp2p_noise_hs *hs = NULL;
+	assert_int_equal(lp2p_noise_hs_new(&cfg, &hs), 0);
+	assert_non_null(hs);
+	return hs;
+}
+
+/* What any initiator learns from a responder's message 2: its static and
+ * ephemeral public keys and its payload (the XX layer plays the peer). */
+struct responder_view {
+	uint8_t s[LP2P_NOISE_DHLEN], e[LP2P_NOISE_DHLEN];
+	uint8_t payload[2048];
+	size_t payload_len;
+	struct lp2p_noise_payload p; /* views into payload */
+};
+
+static void read_responder(struct lp2p_noise_hs *res, struct responder_view *v)
+{
+	struct lp2p_noise_xx xx;
+	struct lp2p_noise_keypair s;
+	uint8_t msg[256];
+	const uint8_t *d;
+	const char *why = NULL;
+	size_t n;
+
+	assert_int_equal(lp2p_noise_keypair_generate(&s), 0);
+	assert_int_equal(lp2p_noise_xx_init(&xx, true, NULL, 0, &s, NULL), 0);
+	int m = lp2p_noise_xx_write(&xx, NULL, 0, msg + 2, sizeof(msg) - 2);
+	assert_int_equal(m, LP2P_NOISE_DHLEN);
+	msg[0] = 0;
+	msg[1] = (uint8_t)m;
+	assert_int_equal(lp2p_noise_hs_feed(res, msg, (size_t)m + 2), m + 2);
+	n = lp2p_noise_hs_output(res, &d);
+	assert_true(n > 2);
+	m = lp2p_noise_xx_read(&xx, d + 2, n - 2, v->payload,
+	                       sizeof(v->payload));
+	assert_true(m > 0);
+	lp2p_noise_hs_output_ack(res, n);
+	v->payload_len = (size_t)m;
+	memcpy(v->s, xx.rs, LP2P_NOISE_DHLEN);
+	memcpy(v->e, xx.re, LP2P_NOISE_DHLEN);
+	assert_int_equal(
+	    lp2p_noise_payload_parse(v->payload, v->payload_len, &v->p, &why),
+	    0);
+	lp2p_noise_xx_clear(&xx);
+}
+
+static void ctx_one_static_key(void **state)
+{
+	struct lp2p_key *k = new_key(LP2P_KEY_ED25519, 0);
+	struct lp2p_noise_ctx *ctx = new_ctx(k, two_muxers, 2);
+	struct responder_view *v1 = calloc(1, sizeof(*v1));
+	struct responder_view *v2 = calloc(1, sizeof(*v2));
+	uint8_t tbs[24 + LP2P_NOISE_DHLEN];
+	const uint8_t *d1, *d2;
+
+	(void)state;
+	/* Two connections of one host as responder: the same static key and
+	 * the same signature bytes (the whole payload, in fact), but fresh
+	 * ephemeral keys. */
+	struct lp2p_noise_hs *r1 = ctx_hs(false, ctx, NULL, two_muxers, 2);
+	struct lp2p_noise_hs *r2 = ctx_hs(false, ctx, NULL, two_muxers, 2);
+	read_responder(r1, v1);
+	read_responder(r2, v2);
+	assert_memory_equal(v1->s, lp2p_noise_ctx_static_public(ctx),
+	                    LP2P_NOISE_DHLEN);
+	assert_memory_equal(v1->s, v2->s, LP2P_NOISE_DHLEN);
+	assert_int_equal(v1->p.identity_sig.len, v2->p.identity_sig.len);
+	assert_memory_equal(v1->p.identity_sig.data, v2->p.identity_sig.data,
+	                    v1->p.identity_sig.len);
+	assert_int_equal(v1->payload_len, v2->payload_len);
+	assert_memory_equal(v1->payload, v2->payload, v1->payload_len);
+	assert_memory_not_equal(v1->e, v2->e, LP2P_NOISE_DHLEN);
+	assert_memory_not_equal(v1->e, v1->s, LP2P_NOISE_DHLEN);
+	/* ... and the signature is the identity key's over that static key. */
+	memcpy(tbs, "noise-libp2p-static-key:", 24);
+	memcpy(tbs + 24, v1->s, LP2P_NOISE_DHLEN);
+	assert_int_equal(lp2p_key_verify(k, tbs, sizeof(tbs),
+	                                 v1->p.identity_sig.data,
+	                                 v1->p.identity_sig.len),
+	                 0);
+	lp2p_noise_hs_free(r1);
+	lp2p_noise_hs_free(r2);
+
+	/* As initiator: message 1 is a fresh ephemeral key each time. */
+	struct lp2p_noise_hs *i1 = ctx_hs(true, ctx, NULL, two_muxers, 2);
+	struct lp2p_noise_hs *i2 = ctx_hs(true, ctx, NULL, two_muxers, 2);
+	assert_int_equal(lp2p_noise_hs_output(i1, &d1), 2 + LP2P_NOISE_DHLEN);
+	assert_int_equal(lp2p_noise_hs_output(i2, &d2), 2 + LP2P_NOISE_DHLEN);
+	assert_memory_not_equal(d1 + 2, d2 + 2, LP2P_NOISE_DHLEN);
+	assert_memory_not_equal(d1 + 2, lp2p_noise_ctx_static_public(ctx),
+	                        LP2P_NOISE_DHLEN);
+	lp2p_noise_hs_free(i1);
+	lp2p_noise_hs_free(i2);
+
+	/* Another host (or a handshake without a context) has its own. */
+	struct lp2p_noise_ctx *other = new_ctx(k, two_muxers, 2);
+	assert_memory_not_equal(lp2p_noise_ctx_static_public(ctx),
+	                        lp2p_noise_ctx_static_public(other),
+	                        LP2P_NOISE_DHLEN);
+	struct lp2p_noise_hs *lone = new_hs(false, k, NULL, two_muxers, 2);
+	read_responder(lone, v2);
+	assert_memory_not_equal(v2->s, v1->s, LP2P_NOISE_DHLEN);
+	lp2p_noise_hs_free(lone);
+	lp2p_noise_ctx_free(other);
+	free(v1);
+	free(v2);
+	lp2p_noise_ctx_free(ctx);
+	lp2p_key_free(k);
+}
+
+/* Sessions of two connections between the same hosts do not share keys. */
+static void ctx_sessions_differ(void **state)
+{
+	struct lp2p_key *ka = new_key(LP2P_KEY_ED25519, 0);
+	struct lp2p_key *kb = new_key(LP2P_KEY_ED25519, 0);
+	struct lp2p_noise_ctx *a = new_ctx(ka, two_muxers, 2);
+	struct lp2p_noise_ctx *b = new_ctx(kb, two_muxers, 2);
+	struct lp2p_noise_session s[2][2];
+	struct lp2p_noise_span spans[1];
+	uint8_t wire[64];
+	size_t nspans;
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		struct lp2p_noise_hs *ini =
+		    ctx_hs(true, a, NULL, two_muxers, 2);
+		struct lp2p_noise_hs *res =
+		    ctx_hs(false, b, NULL, two_muxers, 2);
+		assert_int_equal(run_hs(ini, res, 0), 0);
+		assert_int_equal(lp2p_noise_hs_split(ini, &s[i][0]), 0);
+		assert_int_equal(lp2p_noise_hs_split(res, &s[i][1]), 0);
+		lp2p_noise_hs_free(ini);
+		lp2p_noise_hs_free(res);
+	}
+	assert_int_equal(
+	    lp2p_noise_seal(&s[0][0], (const uint8_t *)"x", 1, wire, 64), 19);
+	assert_int_equal(lp2p_noise_open(&s[1][1], wire, 19, spans, 1, &nspans),
+	                 LP2P_ECRYPTO);
+	for (int i = 0; i < 2; i++) {
+		lp2p_noise_session_clear(&s[i][0]);
+		lp2p_noise_session_clear(&s[i][1]);
+	}
+	lp2p_noise_ctx_free(a);
+	lp2p_noise_ctx_free(b);
+	lp2p_key_free(ka);
+	lp2p_key_free(kb);
+}
+
+/* One host, two connections at once: each authenticates its own peer. */
+static void ctx_each_connection_verifies(void **state)
+{
+	struct lp2p_key *ka = new_key(LP2P_KEY_ED25519, 0);
+	struct lp2p_key *kb = new_key(LP2P_KEY_SECP256K1, 0);
+	struct lp2p_key *kc = new_key(LP2P_KEY_ED25519, 0);
+	struct lp2p_noise_ctx *a = new_ctx(ka, two_muxers, 2);
+	struct lp2p_noise_ctx *b = new_ctx(kb, two_muxers, 2);
+	struct lp2p_noise_ctx *c = new_ctx(kc, two_muxers, 2);
+	struct lp2p_peer_id pb;
+	struct pipe *p1 = calloc(1, sizeof(*p1)), *p2 = calloc(1, sizeof(*p2));
+
+	(void)state;
+	/* As responder, interleaved: B and C dial A. */
+	struct lp2p_noise_hs *ab = ctx_hs(false, a, NULL, two_muxers, 2);
+	struct lp2p_noise_hs *ac = ctx_hs(false, a, NULL, two_muxers, 2);
+	struct lp2p_noise_hs *b1 = ctx_hs(true, b, NULL, two_muxers, 2);
+	struct lp2p_noise_hs *c1 = ctx_hs(true, c, NULL, two_muxers, 2);
+	for (int msg = 0; msg < 3; msg++) {
+		struct lp2p_noise_hs *from[2] = {msg == 1 ? ab : b1,
+		                                 msg == 1 ? ac : c1};
+		struct lp2p_noise_hs *to[2] = {msg == 1 ? b1 : ab,
+		                               msg == 1 ? c1 : ac};
+		pump_out(from[0], p1, 0);
+		pump_out(from[1], p2, 0);
+		assert_true(pump_in(to[1], p2) > 0);
+		assert_true(pump_in(to[0], p1) > 0);
+	}
+	check_identity(ab, kb);
+	check_identity(ac, kc);
+	check_identity(b1, ka);
+	check_identity(c1, ka);
+	check_sessions(b1, ab);
+	check_sessions(c1, ac);
+	lp2p_noise_hs_free(ab);
+	lp2p_noise_hs_free(ac);
+	lp2p_noise_hs_free(b1);
+	lp2p_noise_hs_free(c1);
+
+	/* As initiator expecting B: B passes, C (a valid signature, but
+	 * another peer) is refused on the other connection. */
+	assert_int_equal(lp2p_peer_id_from_key(kb, &pb), 0);
+	struct lp2p_noise_hs *to_b = ctx_hs(true, a, &pb, two_muxers, 2);
+	struct lp2p_noise_hs *to_c = ctx_hs(true, a, &pb, two_muxers, 2);
+	struct lp2p_noise_hs *rb = ctx_hs(false, b, NULL, two_muxers, 2);
+	struct lp2p_noise_hs *rc = ctx_hs(false, c, NULL, two_muxers, 2);
+	assert_int_equal(run_hs(to_c, rc, 0), LP2P_EPEERID);
+	assert_int_equal(run_hs(to_b, rb, 0), 0);
+	check_identity(to_b, kb);
+	check_identity(rb, ka);
+	lp2p_noise_hs_free(to_b);
+	lp2p_noise_hs_free(to_c);
+	lp2p_noise_hs_free(rb);
+	lp2p_noise_hs_free(rc);
+	free(p1);
+	free(p2);
+	lp2p_noise_ctx_free(a);
+	lp2p_noise_ctx_free(b);
+	lp2p_noise_ctx_free(c);
+	lp2p_key_free(ka);
+	lp2p_key_free(kb);
+	lp2p_key_free(kc);
+}
+
+/*
+ * A host's signed payload is now the same on every connection, so any
+ * peer it talked to holds a copy.  Replayed with another static key, the
+ * signature no longer matches and the copy is worthless; signed by the
+ * wrong key it is refused too.
+ */
+static void ctx_replayed_payload_refused(void **state)
+{
+	struct lp2p_key *victim = new_key(LP2P_KEY_ED25519, 0);
+	struct lp2p_key *kd = new_key(LP2P_KEY_ED25519, 0);
+	struct lp2p_noise_ctx *vctx = new_ctx(victim, NULL, 0);
+	struct lp2p_noise_ctx *dctx = new_ctx(kd, NULL, 0);
+	struct responder_view *v = calloc(1, sizeof(*v));
+	struct lp2p_noise_keypair s;
+	struct lp2p_noise_xx xx;
+	struct lp2p_peer_id want;
+	uint8_t msg[4096], pl[64];
+	const uint8_t *d;
+	size_t n;
+
+	(void)state;
+	struct lp2p_noise_hs *r = ctx_hs(false, vctx, NULL, NULL, 0);
+	read_responder(r, v);
+	lp2p_noise_hs_free(r);
+
+	for (int variant = 0; variant < 2; variant++) {
+		/* 0: the victim's payload replayed as is with the attacker's
+		 * static key; 1: the victim's static key and identity, but
+		 * a signature by another key over it. */
+		assert_int_equal(lp2p_peer_id_from_key(victim, &want), 0);
+		struct lp2p_noise_hs *ini = ctx_hs(true, dctx, &want, NULL, 0);
+		assert_int_equal(lp2p_noise_keypair_generate(&s), 0);
+		assert_int_equal(
+		    lp2p_noise_xx_init(&xx, false, NULL, 0, &s, NULL), 0);
+		n = lp2p_noise_hs_output(ini, &d);
+		assert_int_equal(
+		    lp2p_noise_xx_read(&xx, d + 2, n - 2, pl, sizeof(pl)), 0);
+		lp2p_noise_hs_output_ack(ini, n);
+		uint8_t forged[2048];
+		const uint8_t *payload = v->payload;
+		size_t plen = v->payload_len;
+		if (variant == 1) {
+			plen = signed_payload(forged, sizeof(forged), victim,
+			                      kd, xx.s.pub);
+			payload = forged;
+		}
+		int m = lp2p_noise_xx_write(&xx, payload, plen, msg + 2,
+		                            sizeof(msg) - 2);
+		assert_true(m > 0);
+		msg[0] = (uint8_t)(m >> 8);
+		msg[1] = (uint8_t)m;
+		assert_int_equal(lp2p_noise_hs_feed(ini, msg, (size_t)m + 2),
+		                 LP2P_ECRYPTO);
+		assert_non_null(
+		    strstr(lp2p_noise_error_reason(ini), "signature"));
+		assert_null(lp2p_noise_hs_remote_peer(ini));
+		lp2p_noise_hs_free(ini);
+		lp2p_noise_xx_clear(&xx);
+	}
+	free(v);
+	lp2p_noise_ctx_free(vctx);
+	lp2p_noise_ctx_free(dctx);
+	lp2p_key_free(victim);
+	lp2p_key_free(kd);
+}
+
+static void ctx_lifetime_and_config(void **state)
+{
+	struct lp2p_key *k = new_key(LP2P_KEY_ED25519, 0);
+	struct lp2p_key *k2 = new_key(LP2P_KEY_ED25519, 0);
+	struct lp2p_key *pub = NULL;
+	struct lp2p_noise_ctx *ctx = NULL;
+	struct lp2p_noise_ctx_config cc = {.identity = k};
+	const char *const bad[] = {"/yamux/1.0.0", NULL};
+	const char *const yamux[] = {"/yamux/1.0.0"};
+	const char *const *list;
+	uint8_t priv[32];
+	struct lp2p_noise_keypair kp;
+
+	(void)state;
+	assert_int_equal(lp2p_key_public(k, &pub), 0);
+	assert_int_equal(lp2p_noise_ctx_new(NULL, &ctx), LP2P_EINVAL);
+	assert_int_equal(lp2p_noise_ctx_new(&cc, NULL), LP2P_EINVAL);
+	cc.identity = NULL;
+	assert_int_equal(lp2p_noise_ctx_new(&cc, &ctx), LP2P_EINVAL);
+	cc.identity = pub;
+	assert_int_equal(lp2p_noise_ctx_new(&cc, &ctx), LP2P_EINVAL);
+	cc.identity = k;
+	cc.muxers = bad;
+	cc.n_muxers = 2;
+	assert_int_equal(lp2p_noise_ctx_new(&cc, &ctx), LP2P_EINVAL);
+	cc.n_muxers = LP2P_NOISE_MAX_MUXERS + 1;
+	assert_int_equal(lp2p_noise_ctx_new(&cc, &ctx), LP2P_ERANGE);
+	assert_null(ctx);
+	lp2p_noise_ctx_free(NULL);
+
+	/* A given static key (known-answer tests) is used as is. */
+	memset(priv, 0x42, sizeof(priv));
+	assert_int_equal(lp2p_noise_keypair_from_private(&kp, priv), 0);
+	cc.muxers = two_muxers;
+	cc.n_muxers = 2;
+	cc.static_private = priv;
+	assert_int_equal(lp2p_noise_ctx_new(&cc, &ctx), 0);
+	assert_memory_equal(lp2p_noise_ctx_static_public(ctx), kp.pub, 32);
+	lp2p_noise_keypair_clear(&kp);
+
+	/* Handshakes hold the context: the host may let go of it first. A
+	 * handshake with a context needs no identity of its own, and may
+	 * announce another muxer list than the context's. */
+	struct lp2p_noise_hs *ini = ctx_hs(true, ctx, NULL, yamux, 1);
+	struct lp2p_noise_hs *res = new_hs(false, k2, NULL, two_muxers_rev, 2);
+	lp2p_noise_ctx_free(ctx);
+	assert_int_equal(run_hs(ini, res, 0), 0);
+	check_identity(res, k);
+	assert_int_equal(lp2p_noise_hs_remote_muxers(res, &list), 1);
+	assert_string_equal(list[0], "/yamux/1.0.0");
+	assert_string_equal(lp2p_noise_hs_selected_muxer(ini), "/yamux/1.0.0");
+	check_sessions(ini, res);
+	lp2p_noise_hs_free(ini);
+	lp2p_noise_hs_free(res);
+	lp2p_key_free(pub);
+	lp2p_key_free(k);
+	lp2p_key_free(k2);
+}
+
+/* Hosts on their own threads: each with its context, all sharing the
+ * process-wide algorithm objects. */
+struct host_thread {
+	pthread_t tid;
+	struct lp2p_key *k;
+	int failures;
+};
+
+/* Deliver a's pending output to b; no cmocka asserts off the main
+ * thread (their longjmp belongs to it). */
+static int thread_deliver(struct lp2p_noise_hs *a, struct lp2p_noise_hs *b)
+{
+	const uint8_t *d;
+	size_t n = lp2p_noise_hs_output(a, &d);
+
+	if (n && lp2p_noise_hs_feed(b, d, n) != (ssize_t)n)
+		return -1;
+	lp2p_noise_hs_output_ack(a, n);
+	return 0;
+}
+
+static void *host_thread_main(void *arg)
+{
+	struct host_thread *t = arg;
+	struct lp2p_noise_ctx_config cc = {.identity = t->k};
+	struct lp2p_noise_ctx *a = NULL, *b = NULL;
+
+	if (lp2p_noise_ctx_new(&cc, &a) || lp2p_noise_ctx_new(&cc, &b)) {
+		t->failures++;
+		goto out;
+	}
+	for (int i = 0; i < 20; i++) {
+		struct lp2p_noise_config ci = {.initiator = true, .ctx = a};
+		struct lp2p_noise_config cr = {.ctx = b};
+		struct lp2p_noise_hs *ini = NULL, *res = NULL;
+		if (lp2p_noise_hs_new(&ci, &ini) ||
+		    lp2p_noise_hs_new(&cr, &res) || thread_deliver(ini, res) ||
+		    thread_deliver(res, ini) || thread_deliver(ini, res) ||
+		    !lp2p_noise_hs_done(ini) || !lp2p_noise_hs_done(res))
+			t->failures++;
+		lp2p_noise_hs_free(ini);
+		lp2p_noise_hs_free(res);
+	}
+out:
+	lp2p_noise_ctx_free(a);
+	lp2p_noise_ctx_free(b);
+	return NULL;
+}
+
+static void ctx_hosts_on_threads(void **state)
+{
+	struct host_thread t[4];
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		t[i].k = new_key(LP2P_KEY_ED25519, 0);
+		t[i].failures = 0;
+		assert_int_equal(
+		    pthread_create(&t[i].tid, NULL, host_thread_main, &t[i]),
+		    0);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i].tid, NULL), 0);
+		assert_int_equal(t[i].failures, 0);
+		lp2p_key_free(t[i].k);
+	}
+}
+
+/* HKDF (over our HMAC-SHA256) against OpenSSL's own HMAC. */
+static void hkdf_matches_openssl_hmac(void **state)
+{
+	uint8_t ck[32], ikm[100], temp[32], want[3][32], got[3][32];
+	uint8_t buf[33];
+	size_t outlen;
+
+	(void)state;
+	for (size_t ikmlen = 0; ikmlen <= sizeof(ikm); ikmlen += 25) {
+		for (size_t i = 0; i < sizeof(ck); i++)
+			ck[i] = (uint8_t)(i * 7 + ikmlen);
+		for (size_t i = 0; i < ikmlen; i++)
+			ikm[i] = (uint8_t)(i ^ 0x5a);
+		assert_non_null(EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL,
+		                          ck, 32, ikm, ikmlen, temp, 32,
+		                          &outlen));
+		for (int k = 0; k < 3; k++) {
+			size_t n = 0;
+			if (k > 0) {
+				memcpy(buf, want[k - 1], 32);
+				n = 32;
+			}
+			buf[n++] = (uint8_t)(k + 1);
+			assert_non_null(EVP_Q_mac(NULL, "HMAC", NULL, "SHA256",
+			                          NULL, temp, 32, buf, n,
+			                          want[k], 32, &outlen));
+		}
+		assert_int_equal(
+		    lp2p_noise_hkdf(ck, ikm, ikmlen, got[0], got[1], got[2]),
+		    0);
+		assert_memory_equal(got, want, sizeof(want));
+		memset(got, 0, sizeof(got));
+		assert_int_equal(
+		    lp2p_noise_hkdf(ck, ikm, ikmlen, got[0], got[1], NULL), 0);
+		assert_memory_equal(got, want, 64);
+	}
+}
+
+/* A low-order ephemeral key from the peer makes the DH all zeros:
+ * refused, and the host's shared X25519 contexts keep working. */
+static void dh_low_order_refused(void **state)
+{
+	struct lp2p_key *k = new_key(LP2P_KEY_ED25519, 0);
+	struct lp2p_noise_ctx *ctx = new_ctx(k, NULL, 0);
+	uint8_t msg[2 + LP2P_NOISE_DHLEN];
+
+	(void)state;
+	for (int point = 0; point < 2; point++) {
+		/* u = 0 and u = 1: both give a zero shared secret. */
+		memset(msg, 0, sizeof(msg));
+		msg[1] = LP2P_NOISE_DHLEN;
+		msg[2] = (uint8_t)point;
+		struct lp2p_noise_hs *res = ctx_hs(false, ctx, NULL, NULL, 0);
+		assert_int_equal(lp2p_noise_hs_feed(res, msg, sizeof(msg)),
+		                 LP2P_ECRYPTO);
+		assert_false(lp2p_noise_hs_done(res));
+		lp2p_noise_hs_free(res);
+	}
+	struct lp2p_noise_hs *ini = new_hs(true, k, NULL, NULL, 0);
+	struct lp2p_noise_hs *res = ctx_hs(false, ctx, NULL, NULL, 0);
+	assert_int_equal(run_hs(ini, res, 0), 0);
+	check_identity(res, k);
+	lp2p_noise_hs_free(ini);
+	lp2p_noise_hs_free(res);
+	lp2p_noise_ctx_free(ctx);
+	lp2p_key_free(k);
+}
+
 static void handshake_bad_config(void **state)
 {
 	struct lp2p_key *k = new_key(LP2P_KEY_ED25519, 0);
@@ -1257,6 +1760,14 @@ int main(void)
 	    cmocka_unit_test(handshake_expected_peer_mismatch),
 	    cmocka_unit_test(handshake_tampered),
 	    cmocka_unit_test(handshake_bad_identity),
+	    cmocka_unit_test(ctx_one_static_key),
+	    cmocka_unit_test(ctx_sessions_differ),
+	    cmocka_unit_test(ctx_each_connection_verifies),
+	    cmocka_unit_test(ctx_replayed_payload_refused),
+	    cmocka_unit_test(ctx_lifetime_and_config),
+	    cmocka_unit_test(ctx_hosts_on_threads),
+	    cmocka_unit_test(hkdf_matches_openssl_hmac),
+	    cmocka_unit_test(dh_low_order_refused),
 	    cmocka_unit_test(handshake_bad_config),
 	    cmocka_unit_test(handshake_rsa_8192_size),
 	};

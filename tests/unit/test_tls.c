@@ -1725,8 +1725,10 @@ static void secure_table(void **state)
 		ssize_t w, used;
 
 		if (o->ctx_new) {
-			assert_int_equal(o->ctx_new(a, &actx), 0);
-			assert_int_equal(o->ctx_new(b, &bctx), 0);
+			assert_int_equal(o->ctx_new(a, yamux_mplex, 2, &actx),
+			                 0);
+			assert_int_equal(o->ctx_new(b, only_mplex, 1, &bctx),
+			                 0);
 		}
 		assert_int_equal(
 		    o->hs_new(
