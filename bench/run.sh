@@ -192,7 +192,7 @@ EOF
 	log=$work/lp2pd.$(date +%s%N).log
 	"$lp2pd" -c "$cfg" >"$log" 2>&1 &
 	srv_pid=$!
-	if ! wait_line "$log" "listening on" 10; then
+	if ! wait_line "$log" " running " 10; then
 		echo "  (lp2pd did not start: $(tail -n 1 "$log"))"
 		stop_server
 		return 1

@@ -97,7 +97,8 @@ plugins:
 EOF
 	"$lp2pd" -c "$work/lp2pd.yaml" >"$work/lp2pd.log" 2>&1 &
 	srv_pid=$!
-	wait_line "$work/lp2pd.log" "listening on" || return 1
+	# "running" comes after the listen lines: those are whole by then
+	wait_line "$work/lp2pd.log" " running " || return 1
 	srv_addr=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$work/lp2pd.log" |
 		head -n 1)
 }
