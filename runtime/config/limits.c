@@ -82,7 +82,8 @@ void lp2p_config_limits_default(struct lp2p_limits *l)
 		.transient = {256, 128, 128, 1024, 1024, 1024, UNL, 32u << 20},
 		.protocol = {UNL, UNL, UNL, 8192, 4096, 4096, UNL, 64u << 20},
 		.plugin = {UNL, UNL, UNL, 16384, 8192, 8192, UNL, 128u << 20},
-		.peer = {8, 8, 8, 2048, UNL, UNL, UNL, 32u << 20},
+		/* directions follow the total (max_connections_per_peer) */
+		.peer = {8, UNL, UNL, 2048, UNL, UNL, UNL, 32u << 20},
 		.conn = {UNL, UNL, UNL, 1024, UNL, UNL, UNL, 16u << 20},
 		.stream = {UNL, UNL, UNL, UNL, UNL, UNL, UNL, 8u << 20},
 		.max_connections_per_ip = 64,

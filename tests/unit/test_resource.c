@@ -277,6 +277,14 @@ static void scope_config(void **state)
 	assert_int_equal(c->limits.system.connections, 1024);
 	assert_int_equal(c->limits.system.memory, 256u << 20);
 	lp2p_config_free(c);
+	/* a peer's directions follow its connection limit (both ways) */
+	c = load_ok("limits:\n  max_connections_per_peer: 16\n");
+	assert_int_equal(c->limits.peer.inbound_connections, 16);
+	assert_int_equal(c->limits.peer.outbound_connections, 16);
+	lp2p_config_free(c);
+	c = load_ok("limits:\n  max_connections_per_peer: 4\n");
+	assert_int_equal(c->limits.peer.inbound_connections, 4);
+	lp2p_config_free(c);
 	/* unset system directions are three quarters of a set total */
 	c = load_ok("limits:\n  max_connections: 200000\n"
 	            "  max_pending_handshakes: 10000\n");
