@@ -53,6 +53,8 @@ static void conn_free(struct lp2p_conn *c)
 	lp2p_buf_release(&c->rx_keep);
 	lp2p_buf_release(&c->plain_keep);
 	lp2p_buf_release(&c->wbuf);
+	lp2p_packed_ma_release(&c->remote_addr);
+	lp2p_packed_ma_release(&c->local_addr);
 	free(c);
 }
 
@@ -73,8 +75,10 @@ static const char *peer_str(const struct lp2p_conn *c, char *buf, size_t cap)
 		if (lp2p_peer_id_to_string(&c->peer, buf, cap) > 0)
 			return buf;
 	}
+	struct lp2p_multiaddr remote;
+	lp2p_packed_ma_get(&c->remote_addr, &remote);
 	char addr[LP2P_MULTIADDR_STR_MAX];
-	if (lp2p_multiaddr_to_string(&c->remote_addr, addr, sizeof addr) < 0)
+	if (lp2p_multiaddr_to_string(&remote, addr, sizeof addr) < 0)
 		snprintf(addr, sizeof addr, "?");
 	snprintf(buf, cap, "%s", addr);
 	return buf;
@@ -795,7 +799,6 @@ int lp2p_conn_start(struct lp2p_swarm *sw, int fd, enum lp2p_direction dir,
 	c->id = ++sw->next_conn_id;
 	c->refs = 1; /* the list's */
 	c->state = CONN_SEC_NEGOTIATE;
-	c->remote_addr = *remote;
 	c->dial = dial;
 	if (expected) {
 		c->have_expected_peer = true;
@@ -818,17 +821,24 @@ int lp2p_conn_start(struct lp2p_swarm *sw, int fd, enum lp2p_direction dir,
 		free(c);
 		return LP2P_ELIMIT;
 	}
+	struct lp2p_multiaddr local = {0}; /* empty if the socket has no name */
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
 		lp2p_multiaddr_from_sockaddr((struct sockaddr *)&ss, sl,
-		                             LP2P_MA_TCP, &c->local_addr);
-	int rc = dir == LP2P_OUTBOUND
-	                 ? lp2p_mss_dialer_new(&c->mss, sw->security,
-	                                       sw->nsecurity)
-	                 : lp2p_mss_listener_new(&c->mss, select_security, c,
-	                                         0);
+		                             LP2P_MA_TCP, &local);
+	int rc = lp2p_packed_ma_set(&c->remote_addr, remote);
+	if (!rc)
+		rc = lp2p_packed_ma_set(&c->local_addr, &local);
+	if (!rc)
+		rc = dir == LP2P_OUTBOUND
+		             ? lp2p_mss_dialer_new(&c->mss, sw->security,
+		                                   sw->nsecurity)
+		             : lp2p_mss_listener_new(&c->mss, select_security,
+		                                     c, 0);
 	if (rc) {
+		lp2p_packed_ma_release(&c->remote_addr);
+		lp2p_packed_ma_release(&c->local_addr);
 		lp2p_rc_scope_close(&c->rc);
 		free(c);
 		return rc;
@@ -874,14 +884,22 @@ LP2P_API enum lp2p_direction lp2p_conn_direction(const lp2p_conn *c)
 	return c->dir;
 }
 
-LP2P_API const struct lp2p_multiaddr *lp2p_conn_remote_addr(const lp2p_conn *c)
+LP2P_API int lp2p_conn_remote_addr(const lp2p_conn *c,
+                                   struct lp2p_multiaddr *out)
 {
-	return &c->remote_addr;
+	if (!c || !out)
+		return LP2P_EINVAL;
+	lp2p_packed_ma_get(&c->remote_addr, out);
+	return 0;
 }
 
-LP2P_API const struct lp2p_multiaddr *lp2p_conn_local_addr(const lp2p_conn *c)
+LP2P_API int lp2p_conn_local_addr(const lp2p_conn *c,
+                                  struct lp2p_multiaddr *out)
 {
-	return &c->local_addr;
+	if (!c || !out)
+		return LP2P_EINVAL;
+	lp2p_packed_ma_get(&c->local_addr, out);
+	return 0;
 }
 
 LP2P_API const char *lp2p_conn_security(const lp2p_conn *c)

@@ -1,10 +1,17 @@
 # runtime/swarm: connections, streams, dialing, the peerstore
 libruntime_la_SOURCES += \
 	runtime/swarm/swarm.c runtime/swarm/swarm.h runtime/swarm/buf.h \
+	runtime/swarm/packed_ma.c runtime/swarm/packed_ma.h \
 	runtime/swarm/conn.c runtime/swarm/stream.c runtime/swarm/dial.c \
 	runtime/swarm/peerstore.c runtime/swarm/peerstore.h \
 	runtime/swarm/connmgr.c runtime/swarm/linger.c \
 	runtime/swarm/resource.c
+
+check_PROGRAMS += tests/unit/test_packed_ma
+TESTS += tests/unit/test_packed_ma
+tests_unit_test_packed_ma_SOURCES = tests/unit/test_packed_ma.c
+tests_unit_test_packed_ma_CFLAGS = $(TEST_COMPILE_FLAGS)
+tests_unit_test_packed_ma_LDADD = $(TEST_LIBS)
 
 # Swarm and host acceptance tests: several hosts in one process over
 # loopback TCP, through the public API (liblp2p.so).

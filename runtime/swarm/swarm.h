@@ -17,6 +17,7 @@
 #include "security/noise.h"
 #include "security/secure.h"
 #include "swarm/buf.h"
+#include "swarm/packed_ma.h"
 
 struct lp2p_plugin;
 struct lp2p_dial;
@@ -63,7 +64,8 @@ struct lp2p_conn {
 	size_t accounted;    /* buffer bytes charged to its scope */
 	struct lp2p_rc_scope rc; /* up: transient or its peer; system */
 
-	struct lp2p_multiaddr remote_addr, local_addr;
+	/* at their own length: a struct lp2p_multiaddr is 514 bytes */
+	struct lp2p_packed_ma remote_addr, local_addr;
 	struct lp2p_peer_id peer;
 	bool have_expected_peer;
 	struct lp2p_peer_id expected_peer;
