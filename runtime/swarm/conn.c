@@ -55,6 +55,7 @@ static void conn_free(struct lp2p_conn *c)
 	lp2p_buf_release(&c->wbuf);
 	lp2p_packed_ma_release(&c->remote_addr);
 	lp2p_packed_ma_release(&c->local_addr);
+	free(c->protect);
 	free(c);
 }
 
@@ -71,7 +72,7 @@ void lp2p_conn_touch(struct lp2p_conn *c)
 
 static const char *peer_str(const struct lp2p_conn *c, char *buf, size_t cap)
 {
-	if (c->state >= CONN_MUX_NEGOTIATE || c->peer.len) {
+	if (c->state >= CONN_MUX_NEGOTIATE) { /* authenticated */
 		if (lp2p_peer_id_to_string(&c->peer, buf, cap) > 0)
 			return buf;
 	}
@@ -488,8 +489,7 @@ static int start_secure(struct lp2p_conn *c, size_t which)
 	struct lp2p_secure_config sc = {
 		.initiator = c->dir == LP2P_OUTBOUND,
 		.identity = c->sw->identity,
-		.expected_peer = c->have_expected_peer ? &c->expected_peer
-		                                       : NULL,
+		.expected_peer = c->have_expected_peer ? &c->peer : NULL,
 		.muxers = c->sw->muxers,
 		.n_muxers = c->sw->nmuxers,
 		.ctx = c->sw->security_ctx[which],
@@ -802,7 +802,7 @@ int lp2p_conn_start(struct lp2p_swarm *sw, int fd, enum lp2p_direction dir,
 	c->dial = dial;
 	if (expected) {
 		c->have_expected_peer = true;
-		c->expected_peer = *expected;
+		c->peer = *expected;
 	}
 	/* Counted in the transient scope until upgraded. */
 	struct lp2p_rc_scope *up[2] = {&sw->rc.transient, &sw->rc.system};
@@ -933,11 +933,18 @@ LP2P_API void lp2p_conn_close(lp2p_conn *c)
 	lp2p_conn_kill(c, 0, NULL);
 }
 
+/* Tags are few and rarely change: the array is sized to fit them, and an
+ * unprotected connection holds none. */
 LP2P_API int lp2p_conn_protect(lp2p_conn *c, const char *tag)
 {
 	if (c->nprotect >= LP2P_CONN_MAX_PROTECT)
 		return LP2P_ELIMIT;
-	c->protect[c->nprotect++] = tag;
+	const char **tags =
+		realloc(c->protect, (c->nprotect + 1) * sizeof *tags);
+	if (!tags)
+		return LP2P_ENOMEM;
+	tags[c->nprotect++] = tag;
+	c->protect = tags;
 	return 0;
 }
 
@@ -946,6 +953,10 @@ LP2P_API void lp2p_conn_unprotect(lp2p_conn *c, const char *tag)
 	for (size_t i = 0; i < c->nprotect; i++) {
 		if (strcmp(c->protect[i], tag) == 0) {
 			c->protect[i] = c->protect[--c->nprotect];
+			if (c->nprotect == 0) {
+				free(c->protect);
+				c->protect = NULL;
+			}
 			return;
 		}
 	}

@@ -66,9 +66,10 @@ struct lp2p_conn {
 
 	/* at their own length: a struct lp2p_multiaddr is 514 bytes */
 	struct lp2p_packed_ma remote_addr, local_addr;
+	/* The authenticated remote once secure; before that the peer a dial
+	 * expects (if have_expected_peer), which the handshake checks. */
 	struct lp2p_peer_id peer;
 	bool have_expected_peer;
-	struct lp2p_peer_id expected_peer;
 
 	const char *security; /* static protocol id once chosen */
 	const char *muxer;
@@ -90,7 +91,7 @@ struct lp2p_conn {
 	struct lp2p_stream *open_wait_head, *open_wait_tail;
 	uint64_t opened_ms;
 	uint64_t last_active_ms;
-	const char *protect[LP2P_CONN_MAX_PROTECT];
+	const char **protect; /* tags (kept, not copied); NULL when none */
 	size_t nprotect;
 
 	struct lp2p_dial *dial; /* the outbound attempt that made it */

@@ -603,6 +603,13 @@ static void protect_limit(void **state)
 	for (int i = 0; i < 16; i++)
 		assert_int_equal(lp2p_conn_protect(c, "t"), 0);
 	assert_int_equal(lp2p_conn_protect(c, "t"), LP2P_ELIMIT);
+	/* all given back (the tag array goes), then taken again */
+	for (int i = 0; i < 16; i++)
+		lp2p_conn_unprotect(c, "t");
+	lp2p_conn_unprotect(c, "t"); /* not protected: nothing happens */
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(lp2p_conn_protect(c, "t"), 0);
+	assert_int_equal(lp2p_conn_protect(c, "t"), LP2P_ELIMIT);
 }
 
 /* Above high water the least valuable unprotected connection goes: no

@@ -121,7 +121,8 @@ LP2P_API void lp2p_conn_close(lp2p_conn *c);
 /* Keep the connection open while protected: the connection manager never
  * closes it for idleness or trimming.  Tags nest by name (a plugin uses its
  * own); at most 16 per connection.  The tag string is kept, not copied: it
- * must stay valid while protected (a string literal).  Errors: LP2P_ELIMIT. */
+ * must stay valid while protected (a string literal).
+ * Errors: LP2P_ELIMIT, LP2P_ENOMEM. */
 LP2P_API int lp2p_conn_protect(lp2p_conn *c, const char *tag);
 LP2P_API void lp2p_conn_unprotect(lp2p_conn *c, const char *tag);
 
