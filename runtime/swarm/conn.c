@@ -105,9 +105,8 @@ void lp2p_conn_kill(struct lp2p_conn *c, int reason, const char *why)
 	c->state = CONN_DEAD;
 	ev_io_stop(sw->loop->ev, &c->rio);
 	ev_io_stop(sw->loop->ev, &c->wio);
-	ev_timer_stop(sw->loop->ev, &c->handshake_timer);
+	ev_timer_stop(sw->loop->ev, &c->phase_timer);
 	ev_timer_stop(sw->loop->ev, &c->stall_timer);
-	ev_timer_stop(sw->loop->ev, &c->held_timer);
 	if (c->fd >= 0) {
 		/* The last bytes (a GoAway, final frames) still go out. */
 		lp2p_linger_close(sw, c->fd, lp2p_buf_data(&c->wbuf),
@@ -350,9 +349,9 @@ void lp2p_conn_hold_reading(struct lp2p_conn *c, bool hold)
 	if (hold) {
 		ev_io_stop(c->sw->loop->ev, &c->rio);
 		c->held_since_ms = lp2p_loop_now_ms(c->sw->loop);
-		ev_timer_again(c->sw->loop->ev, &c->held_timer);
+		ev_timer_again(c->sw->loop->ev, &c->phase_timer);
 	} else {
-		ev_timer_stop(c->sw->loop->ev, &c->held_timer);
+		ev_timer_stop(c->sw->loop->ev, &c->phase_timer);
 		if (!c->reading_paused)
 			ev_io_start(c->sw->loop->ev, &c->rio);
 	}
@@ -364,11 +363,8 @@ void lp2p_conn_hold_reading(struct lp2p_conn *c, bool hold)
  * state; and a stream that holds the connection for longer than
  * write_timeout is reset, so one slow reader cannot stop the rest for good.
  */
-static void on_held_tick(struct ev_loop *ev, ev_timer *w, int revents)
+static void held_tick(struct lp2p_conn *c)
 {
-	(void)ev;
-	(void)revents;
-	struct lp2p_conn *c = w->data;
 	struct tcp_info ti;
 	socklen_t len = sizeof ti;
 	if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
@@ -457,7 +453,8 @@ static int start_mux(struct lp2p_conn *c, const char *proto)
 		return LP2P_ELIMIT;
 	}
 	c->state = CONN_READY;
-	ev_timer_stop(c->sw->loop->ev, &c->handshake_timer);
+	ev_timer_stop(c->sw->loop->ev, &c->phase_timer);
+	c->phase_timer.repeat = LP2P_CONN_HELD_TICK; /* for held_tick */
 	c->sw->nconns_pending--;
 	c->sw->nconns_ready++;
 	lp2p_conn_touch(c);
@@ -767,12 +764,16 @@ static void on_readable(struct ev_loop *ev, ev_io *w, int revents)
 	lp2p_conn_unref(c);
 }
 
-static void on_handshake_timeout(struct ev_loop *ev, ev_timer *w, int revents)
+static void on_phase_timer(struct ev_loop *ev, ev_timer *w, int revents)
 {
 	(void)ev;
 	(void)revents;
 	struct lp2p_conn *c = w->data;
-	lp2p_conn_kill(c, LP2P_ETIMEDOUT, "connection upgrade took too long");
+	if (c->state == CONN_READY)
+		held_tick(c);
+	else
+		lp2p_conn_kill(c, LP2P_ETIMEDOUT,
+		               "connection upgrade took too long");
 }
 
 /* The peer took none of our output for write_timeout: it stopped reading.
@@ -846,15 +847,12 @@ int lp2p_conn_start(struct lp2p_swarm *sw, int fd, enum lp2p_direction dir,
 	ev_io_init(&c->rio, on_readable, fd, EV_READ);
 	ev_io_init(&c->wio, on_writable, fd, EV_WRITE);
 	c->rio.data = c->wio.data = c;
-	ev_timer_init(&c->handshake_timer, on_handshake_timeout,
+	ev_timer_init(&c->phase_timer, on_phase_timer,
 	              (double)sw->cfg->limits.handshake_timeout_ms / 1000.0, 0);
-	c->handshake_timer.data = c;
+	c->phase_timer.data = c;
 	ev_init(&c->stall_timer, on_write_stall);
 	c->stall_timer.repeat = (double)sw->cfg->limits.write_timeout_ms / 1000.0;
 	c->stall_timer.data = c;
-	ev_init(&c->held_timer, on_held_tick);
-	c->held_timer.repeat = 0.5;
-	c->held_timer.data = c;
 	c->opened_ms = lp2p_loop_now_ms(sw->loop);
 	c->last_active_ms = c->opened_ms;
 
@@ -865,7 +863,7 @@ int lp2p_conn_start(struct lp2p_swarm *sw, int fd, enum lp2p_direction dir,
 	sw->nconns_pending++;
 
 	ev_io_start(sw->loop->ev, &c->rio);
-	ev_timer_start(sw->loop->ev, &c->handshake_timer);
+	ev_timer_start(sw->loop->ev, &c->phase_timer);
 	lp2p_swarm_mark_dirty(c); /* the multistream header goes out */
 	if (out)
 		*out = c;

@@ -31,6 +31,8 @@ struct lp2p_linger;
 #define LP2P_CONN_MAX_PROTECT 16
 /* Data held for paused streams of one connection before it stops reading. */
 #define LP2P_CONN_HELD_MAX (1u << 20)
+/* Seconds between looks at a peer while reading is held. */
+#define LP2P_CONN_HELD_TICK 0.5
 
 enum lp2p_conn_state {
 	CONN_SEC_NEGOTIATE, /* multistream-select of the security protocol */
@@ -53,12 +55,14 @@ struct lp2p_conn {
 	bool announced;   /* handle_new_connection delivered */
 
 	ev_io rio, wio;
-	ev_timer handshake_timer;
+	/* Until ready, the upgrade's deadline (handshake_timeout); once
+	 * ready, the tick that watches the peer while reading is held.  The
+	 * two never overlap, so they share a watcher. */
+	ev_timer phase_timer;
 	ev_timer stall_timer; /* output pending and the socket takes none */
 	int fd;
 	bool reading_paused; /* muxer output full: stop reading */
 	bool reading_held;   /* paused streams hold too much: stop reading */
-	ev_timer held_timer; /* watches the peer while reading is held */
 	uint64_t held_since_ms;
 	size_t held_total;   /* bytes held for paused streams */
 	size_t accounted;    /* buffer bytes charged to its scope */
