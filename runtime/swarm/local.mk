@@ -12,6 +12,11 @@ TESTS += tests/unit/test_packed_ma
 tests_unit_test_packed_ma_SOURCES = tests/unit/test_packed_ma.c
 tests_unit_test_packed_ma_CFLAGS = $(TEST_COMPILE_FLAGS)
 tests_unit_test_packed_ma_LDADD = $(TEST_LIBS)
+check_PROGRAMS += tests/unit/test_peerstore
+TESTS += tests/unit/test_peerstore
+tests_unit_test_peerstore_SOURCES = tests/unit/test_peerstore.c
+tests_unit_test_peerstore_CFLAGS = $(TEST_COMPILE_FLAGS)
+tests_unit_test_peerstore_LDADD = $(TEST_LIBS)
 
 # Swarm and host acceptance tests: several hosts in one process over
 # loopback TCP, through the public API (liblp2p.so).
