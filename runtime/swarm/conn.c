@@ -330,7 +330,7 @@ void lp2p_conn_account(struct lp2p_conn *c)
 	    over->kind == LP2P_SCOPE_TRANSIENT) {
 		uint64_t conns = (uint64_t)over->use.inbound_connections +
 		                 over->use.outbound_connections;
-		if (now <= over->limit.memory / (conns ? conns : 1))
+		if (now <= over->limit->memory / (conns ? conns : 1))
 			return;
 	}
 	char why[128];
