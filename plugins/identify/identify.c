@@ -565,8 +565,10 @@ LP2P_PLUGIN_EXPORT int accept_inbound_stream(void *state, lp2p_stream *s,
 		lp2p_stream_set_handler(s, &reader_handler, r);
 		return 0;
 	}
-	int rc =
-	    build_message(id, lp2p_conn_remote_addr(c), &r->out, &r->out_len);
+	struct lp2p_multiaddr observed;
+	int rc = lp2p_conn_remote_addr(c, &observed);
+	if (!rc)
+		rc = build_message(id, &observed, &r->out, &r->out_len);
 	if (rc) {
 		r->stream = NULL; /* refused: the swarm resets it */
 		request_free(r);

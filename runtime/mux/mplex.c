@@ -20,6 +20,7 @@
  *    streams; a fatal error writes nothing.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <lp2p/varint.h>
@@ -187,7 +188,7 @@ static void new_stream(struct lp2p_mux *m)
 {
 	struct mplex_rx *r = &m->rx.p;
 	uint64_t key = r->key;
-	if (m->goaway_sent || !m->cb.on_stream_open ||
+	if (m->goaway_sent || !m->cb->on_stream_open ||
 	    m->ninbound >= m->cfg.max_inbound_streams) {
 		mux_refuse(m, key);
 		return;
@@ -198,8 +199,9 @@ static void new_stream(struct lp2p_mux *m)
 		return;
 	}
 	void *data = NULL;
-	int rc = m->cb.on_stream_open(m->user_data, key, r->name, r->name_len,
-	                              &data);
+	int rc = m->cb->on_stream_open(m->user_data, key,
+	                               r->name ? r->name : "", r->name_len,
+	                               &data);
 	s = mux_stream_find(m, key); /* the callback may have reset it */
 	if (!s)
 		return;
@@ -232,7 +234,13 @@ static int on_header(struct lp2p_mux *m, uint64_t h, uint64_t length)
 	if (flag == M_NEW) {
 		if (mux_stream_find(m, r->key))
 			return LP2P_EPROTO;
+		/* the payload is the name: room for what of it is kept */
+		size_t keep = length < LP2P_MPLEX_MAX_NAME
+		                      ? (size_t)length
+		                      : LP2P_MPLEX_MAX_NAME;
 		r->name_len = 0;
+		if (keep && !(r->name = malloc(keep)))
+			return LP2P_ENOMEM;
 		return 0;
 	}
 	if (flag != M_MSG_RECEIVER && flag != M_MSG_INITIATOR)
@@ -269,7 +277,11 @@ static void on_frame_end(struct lp2p_mux *m)
 	struct mux_stream *s;
 	m->rx_stream = NULL;
 	switch (r->flag) {
-	case M_NEW: new_stream(m); break;
+	case M_NEW:
+		new_stream(m);
+		free(r->name);
+		r->name = NULL;
+		break;
 	case M_CLOSE_RECEIVER:
 	case M_CLOSE_INITIATOR:
 		s = mux_stream_find(m, r->key);

@@ -107,15 +107,9 @@ int lp2p_mux_new(struct lp2p_mux **out, enum lp2p_mux_kind kind,
 		free(m);
 		return rc;
 	}
-	m->buckets = calloc(TABLE_INITIAL_BUCKETS, sizeof(*m->buckets));
-	if (!m->buckets) {
-		free(m);
-		return LP2P_ENOMEM;
-	}
-	m->nbuckets = TABLE_INITIAL_BUCKETS;
 	m->kind = kind;
 	m->role = role;
-	m->cb = *cbs;
+	m->cb = cbs;
 	m->user_data = user_data;
 	list_init(&m->pending);
 	list_init(&m->blocked);
@@ -149,6 +143,8 @@ void lp2p_mux_free(struct lp2p_mux *m)
 		}
 	}
 	free(m->buckets);
+	if (m->kind == LP2P_MUX_MPLEX)
+		free(m->rx.p.name); /* a NewStream cut off mid-frame */
 	free(m->out);
 	free(m);
 }
@@ -209,16 +205,19 @@ static size_t bucket_of(const struct lp2p_mux *m, uint64_t id)
 
 struct mux_stream *mux_stream_find(const struct lp2p_mux *m, uint64_t id)
 {
+	if (!m->nbuckets)
+		return NULL;
 	struct mux_stream *s = m->buckets[bucket_of(m, id)];
 	while (s && s->id != id)
 		s = s->hnext;
 	return s;
 }
 
-/* Double the buckets; on failure the chains just get longer. */
+/* Double the buckets (or make the first ones); on failure the chains just
+ * get longer, or with no buckets yet the stream cannot be added. */
 static void table_grow(struct lp2p_mux *m)
 {
-	size_t n = m->nbuckets * 2;
+	size_t n = m->nbuckets ? m->nbuckets * 2 : TABLE_INITIAL_BUCKETS;
 	struct mux_stream **b = calloc(n, sizeof(*b));
 	if (!b)
 		return;
@@ -247,6 +246,10 @@ struct mux_stream *mux_stream_add(struct lp2p_mux *m, uint64_t id,
 		return NULL;
 	if (m->nstreams >= m->nbuckets)
 		table_grow(m);
+	if (!m->nbuckets) {
+		free(s);
+		return NULL;
+	}
 	s->id = id;
 	s->outbound = outbound;
 	s->in_table = true;
@@ -271,7 +274,11 @@ static void table_remove(struct lp2p_mux *m, struct mux_stream *s)
 	*pp = s->hnext;
 	s->hnext = NULL;
 	s->in_table = false;
-	m->nstreams--;
+	if (--m->nstreams == 0) { /* an idle session keeps no table */
+		free(m->buckets);
+		m->buckets = NULL;
+		m->nbuckets = 0;
+	}
 	if (s->outbound) {
 		m->noutbound--;
 		if (!s->acked)
@@ -348,24 +355,24 @@ void mux_stream_dead(struct lp2p_mux *m, struct mux_stream *s, int err)
 		list_add_tail(&m->pending, &s->pending);
 	}
 	stream_release(m, s);
-	if (m->cb.on_stream_reset)
-		m->cb.on_stream_reset(m->user_data, id, data, err);
+	if (m->cb->on_stream_reset)
+		m->cb->on_stream_reset(m->user_data, id, data, err);
 }
 
 void mux_deliver(struct lp2p_mux *m, struct mux_stream *s, const uint8_t *data,
                  size_t len)
 {
 	s->unconsumed += len;
-	if (m->cb.on_stream_data)
-		m->cb.on_stream_data(m->user_data, s->id, s->data, data, len);
+	if (m->cb->on_stream_data)
+		m->cb->on_stream_data(m->user_data, s->id, s->data, data, len);
 }
 
 void mux_remote_fin(struct lp2p_mux *m, struct mux_stream *s)
 {
 	uint64_t id = s->id;
 	s->remote_closed = true;
-	if (m->cb.on_stream_fin) {
-		m->cb.on_stream_fin(m->user_data, id, s->data);
+	if (m->cb->on_stream_fin) {
+		m->cb->on_stream_fin(m->user_data, id, s->data);
 		/* The callback may have reset or closed (and freed) it. */
 		s = mux_stream_find(m, id);
 		if (!s)
@@ -380,8 +387,8 @@ void mux_notify_writable(struct lp2p_mux *m, struct mux_stream *s)
 	    !m->ops->can_send(m, s))
 		return;
 	list_del(&s->blocked);
-	if (m->cb.on_stream_writable)
-		m->cb.on_stream_writable(m->user_data, s->id, s->data);
+	if (m->cb->on_stream_writable)
+		m->cb->on_stream_writable(m->user_data, s->id, s->data);
 }
 
 int mux_fail(struct lp2p_mux *m, int err)
@@ -404,8 +411,8 @@ static void notify_open_room(struct lp2p_mux *m)
 	    !m->ops->can_open(m))
 		return;
 	m->open_waiting = false;
-	if (m->cb.on_open_room)
-		m->cb.on_open_room(m->user_data);
+	if (m->cb->on_open_room)
+		m->cb->on_open_room(m->user_data);
 }
 
 /* ---- API ---- */
@@ -453,8 +460,8 @@ static void notify_blocked(struct lp2p_mux *m)
 			list_add_tail(&m->blocked, &s->blocked);
 			continue;
 		}
-		if (m->cb.on_stream_writable)
-			m->cb.on_stream_writable(m->user_data, s->id, s->data);
+		if (m->cb->on_stream_writable)
+			m->cb->on_stream_writable(m->user_data, s->id, s->data);
 	}
 }
 

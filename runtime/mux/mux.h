@@ -140,8 +140,9 @@ struct lp2p_mux;
 void lp2p_mux_config_default(struct lp2p_mux_config *cfg);
 
 /*
- * New session.  cfg may be NULL (defaults); cbs is copied; user_data is
- * passed to every callback.  Errors: LP2P_EINVAL (bad kind/role or a limit
+ * New session.  cfg may be NULL (defaults); cbs is kept, not copied (a
+ * static table: it must outlive the session); user_data is passed to every
+ * callback.  Errors: LP2P_EINVAL (bad kind/role or a limit
  * out of range), LP2P_ENOMEM.
  */
 int lp2p_mux_new(struct lp2p_mux **out, enum lp2p_mux_kind kind,

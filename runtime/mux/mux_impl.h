@@ -89,7 +89,9 @@ struct mplex_rx {
 	uint64_t key;
 	uint32_t left;
 	size_t name_len;
-	char name[LP2P_MPLEX_MAX_NAME];
+	/* a NewStream's name while its frame arrives (only then allocated:
+	 * an idle session does not keep LP2P_MPLEX_MAX_NAME bytes) */
+	char *name;
 };
 
 struct lp2p_mux {
@@ -97,7 +99,7 @@ struct lp2p_mux {
 	enum lp2p_mux_kind kind;
 	enum lp2p_mux_role role;
 	struct lp2p_mux_config cfg;
-	struct lp2p_mux_callbacks cb;
+	const struct lp2p_mux_callbacks *cb; /* the caller's, kept */
 	void *user_data;
 	int err;
 	bool goaway_sent, goaway_recv;
@@ -108,7 +110,7 @@ struct lp2p_mux {
 	uint8_t *out;
 	size_t out_head, out_len, out_alloc;
 
-	/* stream table */
+	/* stream table; no buckets while there are no streams */
 	struct mux_stream **buckets;
 	size_t nbuckets, nstreams;
 	uint32_t ninbound, noutbound, backlog;

@@ -207,7 +207,7 @@ static int inbound_syn(struct lp2p_mux *m, uint32_t id, struct mux_stream **out)
 	*out = NULL;
 	if ((id & 1) == our_parity || mux_stream_find(m, id))
 		return LP2P_EPROTO;
-	if (m->goaway_sent || m->goaway_recv || !m->cb.on_stream_open ||
+	if (m->goaway_sent || m->goaway_recv || !m->cb->on_stream_open ||
 	    m->ninbound >= m->cfg.max_inbound_streams) {
 		mux_refuse(m, id);
 		return 0;
@@ -223,7 +223,7 @@ static int inbound_syn(struct lp2p_mux *m, uint32_t id, struct mux_stream **out)
 	s->need_wnd = s->delta > 0;
 	s->need_ack = true;
 	void *data = NULL;
-	int rc = m->cb.on_stream_open(m->user_data, id, "", 0, &data);
+	int rc = m->cb->on_stream_open(m->user_data, id, "", 0, &data);
 	s = mux_stream_find(m, id); /* the callback may have reset it */
 	if (!s)
 		return 0;
@@ -288,8 +288,8 @@ static int session_frame(struct lp2p_mux *m, uint8_t type, uint16_t flags,
 	struct yamux_rx *y = &m->rx.y;
 	if (type == Y_GOAWAY) {
 		m->goaway_recv = true;
-		if (m->cb.on_goaway)
-			m->cb.on_goaway(m->user_data, length);
+		if (m->cb->on_goaway)
+			m->cb->on_goaway(m->user_data, length);
 		return 0;
 	}
 	if (flags & F_SYN) {
@@ -301,8 +301,8 @@ static int session_frame(struct lp2p_mux *m, uint8_t type, uint16_t flags,
 		return 0;
 	}
 	if (flags & F_ACK) {
-		if (m->cb.on_ping_ack)
-			m->cb.on_ping_ack(m->user_data, length);
+		if (m->cb->on_ping_ack)
+			m->cb->on_ping_ack(m->user_data, length);
 		return 0;
 	}
 	return LP2P_EPROTO;

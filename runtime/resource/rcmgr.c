@@ -42,9 +42,9 @@ int lp2p_rcmgr_init(struct lp2p_rcmgr *m, const struct lp2p_limits *limits,
 	if (!hash_seed &&
 	    getrandom(&hash_seed, sizeof hash_seed, 0) != sizeof hash_seed)
 		hash_seed = (uint64_t)(uintptr_t)m;
-	struct lp2p_resource_limits sys = limits->system;
-	sys.fds = system_fds;
-	lp2p_rc_scope_init(&m->system, m, LP2P_SCOPE_SYSTEM, &sys);
+	m->system_limit = limits->system;
+	m->system_limit.fds = system_fds;
+	lp2p_rc_scope_init(&m->system, m, LP2P_SCOPE_SYSTEM, &m->system_limit);
 	lp2p_rc_scope_init(&m->transient, m, LP2P_SCOPE_TRANSIENT,
 	                   &limits->transient);
 	struct lp2p_rc_scope *up = &m->system;
@@ -97,7 +97,7 @@ void lp2p_rcmgr_limits_for(const struct lp2p_rcmgr *m,
 	const struct lp2p_scope_override *o;
 	switch (kind) {
 	case LP2P_SCOPE_SYSTEM:
-		*out = m->system.limit;
+		*out = *m->system.limit;
 		break;
 	case LP2P_SCOPE_TRANSIENT:
 		*out = l->transient;
@@ -132,9 +132,8 @@ static struct lp2p_rc_named *named_new(struct lp2p_rcmgr *m,
 		return NULL;
 	memcpy(n->name, name, len + 1);
 	n->next = NULL;
-	struct lp2p_resource_limits l;
-	lp2p_rcmgr_limits_for(m, kind, name, &l);
-	lp2p_rc_scope_init(&n->scope, m, kind, &l);
+	lp2p_rcmgr_limits_for(m, kind, name, &n->limit);
+	lp2p_rc_scope_init(&n->scope, m, kind, &n->limit);
 	return n;
 }
 

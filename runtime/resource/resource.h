@@ -29,7 +29,9 @@
 struct lp2p_rcmgr;
 
 struct lp2p_rc_scope {
-	struct lp2p_resource_limits limit;
+	/* Not a copy (56 bytes less in every connection, stream and peer):
+	 * the configuration's, or the manager's for system and named ones. */
+	const struct lp2p_resource_limits *limit;
 	struct lp2p_resource_usage use; /* its own and its children's */
 	struct lp2p_rc_scope *up[LP2P_RC_MAX_UP];
 	uint8_t nup;
@@ -41,6 +43,7 @@ struct lp2p_rc_scope {
 /* A reservation or release: the amounts to add to each counter. */
 typedef struct lp2p_resource_usage lp2p_rc_amount;
 
+/* limit is kept, not copied: it must outlive the scope. */
 void lp2p_rc_scope_init(struct lp2p_rc_scope *s, struct lp2p_rcmgr *mgr,
                         enum lp2p_scope_kind kind,
                         const struct lp2p_resource_limits *limit);
@@ -86,6 +89,7 @@ const char *lp2p_rc_kind_name(enum lp2p_scope_kind kind);
 /* A protocol's or plugin's scope. */
 struct lp2p_rc_named {
 	struct lp2p_rc_named *next;
+	struct lp2p_resource_limits limit; /* the scope's */
 	struct lp2p_rc_scope scope;
 	char name[];
 };
@@ -95,6 +99,7 @@ struct lp2p_limits;
 
 struct lp2p_rcmgr {
 	const struct lp2p_limits *limits;
+	struct lp2p_resource_limits system_limit; /* with system.fds resolved */
 	struct lp2p_rc_scope system, transient;
 	struct lp2p_rc_named *protocols, *plugins; /* lists, kept */
 	struct lp2p_rc_peer **peers;               /* hash buckets */

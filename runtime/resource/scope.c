@@ -10,7 +10,7 @@ void lp2p_rc_scope_init(struct lp2p_rc_scope *s, struct lp2p_rcmgr *mgr,
                         const struct lp2p_resource_limits *limit)
 {
 	memset(s, 0, sizeof *s);
-	s->limit = *limit;
+	s->limit = limit;
 	s->kind = (uint8_t)kind;
 	s->mgr = mgr;
 }
@@ -28,7 +28,7 @@ const char *lp2p_rc_kind_name(enum lp2p_scope_kind kind)
 static bool fits_one(const struct lp2p_rc_scope *s, const lp2p_rc_amount *a)
 {
 	const struct lp2p_resource_usage *u = &s->use;
-	const struct lp2p_resource_limits *l = &s->limit;
+	const struct lp2p_resource_limits *l = s->limit;
 	uint64_t cin = (uint64_t)u->inbound_connections + a->inbound_connections;
 	uint64_t cout = (uint64_t)u->outbound_connections +
 	                a->outbound_connections;
@@ -158,10 +158,10 @@ struct lp2p_rc_scope *lp2p_rc_charge_memory(struct lp2p_rc_scope *s,
 	}
 	lp2p_rc_amount a = {.memory = (uint64_t)delta};
 	lp2p_rc_force(s, &a);
-	if (s->use.memory > s->limit.memory)
+	if (s->use.memory > s->limit->memory)
 		return s;
 	for (size_t i = 0; i < s->nup; i++)
-		if (s->up[i]->use.memory > s->up[i]->limit.memory)
+		if (s->up[i]->use.memory > s->up[i]->limit->memory)
 			return s->up[i];
 	return NULL;
 }

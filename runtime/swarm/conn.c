@@ -53,6 +53,9 @@ static void conn_free(struct lp2p_conn *c)
 	lp2p_buf_release(&c->rx_keep);
 	lp2p_buf_release(&c->plain_keep);
 	lp2p_buf_release(&c->wbuf);
+	lp2p_packed_ma_release(&c->remote_addr);
+	lp2p_packed_ma_release(&c->local_addr);
+	free(c->protect);
 	free(c);
 }
 
@@ -69,12 +72,14 @@ void lp2p_conn_touch(struct lp2p_conn *c)
 
 static const char *peer_str(const struct lp2p_conn *c, char *buf, size_t cap)
 {
-	if (c->state >= CONN_MUX_NEGOTIATE || c->peer.len) {
+	if (c->state >= CONN_MUX_NEGOTIATE) { /* authenticated */
 		if (lp2p_peer_id_to_string(&c->peer, buf, cap) > 0)
 			return buf;
 	}
+	struct lp2p_multiaddr remote;
+	lp2p_packed_ma_get(&c->remote_addr, &remote);
 	char addr[LP2P_MULTIADDR_STR_MAX];
-	if (lp2p_multiaddr_to_string(&c->remote_addr, addr, sizeof addr) < 0)
+	if (lp2p_multiaddr_to_string(&remote, addr, sizeof addr) < 0)
 		snprintf(addr, sizeof addr, "?");
 	snprintf(buf, cap, "%s", addr);
 	return buf;
@@ -100,9 +105,8 @@ void lp2p_conn_kill(struct lp2p_conn *c, int reason, const char *why)
 	c->state = CONN_DEAD;
 	ev_io_stop(sw->loop->ev, &c->rio);
 	ev_io_stop(sw->loop->ev, &c->wio);
-	ev_timer_stop(sw->loop->ev, &c->handshake_timer);
+	ev_timer_stop(sw->loop->ev, &c->phase_timer);
 	ev_timer_stop(sw->loop->ev, &c->stall_timer);
-	ev_timer_stop(sw->loop->ev, &c->held_timer);
 	if (c->fd >= 0) {
 		/* The last bytes (a GoAway, final frames) still go out. */
 		lp2p_linger_close(sw, c->fd, lp2p_buf_data(&c->wbuf),
@@ -339,7 +343,7 @@ void lp2p_conn_account(struct lp2p_conn *c)
 	    over->kind == LP2P_SCOPE_TRANSIENT) {
 		uint64_t conns = (uint64_t)over->use.inbound_connections +
 		                 over->use.outbound_connections;
-		if (now <= over->limit.memory / (conns ? conns : 1))
+		if (now <= over->limit->memory / (conns ? conns : 1))
 			return;
 	}
 	char why[128];
@@ -358,9 +362,9 @@ void lp2p_conn_hold_reading(struct lp2p_conn *c, bool hold)
 	if (hold) {
 		ev_io_stop(c->sw->loop->ev, &c->rio);
 		c->held_since_ms = lp2p_loop_now_ms(c->sw->loop);
-		ev_timer_again(c->sw->loop->ev, &c->held_timer);
+		ev_timer_again(c->sw->loop->ev, &c->phase_timer);
 	} else {
-		ev_timer_stop(c->sw->loop->ev, &c->held_timer);
+		ev_timer_stop(c->sw->loop->ev, &c->phase_timer);
 		if (!c->reading_paused)
 			ev_io_start(c->sw->loop->ev, &c->rio);
 	}
@@ -372,11 +376,8 @@ void lp2p_conn_hold_reading(struct lp2p_conn *c, bool hold)
  * state; and a stream that holds the connection for longer than
  * write_timeout is reset, so one slow reader cannot stop the rest for good.
  */
-static void on_held_tick(struct ev_loop *ev, ev_timer *w, int revents)
+static void held_tick(struct lp2p_conn *c)
 {
-	(void)ev;
-	(void)revents;
-	struct lp2p_conn *c = w->data;
 	struct tcp_info ti;
 	socklen_t len = sizeof ti;
 	if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
@@ -465,7 +466,8 @@ static int start_mux(struct lp2p_conn *c, const char *proto)
 		return LP2P_ELIMIT;
 	}
 	c->state = CONN_READY;
-	ev_timer_stop(c->sw->loop->ev, &c->handshake_timer);
+	ev_timer_stop(c->sw->loop->ev, &c->phase_timer);
+	c->phase_timer.repeat = LP2P_CONN_HELD_TICK; /* for held_tick */
 	c->sw->nconns_pending--;
 	c->sw->nconns_ready++;
 	lp2p_conn_touch(c);
@@ -497,8 +499,7 @@ static int start_secure(struct lp2p_conn *c, size_t which)
 	struct lp2p_secure_config sc = {
 		.initiator = c->dir == LP2P_OUTBOUND,
 		.identity = c->sw->identity,
-		.expected_peer = c->have_expected_peer ? &c->expected_peer
-		                                       : NULL,
+		.expected_peer = c->have_expected_peer ? &c->peer : NULL,
 		.muxers = c->sw->muxers,
 		.n_muxers = c->sw->nmuxers,
 		.ctx = c->sw->security_ctx[which],
@@ -776,12 +777,16 @@ static void on_readable(struct ev_loop *ev, ev_io *w, int revents)
 	lp2p_conn_unref(c);
 }
 
-static void on_handshake_timeout(struct ev_loop *ev, ev_timer *w, int revents)
+static void on_phase_timer(struct ev_loop *ev, ev_timer *w, int revents)
 {
 	(void)ev;
 	(void)revents;
 	struct lp2p_conn *c = w->data;
-	lp2p_conn_kill(c, LP2P_ETIMEDOUT, "connection upgrade took too long");
+	if (c->state == CONN_READY)
+		held_tick(c);
+	else
+		lp2p_conn_kill(c, LP2P_ETIMEDOUT,
+		               "connection upgrade took too long");
 }
 
 /* The peer took none of our output for write_timeout: it stopped reading.
@@ -808,11 +813,10 @@ int lp2p_conn_start(struct lp2p_swarm *sw, int fd, enum lp2p_direction dir,
 	c->id = ++sw->next_conn_id;
 	c->refs = 1; /* the list's */
 	c->state = CONN_SEC_NEGOTIATE;
-	c->remote_addr = *remote;
 	c->dial = dial;
 	if (expected) {
 		c->have_expected_peer = true;
-		c->expected_peer = *expected;
+		c->peer = *expected;
 	}
 	/* Counted in the transient scope until upgraded. */
 	struct lp2p_rc_scope *up[2] = {&sw->rc.transient, &sw->rc.system};
@@ -831,17 +835,24 @@ int lp2p_conn_start(struct lp2p_swarm *sw, int fd, enum lp2p_direction dir,
 		free(c);
 		return LP2P_ELIMIT;
 	}
+	struct lp2p_multiaddr local = {0}; /* empty if the socket has no name */
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
 		lp2p_multiaddr_from_sockaddr((struct sockaddr *)&ss, sl,
-		                             LP2P_MA_TCP, &c->local_addr);
-	int rc = dir == LP2P_OUTBOUND
-	                 ? lp2p_mss_dialer_new(&c->mss, sw->security,
-	                                       sw->nsecurity)
-	                 : lp2p_mss_listener_new(&c->mss, select_security, c,
-	                                         0);
+		                             LP2P_MA_TCP, &local);
+	int rc = lp2p_packed_ma_set(&c->remote_addr, remote);
+	if (!rc)
+		rc = lp2p_packed_ma_set(&c->local_addr, &local);
+	if (!rc)
+		rc = dir == LP2P_OUTBOUND
+		             ? lp2p_mss_dialer_new(&c->mss, sw->security,
+		                                   sw->nsecurity)
+		             : lp2p_mss_listener_new(&c->mss, select_security,
+		                                     c, 0);
 	if (rc) {
+		lp2p_packed_ma_release(&c->remote_addr);
+		lp2p_packed_ma_release(&c->local_addr);
 		lp2p_rc_scope_close(&c->rc);
 		free(c);
 		return rc;
@@ -849,15 +860,12 @@ int lp2p_conn_start(struct lp2p_swarm *sw, int fd, enum lp2p_direction dir,
 	ev_io_init(&c->rio, on_readable, fd, EV_READ);
 	ev_io_init(&c->wio, on_writable, fd, EV_WRITE);
 	c->rio.data = c->wio.data = c;
-	ev_timer_init(&c->handshake_timer, on_handshake_timeout,
+	ev_timer_init(&c->phase_timer, on_phase_timer,
 	              (double)sw->cfg->limits.handshake_timeout_ms / 1000.0, 0);
-	c->handshake_timer.data = c;
+	c->phase_timer.data = c;
 	ev_init(&c->stall_timer, on_write_stall);
 	c->stall_timer.repeat = (double)sw->cfg->limits.write_timeout_ms / 1000.0;
 	c->stall_timer.data = c;
-	ev_init(&c->held_timer, on_held_tick);
-	c->held_timer.repeat = 0.5;
-	c->held_timer.data = c;
 	c->opened_ms = lp2p_loop_now_ms(sw->loop);
 	c->last_active_ms = c->opened_ms;
 
@@ -868,7 +876,7 @@ int lp2p_conn_start(struct lp2p_swarm *sw, int fd, enum lp2p_direction dir,
 	sw->nconns_pending++;
 
 	ev_io_start(sw->loop->ev, &c->rio);
-	ev_timer_start(sw->loop->ev, &c->handshake_timer);
+	ev_timer_start(sw->loop->ev, &c->phase_timer);
 	lp2p_swarm_mark_dirty(c); /* the multistream header goes out */
 	if (out)
 		*out = c;
@@ -887,14 +895,22 @@ LP2P_API enum lp2p_direction lp2p_conn_direction(const lp2p_conn *c)
 	return c->dir;
 }
 
-LP2P_API const struct lp2p_multiaddr *lp2p_conn_remote_addr(const lp2p_conn *c)
+LP2P_API int lp2p_conn_remote_addr(const lp2p_conn *c,
+                                   struct lp2p_multiaddr *out)
 {
-	return &c->remote_addr;
+	if (!c || !out)
+		return LP2P_EINVAL;
+	lp2p_packed_ma_get(&c->remote_addr, out);
+	return 0;
 }
 
-LP2P_API const struct lp2p_multiaddr *lp2p_conn_local_addr(const lp2p_conn *c)
+LP2P_API int lp2p_conn_local_addr(const lp2p_conn *c,
+                                  struct lp2p_multiaddr *out)
 {
-	return &c->local_addr;
+	if (!c || !out)
+		return LP2P_EINVAL;
+	lp2p_packed_ma_get(&c->local_addr, out);
+	return 0;
 }
 
 LP2P_API const char *lp2p_conn_security(const lp2p_conn *c)
@@ -928,11 +944,18 @@ LP2P_API void lp2p_conn_close(lp2p_conn *c)
 	lp2p_conn_kill(c, 0, NULL);
 }
 
+/* Tags are few and rarely change: the array is sized to fit them, and an
+ * unprotected connection holds none. */
 LP2P_API int lp2p_conn_protect(lp2p_conn *c, const char *tag)
 {
 	if (c->nprotect >= LP2P_CONN_MAX_PROTECT)
 		return LP2P_ELIMIT;
-	c->protect[c->nprotect++] = tag;
+	const char **tags =
+		realloc(c->protect, (c->nprotect + 1) * sizeof *tags);
+	if (!tags)
+		return LP2P_ENOMEM;
+	tags[c->nprotect++] = tag;
+	c->protect = tags;
 	return 0;
 }
 
@@ -941,6 +964,10 @@ LP2P_API void lp2p_conn_unprotect(lp2p_conn *c, const char *tag)
 	for (size_t i = 0; i < c->nprotect; i++) {
 		if (strcmp(c->protect[i], tag) == 0) {
 			c->protect[i] = c->protect[--c->nprotect];
+			if (c->nprotect == 0) {
+				free(c->protect);
+				c->protect = NULL;
+			}
 			return;
 		}
 	}

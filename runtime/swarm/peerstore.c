@@ -1,17 +1,25 @@
-/* peerstore.c - per-peer records in a hash table keyed by peer id */
+/*
+ * peerstore.c - per-peer records in a hash table keyed by peer id.
+ *
+ * A record holds only what is known: its lists grow as entries arrive (up
+ * to their bounds) and addresses are kept at their own length, so a peer
+ * with a few addresses costs a few hundred bytes, not the 18 KiB that
+ * full-size arrays of 32 struct lp2p_multiaddr would.
+ */
 #include <stdlib.h>
 #include <string.h>
 
 #include <lp2p/crypto.h>
 
 #include "host/host.h"
+#include "swarm/packed_ma.h"
 #include "swarm/peerstore.h"
 
 #define MAX_STRING 256
 #define MAX_PROTOCOL_LEN 1024
 
 struct addr_entry {
-	struct lp2p_multiaddr ma;
+	struct lp2p_packed_ma ma;
 	uint64_t expires_ms; /* UINT64_MAX: permanent */
 };
 
@@ -25,17 +33,52 @@ struct lp2p_peer_record {
 	struct lp2p_peer_record *next; /* bucket chain */
 	struct lp2p_peerstore *ps;
 	struct lp2p_peer_id id;
-	struct addr_entry addrs[LP2P_PEERSTORE_MAX_ADDRS];
-	size_t naddrs;
+	struct addr_entry *addrs; /* naddrs used of addrs_cap */
+	size_t naddrs, addrs_cap;
 	char **protocols;
 	size_t nprotocols;
 	uint8_t *pubkey;
 	size_t pubkey_len;
-	char agent[MAX_STRING + 1];
-	char version[MAX_STRING + 1];
-	struct meta_entry meta[LP2P_PEERSTORE_MAX_META];
-	size_t nmeta;
+	char *agent, *version; /* NULL: not known */
+	struct meta_entry *meta; /* nmeta used of meta_cap */
+	size_t nmeta, meta_cap;
 };
+
+/*
+ * Room for one more entry in an array of n (capacity *cap, at most max):
+ * doubles it when full.  Returns the array (maybe moved), or NULL when out
+ * of memory (the old one is kept).
+ */
+static void *grow_array(void *array, size_t n, size_t *cap, size_t max,
+                        size_t size)
+{
+	if (n < *cap)
+		return array;
+	size_t want = *cap ? *cap * 2 : 2;
+	if (want > max)
+		want = max;
+	void *p = realloc(array, want * size);
+	if (p)
+		*cap = want;
+	return p;
+}
+
+/* Remove addrs[i]: the last entry takes its place. */
+static void addr_remove(struct lp2p_peer_record *r, size_t i)
+{
+	lp2p_packed_ma_release(&r->addrs[i].ma);
+	r->addrs[i] = r->addrs[--r->naddrs];
+	r->addrs[r->naddrs] = (struct addr_entry){0};
+}
+
+static int addr_find(const struct lp2p_peer_record *r,
+                     const struct lp2p_multiaddr *ma)
+{
+	for (size_t i = 0; i < r->naddrs; i++)
+		if (lp2p_packed_ma_equal(&r->addrs[i].ma, ma))
+			return (int)i;
+	return -1;
+}
 
 static uint64_t hash_id(const struct lp2p_peer_id *id)
 {
@@ -52,6 +95,11 @@ void lp2p_peerstore_init(struct lp2p_peerstore *ps)
 
 static void record_free(struct lp2p_peer_record *r)
 {
+	for (size_t i = 0; i < r->naddrs; i++)
+		lp2p_packed_ma_release(&r->addrs[i].ma);
+	free(r->addrs);
+	free(r->agent);
+	free(r->version);
 	for (size_t i = 0; i < r->nprotocols; i++)
 		free(r->protocols[i]);
 	free(r->protocols);
@@ -60,6 +108,7 @@ static void record_free(struct lp2p_peer_record *r)
 		free(r->meta[i].key);
 		free(r->meta[i].data);
 	}
+	free(r->meta);
 	free(r);
 }
 
@@ -142,7 +191,7 @@ static void drop_expired(struct lp2p_peer_record *r, uint64_t now)
 {
 	for (size_t i = 0; i < r->naddrs;) {
 		if (r->addrs[i].expires_ms <= now)
-			r->addrs[i] = r->addrs[--r->naddrs];
+			addr_remove(r, i);
 		else
 			i++;
 	}
@@ -164,11 +213,9 @@ int lp2p_peerstore_add(struct lp2p_peerstore *ps,
 	struct lp2p_peer_record *r;
 	if (ttl_ms == 0) {
 		r = lp2p_peerstore_find(ps, peer);
-		for (size_t i = 0; r && i < r->naddrs; i++)
-			if (lp2p_multiaddr_equal(&r->addrs[i].ma, &addr)) {
-				r->addrs[i] = r->addrs[--r->naddrs];
-				break;
-			}
+		int i = r ? addr_find(r, &addr) : -1;
+		if (i >= 0)
+			addr_remove(r, (size_t)i);
 		return 0;
 	}
 	int rc = get_or_create(ps, peer, &r);
@@ -178,12 +225,11 @@ int lp2p_peerstore_add(struct lp2p_peerstore *ps,
 	uint64_t expires = ttl_ms == LP2P_TTL_PERMANENT || ttl_ms > UINT64_MAX - now_ms
 	                           ? UINT64_MAX
 	                           : now_ms + ttl_ms;
-	for (size_t i = 0; i < r->naddrs; i++) {
-		if (lp2p_multiaddr_equal(&r->addrs[i].ma, &addr)) {
-			if (expires > r->addrs[i].expires_ms)
-				r->addrs[i].expires_ms = expires;
-			return 0;
-		}
+	int found = addr_find(r, &addr);
+	if (found >= 0) {
+		if (expires > r->addrs[found].expires_ms)
+			r->addrs[found].expires_ms = expires;
+		return 0;
 	}
 	size_t slot = r->naddrs;
 	if (slot == LP2P_PEERSTORE_MAX_ADDRS) {
@@ -193,10 +239,19 @@ int lp2p_peerstore_add(struct lp2p_peerstore *ps,
 			if (r->addrs[i].expires_ms < r->addrs[slot].expires_ms)
 				slot = i;
 	} else {
-		r->naddrs++;
+		struct addr_entry *a =
+			grow_array(r->addrs, r->naddrs, &r->addrs_cap,
+			           LP2P_PEERSTORE_MAX_ADDRS, sizeof *a);
+		if (!a)
+			return LP2P_ENOMEM;
+		r->addrs = a;
+		r->addrs[slot] = (struct addr_entry){0};
 	}
-	r->addrs[slot].ma = addr;
+	if ((rc = lp2p_packed_ma_set(&r->addrs[slot].ma, &addr)))
+		return rc;
 	r->addrs[slot].expires_ms = expires;
+	if (slot == r->naddrs)
+		r->naddrs++;
 	return 0;
 }
 
@@ -212,10 +267,15 @@ size_t lp2p_peerstore_dialable_addrs(struct lp2p_peerstore *ps,
 	size_t n = 0;
 	/* freshest (latest expiry) first */
 	bool used[LP2P_PEERSTORE_MAX_ADDRS] = {0};
+	struct lp2p_multiaddr ma;
+	for (size_t i = 0; i < r->naddrs; i++) {
+		lp2p_packed_ma_get(&r->addrs[i].ma, &ma);
+		used[i] = !lp2p_multiaddr_is_tcp(&ma); /* never offered */
+	}
 	while (n < max) {
 		size_t best = SIZE_MAX;
 		for (size_t i = 0; i < r->naddrs; i++) {
-			if (used[i] || !lp2p_multiaddr_is_tcp(&r->addrs[i].ma))
+			if (used[i])
 				continue;
 			if (best == SIZE_MAX ||
 			    r->addrs[i].expires_ms > r->addrs[best].expires_ms)
@@ -224,7 +284,7 @@ size_t lp2p_peerstore_dialable_addrs(struct lp2p_peerstore *ps,
 		if (best == SIZE_MAX)
 			break;
 		used[best] = true;
-		out[n++] = r->addrs[best].ma;
+		lp2p_packed_ma_get(&r->addrs[best].ma, &out[n++]);
 	}
 	return n;
 }
@@ -309,11 +369,16 @@ LP2P_API int lp2p_peerstore_set_public_key(lp2p_host *h,
 	return 0;
 }
 
-static void copy_cut(char *dst, const char *src)
+/* A heap copy of src cut to MAX_STRING bytes, or NULL. */
+static char *copy_cut(const char *src)
 {
 	size_t n = strnlen(src, MAX_STRING);
-	memcpy(dst, src, n);
-	dst[n] = '\0';
+	char *dst = malloc(n + 1);
+	if (dst) {
+		memcpy(dst, src, n);
+		dst[n] = '\0';
+	}
+	return dst;
 }
 
 LP2P_API int lp2p_peerstore_set_agent(lp2p_host *h,
@@ -325,10 +390,21 @@ LP2P_API int lp2p_peerstore_set_agent(lp2p_host *h,
 	int rc = get_or_create(store(h), peer, &r);
 	if (rc)
 		return rc;
-	if (agent)
-		copy_cut(r->agent, agent);
-	if (protocol_version)
-		copy_cut(r->version, protocol_version);
+	char *a = agent ? copy_cut(agent) : NULL;
+	char *v = protocol_version ? copy_cut(protocol_version) : NULL;
+	if ((agent && !a) || (protocol_version && !v)) {
+		free(a);
+		free(v);
+		return LP2P_ENOMEM;
+	}
+	if (a) {
+		free(r->agent);
+		r->agent = a;
+	}
+	if (v) {
+		free(r->version);
+		r->version = v;
+	}
 	return 0;
 }
 
@@ -371,7 +447,11 @@ LP2P_API int lp2p_peerstore_put(lp2p_host *h, const struct lp2p_peer_id *peer,
 		free(copy);
 		return LP2P_ELIMIT;
 	}
-	char *k = strdup(key);
+	struct meta_entry *m = grow_array(r->meta, r->nmeta, &r->meta_cap,
+	                                  LP2P_PEERSTORE_MAX_META, sizeof *m);
+	char *k = m ? strdup(key) : NULL;
+	if (m)
+		r->meta = m;
 	if (!k) {
 		free(copy);
 		return LP2P_ENOMEM;
@@ -418,7 +498,7 @@ LP2P_API size_t lp2p_peer_metadata_addrs(const lp2p_peer_metadata *md,
 		if (r->addrs[i].expires_ms <= now)
 			continue;
 		if (n < max) {
-			out[n] = r->addrs[i].ma;
+			lp2p_packed_ma_get(&r->addrs[i].ma, &out[n]);
 			if (ttl_left_ms)
 				ttl_left_ms[n] =
 					r->addrs[i].expires_ms == UINT64_MAX
@@ -451,13 +531,13 @@ LP2P_API bool lp2p_peer_metadata_supports(const lp2p_peer_metadata *md,
 
 LP2P_API const char *lp2p_peer_metadata_agent(const lp2p_peer_metadata *md)
 {
-	return REC(md)->agent;
+	return REC(md)->agent ? REC(md)->agent : "";
 }
 
 LP2P_API const char *
 lp2p_peer_metadata_protocol_version(const lp2p_peer_metadata *md)
 {
-	return REC(md)->version;
+	return REC(md)->version ? REC(md)->version : "";
 }
 
 LP2P_API int lp2p_peer_metadata_public_key(const lp2p_peer_metadata *md,

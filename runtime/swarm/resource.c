@@ -34,7 +34,7 @@ static void report(const struct lp2p_rc_scope *s,
 	if (usage)
 		*usage = s->use;
 	if (limits)
-		*limits = s->limit;
+		*limits = *s->limit;
 }
 
 LP2P_API int lp2p_host_resource_usage(const lp2p_host *h,
@@ -209,7 +209,7 @@ static void fmt_limit(char *buf, size_t cap, uint64_t v)
 static void log_scope(const char *name, const struct lp2p_rc_scope *s)
 {
 	const struct lp2p_resource_usage *u = &s->use;
-	const struct lp2p_resource_limits *l = &s->limit;
+	const struct lp2p_resource_limits *l = s->limit;
 	char lc[24], ls[24], lf[24], lm[24];
 	fmt_limit(lc, sizeof lc, l->connections);
 	fmt_limit(ls, sizeof ls, l->streams);

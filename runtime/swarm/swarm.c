@@ -274,7 +274,7 @@ static int on_accept(void *arg, int fd, const struct sockaddr_storage *remote,
 	struct lp2p_multiaddr ma = {0};
 	lp2p_multiaddr_from_sockaddr((const struct sockaddr *)remote,
 	                             remote_len, LP2P_MA_TCP, &ma);
-	if (sw->rc.system.use.memory > sw->rc.system.limit.memory) {
+	if (sw->rc.system.use.memory > sw->rc.system.limit->memory) {
 		refused(sw, &ma, "buffer memory limit");
 		close(fd);
 		return 0;

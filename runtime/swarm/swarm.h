@@ -18,6 +18,7 @@
 #include "security/secure.h"
 #include "swarm/buf.h"
 #include "swarm/write_meter.h"
+#include "swarm/packed_ma.h"
 
 struct lp2p_plugin;
 struct lp2p_dial;
@@ -31,6 +32,8 @@ struct lp2p_linger;
 #define LP2P_CONN_MAX_PROTECT 16
 /* Data held for paused streams of one connection before it stops reading. */
 #define LP2P_CONN_HELD_MAX (1u << 20)
+/* Seconds between looks at a peer while reading is held. */
+#define LP2P_CONN_HELD_TICK 0.5
 
 enum lp2p_conn_state {
 	CONN_SEC_NEGOTIATE, /* multistream-select of the security protocol */
@@ -53,22 +56,26 @@ struct lp2p_conn {
 	bool announced;   /* handle_new_connection delivered */
 
 	ev_io rio, wio;
-	ev_timer handshake_timer;
+	/* Until ready, the upgrade's deadline (handshake_timeout); once
+	 * ready, the tick that watches the peer while reading is held.  The
+	 * two never overlap, so they share a watcher. */
+	ev_timer phase_timer;
 	ev_timer stall_timer; /* output pending and the socket takes none */
 	struct lp2p_write_meter out_rate; /* limits.min_write_rate */
 	int fd;
 	bool reading_paused; /* muxer output full: stop reading */
 	bool reading_held;   /* paused streams hold too much: stop reading */
-	ev_timer held_timer; /* watches the peer while reading is held */
 	uint64_t held_since_ms;
 	size_t held_total;   /* bytes held for paused streams */
 	size_t accounted;    /* buffer bytes charged to its scope */
 	struct lp2p_rc_scope rc; /* up: transient or its peer; system */
 
-	struct lp2p_multiaddr remote_addr, local_addr;
+	/* at their own length: a struct lp2p_multiaddr is 514 bytes */
+	struct lp2p_packed_ma remote_addr, local_addr;
+	/* The authenticated remote once secure; before that the peer a dial
+	 * expects (if have_expected_peer), which the handshake checks. */
 	struct lp2p_peer_id peer;
 	bool have_expected_peer;
-	struct lp2p_peer_id expected_peer;
 
 	const char *security; /* static protocol id once chosen */
 	const char *muxer;
@@ -90,7 +97,7 @@ struct lp2p_conn {
 	struct lp2p_stream *open_wait_head, *open_wait_tail;
 	uint64_t opened_ms;
 	uint64_t last_active_ms;
-	const char *protect[LP2P_CONN_MAX_PROTECT];
+	const char **protect; /* tags (kept, not copied); NULL when none */
 	size_t nprotect;
 
 	struct lp2p_dial *dial; /* the outbound attempt that made it */

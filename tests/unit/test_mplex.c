@@ -253,6 +253,23 @@ static void names(void **state)
 	feed_msg(s, 1, NEW, name, sizeof(name));
 	struct h_stream *hs = h_find(s, THEIRS(1));
 	assert_int_equal(hs->name_len, LP2P_MPLEX_MAX_NAME);
+	/* A name arriving a byte at a time, and an empty one. */
+	uint8_t frame[16];
+	size_t n = msg(frame, 2, NEW, "split", 5);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(h_feed(s, frame + i, 1), 1);
+	hs = h_find(s, THEIRS(2));
+	assert_non_null(hs);
+	assert_int_equal(hs->name_len, 5);
+	assert_memory_equal(hs->name, "split", 5);
+	feed_msg(s, 3, NEW, NULL, 0);
+	hs = h_find(s, THEIRS(3));
+	assert_non_null(hs);
+	assert_int_equal(hs->name_len, 0);
+	/* A session freed in the middle of a name frees it (ASan). */
+	n = msg(frame, 4, NEW, "cut", 3);
+	assert_int_equal(h_feed(s, frame, n - 1), (long)n - 1);
+	assert_null(h_find(s, THEIRS(4)));
 	/* Our own names are limited. */
 	name[LP2P_MPLEX_MAX_NAME + 1] = '\0';
 	uint64_t id;

@@ -52,14 +52,14 @@ static void reserve_checks_every_scope(void **state)
 {
 	(void)state;
 	struct lp2p_rc_scope sys, peer, conn;
-	struct lp2p_resource_limits l = unlimited;
+	/* scopes keep a pointer to their limits: one variable each */
+	struct lp2p_resource_limits l = unlimited, lp = unlimited;
 	l.connections = 3;
 	l.inbound_connections = 2;
 	l.memory = 1000;
 	lp2p_rc_scope_init(&sys, NULL, LP2P_SCOPE_SYSTEM, &l);
-	l = unlimited;
-	l.memory = 600;
-	lp2p_rc_scope_init(&peer, NULL, LP2P_SCOPE_TRANSIENT, &l);
+	lp.memory = 600;
+	lp2p_rc_scope_init(&peer, NULL, LP2P_SCOPE_TRANSIENT, &lp);
 	lp2p_rc_scope_init(&conn, NULL, LP2P_SCOPE_CONNECTION, &unlimited);
 	struct lp2p_rc_scope *up[2] = {&peer, &sys};
 	lp2p_rc_scope_link(&conn, up, 2);
@@ -159,7 +159,7 @@ static void manager_peer_scopes(void **state)
 	lp2p_config *cfg = load_ok("limits:\n  peer:\n    memory: 1KiB\n");
 	struct lp2p_rcmgr m;
 	assert_int_equal(lp2p_rcmgr_init(&m, &cfg->limits, 100), 0);
-	assert_int_equal(m.system.limit.fds, 100);
+	assert_int_equal(m.system.limit->fds, 100);
 	enum { N = 1000 };
 	struct lp2p_rc_scope *s[N];
 	for (int i = 0; i < N; i++) {

@@ -46,8 +46,11 @@ static void check_upgrade(struct world *w, const char *muxers_a,
 	assert_string_equal(lp2p_conn_muxer(ca), want_muxer);
 	assert_string_equal(lp2p_conn_muxer(cb), want_muxer);
 	/* the dialer's remote address is the one dialed, without /p2p */
-	assert_true(lp2p_multiaddr_equal(lp2p_conn_remote_addr(ca), &b->addr));
-	assert_true(lp2p_multiaddr_equal(lp2p_conn_local_addr(cb), &b->addr));
+	struct lp2p_multiaddr ma;
+	assert_int_equal(lp2p_conn_remote_addr(ca, &ma), 0);
+	assert_true(lp2p_multiaddr_equal(&ma, &b->addr));
+	assert_int_equal(lp2p_conn_local_addr(cb, &ma), 0);
+	assert_true(lp2p_multiaddr_equal(&ma, &b->addr));
 	assert_int_equal(lp2p_conn_stream_count(ca), 0);
 
 	/* nothing more arrives */
@@ -97,6 +100,103 @@ static void dial_without_peer_id(void **state)
 	WAIT_FOR(w, r->calls == 1);
 	assert_int_equal(r->status, 0);
 	assert_true(lp2p_peer_id_equal(lp2p_conn_peer(r->conn), &b->id));
+}
+
+/*
+ * a dials `dialed` (a new connection to b, which listens on `listen`):
+ * both ends' addresses read back exactly through the public accessors.
+ * The dialer's remote address is the one dialed, the listener's local one
+ * is where it listens, and each end's local address is the other's remote.
+ */
+static void check_conn_addrs(struct world *w, struct node *a, struct node *b,
+                             const struct lp2p_multiaddr *dialed,
+                             const struct lp2p_multiaddr *listen)
+{
+	size_t before = conns_between(b, a);
+	struct dial_res *r = world_dial(w);
+	assert_int_equal(dial_ma(a, dialed, true, r), 0);
+	WAIT_FOR(w, r->calls == 1 && conns_between(b, a) == before + 1);
+	assert_int_equal(r->status, 0);
+	lp2p_conn *ca = r->conn, *cb[WORLD_MAX_NODES] = {NULL};
+	size_t n = lp2p_host_conns_to_peer(b->h, &a->id, cb, WORLD_MAX_NODES);
+	assert_int_equal(n, before + 1);
+
+	struct lp2p_multiaddr a_remote, a_local, b_remote, b_local;
+	assert_int_equal(lp2p_conn_remote_addr(ca, &a_remote), 0);
+	assert_int_equal(lp2p_conn_local_addr(ca, &a_local), 0);
+	assert_true(lp2p_multiaddr_equal(&a_remote, dialed));
+	assert_true(lp2p_multiaddr_is_tcp(&a_local));
+	/* b's end of this connection: the one that came from a_local */
+	lp2p_conn *mine = NULL;
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(lp2p_conn_remote_addr(cb[i], &b_remote), 0);
+		if (lp2p_multiaddr_equal(&b_remote, &a_local))
+			mine = cb[i];
+	}
+	assert_non_null(mine);
+	assert_int_equal(lp2p_conn_local_addr(mine, &b_local), 0);
+	assert_true(lp2p_multiaddr_equal(&b_local, listen));
+
+	assert_int_equal(lp2p_conn_remote_addr(NULL, &a_remote), LP2P_EINVAL);
+	assert_int_equal(lp2p_conn_local_addr(ca, NULL), LP2P_EINVAL);
+}
+
+static struct lp2p_multiaddr parse_ma(const char *s)
+{
+	struct lp2p_multiaddr ma;
+	assert_int_equal(lp2p_multiaddr_parse(s, strlen(s), &ma), 0);
+	return ma;
+}
+
+static void conn_addrs_ip4(void **state)
+{
+	struct world *w = *state;
+	struct node *a = world_node(w, NULL);
+	struct node *b = world_node(w, NULL);
+	check_conn_addrs(w, a, b, &b->addr, &b->addr);
+}
+
+static void conn_addrs_ip6(void **state)
+{
+	struct world *w = *state;
+	struct node *a = world_node(w, NULL);
+	struct node *b = world_node(w, NULL);
+	struct lp2p_multiaddr loopback6 = parse_ma("/ip6/::1/tcp/0");
+	char err[256];
+	int rc = lp2p_host_listen(b->h, &loopback6, err, sizeof err);
+	if (rc == LP2P_EIO) {
+		print_message("no IPv6 loopback: %s\n", err);
+		skip();
+	}
+	assert_int_equal(rc, 0);
+	struct lp2p_multiaddr listen[2], *ip6 = NULL;
+	assert_int_equal(lp2p_host_listen_addrs(b->h, listen, 2), 2);
+	for (size_t i = 0; i < 2; i++)
+		if (listen[i].bytes[0] == LP2P_MA_IP6)
+			ip6 = &listen[i];
+	assert_non_null(ip6);
+	check_conn_addrs(w, a, b, ip6, ip6);
+}
+
+/*
+ * A dialed dns name stays the remote address: here one of over 200 bytes,
+ * longer than a connection keeps inline.  getaddrinfo takes the name as
+ * the numeric address 127.0.0.1 (inet_aton's octal 0177), so no DNS is
+ * asked.
+ */
+static void conn_addrs_long_name(void **state)
+{
+	struct world *w = *state;
+	struct node *a = world_node(w, NULL);
+	struct node *b = world_node(w, NULL);
+	struct lp2p_multiaddr_hostport hp;
+	assert_int_equal(lp2p_multiaddr_host_port(&b->addr, &hp), 0);
+	char s[512];
+	snprintf(s, sizeof s, "/dns4/%0200d177.0.0.1/tcp/%u", 0,
+	         (unsigned)hp.port);
+	struct lp2p_multiaddr name = parse_ma(s);
+	assert_true(name.len > 200);
+	check_conn_addrs(w, a, b, &name, &b->addr);
 }
 
 static void dial_immediate_errors(void **state)
@@ -160,8 +260,9 @@ static void dial_peer_stale_and_good_address(void **state)
 	assert_false(r->inside_call);
 	assert_int_equal(r->status, 0);
 	assert_true(lp2p_peer_id_equal(lp2p_conn_peer(r->conn), &b->id));
-	assert_true(lp2p_multiaddr_equal(lp2p_conn_remote_addr(r->conn),
-	                                 &b->addr));
+	struct lp2p_multiaddr remote;
+	assert_int_equal(lp2p_conn_remote_addr(r->conn, &remote), 0);
+	assert_true(lp2p_multiaddr_equal(&remote, &b->addr));
 	world_run_for(w, 50);
 	assert_int_equal(r->calls, 1);
 	assert_int_equal(conns_between(a, b), 1);
@@ -502,6 +603,13 @@ static void protect_limit(void **state)
 	for (int i = 0; i < 16; i++)
 		assert_int_equal(lp2p_conn_protect(c, "t"), 0);
 	assert_int_equal(lp2p_conn_protect(c, "t"), LP2P_ELIMIT);
+	/* all given back (the tag array goes), then taken again */
+	for (int i = 0; i < 16; i++)
+		lp2p_conn_unprotect(c, "t");
+	lp2p_conn_unprotect(c, "t"); /* not protected: nothing happens */
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(lp2p_conn_protect(c, "t"), 0);
+	assert_int_equal(lp2p_conn_protect(c, "t"), LP2P_ELIMIT);
 }
 
 /* Above high water the least valuable unprotected connection goes: no
@@ -564,6 +672,9 @@ int main(void)
 		T(dial_multiaddr_muxer_preference),
 		T(dial_without_common_muxer_fails),
 		T(dial_without_peer_id),
+		T(conn_addrs_ip4),
+		T(conn_addrs_ip6),
+		T(conn_addrs_long_name),
 		T(dial_immediate_errors),
 		T(dial_peer_stale_and_good_address),
 		T(dial_peer_without_usable_address),

@@ -61,7 +61,7 @@ LP2P_API int lp2p_peerstore_set_public_key(lp2p_host *h,
                                            const uint8_t *pb, size_t len);
 
 /* Agent ("lp2p/0.1.0") and protocol version ("ipfs/0.1.0"); NULL leaves
- * one unchanged. */
+ * one unchanged.  Errors: LP2P_ELIMIT (peerstore full), LP2P_ENOMEM. */
 LP2P_API int lp2p_peerstore_set_agent(lp2p_host *h,
                                       const struct lp2p_peer_id *peer,
                                       const char *agent,
@@ -70,7 +70,8 @@ LP2P_API int lp2p_peerstore_set_agent(lp2p_host *h,
 /*
  * Plugin metadata: store data[0..len) under key (plugins should prefix
  * keys with their name, "ping.rtt").  len 0 with data NULL deletes.
- * Errors: LP2P_ERANGE (too long), LP2P_ELIMIT (too many keys).
+ * Errors: LP2P_ERANGE (too long), LP2P_ELIMIT (too many keys, or the
+ * peerstore full), LP2P_ENOMEM.
  */
 LP2P_API int lp2p_peerstore_put(lp2p_host *h, const struct lp2p_peer_id *peer,
                                 const char *key, const void *data, size_t len);

@@ -95,8 +95,18 @@ LP2P_API int lp2p_host_dial_peer(lp2p_host *h, const struct lp2p_peer_id *peer,
 
 LP2P_API const struct lp2p_peer_id *lp2p_conn_peer(const lp2p_conn *c);
 LP2P_API enum lp2p_direction lp2p_conn_direction(const lp2p_conn *c);
-LP2P_API const struct lp2p_multiaddr *lp2p_conn_remote_addr(const lp2p_conn *c);
-LP2P_API const struct lp2p_multiaddr *lp2p_conn_local_addr(const lp2p_conn *c);
+/*
+ * Copy the connection's remote address into *out: for an outbound
+ * connection the address dialled (without /p2p; a dns name stays a name),
+ * for an inbound one the address it came from.  Returns 0, or LP2P_EINVAL
+ * if c or out is NULL.
+ */
+LP2P_API int lp2p_conn_remote_addr(const lp2p_conn *c,
+                                   struct lp2p_multiaddr *out);
+/* The same for the local address (the socket's own; empty, len 0, in the
+ * unlikely case the system could not tell it). */
+LP2P_API int lp2p_conn_local_addr(const lp2p_conn *c,
+                                  struct lp2p_multiaddr *out);
 /* "/noise", "/yamux/1.0.0", ... (static strings). */
 LP2P_API const char *lp2p_conn_security(const lp2p_conn *c);
 LP2P_API const char *lp2p_conn_muxer(const lp2p_conn *c);
@@ -111,7 +121,8 @@ LP2P_API void lp2p_conn_close(lp2p_conn *c);
 /* Keep the connection open while protected: the connection manager never
  * closes it for idleness or trimming.  Tags nest by name (a plugin uses its
  * own); at most 16 per connection.  The tag string is kept, not copied: it
- * must stay valid while protected (a string literal).  Errors: LP2P_ELIMIT. */
+ * must stay valid while protected (a string literal).
+ * Errors: LP2P_ELIMIT, LP2P_ENOMEM. */
 LP2P_API int lp2p_conn_protect(lp2p_conn *c, const char *tag);
 LP2P_API void lp2p_conn_unprotect(lp2p_conn *c, const char *tag);
 
