@@ -507,8 +507,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lp2p-bench: bad --security or --muxer\n");
 		return 2;
 	}
-	/* No limit of the client may be what is measured.  The peer's
-	 * direction is set too: it does not follow a raised total up. */
+	/* No limit of the client may be what is measured (the memory
+	 * benchmark opens all its connections to one peer). */
 	snprintf(yaml, sizeof yaml,
 	         "listen: []\nsecurity: %s\nmuxers: %s\nplugins: {}\n"
 	         "limits:\n  max_connections: 200000\n"
@@ -516,7 +516,7 @@ int main(int argc, char **argv)
 	         "  max_outbound_connections: 200000\n"
 	         "  max_pending_handshakes: 10000\n"
 	         "  max_streams_per_connection: 10000\n"
-	         "  peer: {connections: 200000, outbound_connections: 200000}\n"
+	         "  max_connections_per_peer: 200000\n"
 	         "connection_manager:\n  low_water: 190000\n"
 	         "  high_water: 200000\n  idle_timeout: 1h\n",
 	         sec, mux);

@@ -183,8 +183,7 @@ limits:
   max_inbound_connections: 200000
   max_pending_handshakes: 10000
   max_streams_per_connection: 10000
-  # the direction too: it does not follow a raised total up
-  peer: {connections: 200000, inbound_connections: 200000}
+  max_connections_per_peer: 200000 # the memory benchmark is one peer
 connection_manager: {low_water: 190000, high_water: 200000, idle_timeout: 1h}
 plugins:
   perf: {}
