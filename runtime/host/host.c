@@ -343,6 +343,7 @@ LP2P_API void lp2p_host_describe(const lp2p_host *h, FILE *out)
 		     j++)
 			fprintf(out, "    %s\n", p->desc->protocols[j]);
 	}
+	lp2p_swarm_describe_limits(&h->swarm, out);
 }
 
 /* ---- what the swarm tells the plugins ---- */

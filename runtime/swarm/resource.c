@@ -241,3 +241,81 @@ LP2P_API void lp2p_host_log_resources(const lp2p_host *h)
 	lp2p_log(LP2P_LOG_NOTICE, "resources: %zu peers with a scope",
 	         m->npeers);
 }
+
+/* A limit for a table: "-" for none, sizes in the largest exact unit. */
+static void fmt_amount(char *buf, size_t cap, uint64_t v, bool bytes)
+{
+	static const char *const units[] = {"", "KiB", "MiB", "GiB"};
+	size_t u = 0;
+	if (v == LP2P_RESOURCE_UNLIMITED) {
+		snprintf(buf, cap, "-");
+		return;
+	}
+	while (bytes && v && v % 1024 == 0 && u < 3) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, cap, "%llu%s", (unsigned long long)v, units[u]);
+}
+
+static void fmt_group(char *buf, size_t cap, uint64_t total, uint64_t in,
+                      uint64_t out)
+{
+	char t[24], i[24], o[24];
+	fmt_amount(t, sizeof t, total, false);
+	fmt_amount(i, sizeof i, in, false);
+	fmt_amount(o, sizeof o, out, false);
+	if (total == LP2P_RESOURCE_UNLIMITED && in == total && out == total)
+		snprintf(buf, cap, "-");
+	else
+		snprintf(buf, cap, "%s (%s/%s)", t, i, o);
+}
+
+static void describe_scope(FILE *out, const char *name,
+                           const struct lp2p_resource_limits *l)
+{
+	char conns[80], streams[80], fds[24], mem[24];
+	fmt_group(conns, sizeof conns, l->connections, l->inbound_connections,
+	          l->outbound_connections);
+	fmt_group(streams, sizeof streams, l->streams, l->inbound_streams,
+	          l->outbound_streams);
+	fmt_amount(fds, sizeof fds, l->fds, false);
+	fmt_amount(mem, sizeof mem, l->memory, true);
+	fprintf(out, "  %-22s %-22s %-22s %-8s %s\n", name, conns, streams,
+	        fds, mem);
+}
+
+void lp2p_swarm_describe_limits(const struct lp2p_swarm *sw, FILE *out)
+{
+	const struct lp2p_limits *l = &sw->cfg->limits;
+	fprintf(out, "%-25s%-23s%-23s%-9s%s\n", "limits",
+	        "connections (in/out)", "streams (in/out)", "fds", "memory");
+	describe_scope(out, "system", sw->rc.system.limit);
+	describe_scope(out, "transient", &l->transient);
+	describe_scope(out, "each protocol", &l->protocol);
+	describe_scope(out, "each plugin", &l->plugin);
+	describe_scope(out, "each peer", &l->peer);
+	describe_scope(out, "each connection", &l->conn);
+	describe_scope(out, "each stream", &l->stream);
+	char name[300];
+	for (size_t i = 0; i < l->nprotocols; i++) {
+		snprintf(name, sizeof name, "protocol %s", l->protocols[i].name);
+		describe_scope(out, name, &l->protocols[i].l);
+	}
+	for (size_t i = 0; i < l->nplugins; i++) {
+		snprintf(name, sizeof name, "plugin %s", l->plugins[i].name);
+		describe_scope(out, name, &l->plugins[i].l);
+	}
+	char rate[24];
+	fmt_amount(rate, sizeof rate, l->min_write_rate, true);
+	fprintf(out,
+	        "timeouts     handshake %llu ms, negotiation %llu ms, dial "
+	        "%llu ms, write %llu ms (at least %s/s)\n",
+	        (unsigned long long)l->handshake_timeout_ms,
+	        (unsigned long long)l->negotiation_timeout_ms,
+	        (unsigned long long)l->dial_timeout_ms,
+	        (unsigned long long)l->write_timeout_ms, rate);
+	fprintf(out, "inbound      %u per IP (/32, /56), %u new per second%s\n",
+	        l->max_connections_per_ip, l->accept_rate,
+	        l->exempt_loopback ? "; loopback exempt" : "");
+}

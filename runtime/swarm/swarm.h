@@ -3,6 +3,7 @@
 #define LP2P_SWARM_INTERNAL_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include <lp2p/crypto.h>
 #include <lp2p/swarm.h>
@@ -244,6 +245,8 @@ void lp2p_connmgr_trim(struct lp2p_swarm *sw);
 /* resource.c: log a refusal by a scope limit (rate-limited). */
 void lp2p_swarm_log_limit(struct lp2p_swarm *sw, const char *what,
                           const struct lp2p_rc_scope *blocked);
+/* The effective limits, as a table (lp2pd --check-config). */
+void lp2p_swarm_describe_limits(const struct lp2p_swarm *sw, FILE *out);
 
 /* dial.c */
 /* An upgrade finished (status 0: c is READY) or failed. */

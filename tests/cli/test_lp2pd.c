@@ -130,6 +130,10 @@ static void check_config_good(void **state)
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "muxers       mplex, yamux"));
 	assert_non_null(strstr(r.out, "configuration OK"));
+	/* the effective limits, defaults included */
+	assert_non_null(strstr(r.out, "limits "));
+	assert_non_null(strstr(r.out, "  each peer              8 (8/8)"));
+	assert_non_null(strstr(r.out, "  each stream            -"));
 }
 
 static void check_config_bad(void **state)

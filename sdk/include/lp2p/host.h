@@ -64,7 +64,8 @@ LP2P_API void lp2p_host_stop(lp2p_host *h);
 LP2P_API void lp2p_host_free(lp2p_host *h);
 
 /* Print what the host would run: identity, listen addresses, transports,
- * security, muxers, plugins with versions and protocol ids. */
+ * security, muxers, plugins with versions and protocol ids, and the
+ * effective limits (after defaults and the rules of lp2pd.yaml(5)). */
 LP2P_API void lp2p_host_describe(const lp2p_host *h, FILE *out);
 
 /* ---- for plugins and embedders ---- */
