@@ -243,6 +243,10 @@ static int stream_frame(struct lp2p_mux *m, uint8_t type, uint16_t flags,
 {
 	struct yamux_rx *y = &m->rx.y;
 	struct mux_stream *s;
+	/* The opener cannot have heard of a window above the spec's
+	 * initial one yet: the SYN's own data must fit that. */
+	if ((flags & F_SYN) && type == Y_DATA && length > YAMUX_INITIAL_WINDOW)
+		return LP2P_EPROTO;
 	if (flags & F_SYN) {
 		int rc = inbound_syn(m, id, &s);
 		if (rc < 0)

@@ -444,6 +444,12 @@ static int start_mux(struct lp2p_conn *c, const char *proto)
 	mc.max_outbound_streams = cl->outbound_streams < UINT32_MAX
 	                                  ? (uint32_t)cl->outbound_streams
 	                                  : UINT32_MAX;
+	/* yamux: a 1 MiB receive window per stream (announced with the
+	 * SYN/ACK).  With the spec's 256 KiB a sender on loopback idled
+	 * between window updates at half the speed (8 vs 15 Gbit/s); what a
+	 * paused stream may then hold is bounded by the stream and
+	 * connection memory limits. */
+	mc.window = LP2P_CONN_YAMUX_WINDOW;
 	int rc = lp2p_mux_new(&c->mux,
 	                      strcmp(c->muxer, LP2P_YAMUX_PROTOCOL_ID) == 0
 	                              ? LP2P_MUX_YAMUX

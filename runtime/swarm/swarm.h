@@ -31,6 +31,8 @@ struct lp2p_linger;
  * The shared write buffer holds this plus one muxer output batch. */
 #define LP2P_CONN_WBUF_HIWAT (1u << 20)
 #define LP2P_CONN_MAX_PROTECT 16
+/* yamux receive window per stream (the spec's minimum is 256 KiB). */
+#define LP2P_CONN_YAMUX_WINDOW (1u << 20)
 /* Data held for paused streams of one connection before it stops reading. */
 #define LP2P_CONN_HELD_MAX (1u << 20)
 /* Seconds between looks at a peer while reading is held. */

@@ -32,6 +32,7 @@
 #include <lp2p/log.h>
 
 #include "hostile.h"
+#include "swarm/swarm.h"
 
 /* The target's configuration: the limits the attacks run into. */
 #define MAX_STREAMS 32
@@ -40,7 +41,11 @@
 #define NEGOTIATION_MS 500
 #define WRITE_MS 1000
 #define MIN_RATE (64u * 1024) /* bytes per second */
+/* yamux: the spec's initial window, which a first SYN may fill before the
+ * peer hears of a larger one ... */
 #define WINDOW (256u * 1024)
+/* ... and the window the target announces when it ACKs a stream */
+#define OPEN_WINDOW LP2P_CONN_YAMUX_WINDOW
 
 static const char target_yaml[] = "listen: [/ip4/127.0.0.1/tcp/0]\n"
                                   "security: [noise, tls]\n"
@@ -441,10 +446,11 @@ static void t_window_exceeded(void **state)
 	hp_random_bytes(big, WINDOW + 1);
 	attack_begin(&a, "2: yamux data past the window");
 
-	/* a data frame one byte past an open stream's window */
+	/* a data frame one byte past an open stream's window (the header
+	 * says so; the body never comes) */
 	open_conn(&c, new_src(), HP_YAMUX, true);
 	MUST(hp_y_send(&c, Y_WINDOW, Y_SYN, 1, 0, NULL, 0));
-	MUST(hp_y_send(&c, Y_DATA, 0, 1, WINDOW + 1, big, 100));
+	MUST(hp_y_send(&c, Y_DATA, 0, 1, OPEN_WINDOW + 1, big, 100));
 	uint32_t code = expect_goaway(&c);
 	assert_int_equal(code, 1); /* protocol error */
 	expect_prompt_close(&c, "data past the window");

@@ -19,7 +19,8 @@
 #define MiB (1024u * 1024u)
 #define KiB 1024u
 /* yamux's receive window per stream (the spec's initial window). */
-#define YAMUX_WINDOW (256u * KiB)
+/* the swarm's yamux receive window per stream (LP2P_CONN_YAMUX_WINDOW) */
+#define YAMUX_WINDOW (1u * MiB)
 
 static const char *const muxer_yaml[] = {"muxers: [yamux]\n",
                                          "muxers: [mplex]\n"};
@@ -660,13 +661,13 @@ static void slow_reader_yamux(void **state)
 	struct pair p = make_pair(w, YAMUX, NULL, NULL);
 	struct service sv;
 	service_init(&sv, w, "/test/slow");
-	sv.tmpl.pause_every = 256 * KiB;
+	sv.tmpl.pause_every = YAMUX_WINDOW;
 	sv.tmpl.check_pattern = true;
 	sv.tmpl.close_on_fin = true;
 	service_add(&sv, p.b);
 	const char *proto[] = {"/test/slow"};
 	struct ep *e = ep_open(w, p.ab, proto, 1);
-	const size_t total = 3 * MiB;
+	const size_t total = 12 * YAMUX_WINDOW;
 	e->to_send = total;
 	e->close_after_send = true;
 	WAIT_FOR(w, sv.accepted == 1);

@@ -790,6 +790,30 @@ static void protocol_violations(void **state)
 	expect_fatal(s, buf, 12);
 	h_peer_free(s);
 
+	/* With a larger window of ours, the SYN's own data still must fit
+	 * the initial window (the opener has not heard of ours), while the
+	 * frames after it may use all of ours. */
+	struct lp2p_mux_config wide;
+	lp2p_mux_config_default(&wide);
+	wide.window = 4 * WINDOW;
+	s = responder(&wide);
+	hdr(buf, DATA, SYN, 1, WINDOW + 1);
+	expect_fatal(s, buf, 12);
+	h_peer_free(s);
+	s = responder(&wide);
+	s->auto_consume = false;
+	n = hdr(buf, DATA, SYN, 1, WINDOW);
+	assert_int_equal(h_feed(s, buf, n), 12);
+	assert_int_equal(h_feed(s, big, WINDOW), WINDOW);
+	for (int i = 0; i < 3; i++) {
+		n = hdr(buf, DATA, 0, 1, WINDOW);
+		assert_int_equal(h_feed(s, buf, n), 12);
+		assert_int_equal(h_feed(s, big, WINDOW), WINDOW);
+	}
+	hdr(buf, DATA, 0, 1, 1);
+	expect_fatal(s, buf, 12);
+	h_peer_free(s);
+
 	/* A window update pushing the send window past 2^32-1. */
 	s = responder(NULL);
 	feed(s, WND, SYN, 1, UINT32_MAX - WINDOW, NULL, 0);
