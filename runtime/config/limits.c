@@ -129,6 +129,26 @@ static void mark_set(struct scope *sc, int f, const lp2p_config_node *node,
 	snprintf(sc->name[f], sizeof sc->name[f], "%s", name);
 }
 
+/* One limit, key in mapping n (whose path is prefix), into field f of sc;
+ * a key without a value (null) keeps the default. */
+static int read_limit(const lp2p_config_node *n, const char *key,
+                      const char *prefix, struct scope *sc, int f, char *err,
+                      size_t errlen)
+{
+	const lp2p_config_node *v = lp2p_config_get(n, key);
+	if (!v)
+		return 0;
+	int rc = get_limit(n, key, f, field(sc->l, f), err, errlen);
+	if (rc == LP2P_ENOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	char name[96];
+	snprintf(name, sizeof name, "%s.%s", prefix, key);
+	mark_set(sc, f, v, name);
+	return 0;
+}
+
 /* The scope's own mapping (limits.<key>, or an override's). */
 static int read_scope(const lp2p_config_node *n, const char *path,
                       struct scope *sc, char *err, size_t errlen)
@@ -142,20 +162,10 @@ static int read_scope(const lp2p_config_node *n, const char *path,
 	int rc = lp2p_config_check_keys(n, keys, err, errlen);
 	if (rc || !n)
 		return rc;
-	for (int f = 0; f < NFIELDS; f++) {
-		const lp2p_config_node *v = lp2p_config_get(n, fields[f].key);
-		if (!v)
-			continue;
-		rc = get_limit(n, fields[f].key, f, field(sc->l, f), err,
-		               errlen);
-		if (rc == LP2P_ENOTFOUND)
-			continue; /* no value (null): the default stays */
-		if (rc)
+	for (int f = 0; f < NFIELDS; f++)
+		if ((rc = read_limit(n, fields[f].key, path, sc, f, err,
+		                     errlen)))
 			return rc;
-		char name[96];
-		snprintf(name, sizeof name, "%s.%s", path, fields[f].key);
-		mark_set(sc, f, v, name);
-	}
 	return 0;
 }
 
@@ -297,21 +307,10 @@ static int check_scopes(struct lp2p_config *c, const lp2p_config_node *n,
 	};
 	int rc;
 	for (size_t i = 0; i < sizeof shorthands / sizeof *shorthands; i++) {
-		const lp2p_config_node *v =
-			lp2p_config_get(n, shorthands[i].key);
-		if (!v)
-			continue;
-		struct scope *s = &sc[shorthands[i].scope];
-		int f = shorthands[i].field;
-		rc = get_limit(n, shorthands[i].key, f, field(s->l, f), err,
-		               errlen);
-		if (rc == LP2P_ENOTFOUND)
-			continue; /* no value (null): the default stays */
-		if (rc)
+		if ((rc = read_limit(n, shorthands[i].key, "limits",
+		                     &sc[shorthands[i].scope],
+		                     shorthands[i].field, err, errlen)))
 			return rc;
-		char name[96];
-		snprintf(name, sizeof name, "limits.%s", shorthands[i].key);
-		mark_set(s, f, v, name);
 	}
 	for (size_t i = 0; i < 7; i++) {
 		char path[32];
