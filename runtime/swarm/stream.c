@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <lp2p/log.h>
+#include <lp2p/peerstore.h>
 
 #include "host/host.h"
 #include "swarm/swarm.h"
@@ -126,8 +127,9 @@ static void stream_finish(struct lp2p_stream *s, int reason, bool forget)
 	enum lp2p_stream_state was = s->state;
 	s->state = STREAM_DEAD;
 	s->close_reason = reason;
-	s->failed_open =
-	    (was == STREAM_WAITING || was == STREAM_NEGOTIATING) && s->open_cb;
+	/* an open callback not yet delivered (waiting, negotiating, or an
+	 * optimistic open not yet announced) gets the failure */
+	s->failed_open = s->open_cb != NULL;
 	ev_timer_stop(sw->loop->ev, &s->negotiation_timer);
 	if (was == STREAM_WAITING)
 		open_wait_unlink(s); /* the muxer never knew it */
@@ -152,6 +154,19 @@ static void stream_finish(struct lp2p_stream *s, int reason, bool forget)
 
 void lp2p_streams_deliver_closed(struct lp2p_swarm *sw)
 {
+	/* optimistic opens first: a stream opened and ended in one
+	 * iteration gets its failure below instead */
+	while (sw->opened_streams) {
+		struct lp2p_stream *s = sw->opened_streams;
+		sw->opened_streams = s->opened_next;
+		s->opened_next = NULL;
+		if (s->state != STREAM_DEAD && s->open_cb) {
+			lp2p_stream_open_cb cb = s->open_cb;
+			s->open_cb = NULL;
+			cb(s->open_arg, 0, s);
+		}
+		stream_unref(s);
+	}
 	while (sw->closed_streams) {
 		struct lp2p_stream *s = sw->closed_streams;
 		sw->closed_streams = s->next;
@@ -385,9 +400,23 @@ static void negotiate_data(struct lp2p_stream *s, const uint8_t *data,
 		}
 		return;
 	}
-	negotiated(s, proto);
-	if (s->state != STREAM_OPEN)
-		return;
+	if (s->optimistic) {
+		/* the listener confirmed what we already use */
+		s->optimistic = false;
+		ev_timer_stop(c->sw->loop->ev, &s->negotiation_timer);
+		if (s->local_closed) { /* the FIN that waited */
+			int rc = lp2p_mux_close(c->mux, s->mux_id);
+			lp2p_swarm_mark_dirty(c);
+			if (rc && rc != LP2P_ECLOSED) {
+				stream_finish(s, rc, true);
+				return;
+			}
+		}
+	} else {
+		negotiated(s, proto);
+		if (s->state != STREAM_OPEN)
+			return;
+	}
 	lp2p_mss_free(s->mss);
 	s->mss = NULL;
 	if ((size_t)used < len)
@@ -457,14 +486,14 @@ static void mux_on_data(void *user_data, uint64_t id, void *stream_data,
 		return;
 	if (s->remote_closed)
 		return;
-	if (s->local_closed && s->state == STREAM_OPEN &&
+	if (s->local_closed && s->state == STREAM_OPEN && !s->optimistic &&
 	    !s->handler.on_data) {
 		/* closed both ways by lp2p_stream_close(): drop */
 		lp2p_mux_consumed(c->mux, s->mux_id, len);
 		return;
 	}
 	stream_ref(s);
-	if (s->state == STREAM_NEGOTIATING)
+	if (s->state == STREAM_NEGOTIATING || s->optimistic)
 		negotiate_data(s, data, len);
 	else
 		deliver(s, data, len);
@@ -481,6 +510,11 @@ static void mux_on_fin(void *user_data, uint64_t id, void *stream_data)
 	s->remote_closed = true;
 	if (s->state == STREAM_NEGOTIATING) {
 		stream_finish(s, LP2P_ECLOSED, false);
+		return;
+	}
+	if (s->optimistic) {
+		/* closed without confirming the protocol */
+		stream_finish(s, LP2P_ENEGOTIATE, false);
 		return;
 	}
 	stream_ref(s);
@@ -570,6 +604,41 @@ const struct lp2p_mux_callbacks lp2p_stream_mux_callbacks = {
 
 /* ---- public API ---- */
 
+/*
+ * One protocol that the peerstore says the peer supports (identify told
+ * us): hand the stream over now, as go-libp2p does, instead of after the
+ * listener's answer; the request follows the proposal at once and a
+ * request/response exchange saves a round trip.  The answer is still
+ * read: "na", or an end without an answer, ends the stream with
+ * LP2P_ENEGOTIATE, and negotiation_timeout still applies.  Only when the
+ * whole proposal went to the muxer: the handler's bytes must follow it.
+ */
+static void try_optimistic(struct lp2p_stream *s, const char *proto)
+{
+	struct lp2p_conn *c = s->conn;
+	const uint8_t *p;
+	if (lp2p_mss_out_peek(s->mss, &p) != 0)
+		return;
+	const lp2p_peer_metadata *md =
+		lp2p_host_metadata_for_peer(c->sw->host, &c->peer);
+	if (!md || !lp2p_peer_metadata_supports(md, proto))
+		return;
+	if (!(s->protocol = strdup(proto)))
+		return;
+	if (stream_to_protocol(s, proto)) {
+		free(s->protocol);
+		s->protocol = NULL;
+		return; /* the answer decides, as without the shortcut */
+	}
+	s->state = STREAM_OPEN;
+	s->optimistic = true;
+	s->notify_close = true;
+	/* announced from the loop, never inside lp2p_conn_open_stream() */
+	stream_ref(s);
+	s->opened_next = c->sw->opened_streams;
+	c->sw->opened_streams = s;
+}
+
 LP2P_API int lp2p_conn_open_stream(lp2p_conn *c, const char *const *protocols,
                                    size_t n, lp2p_stream_open_cb cb, void *arg)
 {
@@ -618,6 +687,8 @@ LP2P_API int lp2p_conn_open_stream(lp2p_conn *c, const char *const *protocols,
 		return 0;
 	}
 	flush_mss(s);
+	if (n == 1)
+		try_optimistic(s, protocols[0]);
 	return 0;
 }
 
@@ -714,6 +785,10 @@ LP2P_API int lp2p_stream_close_write(lp2p_stream *s)
 	if (s->local_closed)
 		return 0;
 	s->local_closed = true;
+	/* js-libp2p resets a stream whose dialer ends before the listener
+	 * answered the proposal: an optimistic stream's FIN waits for it */
+	if (s->optimistic)
+		return 0;
 	int rc = lp2p_mux_close(s->conn->mux, s->mux_id);
 	lp2p_swarm_mark_dirty(s->conn);
 	if (rc && rc != LP2P_ECLOSED) {

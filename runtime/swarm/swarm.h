@@ -132,6 +132,10 @@ struct lp2p_stream {
 	bool paused;
 	bool notify_close; /* on_close still to be delivered */
 	bool failed_open;  /* the open callback gets the failure */
+	/* Opened optimistically: handed over before the listener confirmed
+	 * the protocol (s->mss still reads its answer). */
+	bool optimistic;
+	struct lp2p_stream *opened_next; /* sw->opened_streams */
 	int close_reason;
 	struct lp2p_rc_scope rc; /* up: connection, peer, transient or
 	                          * protocol (+ plugin), system */
@@ -167,6 +171,7 @@ struct lp2p_swarm {
 
 	struct lp2p_dial *dials; /* attempts in flight */
 	struct lp2p_stream *closed_streams; /* on_close to deliver */
+	struct lp2p_stream *opened_streams; /* optimistic opens to announce */
 	struct lp2p_linger *lingering;      /* sockets closing gracefully */
 
 	ev_timer connmgr_timer;

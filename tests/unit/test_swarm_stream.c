@@ -1147,6 +1147,89 @@ static void fd_limit(void **state)
 	assert_int_equal(lp2p_host_conns(b->h, NULL, 0), 2);
 }
 
+/* Run only host h for ms milliseconds (its peer does not run). */
+static void run_only(lp2p_host *h, unsigned ms)
+{
+	pump(&h, 1, NULL, NULL, ms);
+}
+
+/*
+ * Optimistic opens: when the peerstore says the peer supports the one
+ * protocol asked for, the stream is handed over without waiting for the
+ * listener's answer (the peer need not even run), and data flows; a
+ * protocol the peer turns down ends the stream with LP2P_ENEGOTIATE;
+ * without that knowledge the open waits for the answer.
+ */
+static void optimistic_open(void **state)
+{
+	struct world *w = *state;
+	struct pair p = make_pair(w, YAMUX, NULL, NULL);
+	struct service echo;
+	service_init(&echo, w, "/test/echo");
+	echo.tmpl.echo = true;
+	service_add(&echo, p.b);
+	const char *pe[] = {"/test/echo"}, *pn[] = {"/test/nothere"};
+
+	/* unknown support: no open until b answers */
+	struct ep *slow = ep_open(w, p.ab, pe, 1);
+	run_only(p.a->h, 100);
+	assert_int_equal(slow->opens, 0);
+	WAIT_FOR(w, slow->opens == 1);
+	assert_int_equal(slow->open_status, 0);
+
+	/* known support: open at once, b not running */
+	const char *known[] = {"/test/echo", "/test/nothere"};
+	assert_int_equal(
+	    lp2p_peerstore_set_protocols(p.a->h, &p.b->id, known, 2), 0);
+	struct ep *fast = ep_open(w, p.ab, pe, 1);
+	assert_int_equal(fast->opens, 0); /* never inside the call */
+	run_only(p.a->h, 100);
+	assert_int_equal(fast->opens, 1);
+	assert_int_equal(fast->open_status, 0);
+	assert_string_equal(lp2p_stream_protocol(fast->s), "/test/echo");
+	fast->to_send = 100 * KiB;
+	fast->check_pattern = true;
+	ep_send(fast);
+	WAIT_FOR(w, fast->rx == 100 * KiB);
+	assert_int_equal(ep_close_write(fast), 0);
+	WAIT_FOR(w, fast->closes == 1);
+	assert_int_equal(fast->close_reason, 0);
+	ep_check(fast);
+
+	/* a request and our end at once, before the answer: the FIN waits
+	 * for the listener's answer (js-libp2p resets a stream that ends
+	 * before it answered), the echo still comes back */
+	struct ep *req = ep_open(w, p.ab, pe, 1);
+	run_only(p.a->h, 50);
+	assert_int_equal(req->opens, 1);
+	req->to_send = 1000;
+	req->check_pattern = true;
+	req->close_after_send = true;
+	ep_send(req);
+	WAIT_FOR(w, req->rx == 1000 && req->closes == 1);
+	assert_int_equal(req->close_reason, 0);
+	ep_check(req);
+
+	/* claimed but turned down: the stream ends with LP2P_ENEGOTIATE */
+	struct ep *wrong = ep_open(w, p.ab, pn, 1);
+	run_only(p.a->h, 50);
+	assert_int_equal(wrong->opens, 1);
+	assert_int_equal(wrong->open_status, 0);
+	wrong->to_send = 1000;
+	ep_send(wrong);
+	WAIT_FOR(w, wrong->closes == 1);
+	assert_int_equal(wrong->close_reason, LP2P_ENEGOTIATE);
+	assert_int_equal(wrong->rx, 0);
+	ep_check(wrong);
+	ep_check(slow);
+	/* the connection goes on */
+	struct ep *after = ep_open(w, p.ab, pe, 1);
+	after->to_send = 1000;
+	after->check_pattern = true;
+	WAIT_FOR(w, after->rx == 1000);
+	assert_int_equal(lp2p_host_conns(p.a->h, NULL, 0), 1);
+}
+
 /* limits.max_streams_per_protocol counts inbound streams of one protocol
  * id over the whole host; other protocols are not affected. */
 static void protocol_limit(void **state)
@@ -1468,6 +1551,7 @@ int main(void)
 		T(resource_scopes),
 		T(protocol_override_limit),
 		T(fd_limit),
+		T(optimistic_open),
 		T(stream_limit_yamux),
 		T(stream_limit_mplex),
 		T(stream_limit_outbound),

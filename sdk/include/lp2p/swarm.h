@@ -169,6 +169,13 @@ typedef void (*lp2p_stream_open_cb)(void *arg, int status, lp2p_stream *s);
  * with LP2P_ECLOSED when the peer sends GoAway, or with the connection's
  * reason when the connection closes.
  *
+ * Optimistic open: with one protocol that the peerstore says the peer
+ * supports (identify), cb gets the stream without waiting for the
+ * listener's answer, so the first request goes out with the proposal.
+ * If the peer turns the protocol down after all, or ends the stream
+ * without answering, the stream ends (on_close) with LP2P_ENEGOTIATE;
+ * lp2p_stream_close_write()'s end waits for the answer.
+ *
  * Errors (immediate, cb is not called): LP2P_EINVAL, LP2P_ECLOSED,
  * LP2P_ELIMIT, LP2P_ENOMEM.
  */
