@@ -30,6 +30,7 @@
 #include <lp2p/host.h>
 #include <lp2p/log.h>
 #include <lp2p/multiaddr.h>
+#include <lp2p/peerstore.h>
 #include <lp2p/swarm.h>
 
 #define ECHO_PROTOCOL "/echo/1.0.0"
@@ -65,6 +66,8 @@ struct bench {
 
 	struct worker *workers;
 	lp2p_conn *conn; /* ping, streams */
+	bool known_protocol; /* the peerstore says the peer speaks echo */
+	bool reply_first;    /* streams: close after the echo, not before */
 	lp2p_stream *stream; /* ping */
 	double *rtts;       /* ping RTTs */
 	double *lat;        /* handshake latencies (the first lat_cap) */
@@ -291,6 +294,9 @@ static void stream_data(lp2p_stream *s, void *user, const uint8_t *data,
 	(void)data;
 	struct worker *w = user;
 	w->got += len;
+	/* --reply-first: our end only once the whole echo is back */
+	if (w->b->reply_first && w->got >= w->b->size)
+		lp2p_stream_close_write(s);
 }
 
 static void stream_closed(lp2p_stream *s, void *user, int reason)
@@ -331,7 +337,8 @@ static void stream_opened(void *arg, int status, lp2p_stream *s)
 		stream_next(w);
 		return;
 	}
-	lp2p_stream_close_write(s);
+	if (!b->reply_first)
+		lp2p_stream_close_write(s);
 }
 
 static void streams_report(struct bench *b)
@@ -378,6 +385,12 @@ static void on_connected(void *arg, int status, lp2p_conn *c)
 	}
 	b->conn = c;
 	lp2p_conn_protect(c, "bench");
+	if (b->known_protocol) {
+		/* as identify would: opens of it become optimistic */
+		static const char *const echo[] = {ECHO_PROTOCOL};
+		lp2p_peerstore_set_protocols(b->host, lp2p_conn_peer(c), echo,
+		                             1);
+	}
 	b->t0 = now_s();
 	b->cpu0 = cpu_s();
 	if (strcmp(b->mode, "ping") == 0) {
@@ -412,6 +425,10 @@ static void usage(FILE *out)
 	        "  --count N         connections (conns) or pings (default "
 	        "1000)\n"
 	        "  --size B          message bytes (ping, streams; default 32)\n"
+	        "  --known-protocol  tell the peerstore the peer speaks echo (as\n"
+	        "                    identify would): stream opens are optimistic\n"
+	        "  --reply-first     streams: close our end after the echo came\n"
+	        "                    back, not right after the request\n"
 	        "  --security LIST   default noise\n"
 	        "  --muxer LIST      default yamux\n"
 	        "  -v                more log output\n");
@@ -440,7 +457,7 @@ static int yaml_list(const char *csv, char *out, size_t cap)
 }
 
 enum { OPT_CONC = 256, OPT_SECONDS, OPT_COUNT, OPT_SIZE, OPT_SECURITY,
-       OPT_MUXER };
+       OPT_MUXER, OPT_KNOWN, OPT_REPLY_FIRST };
 
 int main(int argc, char **argv)
 {
@@ -451,6 +468,8 @@ int main(int argc, char **argv)
 		{"size", required_argument, NULL, OPT_SIZE},
 		{"security", required_argument, NULL, OPT_SECURITY},
 		{"muxer", required_argument, NULL, OPT_MUXER},
+		{"known-protocol", no_argument, NULL, OPT_KNOWN},
+		{"reply-first", no_argument, NULL, OPT_REPLY_FIRST},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -470,6 +489,8 @@ int main(int argc, char **argv)
 		case OPT_SIZE: b->size = (size_t)atol(optarg); break;
 		case OPT_SECURITY: security = optarg; break;
 		case OPT_MUXER: muxer = optarg; break;
+		case OPT_KNOWN: b->known_protocol = true; break;
+		case OPT_REPLY_FIRST: b->reply_first = true; break;
 		case 'v': verbosity++; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
