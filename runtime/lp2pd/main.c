@@ -141,10 +141,16 @@ int main(int argc, char **argv)
 	lp2p_host *host = NULL;
 	int rc;
 
-	if (argc > 1 && strcmp(argv[1], "ping") == 0)
+	/* getopt's messages name the subcommand as "lp2pd ping: ..." */
+	static char ping_name[] = "lp2pd ping", perf_name[] = "lp2pd perf";
+	if (argc > 1 && strcmp(argv[1], "ping") == 0) {
+		argv[1] = ping_name;
 		return lp2pd_ping_main(argc - 1, argv + 1);
-	if (argc > 1 && strcmp(argv[1], "perf") == 0)
+	}
+	if (argc > 1 && strcmp(argv[1], "perf") == 0) {
+		argv[1] = perf_name;
 		return lp2pd_perf_main(argc - 1, argv + 1);
+	}
 	if (parse_args(argc, argv, &o) != 0)
 		return 2;
 	if (o.gen_key)

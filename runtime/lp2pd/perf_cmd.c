@@ -352,12 +352,27 @@ int lp2pd_perf_main(int argc, char **argv)
 	bool json = false;
 	const char *security = "noise", *muxer = "yamux,mplex";
 	unsigned long timeout_s = 600;
+	const char *target = NULL;
 	int verbosity = 0, c;
 	char *end;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+	/*
+	 * Options go before or after the address: the leading '-' hands each
+	 * operand back in order (as option 1), also under POSIXLY_CORRECT,
+	 * where plain getopt would stop at the address.
+	 */
+	while ((c = getopt_long(argc, argv, "-vh", longopts, NULL)) != -1) {
 		switch (c) {
+		case 1:
+			if (target) {
+				fprintf(stderr, "lp2pd perf: give exactly one "
+				                "MULTIADDR\n");
+				perf_usage(stderr);
+				return 2;
+			}
+			target = optarg;
+			break;
 		case OPT_UPLOAD:
 		case OPT_DOWNLOAD:
 			if (parse_size(optarg, c == OPT_UPLOAD ? &pc.upload
@@ -384,12 +399,14 @@ int lp2pd_perf_main(int argc, char **argv)
 		default: perf_usage(stderr); return 2;
 		}
 	}
-	if (optind + 1 != argc) {
+	/* after "--", the address (if it was not given before) */
+	if (optind < argc && !target)
+		target = argv[optind++];
+	if (optind < argc || !target) {
 		fprintf(stderr, "lp2pd perf: give exactly one MULTIADDR\n");
 		perf_usage(stderr);
 		return 2;
 	}
-	const char *target = argv[optind];
 	struct lp2p_multiaddr ma;
 	int rc = lp2p_multiaddr_parse(target, strlen(target), &ma);
 	if (rc) {

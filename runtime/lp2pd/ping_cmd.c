@@ -295,9 +295,24 @@ static int parse_args(int argc, char **argv, struct pinger *p, int *verbose)
 {
 	int c;
 	optind = 1;
-	while ((c = getopt(argc, argv, "+n:i:W:vh")) != -1) {
+	/*
+	 * Options go before or after the address, as with ping(8): the
+	 * leading '-' hands each operand back in order (as option 1) whatever
+	 * POSIXLY_CORRECT says, so "ping ADDR -n 3" works everywhere.
+	 */
+	while ((c = getopt(argc, argv, "-n:i:W:vh")) != -1) {
 		char *end;
 		switch (c) {
+		case 1:
+			if (p->target) {
+				fprintf(stderr,
+				        "lp2pd ping: unexpected argument '%s'\n",
+				        optarg);
+				usage(stderr);
+				return -1;
+			}
+			p->target = optarg;
+			break;
 		case 'n':
 			p->count = strtoull(optarg, &end, 10);
 			if (end == optarg || *end || p->count == 0 ||
@@ -330,11 +345,17 @@ static int parse_args(int argc, char **argv, struct pinger *p, int *verbose)
 		default: usage(stderr); return -1;
 		}
 	}
-	if (optind != argc - 1) {
+	/* after "--", the address (if it was not given before) */
+	if (optind < argc && !p->target)
+		p->target = argv[optind++];
+	if (optind < argc || !p->target) {
+		if (optind < argc)
+			fprintf(stderr,
+			        "lp2pd ping: unexpected argument '%s'\n",
+			        argv[optind]);
 		usage(stderr);
 		return -1;
 	}
-	p->target = argv[optind];
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 /*
  * test_lp2pd.c - the lp2pd command line as a user meets it: --version,
- * --help, --check-config on good and bad files, and start + SIGTERM.
+ * --help, --check-config on good and bad files, start + SIGTERM, and
+ * the argument order of the ping and perf subcommands.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -43,7 +47,10 @@ static int wait_status(pid_t pid)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-static pid_t spawn(char *const argv[], int *out_fd, int *err_fd)
+/* Start argv with stdout and stderr on pipes; env: "NAME=value" strings
+ * added to the environment, NULL-terminated, or NULL. */
+static pid_t spawn_env(char *const argv[], char *const env[], int *out_fd,
+                       int *err_fd)
 {
 	int o[2], e[2];
 	assert_int_equal(pipe(o), 0);
@@ -51,6 +58,8 @@ static pid_t spawn(char *const argv[], int *out_fd, int *err_fd)
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
+		for (; env && *env; env++)
+			putenv(*env);
 		dup2(o[1], 1);
 		dup2(e[1], 2);
 		close(o[0]);
@@ -65,6 +74,33 @@ static pid_t spawn(char *const argv[], int *out_fd, int *err_fd)
 	*out_fd = o[0];
 	*err_fd = e[0];
 	return pid;
+}
+
+static pid_t spawn(char *const argv[], int *out_fd, int *err_fd)
+{
+	return spawn_env(argv, NULL, out_fd, err_fd);
+}
+
+/* Run lp2pd with the arguments in args (NULL-terminated) and the extra
+ * environment env (or NULL) to completion. */
+static void run_lp2pd_args(struct run *r, char *const env[],
+                           const char *const args[])
+{
+	char *argv[16];
+	size_t n = 0;
+	argv[n++] = (char *)LP2PD;
+	for (; *args; args++) {
+		assert_true(n + 1 < sizeof argv / sizeof argv[0]);
+		argv[n++] = (char *)*args;
+	}
+	argv[n] = NULL;
+	int ofd, efd;
+	pid_t pid = spawn_env(argv, env, &ofd, &efd);
+	read_all(ofd, r->out, sizeof r->out);
+	read_all(efd, r->err, sizeof r->err);
+	close(ofd);
+	close(efd);
+	r->status = wait_status(pid);
 }
 
 /* Run lp2pd with up to 4 arguments to completion. */
@@ -116,6 +152,108 @@ static void help_and_bad_usage(void **state)
 	assert_non_null(strstr(r.err, "usage:"));
 	run_lp2pd(&r, "stray", NULL, NULL);
 	assert_int_equal(r.status, 2);
+}
+
+/*
+ * A TCP address on 127.0.0.1 where nothing listens: a socket bound to a
+ * free port but not listening, kept open so that no one else takes the
+ * port while the test dials it (the dial is refused at once).
+ */
+static int closed_port_addr(char *buf, size_t cap)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+	                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof sin;
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	snprintf(buf, cap, "/ip4/127.0.0.1/tcp/%u", ntohs(sin.sin_port));
+	return fd;
+}
+
+/* The subcommand parsed its arguments and went as far as dialling. */
+static void assert_dial_refused(const struct run *r, const char *cmd)
+{
+	if (r->status != 1 || strstr(r->err, "usage:") ||
+	    !strstr(r->err, "not connected"))
+		fail_msg("lp2pd %s: status %d, stderr '%s'", cmd, r->status,
+		         r->err);
+}
+
+/* The subcommand refused its arguments with the usage text. */
+static void assert_usage_error(const struct run *r, const char *cmd)
+{
+	if (r->status != 2 || !strstr(r->err, "usage:"))
+		fail_msg("lp2pd %s: status %d, stderr '%s'", cmd, r->status,
+		         r->err);
+}
+
+/*
+ * Options before and after the operand of ping and perf, as with ping(8);
+ * also under POSIXLY_CORRECT, where getopt would stop at the address.
+ */
+static void subcommand_option_order(void **state)
+{
+	(void)state;
+	char addr[64];
+	int fd = closed_port_addr(addr, sizeof addr);
+	char *posix[] = {"POSIXLY_CORRECT=1", NULL};
+	char *const *envs[] = {NULL, posix};
+	struct run r;
+	for (size_t i = 0; i < 2; i++) {
+		char *const *env = envs[i];
+		run_lp2pd_args(&r, env, (const char *[]){"ping", "-n", "3", addr,
+		                                         NULL});
+		assert_dial_refused(&r, "ping -n 3 ADDR");
+		run_lp2pd_args(&r, env, (const char *[]){"ping", addr, "-n", "3",
+		                                         NULL});
+		assert_dial_refused(&r, "ping ADDR -n 3");
+		run_lp2pd_args(&r, env,
+		               (const char *[]){"ping", "-i", "0.5", addr, "-n",
+		                                "3", "-W", "5", NULL});
+		assert_dial_refused(&r, "ping -i 0.5 ADDR -n 3 -W 5");
+		run_lp2pd_args(&r, env, (const char *[]){"ping", "-n", "3", "--",
+		                                         addr, NULL});
+		assert_dial_refused(&r, "ping -n 3 -- ADDR");
+
+		run_lp2pd_args(&r, env,
+		               (const char *[]){"perf", addr, "--upload-bytes",
+		                                "1K", "--download-bytes", "1K",
+		                                NULL});
+		assert_dial_refused(&r, "perf ADDR --upload-bytes 1K ...");
+		run_lp2pd_args(&r, env,
+		               (const char *[]){"perf", "--upload-bytes", "1K",
+		                                addr, "--download-bytes=1K",
+		                                "--json", NULL});
+		assert_dial_refused(&r, "perf --upload-bytes 1K ADDR ...");
+
+		/* a wrong option after the address is still a usage error */
+		run_lp2pd_args(&r, env, (const char *[]){"ping", addr, "-x",
+		                                         NULL});
+		assert_usage_error(&r, "ping ADDR -x");
+		assert_non_null(strstr(r.err, "lp2pd ping: invalid option"));
+		run_lp2pd_args(&r, env, (const char *[]){"ping", addr, "-n",
+		                                         NULL});
+		assert_usage_error(&r, "ping ADDR -n");
+		run_lp2pd_args(&r, env,
+		               (const char *[]){"perf", addr, "--upload-bytes",
+		                                "1K", "--no-such-option", NULL});
+		assert_usage_error(&r, "perf ADDR --no-such-option");
+		assert_non_null(strstr(r.err, "lp2pd perf: unrecognized option"));
+		/* one address, no more, no less */
+		run_lp2pd_args(&r, env, (const char *[]){"ping", addr, "-n", "3",
+		                                         addr, NULL});
+		assert_usage_error(&r, "ping ADDR -n 3 ADDR");
+		run_lp2pd_args(&r, env, (const char *[]){"ping", "-n", "3", NULL});
+		assert_usage_error(&r, "ping -n 3");
+		run_lp2pd_args(&r, env, (const char *[]){"perf", addr, "--json",
+		                                         "--", addr, NULL});
+		assert_usage_error(&r, "perf ADDR --json -- ADDR");
+		run_lp2pd_args(&r, env, (const char *[]){"perf", "--json", NULL});
+		assert_usage_error(&r, "perf --json");
+	}
+	close(fd);
 }
 
 static void check_config_good(void **state)
@@ -279,6 +417,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(version),
 		cmocka_unit_test(help_and_bad_usage),
+		cmocka_unit_test(subcommand_option_order),
 		cmocka_unit_test(check_config_good),
 		cmocka_unit_test(check_config_bad),
 		cmocka_unit_test(check_config_missing_plugin),
