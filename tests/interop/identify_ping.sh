@@ -1,36 +1,31 @@
 #!/bin/sh
 # identify_ping.sh - identify, identify push and ping between lp2p and
-# js-libp2p, in both directions (see tests/interop/README.md):
+# another libp2p (LP2P_PEER=js, go or rust; see peer.sh), in both
+# directions (see tests/interop/README.md):
 #
-#   js -> lp2pd   peer.mjs --test identify (key, addresses, protocols, signed
-#                 record; Ed25519, secp256k1 and RSA identities; yamux and
-#                 mplex) and peer.mjs --test ping
-#   lp2p -> js    `lp2pd ping`; idprobe (a program embedding lp2p with the
-#                 identify and ping plugins) dials js and prints what its
-#                 peerstore learned, the periodic ping's round trips, and
-#                 the pushes in both directions after each side added a
-#                 protocol at run time.
+#   peer -> lp2pd  --test identify (key, addresses, protocols, signed
+#                  record; Ed25519, secp256k1, RSA and, but for js, ECDSA
+#                  identities; every muxer the peer speaks) and --test ping
+#   lp2p -> peer   `lp2pd ping`; idprobe (a program embedding lp2p with the
+#                  identify and ping plugins) dials the peer and prints what
+#                  its peerstore learned, the periodic ping's round trips,
+#                  and the pushes in both directions after each side added
+#                  a protocol at run time.
 #
 # Run from the build directory (make check does).  Exits 77 (skipped) when
-# tests/interop/node_modules is missing, unless LP2P_INTEROP_REQUIRED=1.
+# the peer is not installed, unless LP2P_INTEROP_REQUIRED=1.
 set -u
 
 srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 srcdir=$(cd "$srcdir" && pwd)
 builddir=$(pwd)
-js=$srcdir/tests/interop/js/peer.mjs
-node=$srcdir/tests/interop/node_modules/.bin/node
 lp2pd=$builddir/runtime/lp2pd/lp2pd
 probe=$builddir/tests/interop/idprobe
 
-if [ ! -x "$node" ]; then
-	if [ "${LP2P_INTEROP_REQUIRED:-0}" = 1 ]; then
-		echo "FAIL: $node missing (run tests/interop/setup.sh)"
-		exit 1
-	fi
-	echo "SKIP: js-libp2p not installed (run tests/interop/setup.sh)"
-	exit 77
-fi
+here=$srcdir/tests/interop
+. "$here/peer.sh"
+peer_require
+echo "peer: $peer_name, muxers: $peer_muxers"
 for f in "$lp2pd" "$probe" "$builddir/plugins/.libs/identify.so" \
 	"$builddir/plugins/.libs/ping.so"; do
 	if [ ! -e "$f" ]; then
@@ -123,36 +118,39 @@ EOF
 	lp2pd_listen=${lp2pd_addr%/p2p/*}
 }
 
-# start_js NAME ARGS...: a js-libp2p server; sets js_addr, js_id, js_listen.
-start_js() {
+# start_peer NAME ARGS...: a peer server; sets p_addr, p_id, p_listen.
+start_peer() {
 	name=$1
 	shift
-	"$node" "$js" --listen /ip4/127.0.0.1/tcp/0 --lifetime 120 "$@" \
+	peer_cmd --listen /ip4/127.0.0.1/tcp/0 --lifetime 120 "$@" \
 		>"$work/$name.out" 2>"$work/$name.err" &
 	pids="$pids $!"
 	if ! wait_for "$work/$name.out" '"event":"listening"' 30; then
-		fail "js server $name did not start" "$work/$name.err"
+		fail "$peer_kind server $name did not start" "$work/$name.err"
 		return 1
 	fi
-	js_addr=$(sed -n 's|.*"addrs":\["\([^"]*\)".*|\1|p' "$work/$name.out" |
+	p_addr=$(sed -n 's|.*"addrs":\["\([^"]*\)".*|\1|p' "$work/$name.out" |
 		head -n 1)
-	js_id=${js_addr##*/p2p/}
-	js_listen=${js_addr%/p2p/*}
+	p_id=${p_addr##*/p2p/}
+	p_listen=${p_addr%/p2p/*}
 }
 
-js_client() { # OUT ARGS...
+p_client() { # OUT ARGS...
 	out=$1
 	shift
-	"$node" "$js" --timeout 30 "$@" >"$work/$out" 2>"$work/$out.err"
+	peer_cmd --timeout 30 "$@" >"$work/$out" 2>"$work/$out.err"
 }
 
-# ---- js dials lp2pd ----
+# ---- the peer dials lp2pd ----
 
-for kt in ed25519:Ed25519 secp256k1:secp256k1 rsa:RSA; do
+# lp2pd's key type : the peer's name for it (js makes no ECDSA peer ids)
+key_types="ed25519:Ed25519 secp256k1:secp256k1 rsa:RSA"
+[ "$peer_kind" = js ] || key_types="$key_types ecdsa:ECDSA"
+for kt in $key_types; do
 	ours=${kt%%:*}
 	theirs=${kt#*:}
 	start_lp2pd "lp2pd-$ours" "$ours" || continue
-	if js_client "id-$ours.json" --dial "$lp2pd_addr" --test identify &&
+	if p_client "id-$ours.json" --dial "$lp2pd_addr" --test identify &&
 		jcheck "$work/id-$ours.json" '
 const r = L.find((x) => x.event === "result")
 r && r.ok && r.peerId === A[0] && r.publicKeyType === A[1] &&
@@ -162,62 +160,64 @@ r && r.ok && r.peerId === A[0] && r.publicKeyType === A[1] &&
   has(r.listenAddrs, A[2]) && r.signedPeerRecord === true &&
   r.observedAddr.startsWith("/ip4/127.0.0.1/tcp/")' \
 			"$lp2pd_id" "$theirs" "$lp2pd_listen"; then
-		pass "js identifies lp2pd ($ours key): key, addresses, protocols, signed record"
+		pass "$peer_kind identifies lp2pd ($ours key): key, addresses, protocols, signed record"
 	else
-		fail "js identifies lp2pd ($ours key)" "$work/id-$ours.json" \
+		fail "$peer_kind identifies lp2pd ($ours key)" "$work/id-$ours.json" \
 			"$work/id-$ours.json.err"
 	fi
-	# lp2pd identified js in turn (its debug log says so)
-	if wait_for "$work/lp2pd-$ours.err" "identify: .*agent \"js-libp2p" 5; then
-		pass "lp2pd ($ours key) identifies the js client"
+	# lp2pd identified the peer in turn (its debug log says so)
+	if wait_for "$work/lp2pd-$ours.err" "identify: .*agent \"$peer_agent" 5; then
+		pass "lp2pd ($ours key) identifies the $peer_kind client"
 	else
-		fail "lp2pd ($ours key) identifies the js client" \
+		fail "lp2pd ($ours key) identifies the $peer_kind client" \
 			"$work/lp2pd-$ours.err"
 	fi
 done
 
 start_lp2pd lp2pd-main ed25519
-for mux in yamux mplex; do
-	if js_client "ping-$mux.json" --dial "$lp2pd_addr" --test ping \
+for mux in $peer_muxers; do
+	if p_client "ping-$mux.json" --dial "$lp2pd_addr" --test ping \
 		--count 5 --muxer "$mux" &&
 		jcheck "$work/ping-$mux.json" '
 const r = L.find((x) => x.event === "result")
 r && r.ok && r.count === 5 && r.rtts.length === 5'; then
-		pass "js pings lp2pd ($mux)"
+		pass "$peer_kind pings lp2pd ($mux)"
 	else
-		fail "js pings lp2pd ($mux)" "$work/ping-$mux.json" \
+		fail "$peer_kind pings lp2pd ($mux)" "$work/ping-$mux.json" \
 			"$work/ping-$mux.json.err"
 	fi
 done
-if js_client id-mplex.json --dial "$lp2pd_addr" --test identify \
+if ! peer_speaks mplex; then
+	echo "($peer_name speaks no mplex)"
+elif p_client id-mplex.json --dial "$lp2pd_addr" --test identify \
 	--muxer mplex &&
 	jcheck "$work/id-mplex.json" '
 const r = L.find((x) => x.event === "result")
 r && r.ok && r.peerId === A[0] && has(r.protocols, "/ipfs/ping/1.0.0") &&
   r.signedPeerRecord === true' "$lp2pd_id"; then
-	pass "js identifies lp2pd (mplex)"
+	pass "$peer_kind identifies lp2pd (mplex)"
 else
-	fail "js identifies lp2pd (mplex)" "$work/id-mplex.json" \
+	fail "$peer_kind identifies lp2pd (mplex)" "$work/id-mplex.json" \
 		"$work/id-mplex.json.err"
 fi
 
-# ---- lp2p dials js ----
+# ---- lp2p dials the peer ----
 
-if start_js js --identify-push --report-identify --add-protocol-after 3; then
-	if "$lp2pd" ping -n 3 -i 0.2 "$js_addr" >"$work/lp2pd-ping.out" \
+if start_peer peer --identify-push --report-identify --add-protocol-after 3; then
+	if "$lp2pd" ping -n 3 -i 0.2 "$p_addr" >"$work/lp2pd-ping.out" \
 		2>"$work/lp2pd-ping.err" &&
-		[ "$(grep -c "^32 bytes from $js_id: seq=[123] time=" \
+		[ "$(grep -c "^32 bytes from $p_id: seq=[123] time=" \
 			"$work/lp2pd-ping.out")" -eq 3 ] &&
 		grep -q "^3 pings transmitted, 3 received, 0% loss" \
 			"$work/lp2pd-ping.out" &&
 		grep -q "^rtt min/avg/max = " "$work/lp2pd-ping.out"; then
-		pass "lp2pd ping pings js"
+		pass "lp2pd ping pings $peer_kind"
 	else
-		fail "lp2pd ping pings js" "$work/lp2pd-ping.out" \
+		fail "lp2pd ping pings $peer_kind" "$work/lp2pd-ping.out" \
 			"$work/lp2pd-ping.err"
 	fi
 
-	"$probe" --dial "$js_addr" --add-protocol /lp2p-test/late-c/1.0.0 \
+	"$probe" --dial "$p_addr" --add-protocol /lp2p-test/late-c/1.0.0 \
 		--after 1500 --duration 6500 --ping-interval 500ms \
 		>"$work/probe.out" 2>"$work/probe.err"
 	probe_rc=$?
@@ -225,38 +225,38 @@ if start_js js --identify-push --report-identify --add-protocol-after 3; then
 		"$work/probe.out")
 	if [ "$probe_rc" -eq 0 ] && jcheck "$work/probe.out" '
 const r = L.find((x) => x.event === "identify.peer" && x.peerId === A[0])
-r && r.agentVersion.startsWith("js-libp2p/") &&
+r && r.agentVersion.startsWith(A[2]) &&
   r.protocolVersion === "ipfs/0.1.0" && r.publicKeyType === "ed25519" &&
   r.keyMatchesPeerId === true && has(r.protocols, "/ipfs/ping/1.0.0") &&
   has(r.protocols, "/echo/1.0.0") && has(r.addrs, A[1]) &&
-  typeof r.recordSeq === "number"' "$js_id" "$js_listen"; then
-		pass "lp2p identifies js: agent, key, protocols, addresses from its signed record"
+  typeof r.recordSeq === "number"' "$p_id" "$p_listen" "$peer_agent"; then
+		pass "lp2p identifies $peer_kind: agent, key, protocols, addresses from its signed record"
 	else
-		fail "lp2p identifies js" "$work/probe.out" "$work/probe.err"
+		fail "lp2p identifies $peer_kind" "$work/probe.out" "$work/probe.err"
 	fi
 	if jcheck "$work/probe.out" '
 L.some((x) => x.event === "identify.peer" && x.peerId === A[0] &&
-  has(x.protocols, "/lp2p-test/late-js/1.0.0"))' "$js_id"; then
-		pass "js pushes a new protocol to lp2p (identify push)"
+  has(x.protocols, A[1]))' "$p_id" "/lp2p-test/late-$peer_kind/1.0.0"; then
+		pass "$peer_kind pushes a new protocol to lp2p (identify push)"
 	else
-		fail "js pushes a new protocol to lp2p (identify push)" \
-			"$work/probe.out" "$work/js.out"
+		fail "$peer_kind pushes a new protocol to lp2p (identify push)" \
+			"$work/probe.out" "$work/peer.out"
 	fi
-	if wait_for "$work/js.out" "late-c" 3 && jcheck "$work/js.out" '
+	if wait_for "$work/peer.out" "late-c" 3 && jcheck "$work/peer.out" '
 L.some((x) => x.event === "peer:identify" && x.peerId === A[0] &&
   x.agentVersion.startsWith("lp2p/") && x.signedPeerRecord === true &&
   has(x.protocols, "/lp2p-test/late-c/1.0.0"))' "$probe_id"; then
-		pass "lp2p pushes a new protocol to js (identify push)"
+		pass "lp2p pushes a new protocol to $peer_kind (identify push)"
 	else
-		fail "lp2p pushes a new protocol to js (identify push)" \
-			"$work/js.out" "$work/probe.out"
+		fail "lp2p pushes a new protocol to $peer_kind (identify push)" \
+			"$work/peer.out" "$work/probe.out"
 	fi
 	if jcheck "$work/probe.out" '
 L.filter((x) => x.event === "ping.rtt" && x.peerId === A[0] && x.stored &&
-  x.rttUs > 0).length >= 3' "$js_id"; then
-		pass "the ping plugin pings js periodically and stores the RTT"
+  x.rttUs > 0).length >= 3' "$p_id"; then
+		pass "the ping plugin pings $peer_kind periodically and stores the RTT"
 	else
-		fail "the ping plugin pings js periodically" "$work/probe.out"
+		fail "the ping plugin pings $peer_kind periodically" "$work/probe.out"
 	fi
 fi
 

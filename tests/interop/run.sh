@@ -1,40 +1,41 @@
 #!/bin/sh
-# Interoperability with js-libp2p, both directions (a `make check` test):
+# Interoperability of connections with another libp2p implementation, both
+# directions (a `make check` test, once per peer: LP2P_PEER=js, go or rust;
+# see peer.sh and README.md):
 #
-#  1. lp2p dials js: a js-libp2p server (js/peer.mjs --listen, yamux and
-#     mplex) and the C client (tests/interop/c/client) running every client
+#  1. lp2p dials the peer: a peer server (--listen, every muxer it speaks)
+#     and the C client (tests/interop/c/client) running every client
 #     scenario against it, once per muxer.  The server's connection:open
 #     lines must name the client's peer id.
 #     The C client's own abort scenario (hang up mid-transfer, dial again)
-#     runs against both the js server and lp2pd; lp2pd must also survive a
-#     client killed in the middle of a transfer.
-#  2. js dials lp2p: lp2pd with the echo plugin and the test protocols
-#     (testproto, built from c/testproto.c), and the JS client
-#     (js/peer.mjs --dial) running every scenario but ping and identify
-#     against it, once per muxer.  lp2pd's log must name the JS client's
-#     peer id.  testproto also opens an echo stream back over every inbound
-#     connection (the listener's side of the muxer); those that complete
-#     must come back intact, and some must complete.
+#     runs against the peer server.
+#  2. The peer dials lp2p: lp2pd with the echo plugin and the test
+#     protocols (testproto, built from c/testproto.c), and the peer's client
+#     (--dial) running every scenario but ping and identify against it, once
+#     per muxer.  lp2pd's log must name the client's peer id.  testproto
+#     also opens an echo stream back over every inbound connection (the
+#     listener's side of the muxer); those that complete must come back
+#     intact, and some must complete.  With the js peer, lp2pd must also
+#     survive C clients that hang up or die in the middle of a transfer.
 #
 # Prints PASS/FAIL per check and exits 0 (all passed), 1 (a check failed)
-# or 77 (skipped: tests/interop/node_modules is missing; run
-# tests/interop/setup.sh).  With LP2P_INTEROP_REQUIRED=1 a missing
-# node_modules is a failure instead.
+# or 77 (skipped: the peer is not installed; run tests/interop/setup.sh).
+# With LP2P_INTEROP_REQUIRED=1 a missing peer is a failure instead.
 #
 # Run by make from the top build directory ($srcdir set by the harness);
-# by hand: `cd BUILD && SRC/tests/interop/run.sh`.  Environment:
+# by hand: `cd BUILD && LP2P_PEER=go SRC/tests/interop/run.sh`.  Environment:
+#   LP2P_PEER          js (default), go or rust
 #   LP2P_BUILDDIR      the top build directory (default: the current one)
-#   LP2P_INTEROP_DIR   the directory holding js/ and node_modules/
-#                      (default: $srcdir/tests/interop)
+#   LP2P_INTEROP_DIR   the directory holding js/, node_modules/, go/bin/ and
+#                      rust/bin/ (default: $srcdir/tests/interop)
 #   LP2P_INTEROP_KEEP  keep the work directory with every log
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=$(cd "${srcdir:-$here/../..}" && pwd)
 top_builddir=$(cd "${LP2P_BUILDDIR:-.}" && pwd)
-js_dir=${LP2P_INTEROP_DIR:-$top_srcdir/tests/interop}
-node=$js_dir/node_modules/.bin/node
-peer=$js_dir/js/peer.mjs
+LP2P_INTEROP_DIR=${LP2P_INTEROP_DIR:-$top_srcdir/tests/interop}
+. "$here/peer.sh"
 client=$top_builddir/tests/interop/c/client
 lp2pd=$top_builddir/runtime/lp2pd/lp2pd
 plugins=$top_builddir/plugins/.libs
@@ -48,15 +49,7 @@ bulk_size=32M
 scenario_timeout=60
 kill_after=90
 
-if [ ! -x "$node" ] || [ ! -f "$peer" ]; then
-	if [ "${LP2P_INTEROP_REQUIRED:-0}" = 1 ]; then
-		echo "FAIL: $node or $peer missing (run tests/interop/setup.sh)"
-		exit 1
-	fi
-	echo "SKIP: $node missing; run tests/interop/setup.sh" \
-		"(LP2P_INTEROP_REQUIRED=1 makes this a failure)"
-	exit 77
-fi
+peer_require
 for f in "$client" "$lp2pd" "$plugins/echo.so" "$test_plugins/testproto.so"; do
 	if [ ! -e "$f" ]; then
 		echo "FAIL: $f is not built (run make check from the build directory)"
@@ -161,32 +154,34 @@ wait_for() {
 
 export LP2P_NO_DLCLOSE=1 # sanitizers symbolize plugin frames
 
-# ---- 1. lp2p dials js ----
+# ---- 1. lp2p dials the peer ----
 
-js_log=$work/js-server.out
-"$node" "$peer" --listen /ip4/127.0.0.1/tcp/0 --muxer yamux,mplex \
-	--lifetime 300 >"$js_log" 2>"$work/js-server.err" &
+echo "peer: $peer_name, muxers: $peer_muxers"
+p_log=$work/peer-server.out
+peer_cmd --listen /ip4/127.0.0.1/tcp/0 \
+	--muxer "$(echo $peer_muxers | tr ' ' ,)" \
+	--lifetime 300 >"$p_log" 2>"$work/peer-server.err" &
 server_pid=$!
-if ! wait_for "$js_log" '"event":"listening"' "$server_pid"; then
-	fail "js server did not start"
-	show "$js_log" "$work/js-server.err"
+if ! wait_for "$p_log" '"event":"listening"' "$server_pid"; then
+	fail "$peer_kind server did not start"
+	show "$p_log" "$work/peer-server.err"
 	exit 1
 fi
-js_addr=$(sed -n 's/.*"event":"listening".*"addrs":\["\([^"]*\)".*/\1/p' \
-	"$js_log" | head -n 1)
-js_peer=$(json_field peerId "$(grep '"event":"listening"' "$js_log")")
-echo "js server $js_addr"
+p_addr=$(sed -n 's/.*"event":"listening".*"addrs":\["\([^"]*\)".*/\1/p' \
+	"$p_log" | head -n 1)
+p_peer=$(json_field peerId "$(grep '"event":"listening"' "$p_log")")
+echo "$peer_kind server $p_addr"
 
-# c_client MUXER TEST [ARGS...]: the C client against the js server
+# c_client MUXER TEST [ARGS...]: the C client against the peer server
 c_client() {
 	muxer=$1
 	test=$2
 	shift 2
-	label="lp2p->js $muxer $test${*:+ ($*)}"
+	label="lp2p->$peer_kind $muxer $test${*:+ ($*)}"
 	runs=$((runs + 1))
 	out=$work/c-$runs-$muxer-$test.out
 	t0=$(now_ms)
-	bounded "$client" --dial "$js_addr" --muxer "$muxer" \
+	bounded "$client" --dial "$p_addr" --muxer "$muxer" \
 		--test "$test" --timeout $scenario_timeout "$@" \
 		>"$out" 2>"$out.err"
 	ms=$(($(now_ms) - t0))
@@ -204,21 +199,21 @@ c_client() {
 	want=$(muxer_id "$muxer")
 	if [ "$(json_field multiplexer "$result")" != "$want" ] ||
 		[ "$(json_field encryption "$result")" != /noise ] ||
-		[ "$(json_field remotePeerId "$result")" != "$js_peer" ]; then
-		fail "$label: not a noise + $want connection to $js_peer"
+		[ "$(json_field remotePeerId "$result")" != "$p_peer" ]; then
+		fail "$label: not a noise + $want connection to $p_peer"
 		show "$out"
 		return
 	fi
-	# The js side saw our peer id: its connection:open line for us.
+	# The peer saw our peer id: its connection:open line for us.
 	self=$(json_field localPeerId "$result")
 	i=0
-	while ! grep '"event":"connection:open"' "$js_log" |
+	while ! grep '"event":"connection:open"' "$p_log" |
 		grep "\"peerId\":\"$self\"" | grep '"direction":"inbound"' |
 		grep -q "\"multiplexer\":\"$want\""; do
 		i=$((i + 1))
 		if [ $i -gt 20 ]; then
-			fail "$label: js server logged no inbound $want connection from $self"
-			show "$out" "$js_log"
+			fail "$label: $peer_kind server logged no inbound $want connection from $self"
+			show "$out" "$p_log"
 			return
 		fi
 		sleep 0.1
@@ -227,7 +222,7 @@ c_client() {
 	pass "$label ($ms ms${rate:+, $rate MB/s})"
 }
 
-for muxer in yamux mplex; do
+for muxer in $peer_muxers; do
 	c_client $muxer peer-id
 	c_client $muxer wrong-peer-id
 	c_client $muxer echo --size $echo_size
@@ -245,7 +240,7 @@ done
 stop_pid "$server_pid"
 server_pid=
 
-# ---- 2. js dials lp2p ----
+# ---- 2. the peer dials lp2p ----
 
 cfg=$work/lp2pd.yaml
 cat >"$cfg" <<EOF
@@ -268,16 +263,16 @@ d_addr=$(sed -n 's/.*listening on \(\/ip4\/[^ ]*\).*/\1/p' "$d_log" | head -n 1)
 d_peer=${d_addr##*/p2p/}
 echo "lp2pd $d_addr"
 
-# js_client MUXER TEST [ARGS...]: the JS client against lp2pd
-js_client() {
+# p_client MUXER TEST [ARGS...]: the peer's client against lp2pd
+p_client() {
 	muxer=$1
 	test=$2
 	shift 2
-	label="js->lp2p $muxer $test${*:+ ($*)}"
+	label="$peer_kind->lp2p $muxer $test${*:+ ($*)}"
 	runs=$((runs + 1))
-	out=$work/js-$runs-$muxer-$test.out
+	out=$work/p-$runs-$muxer-$test.out
 	t0=$(now_ms)
-	bounded "$node" "$peer" --dial "$d_addr" \
+	bounded "$peer_exe" ${peer_script:+"$peer_script"} --dial "$d_addr" \
 		--muxer "$muxer" --test "$test" --timeout $scenario_timeout "$@" \
 		>"$out" 2>"$out.err"
 	ms=$(($(now_ms) - t0))
@@ -311,19 +306,19 @@ js_client() {
 		fi
 		;;
 	esac
-	# lp2pd saw the JS client's peer id (logged once the upgrade
-	# verified it).
-	jsid=$(json_field localPeerId "$result")
-	if [ -z "$jsid" ] || ! grep -q -F "$jsid" "$d_log"; then
-		fail "$label: lp2pd's log does not name the js peer $jsid"
+	# lp2pd saw the client's peer id (logged once the upgrade verified
+	# it).
+	pid_seen=$(json_field localPeerId "$result")
+	if [ -z "$pid_seen" ] || ! grep -q -F "$pid_seen" "$d_log"; then
+		fail "$label: lp2pd's log does not name the $peer_kind peer $pid_seen"
 		return
 	fi
-	# a plugin (testproto) saw the js peer connect and, once the client
+	# a plugin (testproto) saw the peer connect and, once the client
 	# exited, disconnect: handle_new_connection / handle_closed_connection
 	if [ "$test" != wrong-peer-id ]; then
-		if ! grep -q -F "testproto: connection opened: $jsid" "$d_log" ||
-			! wait_for "$d_log" "testproto: connection closed: $jsid" "$server_pid"; then
-			fail "$label: the plugin did not see $jsid connect and disconnect"
+		if ! grep -q -F "testproto: connection opened: $pid_seen" "$d_log" ||
+			! wait_for "$d_log" "testproto: connection closed: $pid_seen" "$server_pid"; then
+			fail "$label: the plugin did not see $pid_seen connect and disconnect"
 			return
 		fi
 	fi
@@ -331,24 +326,24 @@ js_client() {
 	pass "$label ($ms ms${rate:+, $rate MB/s})"
 }
 
-for muxer in yamux mplex; do
-	js_client $muxer peer-id
-	js_client $muxer wrong-peer-id
-	js_client $muxer echo --size $echo_size
-	js_client $muxer streams --count 500
-	js_client $muxer half-close --size 1M
-	js_client $muxer reset
-	js_client $muxer remote-reset
-	js_client $muxer sink --size $bulk_size
-	js_client $muxer source --size $bulk_size
+for muxer in $peer_muxers; do
+	p_client $muxer peer-id
+	p_client $muxer wrong-peer-id
+	p_client $muxer echo --size $echo_size
+	p_client $muxer streams --count 500
+	p_client $muxer half-close --size 1M
+	p_client $muxer reset
+	p_client $muxer remote-reset
+	p_client $muxer sink --size $bulk_size
+	p_client $muxer source --size $bulk_size
 done
 
 # lp2pd opened an echo stream back over every inbound connection
 # (testproto); where the JS client stayed long enough, it came back intact,
 # and what came back before a JS client hung up was right.
-for muxer in yamux mplex; do
+for muxer in $peer_muxers; do
 	want=$(muxer_id "$muxer")
-	label="lp2pd->js $muxer reverse echo (streams opened by the listener)"
+	label="lp2pd->$peer_kind $muxer reverse echo (streams opened by the listener)"
 	# (short is fine: a JS client that stops closes its streams, FIN)
 	if grep -q "testproto: reverse echo over $want to .*: failed: .*content differs" \
 		"$d_log"; then
@@ -364,7 +359,10 @@ done
 
 # lp2pd survives a peer that hangs up in the middle of a transfer (the C
 # client closes with unread data, so the kernel resets the connection).
-for muxer in yamux mplex; do
+# These test lp2pd against its own client, so only the js run has them.
+robust_muxers=
+[ "$peer_kind" = js ] && robust_muxers="yamux mplex"
+for muxer in $robust_muxers; do
 	label="lp2p->lp2pd $muxer abort"
 	out=$work/abort-$muxer.out
 	bounded "$client" --dial "$d_addr" --muxer $muxer \
@@ -381,7 +379,7 @@ done
 
 # ... and one that dies in the middle of a transfer (SIGKILL: the kernel
 # resets the connection while lp2pd is sending).
-for muxer in yamux mplex; do
+for muxer in $robust_muxers; do
 	label="lp2p->lp2pd $muxer client killed mid-transfer"
 	out=$work/killed-$muxer.out
 	"$client" --dial "$d_addr" --muxer $muxer --test source --size 4G \

@@ -1,22 +1,21 @@
 #!/bin/sh
-# TLS (/tls/1.0.0) between lp2p and js-libp2p (@libp2p/tls), both ways and
-# with both muxers:
-#   1. lp2p dials js:  c/tls_dial against js/peer.mjs --listen;
-#   2. js dials lp2p:  js/peer.mjs --dial against lp2pd (security: [tls],
+# TLS (/tls/1.0.0) between lp2p and another libp2p (LP2P_PEER=js, go or
+# rust; see peer.sh), both ways and with every muxer the peer speaks:
+#   1. lp2p dials the peer:  c/tls_dial against the peer's --listen;
+#   2. the peer dials lp2p:  its --dial against lp2pd (security: [tls],
 #      the echo plugin).
 # Scenarios: echo (TLS_INTEROP_SIZE bytes, default 100M), streams
 # (TLS_INTEROP_STREAMS concurrent echo streams, default 500), wrong-peer-id
-# (a dial naming another peer is refused), and peer-id for js's view of the
-# negotiated security and muxer.  Prints PASS/FAIL per check.
+# (a dial naming another peer is refused), and peer-id for the peer's view
+# of the negotiated security and muxer.  Prints PASS/FAIL per check.
 #
-# Without tests/interop/node_modules (run setup.sh) it exits 77 (SKIP),
-# unless LP2P_INTEROP_REQUIRED=1.  make's wrapper sets TLS_DIAL, LP2PD and
+# Without the peer installed (run setup.sh) it exits 77 (SKIP), unless
+# LP2P_INTEROP_REQUIRED=1.  make's wrapper sets TLS_DIAL, LP2PD and
 # LP2P_PLUGIN_PATH; run by hand from a build directory otherwise.
 # Logs of a failing run are kept and their directory printed.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-node="$here/node_modules/.bin/node"
 dial=${TLS_DIAL:-tests/interop/c/tls_dial}
 lp2pd=${LP2PD:-runtime/lp2pd/lp2pd}
 LP2P_PLUGIN_PATH=${LP2P_PLUGIN_PATH:-plugins/.libs}
@@ -24,14 +23,8 @@ export LP2P_PLUGIN_PATH
 size=${TLS_INTEROP_SIZE:-100M}
 count=${TLS_INTEROP_STREAMS:-500}
 
-if [ ! -x "$node" ]; then
-	if [ "${LP2P_INTEROP_REQUIRED:-0}" = 1 ]; then
-		echo "tls.sh: FAIL: $node is missing (run $here/setup.sh)" >&2
-		exit 1
-	fi
-	echo "tls.sh: SKIP: $here/node_modules is missing (run setup.sh)"
-	exit 77
-fi
+. "$here/peer.sh"
+peer_require
 for b in "$dial" "$lp2pd"; do
 	[ -x "$b" ] || { echo "tls.sh: FAIL: $b is not built" >&2; exit 1; }
 done
@@ -77,16 +70,18 @@ wait_for() { # file pattern
 	return 1
 }
 
-# ---- 1. lp2p dials js ----
-for mux in yamux mplex; do
-	out="$work/js-server-$mux.out"
-	"$node" "$here/js/peer.mjs" --listen /ip4/127.0.0.1/tcp/0 \
+echo "peer: $peer_name, muxers: $peer_muxers"
+
+# ---- 1. lp2p dials the peer ----
+for mux in $peer_muxers; do
+	out="$work/peer-server-$mux.out"
+	peer_cmd --listen /ip4/127.0.0.1/tcp/0 \
 		--security tls --muxer "$mux" --lifetime 600 \
-		>"$out" 2>"$work/js-server-$mux.err" &
+		>"$out" 2>"$work/peer-server-$mux.err" &
 	server=$!
 	if ! wait_for "$out" '"event":"listening"'; then
 		fail=$((fail + 1))
-		echo "FAIL: js server ($mux) did not start: $(cat "$work/js-server-$mux.err")"
+		echo "FAIL: $peer_kind server ($mux) did not start: $(cat "$work/peer-server-$mux.err")"
 		cleanup
 		continue
 	fi
@@ -95,15 +90,15 @@ for mux in yamux mplex; do
 		r="$work/c-$t-$mux.out"
 		timeout 600 "$dial" --dial "$addr" --test "$t" --muxer "$mux" \
 			--size "$size" --count "$count" >"$r" 2>"$r.err"
-		result "lp2p -> js tls+$mux $t" "$r" $? '"ok":true'
+		result "lp2p -> $peer_kind tls+$mux $t" "$r" $? '"ok":true'
 	done
-	result "js saw lp2p over tls+$mux" "$out" 0 \
+	result "$peer_kind saw lp2p over tls+$mux" "$out" 0 \
 		'"event":"connection:open"' '"encryption":"/tls/1.0.0"' \
 		"\"multiplexer\":\"/$mux/"
 	cleanup
 done
 
-# ---- 2. js dials lp2pd ----
+# ---- 2. the peer dials lp2pd ----
 cat >"$work/lp2pd.yaml" <<YAML
 listen:
   - /ip4/127.0.0.1/tcp/0
@@ -119,26 +114,28 @@ log="$work/lp2pd.log"
 server=$!
 if wait_for "$log" 'listening on /ip4/'; then
 	addr=$(sed -n 's/.*listening on \(\/ip4\/[^ ]*\).*/\1/p' "$log" | head -n 1)
-	for mux in yamux mplex; do
+	for mux in $peer_muxers; do
 		for t in peer-id echo streams wrong-peer-id; do
-			r="$work/js-$t-$mux.out"
-			timeout 600 "$node" "$here/js/peer.mjs" --dial "$addr" \
+			r="$work/p-$t-$mux.out"
+			timeout 600 "$peer_exe" ${peer_script:+"$peer_script"} --dial "$addr" \
 				--test "$t" --security tls --muxer "$mux" \
 				--size "$size" --count "$count" \
 				--timeout 500 >"$r" 2>"$r.err"
 			st=$?
 			case $t in
 			peer-id)
-				result "js -> lp2p tls+$mux $t" "$r" $st '"ok":true' \
+				result "$peer_kind -> lp2p tls+$mux $t" "$r" $st '"ok":true' \
 					'"encryption":"/tls/1.0.0"' \
 					"\"multiplexer\":\"/$mux/" ;;
 			*)
-				result "js -> lp2p tls+$mux $t" "$r" $st '"ok":true' ;;
+				result "$peer_kind -> lp2p tls+$mux $t" "$r" $st '"ok":true' ;;
 			esac
 		done
 	done
-	result "lp2pd upgraded over tls+yamux and tls+mplex" "$log" 0 \
-		'ready (/tls/1.0.0, /yamux/1.0.0)' 'ready (/tls/1.0.0, /mplex/6.7.0)'
+	for mux in $peer_muxers; do
+		result "lp2pd upgraded over tls+$mux" "$log" 0 \
+			"ready (/tls/1.0.0, /$mux/"
+	done
 	kill "$server"
 	wait "$server"
 	st=$?

@@ -1,13 +1,17 @@
 #!/bin/sh
 # Cross-check lp2p's keys, signatures, peer ids and multiaddrs against
-# js-libp2p's own libraries, both ways:
-#   1. lp2p makes a corpus (c/xcheck gen), JS checks it (js/xcheck.mjs verify);
-#   2. JS makes a corpus (js/xcheck.mjs gen), lp2p checks it (c/xcheck verify).
-# Exits 0 when both pass.  Without tests/interop/node_modules (run setup.sh)
-# it exits 77, which automake counts as SKIP, unless LP2P_INTEROP_REQUIRED=1
+# another libp2p's own libraries (LP2P_PEER=js, go or rust; see peer.sh),
+# both ways:
+#   1. lp2p makes a corpus (c/xcheck gen), the peer checks it (js/xcheck.mjs
+#      verify, or the go or rust peer's `xcheck verify`);
+#   2. the peer makes a corpus (`xcheck gen`), lp2p checks it (c/xcheck
+#      verify).
+# Exits 0 when both pass.  Without the peer installed (run setup.sh) it
+# exits 77, which automake counts as SKIP, unless LP2P_INTEROP_REQUIRED=1
 # asks for a failure instead.
 #
 # Environment:
+#   LP2P_PEER        js (default), go or rust
 #   XCHECK_BIN       the built C program (make's wrapper sets it; default
 #                    tests/interop/c/xcheck under the current directory)
 #   XCHECK_N         corpus size: N keys of each main type, 25*N multiaddrs
@@ -19,20 +23,21 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-node="$here/node_modules/.bin/node"
 bin=${XCHECK_BIN:-tests/interop/c/xcheck}
 n=${XCHECK_N:-40}
 seed=${XCHECK_SEED:-$(date +%s)}
 
-if [ ! -x "$node" ]; then
-	if [ "${LP2P_INTEROP_REQUIRED:-0}" = 1 ]; then
-		echo "xcheck.sh: FAIL: $node is missing (run $here/setup.sh)" >&2
-		exit 1
+. "$here/peer.sh"
+peer_require
+
+# xcheck_peer gen N SEED | verify FILE: the peer's half
+xcheck_peer() {
+	if [ "$peer_kind" = js ]; then
+		"$node" "$here/js/xcheck.mjs" "$@"
+	else
+		"$peer_exe" xcheck "$@"
 	fi
-	echo "xcheck.sh: SKIP: $here/node_modules is missing (run setup.sh," \
-		"or set LP2P_INTEROP_REQUIRED=1 to fail instead)"
-	exit 77
-fi
+}
 if [ ! -x "$bin" ]; then
 	echo "xcheck.sh: FAIL: $bin is not built (run make check)" >&2
 	exit 1
@@ -51,12 +56,12 @@ run() {
 	return $rc
 }
 
-echo "xcheck.sh: N=$n seed=$seed ($("$node" --version))"
+echo "xcheck.sh: N=$n seed=$seed ($peer_name)"
 start=$(date +%s)
 
-# 1. lp2p -> JS
+# 1. lp2p -> the peer
 if "$bin" gen "$n" "$seed" >"$work/lp2p.jsonl" 2>"$work/lp2p-gen.log"; then
-	run js-verify "$node" "$here/js/xcheck.mjs" verify "$work/lp2p.jsonl" ||
+	run peer-verify xcheck_peer verify "$work/lp2p.jsonl" ||
 		status=1
 else
 	cat "$work/lp2p-gen.log"
@@ -64,19 +69,19 @@ else
 	status=1
 fi
 
-# 2. JS -> lp2p
-if "$node" "$here/js/xcheck.mjs" gen "$n" "$seed" >"$work/js.jsonl" \
-	2>"$work/js-gen.log"; then
-	run lp2p-verify "$bin" verify "$work/js.jsonl" || status=1
+# 2. the peer -> lp2p
+if xcheck_peer gen "$n" "$seed" >"$work/peer.jsonl" \
+	2>"$work/peer-gen.log"; then
+	run lp2p-verify "$bin" verify "$work/peer.jsonl" || status=1
 else
-	cat "$work/js-gen.log"
-	echo "xcheck.sh: FAIL: xcheck.mjs gen"
+	cat "$work/peer-gen.log"
+	echo "xcheck.sh: FAIL: $peer_kind xcheck gen"
 	status=1
 fi
 
 echo "xcheck.sh: $(($(date +%s) - start)) s"
 if [ $status -eq 0 ]; then
-	echo "xcheck.sh: PASS (lp2p -> JS and JS -> lp2p)"
+	echo "xcheck.sh: PASS (lp2p -> $peer_kind and $peer_kind -> lp2p)"
 	rm -rf "$work"
 else
 	echo "xcheck.sh: FAIL; corpora and logs kept in $work" \
