@@ -64,7 +64,8 @@ plugin_LTLIBRARIES += plugins/perf.la
 plugins_perf_la_SOURCES = plugins/perf/perf.c
 plugins_perf_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
 plugins_perf_la_LIBADD = liblp2p.la
-# short transfers both ways, lp2p and js-libp2p (when installed)
-TESTS += plugins/perf/test_perf.sh
-EXTRA_DIST += plugins/perf/test_perf.sh \
+# short transfers both ways, lp2p and js-libp2p (when installed); and
+# what it does when js-libp2p is missing (skipped, or required)
+TESTS += plugins/perf/test_perf.sh plugins/perf/test_perf_nojs.sh
+EXTRA_DIST += plugins/perf/test_perf.sh plugins/perf/test_perf_nojs.sh \
 	tests/interop/js/bench-peer.mjs tests/interop/js/bench-perf.mjs

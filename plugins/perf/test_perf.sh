@@ -2,11 +2,15 @@
 # The perf plugin and `lp2pd perf` (a `make check` test): short transfers
 # both ways over yamux and mplex, lp2p against itself, and against
 # js-libp2p in both directions when tests/interop/node_modules is installed
-# (tests/interop/setup.sh; otherwise those checks are skipped).  Also the
+# (tests/interop/setup.sh; otherwise those checks are skipped, or fail
+# with LP2P_INTEROP_REQUIRED=1, as in tests/interop/run.sh).  Also the
 # plugin's max_download limit and the client's usage errors.
 #
 # Run by make from the top build directory ($srcdir set by the harness).
-# Prints PASS/FAIL/SKIP per check; exits 0 or 1.
+# Prints PASS/FAIL/SKIP per check; exits 0 or 1.  Environment:
+#   LP2P_INTEROP_DIR       the directory holding js/ and node_modules/
+#                          (default: $srcdir/tests/interop)
+#   LP2P_INTEROP_REQUIRED  1: a missing js-libp2p is a failure, not a skip
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,7 +19,7 @@ top_builddir=$(pwd)
 lp2pd=$top_builddir/runtime/lp2pd/lp2pd
 LP2P_PLUGIN_PATH=$top_builddir/plugins/.libs
 export LP2P_PLUGIN_PATH
-interop=$top_srcdir/tests/interop
+interop=${LP2P_INTEROP_DIR:-$top_srcdir/tests/interop}
 node=$interop/node_modules/.bin/node
 js_peer=$interop/js/bench-peer.mjs
 size=3M
@@ -23,6 +27,14 @@ size_bytes=3145728
 
 if [ ! -x "$lp2pd" ] || [ ! -f "$LP2P_PLUGIN_PATH/perf.so" ]; then
 	echo "FAIL: run from the top build directory after make"
+	exit 1
+fi
+# Where js-libp2p must be there (run-all.sh, CI), fail at once as
+# tests/interop/run.sh does rather than pass on the lp2p half alone.
+if [ "${LP2P_INTEROP_REQUIRED:-0}" = 1 ] &&
+	{ [ ! -x "$node" ] || [ ! -f "$js_peer" ]; }; then
+	echo "FAIL: $node or $js_peer missing (run tests/interop/setup.sh;" \
+		"LP2P_INTEROP_REQUIRED=1 makes this a failure)"
 	exit 1
 fi
 
@@ -188,8 +200,10 @@ else
 fi
 
 # ---- js-libp2p, both directions ----
-if [ ! -x "$node" ]; then
-	echo "SKIP js-libp2p interop: $node missing (run tests/interop/setup.sh)"
+if [ ! -x "$node" ] || [ ! -f "$js_peer" ]; then
+	echo "SKIP js-libp2p interop: $node or $js_peer missing" \
+		"(run tests/interop/setup.sh; LP2P_INTEROP_REQUIRED=1 makes" \
+		"this a failure)"
 else
 	for mux in yamux mplex; do
 		if start_js "$mux"; then
