@@ -107,7 +107,10 @@ muxers: [yamux, mplex]
 plugins:
   perf: {${1:-}}
 EOF
-	"$lp2pd" -c "$work/lp2pd.yaml" >"$work/lp2pd.log" 2>&1 &
+	# empty the log here: the background child truncates it only when it
+	# runs, and wait_line could meet the last server's " running " first
+	: >"$work/lp2pd.log"
+	"$lp2pd" -c "$work/lp2pd.yaml" >>"$work/lp2pd.log" 2>&1 &
 	srv_pid=$!
 	# "running" comes after the listen lines: those are whole by then
 	wait_line "$work/lp2pd.log" " running " || return 1
@@ -116,8 +119,9 @@ EOF
 }
 
 start_js() { # MUXER
+	: >"$work/js.log" # as in start_lp2pd
 	"$node" "$js_peer" --listen /ip4/127.0.0.1/tcp/0 --muxer "$1" \
-		--lifetime 120 >"$work/js.log" 2>&1 &
+		--lifetime 120 >>"$work/js.log" 2>&1 &
 	srv_pid=$!
 	wait_line "$work/js.log" '"listening"' || return 1
 	# the line may still be half written when it is first seen
