@@ -230,6 +230,7 @@ for muxer in $peer_muxers; do
 	c_client $muxer half-close --size 1M
 	c_client $muxer reset
 	c_client $muxer remote-reset
+	c_client $muxer unsupported
 	c_client $muxer sink --size $bulk_size
 	c_client $muxer source --size $bulk_size
 	c_client $muxer abort
@@ -334,6 +335,7 @@ for muxer in $peer_muxers; do
 	p_client $muxer half-close --size 1M
 	p_client $muxer reset
 	p_client $muxer remote-reset
+	p_client $muxer unsupported
 	p_client $muxer sink --size $bulk_size
 	p_client $muxer source --size $bulk_size
 done

@@ -48,6 +48,8 @@
 #define SINK_PROTOCOL "/lp2p-test/sink/1.0.0"
 #define SOURCE_PROTOCOL "/lp2p-test/source/1.0.0"
 #define RESET_PROTOCOL "/lp2p-test/reset/1.0.0"
+/* no peer speaks it: multistream-select must answer "na" */
+#define UNSUPPORTED_PROTOCOL "/lp2p-test/unsupported/1.0.0"
 
 #define CHUNK (64u * 1024)
 #define MiB (1024u * 1024)
@@ -65,6 +67,7 @@ enum scenario {
 	T_SINK,
 	T_SOURCE,
 	T_ABORT,
+	T_UNSUPPORTED,
 };
 
 static const char *const scenario_names[] = {
@@ -78,6 +81,7 @@ static const char *const scenario_names[] = {
     [T_SINK] = "sink",
     [T_SOURCE] = "source",
     [T_ABORT] = "abort",
+    [T_UNSUPPORTED] = "unsupported",
 };
 
 struct tstream;
@@ -685,6 +689,8 @@ static void after_echo_end(struct tstream *t, int reason)
 	if (cl->test == T_REMOTE_RESET)
 		detail_str(cl, "streamError",
 		           lp2p_strerror(cl->remote_reset_reason));
+	if (cl->test == T_UNSUPPORTED)
+		detail_str(cl, "refusal", lp2p_strerror(LP2P_ENEGOTIATE));
 	detail_str(cl, "connectionStatus", "open");
 	finish(cl, true);
 }
@@ -758,6 +764,35 @@ static void start_remote_reset(struct client *cl)
 	tstream_send_bytes(t, one_byte, 1);
 	t->tx_closed = true; /* the remote resets: we never close */
 	open_on(cl, t, RESET_PROTOCOL);
+}
+
+/* unsupported: the peer refuses a protocol it does not speak; the
+ * connection must still carry a new stream. */
+
+static void unsupported_opened(void *arg, int status, lp2p_stream *s)
+{
+	struct client *cl = arg;
+	if (status == 0) {
+		lp2p_stream_reset(s);
+		fail(cl, "the peer accepted %s", UNSUPPORTED_PROTOCOL);
+		return;
+	}
+	if (status != LP2P_ENEGOTIATE) {
+		fail(cl, "opening %s failed with %s, want LP2P_ENEGOTIATE",
+		     UNSUPPORTED_PROTOCOL, lp2p_strerror(status));
+		return;
+	}
+	echo_after(cl);
+}
+
+static void start_unsupported(struct client *cl)
+{
+	const char *protos[] = {UNSUPPORTED_PROTOCOL};
+	int rc = lp2p_conn_open_stream(cl->conn, protos, 1,
+	                               unsupported_opened, cl);
+	if (rc)
+		fail(cl, "lp2p_conn_open_stream(%s): %s", UNSUPPORTED_PROTOCOL,
+		     lp2p_strerror(rc));
 }
 
 /* sink */
@@ -969,6 +1004,7 @@ static void dialed(void *arg, int status, lp2p_conn *conn)
 	case T_SINK: start_sink(cl); break;
 	case T_SOURCE: start_source(cl); break;
 	case T_ABORT: start_abort(cl); break;
+	case T_UNSUPPORTED: start_unsupported(cl); break;
 	}
 }
 

@@ -131,6 +131,26 @@ async function remoteReset ({ node, addr }) {
   throw new Error('stream ended without a reset')
 }
 
+// unsupported: the remote must refuse a protocol it does not speak
+// (multistream-select "na"), and the connection must still carry a new
+// stream.
+const UNSUPPORTED_PROTOCOL = '/lp2p-test/unsupported/1.0.0'
+async function unsupported ({ node, addr }) {
+  const conn = await node.dial(addr)
+  let refusal
+  try {
+    const stream = await conn.newStream(UNSUPPORTED_PROTOCOL)
+    stream.abort(new Error('accepted'))
+  } catch (err) {
+    if (err.name !== 'UnsupportedProtocolError') throw err
+    refusal = `${err.name}: ${err.message}`
+  }
+  if (refusal == null) throw new Error(`the remote accepted ${UNSUPPORTED_PROTOCOL}`)
+  await echoOnce(conn, new ByteGen(7).next(4096))
+  if (conn.status !== 'open') throw new Error(`connection ${conn.status} after the refusal`)
+  return { refusal, connectionStatus: conn.status }
+}
+
 // peer-id: dial and report the remote peer id; it must match the /p2p/
 // component of the address if there is one.
 async function peerId ({ node, addr }) {
@@ -266,5 +286,6 @@ export const scenarios = {
   ping,
   identify,
   sink,
-  source
+  source,
+  unsupported
 }
