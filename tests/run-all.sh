@@ -68,6 +68,17 @@ fuzz_smoke() {
 	 make -s fuzz-smoke FUZZ_SECONDS="${FUZZ_SECONDS:-5}")
 }
 
+# The builds below are out of tree, and configure refuses a source tree
+# configured in place ("source directory already configured"): a tree
+# where `./configure` ran (rather than in build/, as README.md says) is
+# cleaned with `make distclean` first, which also takes away objects that
+# VPATH would otherwise find there.
+unconfigure_source_tree() {
+	[ -f config.status ] || return 0
+	echo "run-all: the source tree is configured in place; make distclean"
+	make -s distclean >/dev/null && [ ! -f config.status ]
+}
+
 distcheck() {
 	# The tarball has no node_modules: the interop tests (which ran in the
 	# three builds above) skip there instead of failing.
@@ -79,6 +90,7 @@ step "install dependencies" tests/install-deps.sh
 # The interop tests skip without js-libp2p; here it was just installed, so
 # a skip would hide a failure.
 export LP2P_INTEROP_REQUIRED=1
+step "source tree not configured in place" unconfigure_source_tree
 step "autoreconf" autoreconf -fi
 step "gcc build + make check" build_and_check build-gcc CC=gcc
 count_results build-gcc
