@@ -15,7 +15,8 @@ lp2pinclude_HEADERS = \
 	sdk/include/lp2p/crypto.h \
 	sdk/include/lp2p/swarm.h \
 	sdk/include/lp2p/peerstore.h \
-	sdk/include/lp2p/resource.h
+	sdk/include/lp2p/resource.h \
+	sdk/include/lp2p/message.h
 nodist_lp2pinclude_HEADERS = sdk/include/lp2p/version.h
 
 pkgconfigdir = $(libdir)/pkgconfig

@@ -2,6 +2,7 @@
 # peer id, multiaddr).  No I/O, no allocation on the data path.
 libruntime_la_SOURCES += \
 	runtime/codec/varint.c \
+	runtime/codec/message.c \
 	runtime/codec/multibase.c \
 	runtime/codec/multihash.c \
 	runtime/codec/peer_id.c \
@@ -60,3 +61,17 @@ tests_fuzz_fuzz_multiaddr_string_CPPFLAGS = $(FUZZ_PREPROC_FLAGS) -DFUZZ_CORPUS=
 tests_fuzz_fuzz_multiaddr_string_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 tests_fuzz_fuzz_multiaddr_string_LDADD = $(FUZZ_LIBS)
 tests_fuzz_fuzz_multiaddr_string_LDFLAGS = $(FUZZ_LINK_FLAGS)
+
+# length-prefixed messages (lp2p/message.h)
+check_PROGRAMS += tests/unit/test_message
+TESTS += tests/unit/test_message
+tests_unit_test_message_SOURCES = tests/unit/test_message.c
+tests_unit_test_message_CFLAGS = $(TEST_COMPILE_FLAGS)
+tests_unit_test_message_LDADD = $(TEST_LIBS)
+
+FUZZ_TARGETS += tests/fuzz/fuzz_message
+tests_fuzz_fuzz_message_SOURCES = tests/fuzz/fuzz_message.c $(FUZZ_MAIN_SRC)
+tests_fuzz_fuzz_message_CPPFLAGS = $(FUZZ_PREPROC_FLAGS) -DFUZZ_CORPUS='"$(srcdir)/tests/fuzz/corpus/message"'
+tests_fuzz_fuzz_message_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+tests_fuzz_fuzz_message_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_message_LDFLAGS = $(FUZZ_LINK_FLAGS)

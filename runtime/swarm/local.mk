@@ -3,7 +3,8 @@ libruntime_la_SOURCES += \
 	runtime/swarm/swarm.c runtime/swarm/swarm.h runtime/swarm/buf.h \
 	runtime/swarm/write_meter.h \
 	runtime/swarm/packed_ma.c runtime/swarm/packed_ma.h \
-	runtime/swarm/conn.c runtime/swarm/stream.c runtime/swarm/dial.c \
+	runtime/swarm/conn.c runtime/swarm/stream.c runtime/swarm/stream_msg.c \
+	runtime/swarm/dial.c \
 	runtime/swarm/peerstore.c runtime/swarm/peerstore.h \
 	runtime/swarm/connmgr.c runtime/swarm/linger.c \
 	runtime/swarm/resource.c
@@ -47,3 +48,17 @@ tests_unit_test_swarm_host_SOURCES = tests/unit/test_swarm_host.c \
 	$(SWARM_TEST_HARNESS)
 tests_unit_test_swarm_host_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_swarm_host_LDADD = liblp2p.la $(CMOCKA_LIBS)
+# Every end of a stream gives exactly one on_close; failed opens report.
+check_PROGRAMS += tests/unit/test_stream_lifecycle
+TESTS += tests/unit/test_stream_lifecycle
+tests_unit_test_stream_lifecycle_SOURCES = \
+	tests/unit/test_stream_lifecycle.c $(SWARM_TEST_HARNESS)
+tests_unit_test_stream_lifecycle_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_stream_lifecycle_LDADD = liblp2p.la $(CMOCKA_LIBS)
+# lp2p_stream_send's queue and length-prefixed messages on streams.
+check_PROGRAMS += tests/unit/test_stream_send
+TESTS += tests/unit/test_stream_send
+tests_unit_test_stream_send_SOURCES = \
+	tests/unit/test_stream_send.c $(SWARM_TEST_HARNESS)
+tests_unit_test_stream_send_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_stream_send_LDADD = liblp2p.la $(CMOCKA_LIBS)

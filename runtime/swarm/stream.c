@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <lp2p/log.h>
+#include <lp2p/message.h>
 #include <lp2p/peerstore.h>
 
 #include "host/host.h"
@@ -69,6 +70,8 @@ static void stream_free(struct lp2p_stream *s)
 		free(s->proposals[i]);
 	free(s->proposals);
 	held_release(s);
+	lp2p_buf_release(&s->sendq);
+	lp2p_stream_msg_free(s->msg);
 	free(s);
 	lp2p_conn_unref(c);
 }
@@ -137,6 +140,7 @@ static void stream_finish(struct lp2p_stream *s, int reason, bool forget)
 		lp2p_mux_reset(c->mux, s->mux_id);
 	held_release(s);
 	lp2p_rc_scope_close(&s->rc); /* and whatever a plugin reserved */
+	lp2p_buf_release(&s->sendq); /* its charge went with the scope */
 	if (s->prev)
 		s->prev->next = s->next;
 	else
@@ -204,6 +208,153 @@ void lp2p_streams_abort(struct lp2p_conn *c, int reason)
 {
 	while (c->streams)
 		stream_finish(c->streams, reason, true);
+}
+
+/* ---- our end and the send queue ---- */
+
+/* Our FIN is on its way (not waiting for the send queue or, for an
+ * optimistic open, the listener's answer). */
+static bool fin_sent(const struct lp2p_stream *s)
+{
+	return s->local_closed && !s->fin_after_drain && !s->optimistic;
+}
+
+/*
+ * Our FIN goes now, or after the send queue.  Returns 0, or the error
+ * that ended the stream.  With the remote's end already here the stream
+ * ends (not yet told because paused: lp2p_stream_resume() tells, then
+ * ends).
+ */
+static int send_fin(struct lp2p_stream *s)
+{
+	if (lp2p_buf_avail(&s->sendq)) {
+		s->fin_after_drain = true;
+		return 0;
+	}
+	s->fin_after_drain = false;
+	int rc = lp2p_mux_close(s->conn->mux, s->mux_id);
+	lp2p_swarm_mark_dirty(s->conn);
+	if (rc && rc != LP2P_ECLOSED) {
+		stream_finish(s, rc, true);
+		return rc;
+	}
+	if (s->remote_closed && (!s->paused || s->remote_close_told) &&
+	    lp2p_buf_avail(&s->held) == 0)
+		stream_finish(s, 0, true);
+	return 0;
+}
+
+static void sendq_sent(struct lp2p_stream *s, size_t n)
+{
+	lp2p_rc_amount a = {.memory = n};
+	lp2p_rc_release(&s->rc, &a);
+	lp2p_conn_touch(s->conn);
+	lp2p_swarm_mark_dirty(s->conn);
+}
+
+/* The muxer takes more: move the queue on.  True when it drained and
+ * the stream stays open for writing; false while bytes remain, after
+ * the FIN that waited went out, or when the stream ended. */
+static bool drain_sendq(struct lp2p_stream *s)
+{
+	struct lp2p_conn *c = s->conn;
+	size_t sent = 0;
+	while (lp2p_buf_avail(&s->sendq)) {
+		size_t n = lp2p_buf_avail(&s->sendq);
+		ssize_t w = lp2p_mux_write(c->mux, s->mux_id,
+		                           lp2p_buf_data(&s->sendq), n);
+		if (w == LP2P_EAGAIN || w == 0)
+			break;
+		if (w < 0) {
+			stream_finish(s, w == LP2P_ENOTFOUND ? LP2P_ECLOSED
+			                                     : (int)w,
+			              false);
+			return false;
+		}
+		lp2p_buf_consume(&s->sendq, (size_t)w);
+		sent += (size_t)w;
+	}
+	if (sent)
+		sendq_sent(s, sent);
+	if (lp2p_buf_avail(&s->sendq))
+		return false;
+	if (s->fin_after_drain) {
+		send_fin(s);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * p1[0..n1) then p2[0..n2), all or nothing: the muxer takes what it can,
+ * the rest waits in the send queue.  The whole is reserved first, so a
+ * memory limit refuses before any byte goes; a failure after some bytes
+ * went (out of memory, the muxer refusing) ends the stream, which must
+ * not carry half a message on.
+ */
+static int send_parts(struct lp2p_stream *s, const uint8_t *p1, size_t n1,
+                      const uint8_t *p2, size_t n2)
+{
+	if (!s)
+		return LP2P_EINVAL;
+	if (s->state == STREAM_DEAD || s->local_closed)
+		return LP2P_ECLOSED;
+	if (s->state != STREAM_OPEN)
+		return LP2P_EAGAIN;
+	size_t total = n1 + n2;
+	if (total == 0)
+		return 0;
+	lp2p_rc_amount a = {.memory = total};
+	if (lp2p_rc_reserve(&s->rc, &a, NULL))
+		return LP2P_ELIMIT;
+	struct lp2p_conn *c = s->conn;
+	const uint8_t *part[2] = {p1, p2};
+	size_t left[2] = {n1, n2}, queued = 0, wrote = 0;
+	int rc = 0;
+	for (int i = 0; i < 2 && rc == 0; i++) {
+		const uint8_t *p = part[i];
+		size_t n = left[i];
+		if (n && !lp2p_buf_avail(&s->sendq)) {
+			ssize_t w = lp2p_mux_write(c->mux, s->mux_id, p, n);
+			if (w == LP2P_EAGAIN)
+				w = 0;
+			if (w < 0) {
+				rc = w == LP2P_ENOTFOUND ? LP2P_ECLOSED
+				                         : (int)w;
+				break;
+			}
+			p += w;
+			n -= (size_t)w;
+			wrote += (size_t)w;
+		}
+		if (n && lp2p_buf_append(&s->sendq, p, n))
+			rc = LP2P_ENOMEM;
+		else
+			queued += n;
+	}
+	/* keep the charge of what waits, give back the rest */
+	sendq_sent(s, total - queued);
+	if (rc && (wrote || queued))
+		stream_finish(s, rc, false);
+	return rc;
+}
+
+LP2P_API int lp2p_stream_send(lp2p_stream *s, const void *data, size_t len)
+{
+	return send_parts(s, data, len, NULL, 0);
+}
+
+LP2P_API int lp2p_stream_send_msg(lp2p_stream *s, const void *msg,
+                                  size_t len)
+{
+	uint8_t prefix[LP2P_MSG_PREFIX_MAX];
+	size_t n = lp2p_msg_prefix(len, prefix);
+	return send_parts(s, prefix, n, msg, len);
+}
+
+LP2P_API size_t lp2p_stream_send_queued(const lp2p_stream *s)
+{
+	return s ? lp2p_buf_avail(&s->sendq) : 0;
 }
 
 /* ---- negotiation ---- */
@@ -368,9 +519,10 @@ static void negotiated(struct lp2p_stream *s, const char *proto)
 	}
 	rc = lp2p_host_accept_stream(c->sw->host, s, proto);
 	if (rc && s->state != STREAM_DEAD) {
+		/* a handler installed before the refusal still hears the
+		 * end, once, like every other end */
 		lp2p_log(LP2P_LOG_DEBUG, "inbound stream %s refused: %s", proto,
 		         lp2p_strerror(rc));
-		s->notify_close = false;
 		stream_finish(s, rc, false);
 	}
 }
@@ -404,14 +556,8 @@ static void negotiate_data(struct lp2p_stream *s, const uint8_t *data,
 		/* the listener confirmed what we already use */
 		s->optimistic = false;
 		ev_timer_stop(c->sw->loop->ev, &s->negotiation_timer);
-		if (s->local_closed) { /* the FIN that waited */
-			int rc = lp2p_mux_close(c->mux, s->mux_id);
-			lp2p_swarm_mark_dirty(c);
-			if (rc && rc != LP2P_ECLOSED) {
-				stream_finish(s, rc, true);
-				return;
-			}
-		}
+		if (s->local_closed && send_fin(s) < 0)
+			return; /* the FIN that waited */
 	} else {
 		negotiated(s, proto);
 		if (s->state != STREAM_OPEN)
@@ -524,7 +670,7 @@ static void mux_on_fin(void *user_data, uint64_t id, void *stream_data)
 		s->handler.on_remote_close(s, s->user);
 	}
 	/* not yet told (paused): lp2p_stream_resume() tells, then ends */
-	if (s->state != STREAM_DEAD && s->local_closed &&
+	if (s->state != STREAM_DEAD && fin_sent(s) &&
 	    (!s->paused || s->remote_close_told) &&
 	    lp2p_buf_avail(&s->held) == 0)
 		stream_finish(s, 0, true);
@@ -553,6 +699,8 @@ static void mux_on_writable(void *user_data, uint64_t id, void *stream_data)
 		flush_mss(s);
 		return;
 	}
+	if (lp2p_buf_avail(&s->sendq) && !drain_sendq(s))
+		return; /* more to send, or the end went out */
 	if (s->handler.on_writable && !s->local_closed) {
 		stream_ref(s);
 		s->handler.on_writable(s, s->user);
@@ -752,6 +900,16 @@ LP2P_API void lp2p_stream_set_handler(lp2p_stream *s,
                                       const struct lp2p_stream_handler *h,
                                       void *user)
 {
+	/* raw bytes from now on: the message reader (if any) goes */
+	lp2p_stream_msg_free(s->msg);
+	s->msg = NULL;
+	lp2p_stream_install_handler(s, h, user);
+}
+
+void lp2p_stream_install_handler(struct lp2p_stream *s,
+                                 const struct lp2p_stream_handler *h,
+                                 void *user)
+{
 	s->handler = *h;
 	s->user = user;
 	/* Data that arrived before the handler was set. */
@@ -768,6 +926,8 @@ LP2P_API ssize_t lp2p_stream_write(lp2p_stream *s, const void *data,
 		return LP2P_EAGAIN;
 	if (len == 0)
 		return 0;
+	if (lp2p_buf_avail(&s->sendq))
+		return LP2P_EAGAIN; /* behind lp2p_stream_send()'s bytes */
 	ssize_t w = lp2p_mux_write(s->conn->mux, s->mux_id, data, len);
 	if (w > 0) {
 		lp2p_conn_touch(s->conn);
@@ -789,17 +949,7 @@ LP2P_API int lp2p_stream_close_write(lp2p_stream *s)
 	 * answered the proposal: an optimistic stream's FIN waits for it */
 	if (s->optimistic)
 		return 0;
-	int rc = lp2p_mux_close(s->conn->mux, s->mux_id);
-	lp2p_swarm_mark_dirty(s->conn);
-	if (rc && rc != LP2P_ECLOSED) {
-		stream_finish(s, rc, true);
-		return rc;
-	}
-	/* not yet told (paused): lp2p_stream_resume() tells, then ends */
-	if (s->remote_closed && (!s->paused || s->remote_close_told) &&
-	    lp2p_buf_avail(&s->held) == 0)
-		stream_finish(s, 0, true);
-	return 0;
+	return send_fin(s);
 }
 
 LP2P_API int lp2p_stream_close(lp2p_stream *s)
@@ -821,6 +971,13 @@ LP2P_API void lp2p_stream_reset(lp2p_stream *s)
 		return;
 	s->notify_close = false;
 	stream_finish(s, LP2P_ECLOSED, false);
+}
+
+LP2P_API void lp2p_stream_abort(lp2p_stream *s, int reason)
+{
+	if (!s || s->state == STREAM_DEAD)
+		return;
+	stream_finish(s, reason < 0 ? reason : LP2P_ECANCELED, false);
 }
 
 LP2P_API void lp2p_stream_pause(lp2p_stream *s)
@@ -850,7 +1007,7 @@ LP2P_API void lp2p_stream_resume(lp2p_stream *s)
 			s->remote_close_told = true;
 			s->handler.on_remote_close(s, s->user);
 		}
-		if (s->state != STREAM_DEAD && s->local_closed)
+		if (s->state != STREAM_DEAD && fin_sent(s))
 			stream_finish(s, 0, true);
 	}
 	stream_unref(s);

@@ -140,6 +140,11 @@ struct lp2p_stream {
 	struct lp2p_rc_scope rc; /* up: connection, peer, transient or
 	                          * protocol (+ plugin), system */
 	struct lp2p_buf held; /* data received while paused */
+	/* lp2p_stream_send(): bytes the muxer did not take yet, charged to
+	 * the stream's scope; our FIN waits for them (fin_after_drain) */
+	struct lp2p_buf sendq;
+	bool fin_after_drain;
+	struct lp2p_stream_msg *msg; /* lp2p_stream_set_msg_handler() */
 	/* outbound, until negotiated */
 	char **proposals;
 	size_t nproposals;
@@ -235,6 +240,14 @@ void lp2p_streams_abort(struct lp2p_conn *c, int reason);
 void lp2p_streams_shed_largest(struct lp2p_conn *c);
 /* Deliver queued open failures and on_close calls (from the loop). */
 void lp2p_streams_deliver_closed(struct lp2p_swarm *sw);
+
+/* stream_msg.c: message mode (lp2p/message.h) */
+struct lp2p_stream_msg;
+void lp2p_stream_msg_free(struct lp2p_stream_msg *m);
+/* stream.c: set s's callbacks, keeping its message mode */
+void lp2p_stream_install_handler(struct lp2p_stream *s,
+                                 const struct lp2p_stream_handler *h,
+                                 void *user);
 
 /* linger.c: hand a dead connection's socket over to be closed gracefully
  * (pending output sent, our side shut down, input drained). */

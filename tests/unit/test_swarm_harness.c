@@ -195,6 +195,13 @@ void ep_reset(struct ep *e)
 	e->s = NULL;
 }
 
+void ep_abort(struct ep *e, int reason)
+{
+	e->in_call = true;
+	lp2p_stream_abort(e->s, reason);
+	e->in_call = false;
+}
+
 static void pend_append(struct ep *e, const uint8_t *p, size_t n)
 {
 	if (e->pend_len + n > e->pend_cap) {
@@ -265,6 +272,10 @@ static void ep_on_data(lp2p_stream *s, void *user, const uint8_t *data,
 		e->act = ACT_NONE;
 		if (act == ACT_RESET) {
 			ep_reset(e);
+			return;
+		}
+		if (act == ACT_ABORT) {
+			ep_abort(e, LP2P_EPROTO);
 			return;
 		}
 		e->in_call = true;

@@ -40,7 +40,7 @@ struct node {
 struct world;
 
 /* What an endpoint does from inside on_data, once act_after bytes came. */
-enum ep_act { ACT_NONE, ACT_RESET, ACT_CLOSE_CONN };
+enum ep_act { ACT_NONE, ACT_RESET, ACT_ABORT, ACT_CLOSE_CONN };
 
 /* One stream end.  The handler's user pointer. */
 struct ep {
@@ -173,6 +173,8 @@ void ep_resume(struct ep *e);
 /* Close our side (lp2p_stream_close_write), recording the call. */
 int ep_close_write(struct ep *e);
 void ep_reset(struct ep *e);
+/* lp2p_stream_abort(reason): on_close(reason) follows from the loop. */
+void ep_abort(struct ep *e, int reason);
 /* An lp2p_stream_open_cb for arg = struct ep. */
 void ep_open_cb(void *arg, int status, lp2p_stream *s);
 /* Open a stream on c for protocols; the ep gets the stream and handler

@@ -120,7 +120,8 @@ LP2P_PLUGIN_EXPORT void handle_protocol_event(void *state, const char *type,
 /*
  * A peer opened a stream for one of the plugin's protocol ids (protocol).
  * Return 0 to take it (install callbacks with lp2p_stream_set_handler()),
- * or a negative code to refuse it (the stream is reset).
+ * or a negative code to refuse it (the stream is reset; a handler
+ * installed before refusing gets on_close with that code, like any end).
  */
 LP2P_PLUGIN_EXPORT int accept_inbound_stream(void *state, lp2p_stream *stream,
                                              const char *protocol);

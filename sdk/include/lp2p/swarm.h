@@ -144,10 +144,17 @@ struct lp2p_stream_handler {
 	void (*on_writable)(lp2p_stream *s, void *user);
 	/* The remote closed its side: no more data will come. */
 	void (*on_remote_close)(lp2p_stream *s, void *user);
-	/* Final: the stream is gone after this returns.  reason is 0 for an
-	 * orderly close of both sides, LP2P_ERESET (remote reset),
-	 * LP2P_ECLOSED (connection closed), LP2P_ELIMIT (a limit was hit),
-	 * LP2P_ETIMEDOUT, or the error that killed the connection. */
+	/* Final: the stream is gone after this returns.  Called exactly
+	 * once for every stream that has a handler when it ends, however
+	 * it ends (only lp2p_stream_reset() forgets the handler instead),
+	 * and always from the loop, never inside a call the handler made;
+	 * so per-stream state is freed here and nowhere else.  reason is 0
+	 * for an orderly close of both sides, LP2P_ERESET (remote reset),
+	 * LP2P_ECANCELED or the code given to lp2p_stream_abort() (our
+	 * abort), LP2P_ECLOSED (connection closed), LP2P_ELIMIT (a limit
+	 * was hit), LP2P_ETIMEDOUT, LP2P_ENEGOTIATE (an optimistic open the
+	 * peer turned down), the code accept_inbound_stream() refused the
+	 * stream with, or the error that killed the connection. */
 	void (*on_close)(lp2p_stream *s, void *user, int reason);
 };
 
@@ -203,12 +210,44 @@ LP2P_API void lp2p_stream_set_handler(lp2p_stream *s,
 LP2P_API ssize_t lp2p_stream_write(lp2p_stream *s, const void *data,
                                    size_t len);
 
-/* Half-close: we send no more; data may still arrive. */
+/*
+ * Send data[0..len): every byte is taken, or none and an error.  What the
+ * muxer cannot take now is copied into the stream's send queue, charged
+ * to the stream's memory scope, and goes out on its own as the peer
+ * reads; on_writable follows when the queue has drained.
+ * lp2p_stream_close_write() and lp2p_stream_close() send their end after
+ * the queue.  lp2p_stream_write() takes nothing (LP2P_EAGAIN) while the
+ * queue holds bytes, so the two keep their order.  A producer of much
+ * data sends while lp2p_stream_send_queued() is small and continues in
+ * on_writable.  Errors: LP2P_ELIMIT (the queue would go over a memory
+ * limit: nothing was sent), LP2P_ENOMEM, LP2P_ECLOSED (our side is
+ * closed, or the stream ended), LP2P_EAGAIN (an outbound stream not yet
+ * handed over).
+ */
+LP2P_API int lp2p_stream_send(lp2p_stream *s, const void *data, size_t len);
+/* Bytes waiting in the send queue. */
+LP2P_API size_t lp2p_stream_send_queued(const lp2p_stream *s);
+
+/* Half-close: we send no more (after the send queue); data may still
+ * arrive. */
 LP2P_API int lp2p_stream_close_write(lp2p_stream *s);
-/* Close both sides gracefully (half-close and ignore further data). */
+/* Close both sides gracefully (half-close after the send queue, and
+ * ignore further data); on_close follows once both ends are closed. */
 LP2P_API int lp2p_stream_close(lp2p_stream *s);
-/* Abort: the peer sees a reset; on_close(LP2P_ECLOSED) is not called for
- * a reset the handler asked for itself. */
+/*
+ * Abort: the peer sees a reset, and on_close(reason) follows from the loop,
+ * like every other end (reason: a negative LP2P_E* code; 0 or a positive
+ * value gives LP2P_ECANCELED).  This is the way a handler gives up on a
+ * stream: its state is freed in on_close, as always.  Nothing happens
+ * when the stream already ended (its on_close is on its way).
+ */
+LP2P_API void lp2p_stream_abort(lp2p_stream *s, int reason);
+/*
+ * Reset and forget: the peer sees a reset, the handler is dropped and no
+ * callback follows (not even on_close).  For code that frees its own
+ * state at once (lp2pd's commands, tests); a plugin uses
+ * lp2p_stream_abort() and frees in on_close.
+ */
 LP2P_API void lp2p_stream_reset(lp2p_stream *s);
 
 /* Stop delivering data (it is held, within the muxer's window, and the

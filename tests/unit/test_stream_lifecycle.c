@@ -1,0 +1,358 @@
+/*
+ * test_stream_lifecycle.c - every way a stream ends gives its handler
+ * exactly one on_close, from the loop, with the reason of that end; an
+ * outbound open that cannot complete reports an error through its
+ * callback, never silence.  yamux and mplex.
+ *
+ * Ends covered: our abort (before and inside on_data), the remote's
+ * reset, an orderly close both ways, lp2p_stream_close() then the peer's
+ * end, our connection close, the remote host going away, our host being
+ * freed, an optimistic open the peer turns down after the handler was
+ * set, an inbound stream refused by accept after it installed a handler;
+ * opens failing because the connection closed (negotiating, and waiting
+ * for the muxer), because no address is known, and because the host stops.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <lp2p/peerstore.h>
+
+#include "test_swarm_harness.h"
+
+static const char *const muxer_yaml[] = {"muxers: [yamux]\n",
+                                         "muxers: [mplex]\n"};
+enum { YAMUX, MPLEX };
+
+static const char *const echo_proto[] = {"/test/echo/1.0.0"};
+
+struct pair {
+	struct node *a, *b;
+	lp2p_conn *ab;
+	struct service echo;
+};
+
+/* Two connected hosts; b serves an echo whose streams close on FIN. */
+static void make_pair(struct world *w, int mux, struct pair *p)
+{
+	p->a = world_node(w, muxer_yaml[mux]);
+	p->b = world_node(w, muxer_yaml[mux]);
+	service_init(&p->echo, w, echo_proto[0]);
+	p->echo.tmpl.echo = true;
+	service_add(&p->echo, p->b);
+	p->ab = connect_nodes(w, p->a, p->b);
+}
+
+/* An open stream a -> b with both ends set up. */
+static struct ep *open_echo(struct world *w, struct pair *p,
+                            struct ep **remote)
+{
+	int before = p->echo.accepted;
+	struct ep *e = ep_open(w, p->ab, echo_proto, 1);
+	WAIT_FOR(w, e->opens == 1 && p->echo.accepted == before + 1);
+	assert_int_equal(e->open_status, 0);
+	*remote = p->echo.eps[before];
+	return e;
+}
+
+/* Run a while longer: nothing more may come. */
+static void settle(struct world *w)
+{
+	world_run_for(w, 100);
+}
+
+/* ---- ends of open streams ---- */
+
+static void local_abort(struct world *w, int mux)
+{
+	struct pair p;
+	make_pair(w, mux, &p);
+	struct ep *r, *e = open_echo(w, &p, &r);
+	ep_abort(e, LP2P_EPROTO);
+	assert_int_equal(e->closes, 0); /* from the loop, not inside */
+	WAIT_FOR(w, e->closes == 1 && r->closes == 1);
+	assert_int_equal(e->close_reason, LP2P_EPROTO);
+	assert_int_equal(r->close_reason, LP2P_ERESET);
+	/* a second abort of an ended stream is nothing */
+	settle(w);
+	assert_int_equal(e->closes, 1);
+	ep_check(e);
+	ep_check(r);
+
+	/* 0 (or positive) means "canceled" */
+	e = open_echo(w, &p, &r);
+	ep_abort(e, 0);
+	WAIT_FOR(w, e->closes == 1 && r->closes == 1);
+	assert_int_equal(e->close_reason, LP2P_ECANCELED);
+	ep_check(e);
+}
+
+static void abort_inside_data(struct world *w, int mux)
+{
+	struct pair p;
+	make_pair(w, mux, &p);
+	struct ep *r, *e = open_echo(w, &p, &r);
+	e->act = ACT_ABORT;
+	e->act_after = 1;
+	static const uint8_t b[4] = {1, 2, 3, 4};
+	assert_int_equal(lp2p_stream_write(e->s, b, sizeof b), 4);
+	WAIT_FOR(w, e->closes == 1 && r->closes == 1);
+	assert_int_equal(e->close_reason, LP2P_EPROTO);
+	assert_int_equal(r->close_reason, LP2P_ERESET);
+	settle(w);
+	ep_check(e);
+	ep_check(r);
+}
+
+static void remote_reset(struct world *w, int mux)
+{
+	struct pair p;
+	make_pair(w, mux, &p);
+	struct ep *r, *e = open_echo(w, &p, &r);
+	ep_abort(r, LP2P_ECANCELED);
+	WAIT_FOR(w, e->closes == 1 && r->closes == 1);
+	assert_int_equal(e->close_reason, LP2P_ERESET);
+	assert_int_equal(r->close_reason, LP2P_ECANCELED);
+	settle(w);
+	ep_check(e);
+	ep_check(r);
+}
+
+static void orderly_close(struct world *w, int mux)
+{
+	struct pair p;
+	make_pair(w, mux, &p);
+	struct ep *r, *e = open_echo(w, &p, &r);
+	assert_int_equal(ep_close_write(e), 0); /* the echo answers with FIN */
+	WAIT_FOR(w, e->closes == 1 && r->closes == 1);
+	assert_int_equal(e->close_reason, 0);
+	assert_int_equal(r->close_reason, 0);
+	assert_int_equal(e->remote_closes, 1);
+	settle(w);
+	ep_check(e);
+	ep_check(r);
+}
+
+static void close_then_remote_end(struct world *w, int mux)
+{
+	struct pair p;
+	make_pair(w, mux, &p);
+	struct ep *r, *e = open_echo(w, &p, &r);
+	e->in_call = true;
+	assert_int_equal(lp2p_stream_close(e->s), 0);
+	e->in_call = false;
+	WAIT_FOR(w, e->closes == 1 && r->closes == 1);
+	assert_int_equal(e->close_reason, 0);
+	assert_int_equal(r->close_reason, 0);
+	settle(w);
+	ep_check(e);
+	ep_check(r);
+}
+
+static void connection_closed(struct world *w, int mux)
+{
+	struct pair p;
+	make_pair(w, mux, &p);
+	struct ep *r1, *e1 = open_echo(w, &p, &r1);
+	struct ep *r2, *e2 = open_echo(w, &p, &r2);
+	/* one of them half-closed already */
+	assert_int_equal(ep_close_write(e2), 0);
+	lp2p_conn_close(p.ab);
+	WAIT_FOR(w, e1->closes && e2->closes && r1->closes && r2->closes);
+	assert_true(e1->close_reason < 0);
+	assert_true(r1->close_reason < 0 || r1->close_reason == 0);
+	settle(w);
+	ep_check(e1);
+	ep_check(e2);
+	ep_check(r1);
+	ep_check(r2);
+}
+
+static void remote_host_gone(struct world *w, int mux)
+{
+	struct pair p;
+	make_pair(w, mux, &p);
+	struct ep *r, *e = open_echo(w, &p, &r);
+	/* the remote host goes away: its side ends inside the free */
+	world_node_free(w, p.b);
+	assert_int_equal(r->closes, 1);
+	assert_true(r->close_reason < 0);
+	WAIT_FOR(w, e->closes == 1);
+	assert_true(e->close_reason < 0);
+	settle(w);
+	ep_check(e);
+}
+
+static void own_host_freed(struct world *w, int mux)
+{
+	struct pair p;
+	make_pair(w, mux, &p);
+	struct ep *r, *e = open_echo(w, &p, &r);
+	/* the waiting open is answered too */
+	struct ep *late = ep_open(w, p.ab, echo_proto, 1);
+	world_node_free(w, p.a);
+	assert_int_equal(e->closes, 1);
+	assert_true(e->close_reason < 0);
+	assert_int_equal(late->opens + late->closes, 1);
+	WAIT_FOR(w, r->closes == 1);
+	ep_check(r);
+}
+
+/* The peerstore says b speaks a protocol it does not: the open is
+ * optimistic, the handler is set, and b's "na" ends the stream. */
+static void optimistic_refused(struct world *w, int mux)
+{
+	struct pair p;
+	make_pair(w, mux, &p);
+	const char *fake[] = {"/test/not-spoken/1.0.0"};
+	assert_int_equal(
+	    lp2p_peerstore_set_protocols(p.a->h, &p.b->id, fake, 1), 0);
+	struct ep *e = ep_open(w, p.ab, fake, 1);
+	WAIT_FOR(w, e->opens == 1);
+	assert_int_equal(e->open_status, 0); /* handed over at once */
+	WAIT_FOR(w, e->closes == 1);
+	assert_int_equal(e->close_reason, LP2P_ENEGOTIATE);
+	settle(w);
+	ep_check(e);
+}
+
+/* accept installs a handler, then refuses: that handler hears the end. */
+static struct ep *refused_ep;
+static int accept_then_refuse(void *arg, lp2p_stream *s, const char *proto)
+{
+	(void)proto;
+	struct ep *e = world_ep(arg);
+	e->s = s;
+	lp2p_stream_set_handler(s, &ep_handler, e);
+	refused_ep = e;
+	return LP2P_ELIMIT;
+}
+
+static void accept_refused(struct world *w, int mux)
+{
+	struct pair p;
+	make_pair(w, mux, &p);
+	const char *proto[] = {"/test/refuse/1.0.0"};
+	refused_ep = NULL;
+	assert_int_equal(lp2p_host_add_protocol(p.b->h, proto[0],
+	                                        accept_then_refuse, w),
+	                 0);
+	struct ep *e = ep_open(w, p.ab, proto, 1);
+	WAIT_FOR(w, refused_ep != NULL);
+	WAIT_FOR(w, refused_ep->closes == 1);
+	assert_int_equal(refused_ep->close_reason, LP2P_ELIMIT);
+	/* the opener sees the reset: a failed open or an ended stream */
+	WAIT_FOR(w, e->opens == 1 && (e->open_status || e->closes == 1));
+	settle(w);
+	ep_check(refused_ep);
+	ep_check(e);
+}
+
+/* ---- opens that cannot complete ---- */
+
+static void open_conn_closed(struct world *w, int mux)
+{
+	struct pair p;
+	make_pair(w, mux, &p);
+	struct ep *e = ep_open(w, p.ab, echo_proto, 1);
+	lp2p_conn_close(p.ab);
+	assert_int_equal(e->opens, 0);
+	WAIT_FOR(w, e->opens == 1);
+	assert_int_equal(e->open_status, LP2P_ECLOSED);
+	settle(w);
+	ep_check(e);
+}
+
+/* More opens than yamux lets wait for acknowledgement: those queued
+ * behind the backlog fail once each when the connection goes. */
+static void open_waiting_conn_closed(struct world *w, int mux)
+{
+	struct pair p;
+	make_pair(w, mux, &p);
+	enum { N = 300 };
+	struct ep *e[N];
+	for (size_t i = 0; i < N; i++)
+		e[i] = ep_open(w, p.ab, echo_proto, 1);
+	lp2p_conn_close(p.ab);
+	for (size_t i = 0; i < N; i++)
+		WAIT_FOR(w, e[i]->opens == 1);
+	settle(w);
+	for (size_t i = 0; i < N; i++) {
+		assert_true(e[i]->open_status < 0);
+		ep_check(e[i]);
+	}
+}
+
+static void host_open_no_address(struct world *w, int mux)
+{
+	struct node *a = world_node(w, muxer_yaml[mux]);
+	struct lp2p_peer_id nobody = a->id;
+	nobody.bytes[nobody.len - 1] ^= 1;
+	struct ep *e = world_ep(w);
+	e->in_call = true;
+	int rc = lp2p_host_open_stream(a->h, &nobody, echo_proto, 1,
+	                               ep_open_cb, e);
+	e->in_call = false;
+	assert_int_equal(rc, 0);
+	WAIT_FOR(w, e->opens == 1);
+	assert_true(e->open_status < 0);
+	ep_check(e);
+}
+
+/* The host stops while a dial for lp2p_host_open_stream is under way. */
+static void host_open_host_stops(struct world *w, int mux)
+{
+	struct node *a = world_node(w, muxer_yaml[mux]);
+	struct node *b = world_node(w, muxer_yaml[mux]);
+	assert_int_equal(
+	    lp2p_peerstore_add_addr(a->h, &b->id, &b->addr, 60000), 0);
+	struct ep *e = world_ep(w);
+	assert_int_equal(lp2p_host_open_stream(a->h, &b->id, echo_proto, 1,
+	                                       ep_open_cb, e),
+	                 0);
+	world_node_free(w, a);
+	assert_int_equal(e->opens, 1);
+	assert_true(e->open_status < 0);
+	ep_check(e);
+}
+
+#define BOTH(f)                                                            \
+	static void f##_yamux(void **state) { f(*state, YAMUX); }          \
+	static void f##_mplex(void **state) { f(*state, MPLEX); }
+BOTH(local_abort)
+BOTH(abort_inside_data)
+BOTH(remote_reset)
+BOTH(orderly_close)
+BOTH(close_then_remote_end)
+BOTH(connection_closed)
+BOTH(remote_host_gone)
+BOTH(own_host_freed)
+BOTH(optimistic_refused)
+BOTH(accept_refused)
+BOTH(open_conn_closed)
+BOTH(open_waiting_conn_closed)
+BOTH(host_open_no_address)
+BOTH(host_open_host_stops)
+
+#define T(f)                                                               \
+	cmocka_unit_test_setup_teardown(f##_yamux, world_setup,             \
+	                                world_teardown),                   \
+	    cmocka_unit_test_setup_teardown(f##_mplex, world_setup,         \
+	                                    world_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    T(local_abort),        T(abort_inside_data),
+	    T(remote_reset),       T(orderly_close),
+	    T(close_then_remote_end), T(connection_closed),
+	    T(remote_host_gone),   T(own_host_freed),
+	    T(optimistic_refused), T(accept_refused),
+	    T(open_conn_closed),   T(open_waiting_conn_closed),
+	    T(host_open_no_address), T(host_open_host_stops),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
