@@ -527,6 +527,34 @@ static void negotiated(struct lp2p_stream *s, const char *proto)
 	}
 }
 
+/*
+ * The negotiation ended, but the muxer did not take all of its output
+ * (the listener's answer meets a full output): what is left heads the
+ * send queue, so it goes out before the handler's first bytes.  Non-zero
+ * when that ended the stream.
+ */
+static int keep_mss_output(struct lp2p_stream *s)
+{
+	const uint8_t *p;
+	size_t n = lp2p_mss_out_peek(s->mss, &p);
+	if (n == 0)
+		return 0;
+	lp2p_rc_amount a = {.memory = n};
+	int rc = 0;
+	if (lp2p_rc_reserve(&s->rc, &a, NULL))
+		rc = LP2P_ELIMIT;
+	else if (lp2p_buf_append(&s->sendq, p, n)) {
+		lp2p_rc_release(&s->rc, &a);
+		rc = LP2P_ENOMEM;
+	}
+	if (rc) {
+		stream_finish(s, rc, false);
+		return rc;
+	}
+	lp2p_mss_out_ack(s->mss, n);
+	return 0;
+}
+
 /* Bytes for a negotiating stream. */
 static void negotiate_data(struct lp2p_stream *s, const uint8_t *data,
                            size_t len)
@@ -552,6 +580,8 @@ static void negotiate_data(struct lp2p_stream *s, const uint8_t *data,
 		}
 		return;
 	}
+	if (!s->optimistic && keep_mss_output(s))
+		return;
 	if (s->optimistic) {
 		/* the listener confirmed what we already use */
 		s->optimistic = false;

@@ -1230,6 +1230,45 @@ static void optimistic_open(void **state)
 	assert_int_equal(lp2p_host_conns(p.a->h, NULL, 0), 1);
 }
 
+/* The listener's answer to a proposal, when the muxer's output is full at
+ * that moment, goes out before the handler's first bytes (it was dropped:
+ * the dialer waited for it until its negotiation timeout; seen with
+ * go-libp2p, whose stream met testproto's reverse echo). */
+static void answer_waits_for_full_output(struct world *w, int mux)
+{
+	struct pair p = make_pair(w, mux, NULL, NULL);
+	struct service flood, echo;
+	service_init(&flood, w, "/test/flood");
+	flood.tmpl.to_send = 2 * MiB; /* fills b's muxer output at accept */
+	service_add(&flood, p.b);
+	service_init(&echo, w, "/test/echo");
+	echo.tmpl.echo = true;
+	service_add(&echo, p.b);
+	const char *pf[] = {"/test/flood"}, *pe[] = {"/test/echo"};
+	/* both proposals in one write: b negotiates the second while the
+	 * first one's 2 MiB wait in its muxer */
+	struct ep *f = ep_open(w, p.ab, pf, 1);
+	struct ep *e = ep_open(w, p.ab, pe, 1);
+	WAIT_FOR(w, e->opens == 1 && f->opens == 1);
+	assert_int_equal(e->open_status, 0);
+	e->to_send = 1000;
+	e->check_pattern = true;
+	ep_send(e);
+	WAIT_FOR(w, e->rx == 1000 && f->rx == 2 * MiB);
+	ep_check(e);
+	ep_check(f);
+}
+
+static void answer_waits_for_full_output_yamux(void **state)
+{
+	answer_waits_for_full_output(*state, YAMUX);
+}
+
+static void answer_waits_for_full_output_mplex(void **state)
+{
+	answer_waits_for_full_output(*state, MPLEX);
+}
+
 /* limits.max_streams_per_protocol counts inbound streams of one protocol
  * id over the whole host; other protocols are not affected. */
 static void protocol_limit(void **state)
@@ -1552,6 +1591,8 @@ int main(void)
 		T(protocol_override_limit),
 		T(fd_limit),
 		T(optimistic_open),
+		T(answer_waits_for_full_output_yamux),
+		T(answer_waits_for_full_output_mplex),
 		T(stream_limit_yamux),
 		T(stream_limit_mplex),
 		T(stream_limit_outbound),
