@@ -11,10 +11,10 @@
  *    we push the new message to every connected peer that speaks push,
  *    and we take pushes from others the same way as answers.
  *
- * Every exchange is one "request" tied to one stream.  A request is freed
- * exactly once: when its stream is detached (closed or reset by us, after
- * which no stream callback names it), when its stream reports on_close, or
- * in the open callback that brings no stream.
+ * The SDK carries the streams: asking is one lp2p_conn_request() (the
+ * reply is every byte until the peer's end), answering and pushing are
+ * one lp2p_stream_send() and a close, and a push we take is collected
+ * until its end, its state freed in on_close.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +25,7 @@
 #include <lp2p/log.h>
 #include <lp2p/peerstore.h>
 #include <lp2p/plugin.h>
+#include <lp2p/request.h>
 #include <lp2p/resource.h>
 #include <lp2p/swarm.h>
 
@@ -54,116 +55,18 @@ struct identify {
 	bool have_baseline; /* addresses known since start */
 	lp2p_timer *push_timer;
 	lp2p_timer *addr_timer;
-	struct request *requests; /* live ones, for fini */
 };
 
-enum request_kind {
-	REQ_ASK,      /* we asked (/ipfs/id/1.0.0 outbound) */
-	REQ_ANSWER,   /* we answer (/ipfs/id/1.0.0 inbound) */
-	REQ_PUSH_IN,  /* a peer pushes to us */
-	REQ_PUSH_OUT, /* we push */
-};
-
-struct request {
-	struct request *prev, *next;
-	struct identify *id;
-	enum request_kind kind;
-	struct lp2p_peer_id peer;
-	lp2p_stream *stream; /* NULL while opening */
-	bool opening;
-	bool abandoned; /* timed out while opening: drop the stream */
-	lp2p_timer *timer;
-	struct identify_reader reader; /* ASK, PUSH_IN */
-	uint8_t *out;                  /* ANSWER, PUSH_OUT */
-	size_t out_len, out_off;
-};
-
-/* ---- requests ---- */
-
-static void request_free(struct request *r)
-{
-	struct identify *id = r->id;
-	if (r->prev)
-		r->prev->next = r->next;
-	else
-		id->requests = r->next;
-	if (r->next)
-		r->next->prev = r->prev;
-	lp2p_timer_free(r->timer);
-	identify_reader_free(&r->reader);
-	free(r->out);
-	free(r);
-}
-
-static void on_request_timeout(void *arg);
-
-static struct request *request_new(struct identify *id, enum request_kind kind,
-                                   const struct lp2p_peer_id *peer)
-{
-	struct request *r = calloc(1, sizeof *r);
-	if (!r)
-		return NULL;
-	if (lp2p_timer_new(id->host, on_request_timeout, r, &r->timer)) {
-		free(r);
-		return NULL;
-	}
-	r->id = id;
-	r->kind = kind;
-	r->peer = *peer;
-	identify_reader_init(&r->reader);
-	r->next = id->requests;
-	if (id->requests)
-		id->requests->prev = r;
-	id->requests = r;
-	lp2p_timer_start(r->timer, id->timeout_ms, 0);
-	return r;
-}
-
-static const struct lp2p_stream_handler detached_handler = {0};
-
-/* Done: close the stream gracefully, forget it, free the request. */
-static void request_done(struct request *r)
-{
-	if (r->stream) {
-		lp2p_stream_set_handler(r->stream, &detached_handler, NULL);
-		lp2p_stream_close(r->stream);
-	}
-	request_free(r);
-}
-
-/*
- * Failed: reset the stream and free the request.  The handler is detached
- * first: a stream that already ended may still have its on_close queued.
- */
-static void request_fail(struct request *r)
-{
-	if (r->stream) {
-		lp2p_stream_set_handler(r->stream, &detached_handler, NULL);
-		lp2p_stream_reset(r->stream);
-	}
-	request_free(r);
-}
+/* The most a peer's answer or push may take on the stream: the
+ * messages' bodies and their length prefixes. */
+#define MAX_STREAM_BYTES \
+	(IDENTIFY_MAX_MSG + IDENTIFY_MAX_MESSAGES * LP2P_VARINT_MAX_LEN)
 
 static const char *peer_str(const struct lp2p_peer_id *p, char *buf, size_t cap)
 {
 	if (lp2p_peer_id_to_string(p, buf, cap) < 0)
 		snprintf(buf, cap, "?");
 	return buf;
-}
-
-static void on_request_timeout(void *arg)
-{
-	struct request *r = arg;
-	char who[LP2P_PEER_ID_STR_MAX];
-	lp2p_log(LP2P_LOG_DEBUG, "identify: %s: timed out",
-	         peer_str(&r->peer, who, sizeof who));
-	if (r->opening) {
-		/* the open callback still comes, and finishes the request */
-		r->abandoned = true;
-		lp2p_timer_stop(r->timer);
-		return;
-	}
-	request_fail(r);
 }
 
 /* ---- what we say ---- */
@@ -227,56 +130,6 @@ static int build_message(struct identify *id,
 	*out_len = (size_t)n;
 	return 0;
 }
-
-/* Write what is left of r->out; when all is written, finish. */
-static void write_pending(struct request *r)
-{
-	while (r->out_off < r->out_len) {
-		ssize_t w = lp2p_stream_write(r->stream, r->out + r->out_off,
-		                              r->out_len - r->out_off);
-		if (w == LP2P_EAGAIN || w == 0)
-			return; /* on_writable continues */
-		if (w < 0) {
-			request_fail(r);
-			return;
-		}
-		r->out_off += (size_t)w;
-	}
-	request_done(r);
-}
-
-static void writer_writable(lp2p_stream *s, void *user)
-{
-	(void)s;
-	write_pending(user);
-}
-
-static void request_closed(lp2p_stream *s, void *user, int reason)
-{
-	(void)s;
-	struct request *r = user;
-	char who[LP2P_PEER_ID_STR_MAX];
-	lp2p_log(LP2P_LOG_DEBUG, "identify: %s: stream ended early: %s",
-	         peer_str(&r->peer, who, sizeof who),
-	         reason ? lp2p_strerror(reason) : "closed");
-	r->stream = NULL; /* gone: nothing to reset */
-	request_free(r);
-}
-
-static void ignore_data(lp2p_stream *s, void *user, const uint8_t *data,
-                        size_t len)
-{
-	(void)s;
-	(void)user;
-	(void)data;
-	(void)len;
-}
-
-static const struct lp2p_stream_handler writer_handler = {
-    .on_data = ignore_data,
-    .on_writable = writer_writable,
-    .on_close = request_closed,
-};
 
 /* ---- what we hear ---- */
 
@@ -446,107 +299,138 @@ static int apply_message(struct identify *id, const struct lp2p_peer_id *p,
 	return 0;
 }
 
-/* Bytes the reader has allocated for message bodies. */
-static size_t reader_room(const struct identify_reader *rd)
+/* Split a peer's bytes into messages, merge them, and take them. */
+static int take_bytes(struct identify *id, const struct lp2p_peer_id *p,
+                      const uint8_t *bytes, size_t len, bool push)
 {
-	return rd->len + (rd->in_body ? rd->want : 0);
-}
-
-static void reader_data(lp2p_stream *s, void *user, const uint8_t *data,
-                        size_t len)
-{
-	struct request *r = user;
-	size_t before = reader_room(&r->reader);
-	int rc = identify_reader_feed(&r->reader, data, len);
-	/* The buffer counts against the stream's resource scopes (it is at
-	 * most IDENTIFY_MAX_MSG, so charging it just after it grew is
-	 * safe); the reservation ends with the stream. */
-	size_t after = reader_room(&r->reader);
-	if (!rc && after > before)
-		rc = lp2p_stream_reserve_memory(s, after - before);
-	if (rc) {
-		char who[LP2P_PEER_ID_STR_MAX];
-		lp2p_log(LP2P_LOG_INFO, "identify: %s: bad message: %s",
-		         peer_str(&r->peer, who, sizeof who),
-		         lp2p_strerror(rc));
-		request_fail(r);
-	}
-}
-
-static void reader_remote_close(lp2p_stream *s, void *user)
-{
-	(void)s;
-	struct request *r = user;
+	struct identify_reader rd;
+	identify_reader_init(&rd);
 	struct identify_msg *m = malloc(sizeof *m);
-	if (!m) {
-		request_fail(r);
-		return;
-	}
-	int rc = identify_reader_finish(&r->reader, m);
+	int rc = m ? identify_reader_feed(&rd, bytes, len) : LP2P_ENOMEM;
 	if (rc == 0)
-		rc = apply_message(r->id, &r->peer, m, r->kind == REQ_PUSH_IN);
+		rc = identify_reader_finish(&rd, m);
+	if (rc == 0)
+		rc = apply_message(id, p, m, push);
 	else {
 		char who[LP2P_PEER_ID_STR_MAX];
 		lp2p_log(LP2P_LOG_INFO, "identify: %s: bad message: %s",
-		         peer_str(&r->peer, who, sizeof who),
-		         lp2p_strerror(rc));
+		         peer_str(p, who, sizeof who), lp2p_strerror(rc));
 	}
 	free(m);
-	if (rc)
-		request_fail(r);
-	else
-		request_done(r);
+	identify_reader_free(&rd);
+	return rc;
 }
-
-static const struct lp2p_stream_handler reader_handler = {
-    .on_data = reader_data,
-    .on_remote_close = reader_remote_close,
-    .on_close = request_closed,
-};
 
 /* ---- asking (every new connection) ---- */
 
-static void on_ask_open(void *arg, int status, lp2p_stream *s)
+struct ask {
+	struct identify *id;
+	struct lp2p_peer_id peer;
+};
+
+static void on_answer(void *arg, int status, const uint8_t *reply, size_t len)
 {
-	struct request *r = arg;
-	r->opening = false;
-	if (status || r->abandoned) {
-		if (status) {
-			char who[LP2P_PEER_ID_STR_MAX];
-			lp2p_log(LP2P_LOG_DEBUG,
-			         "identify: %s: cannot open %s: %s",
-			         peer_str(&r->peer, who, sizeof who),
-			         ID_PROTOCOL, lp2p_strerror(status));
-		}
-		r->stream = s;
-		request_fail(r);
-		return;
+	struct ask *a = arg;
+	if (status) {
+		char who[LP2P_PEER_ID_STR_MAX];
+		lp2p_log(LP2P_LOG_DEBUG, "identify: %s: asking: %s",
+		         peer_str(&a->peer, who, sizeof who),
+		         lp2p_strerror(status));
+	} else {
+		take_bytes(a->id, &a->peer, reply, len, false);
 	}
-	r->stream = s;
-	lp2p_stream_set_handler(s, &reader_handler, r);
-	/* we send nothing: say so, the peer answers and closes */
-	lp2p_stream_close_write(s);
+	free(a);
 }
 
 LP2P_PLUGIN_EXPORT void handle_new_connection(void *state, lp2p_conn *conn,
                                               const struct lp2p_peer_id *peer)
 {
 	struct identify *id = state;
-	struct request *r = request_new(id, REQ_ASK, peer);
-	if (!r)
+	struct ask *a = malloc(sizeof *a);
+	if (!a)
 		return;
+	a->id = id;
+	a->peer = *peer;
+	/* we send nothing; the peer answers and closes */
 	static const char *const protos[] = {ID_PROTOCOL};
-	r->opening = true;
-	int rc = lp2p_conn_open_stream(conn, protos, 1, on_ask_open, r);
+	struct lp2p_request rq = {
+	    .protocols = protos,
+	    .nprotocols = 1,
+	    .kind = LP2P_REPLY_TO_END,
+	    .max_reply = MAX_STREAM_BYTES,
+	    .timeout_ms = id->timeout_ms,
+	};
+	int rc = lp2p_conn_request(conn, &rq, on_answer, a);
 	if (rc) {
-		r->opening = false;
 		char who[LP2P_PEER_ID_STR_MAX];
 		lp2p_log(LP2P_LOG_DEBUG,
 		         "identify: %s: cannot open a stream: %s",
 		         peer_str(peer, who, sizeof who), lp2p_strerror(rc));
-		request_free(r);
+		free(a);
 	}
 }
+
+/* ---- taking a push ---- */
+
+struct push_in {
+	struct identify *id;
+	struct lp2p_peer_id peer;
+	lp2p_timer *timer;
+	uint8_t *buf;
+	size_t len;
+	lp2p_stream *s;
+};
+
+static void push_in_data(lp2p_stream *s, void *user, const uint8_t *data,
+                         size_t len)
+{
+	struct push_in *pi = user;
+	int rc = len > MAX_STREAM_BYTES - pi->len ? LP2P_ERANGE : 0;
+	if (!rc && !pi->buf) {
+		/* room for the most a push may be, counted on the stream */
+		rc = lp2p_stream_reserve_memory(s, MAX_STREAM_BYTES);
+		if (!rc && !(pi->buf = malloc(MAX_STREAM_BYTES)))
+			rc = LP2P_ENOMEM;
+	}
+	if (rc) {
+		lp2p_stream_abort(s, rc);
+		return;
+	}
+	memcpy(pi->buf + pi->len, data, len);
+	pi->len += len;
+}
+
+static void push_in_end(lp2p_stream *s, void *user)
+{
+	struct push_in *pi = user;
+	int rc = take_bytes(pi->id, &pi->peer, pi->buf, pi->len, true);
+	if (rc)
+		lp2p_stream_abort(s, rc);
+	else
+		lp2p_stream_close(s);
+}
+
+static void push_in_closed(lp2p_stream *s, void *user, int reason)
+{
+	(void)s;
+	(void)reason;
+	struct push_in *pi = user;
+	lp2p_timer_free(pi->timer);
+	free(pi->buf);
+	free(pi);
+}
+
+static void push_in_timeout(void *arg)
+{
+	struct push_in *pi = arg;
+	lp2p_stream_abort(pi->s, LP2P_ETIMEDOUT);
+}
+
+static const struct lp2p_stream_handler push_in_handler = {
+    .on_data = push_in_data,
+    .on_remote_close = push_in_end,
+    .on_close = push_in_closed,
+};
 
 /* ---- answering and taking pushes ---- */
 
@@ -555,64 +439,66 @@ LP2P_PLUGIN_EXPORT int accept_inbound_stream(void *state, lp2p_stream *s,
 {
 	struct identify *id = state;
 	lp2p_conn *c = lp2p_stream_conn(s);
-	bool push = strcmp(protocol, PUSH_PROTOCOL) == 0;
-	struct request *r =
-	    request_new(id, push ? REQ_PUSH_IN : REQ_ANSWER, lp2p_conn_peer(c));
-	if (!r)
-		return LP2P_ENOMEM;
-	r->stream = s;
-	if (push) {
-		lp2p_stream_set_handler(s, &reader_handler, r);
+	if (strcmp(protocol, PUSH_PROTOCOL) == 0) {
+		struct push_in *pi = calloc(1, sizeof *pi);
+		if (!pi)
+			return LP2P_ENOMEM;
+		if (lp2p_timer_new(id->host, push_in_timeout, pi, &pi->timer)) {
+			free(pi);
+			return LP2P_ENOMEM;
+		}
+		pi->id = id;
+		pi->peer = *lp2p_conn_peer(c);
+		pi->s = s;
+		lp2p_stream_set_handler(s, &push_in_handler, pi);
+		lp2p_timer_start(pi->timer, id->timeout_ms, 0);
 		return 0;
 	}
+	/* the answer: our message, then our end (after what is queued) */
 	struct lp2p_multiaddr observed;
+	uint8_t *msg = NULL;
+	size_t len = 0;
 	int rc = lp2p_conn_remote_addr(c, &observed);
 	if (!rc)
-		rc = build_message(id, &observed, &r->out, &r->out_len);
-	if (rc) {
-		r->stream = NULL; /* refused: the swarm resets it */
-		request_free(r);
-		return rc;
-	}
-	lp2p_stream_set_handler(s, &writer_handler, r);
-	write_pending(r);
-	return 0;
+		rc = build_message(id, &observed, &msg, &len);
+	if (!rc)
+		rc = lp2p_stream_send(s, msg, len);
+	free(msg);
+	if (!rc)
+		rc = lp2p_stream_close(s);
+	return rc;
 }
 
 /* ---- pushing ---- */
 
+struct push_out {
+	size_t len;
+	uint8_t msg[];
+};
+
 static void on_push_open(void *arg, int status, lp2p_stream *s)
 {
-	struct request *r = arg;
-	r->opening = false;
-	r->stream = s;
-	if (status || r->abandoned) {
-		request_fail(r);
-		return;
+	struct push_out *po = arg;
+	if (status == 0) {
+		int rc = lp2p_stream_send(s, po->msg, po->len);
+		if (rc)
+			lp2p_stream_abort(s, rc);
+		else
+			lp2p_stream_close(s);
 	}
-	lp2p_stream_set_handler(s, &writer_handler, r);
-	write_pending(r);
+	free(po);
 }
 
-static void push_to(struct identify *id, lp2p_conn *c, const uint8_t *msg,
-                    size_t len)
+static void push_to(lp2p_conn *c, const uint8_t *msg, size_t len)
 {
-	struct request *r = request_new(id, REQ_PUSH_OUT, lp2p_conn_peer(c));
-	if (!r)
+	struct push_out *po = malloc(sizeof *po + len);
+	if (!po)
 		return;
-	r->out = malloc(len ? len : 1);
-	if (!r->out) {
-		request_free(r);
-		return;
-	}
-	memcpy(r->out, msg, len);
-	r->out_len = len;
+	po->len = len;
+	memcpy(po->msg, msg, len);
 	static const char *const protos[] = {PUSH_PROTOCOL};
-	r->opening = true;
-	if (lp2p_conn_open_stream(c, protos, 1, on_push_open, r)) {
-		r->opening = false;
-		request_free(r);
-	}
+	if (lp2p_conn_open_stream(c, protos, 1, on_push_open, po))
+		free(po);
 }
 
 static bool speaks_push(struct identify *id, const struct lp2p_peer_id *p)
@@ -644,7 +530,7 @@ static void push_now(void *arg)
 			continue;
 		if (!msg && build_message(id, NULL, &msg, &len))
 			break;
-		push_to(id, conns[i], msg, len);
+		push_to(conns[i], msg, len);
 		pushed++;
 	}
 	if (pushed)
@@ -696,38 +582,21 @@ static int read_config(const lp2p_config_node *cfg, struct identify *id,
                        char *err, size_t errlen)
 {
 	int rc = lp2p_config_check_keys(cfg, config_keys, err, errlen);
-	if (rc)
-		return rc;
-	id->timeout_ms = 10000;
-	id->addr_ttl_ms = 3600 * 1000;
-	id->push = true;
-	id->agent = DEFAULT_AGENT;
-	if ((rc = lp2p_config_get_duration_ms(cfg, "timeout", &id->timeout_ms,
-	                                      err, errlen)) &&
-	    rc != LP2P_ENOTFOUND)
-		return rc;
-	if (id->timeout_ms == 0)
-		return lp2p_config_error(lp2p_config_get(cfg, "timeout"), err,
-		                         errlen, "must be more than 0");
-	if ((rc = lp2p_config_get_duration_ms(cfg, "address_ttl",
-	                                      &id->addr_ttl_ms, err, errlen)) &&
-	    rc != LP2P_ENOTFOUND)
-		return rc;
-	if (id->addr_ttl_ms == 0)
-		return lp2p_config_error(lp2p_config_get(cfg, "address_ttl"),
-		                         err, errlen, "must be more than 0");
-	if ((rc = lp2p_config_get_bool(cfg, "push", &id->push, err, errlen)) &&
-	    rc != LP2P_ENOTFOUND)
-		return rc;
-	if ((rc = lp2p_config_get_string(cfg, "agent_version", &id->agent, err,
-	                                 errlen)) &&
-	    rc != LP2P_ENOTFOUND)
-		return rc;
-	if (strlen(id->agent) > 256)
-		return lp2p_config_error(lp2p_config_get(cfg, "agent_version"),
-		                         err, errlen,
-		                         "at most 256 bytes are allowed");
-	return 0;
+	if (!rc)
+		rc = lp2p_config_duration_or(cfg, "timeout", 10000, 1,
+		                             UINT64_MAX, &id->timeout_ms, err,
+		                             errlen);
+	if (!rc)
+		rc = lp2p_config_duration_or(cfg, "address_ttl", 3600 * 1000, 1,
+		                             UINT64_MAX, &id->addr_ttl_ms, err,
+		                             errlen);
+	if (!rc)
+		rc = lp2p_config_bool_or(cfg, "push", true, &id->push, err,
+		                         errlen);
+	if (!rc)
+		rc = lp2p_config_string_or(cfg, "agent_version", DEFAULT_AGENT,
+		                           256, &id->agent, err, errlen);
+	return rc;
 }
 
 static int identify_check(const lp2p_config_node *cfg, char *err, size_t errlen)
@@ -767,11 +636,7 @@ static int identify_init(lp2p_host *host, const lp2p_config_node *cfg,
 static void identify_fini(void *state)
 {
 	struct identify *id = state;
-	/* Connections are gone before fini; anything left is only memory. */
-	while (id->requests) {
-		id->requests->stream = NULL;
-		request_free(id->requests);
-	}
+	/* Connections, streams and requests are gone before fini. */
 	lp2p_timer_free(id->push_timer);
 	lp2p_timer_free(id->addr_timer);
 	free(id);

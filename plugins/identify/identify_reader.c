@@ -1,4 +1,5 @@
-/* identify_reader.c - length-delimited Identify messages from a stream */
+/* identify_reader.c - length-delimited Identify messages from a stream,
+ * framed by the SDK's message reader, kept for one merged decode */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,41 +12,32 @@ void identify_reader_init(struct identify_reader *r)
 
 void identify_reader_free(struct identify_reader *r)
 {
+	lp2p_msg_reader_free(r->mr);
 	free(r->buf);
 	memset(r, 0, sizeof *r);
 }
 
-static int fail(struct identify_reader *r, int err)
+/* A whole body: append it, within the bounds of the stream. */
+static int keep(void *arg, const uint8_t *msg, size_t n)
 {
-	r->err = err;
-	return err;
-}
-
-/* A length is complete: check it, then make room for exactly that body. */
-static int start_body(struct identify_reader *r, uint64_t n)
-{
+	struct identify_reader *r = arg;
 	if (r->nmsgs >= IDENTIFY_MAX_MESSAGES)
-		return fail(r, LP2P_ELIMIT);
-	if (n > IDENTIFY_MAX_MSG || n > IDENTIFY_MAX_MSG - r->len)
-		return fail(r, LP2P_ERANGE);
+		return LP2P_ELIMIT;
+	if (n > IDENTIFY_MAX_MSG - r->len)
+		return LP2P_ERANGE;
 	if (n) {
-		uint8_t *p = realloc(r->buf, r->len + (size_t)n);
+		uint8_t *p = realloc(r->buf, r->len + n);
 		if (!p)
-			return fail(r, LP2P_ENOMEM);
+			return LP2P_ENOMEM;
 		r->buf = p;
+		memcpy(r->buf + r->len, msg, n);
 	}
+	r->starts[r->nmsgs++] = r->len;
+	r->len += n;
 	r->starts[r->nmsgs] = r->len;
-	r->want = (size_t)n;
-	r->in_body = true;
+	/* the next length is checked against what is left */
+	lp2p_msg_reader_set_max(r->mr, IDENTIFY_MAX_MSG - r->len);
 	return 0;
-}
-
-static void end_body(struct identify_reader *r)
-{
-	r->nmsgs++;
-	r->starts[r->nmsgs] = r->len;
-	r->in_body = false;
-	r->hdr_len = 0;
 }
 
 int identify_reader_feed(struct identify_reader *r, const uint8_t *data,
@@ -53,34 +45,14 @@ int identify_reader_feed(struct identify_reader *r, const uint8_t *data,
 {
 	if (r->err)
 		return r->err;
-	while (len) {
-		if (r->in_body) {
-			size_t take = len < r->want ? len : r->want;
-			memcpy(r->buf + r->len, data, take);
-			r->len += take;
-			r->want -= take;
-			data += take;
-			len -= take;
-			if (r->want == 0)
-				end_body(r);
-			continue;
-		}
-		/* One byte at a time into the length: it is at most 9. */
-		if (r->hdr_len == sizeof r->hdr)
-			return fail(r, LP2P_EPROTO);
-		r->hdr[r->hdr_len++] = *data++;
-		len--;
-		uint64_t n;
-		int rc = lp2p_varint_decode(r->hdr, r->hdr_len, &n);
-		if (rc == LP2P_ETRUNC)
-			continue;
-		if (rc < 0)
-			return fail(r, LP2P_EPROTO);
-		if ((rc = start_body(r, n)))
-			return rc;
-		if (r->want == 0)
-			end_body(r);
+	if (!r->mr) {
+		int rc = lp2p_msg_reader_new(IDENTIFY_MAX_MSG, &r->mr);
+		if (rc)
+			return r->err = rc;
 	}
+	ssize_t rc = lp2p_msg_reader_feed(r->mr, data, len, keep, r);
+	if (rc < 0)
+		return r->err = (int)rc;
 	return 0;
 }
 
@@ -88,7 +60,7 @@ int identify_reader_finish(struct identify_reader *r, struct identify_msg *m)
 {
 	if (r->err)
 		return r->err;
-	if (r->in_body || r->hdr_len)
+	if (r->mr && lp2p_msg_reader_partial(r->mr))
 		return LP2P_ETRUNC;
 	if (r->nmsgs == 0)
 		return LP2P_ENOTFOUND;

@@ -2,24 +2,21 @@
  * identify_reader.h - collect the length-delimited Identify messages of one
  * stream as its bytes arrive, in pieces of any size.
  *
- * Each message is <unsigned varint length><body>.  A length is checked
- * against IDENTIFY_MAX_MSG (and the stream's total against the same bound)
- * as soon as its varint is complete, before any room is allocated; room
- * is then allocated for exactly that body.  At most IDENTIFY_MAX_MESSAGES
- * messages are taken.
+ * Each message is <unsigned varint length><body>, split by the SDK's
+ * reader (lp2p_msg_reader), which refuses a length over IDENTIFY_MAX_MSG
+ * before it allocates anything; the bodies are kept one after the other
+ * (the decoded message points into them), at most IDENTIFY_MAX_MSG in all
+ * and IDENTIFY_MAX_MESSAGES of them.
  */
 #ifndef LP2P_IDENTIFY_READER_H
 #define LP2P_IDENTIFY_READER_H
 
-#include <lp2p/varint.h>
+#include <lp2p/message.h>
 
 #include "identify/identify_msg.h"
 
 struct identify_reader {
-	uint8_t hdr[LP2P_VARINT_MAX_LEN]; /* a partial length */
-	size_t hdr_len;
-	size_t want; /* body bytes still to come for the current one */
-	bool in_body;
+	lp2p_msg_reader *mr; /* the framing (lp2p/message.h), made at need */
 	uint8_t *buf; /* the bodies, one after the other */
 	size_t len;   /* bytes in buf */
 	size_t starts[IDENTIFY_MAX_MESSAGES + 1];

@@ -50,15 +50,9 @@ static uint64_t be64(const uint8_t b[8])
 	return v;
 }
 
-/* Reset the stream; on_close does not follow a reset we ask for. */
-static void perf_abort(lp2p_stream *s, struct perf_stream *p)
-{
-	lp2p_stream_reset(s);
-	free(p);
-}
-
 /* Write until the stream takes no more; close once everything is out.
- * May free p (after a failed write). */
+ * (The download is written raw from one shared block of zeros, not
+ * through lp2p_stream_send()'s queue: nothing is copied or kept.) */
 static void perf_send(lp2p_stream *s, struct perf_stream *p)
 {
 	while (p->to_send) {
@@ -68,7 +62,7 @@ static void perf_send(lp2p_stream *s, struct perf_stream *p)
 		if (w == LP2P_EAGAIN)
 			return; /* on_writable continues */
 		if (w < 0) {
-			perf_abort(s, p);
+			lp2p_stream_abort(s, (int)w);
 			return;
 		}
 		p->to_send -= (uint64_t)w;
@@ -98,7 +92,7 @@ static void perf_data(lp2p_stream *s, void *user, const uint8_t *data,
 				         "perf: request for %llu bytes is above "
 				         "max_download; stream reset",
 				         (unsigned long long)p->to_send);
-				perf_abort(s, p);
+				lp2p_stream_abort(s, LP2P_ELIMIT);
 				return;
 			}
 		}
@@ -113,7 +107,7 @@ static void perf_remote_close(lp2p_stream *s, void *user)
 		lp2p_log(LP2P_LOG_DEBUG,
 		         "perf: stream closed after %zu header bytes; reset",
 		         p->header_len);
-		perf_abort(s, p);
+		lp2p_stream_abort(s, LP2P_ETRUNC);
 		return;
 	}
 	p->sending = true;
@@ -134,7 +128,7 @@ static void perf_close(lp2p_stream *s, void *user, int reason)
 	if (reason)
 		lp2p_log(LP2P_LOG_DEBUG, "perf: stream ended: %s",
 		         lp2p_strerror(reason));
-	free(p);
+	free(p); /* the one place: on_close comes once, however it ended */
 }
 
 static const struct lp2p_stream_handler perf_handler = {
@@ -163,9 +157,8 @@ static int perf_read_config(const lp2p_config_node *cfg, uint64_t *max,
 	int rc = lp2p_config_check_keys(cfg, keys, err, errlen);
 	if (rc)
 		return rc;
-	*max = UINT64_MAX;
-	rc = lp2p_config_get_size(cfg, "max_download", max, err, errlen);
-	return rc == LP2P_ENOTFOUND ? 0 : rc;
+	return lp2p_config_size_or(cfg, "max_download", UINT64_MAX, 0,
+	                           UINT64_MAX, max, err, errlen);
 }
 
 static int perf_check(const lp2p_config_node *cfg, char *err, size_t errlen)

@@ -1,21 +1,22 @@
 /*
- * ping.c - /ipfs/ping/1.0.0.
+ * ping.c - /ipfs/ping/1.0.0 (libp2p/specs ping/ping.md), and the example
+ * plugin of lp2p-plugin(7): read it from the top.
  *
- *  - Answer: every 32-byte payload received is sent back; when the peer
- *    closes its side we close ours after the last whole payload.  At most
+ *  - Answer: the peer sends 32 random bytes, we send them back, as often
+ *    as it likes, until it closes its side; then we close ours.  At most
  *    two inbound ping streams per peer (the spec's advice).
- *  - Ask: every `interval`, each connection is pinged on a new stream
- *    (one ping in flight per peer); the round-trip time goes to the
- *    peerstore ("ping.rtt_us") and to the "ping.rtt" event.  No answer
- *    within `timeout` is a failure, which closes the connection when
- *    `close_on_failure` is set.  A peer that does not speak ping is not
- *    pinged again on that connection.
+ *  - Ask: every `interval`, each connection is pinged on a new stream,
+ *    one ping in flight per peer: 32 random bytes out, the same 32 back
+ *    within `timeout`.  The round trip goes to the peerstore
+ *    ("ping.rtt_us") and to the "ping.rtt" event; a failure closes the
+ *    connection when `close_on_failure` is set.  A peer that does not
+ *    speak ping is not asked again on that connection.
  *
- * Lifetimes: a pinger (one per connection) lives until its connection
- * closes; when a callback that names it is still due then (an open
- * callback, a stream's on_close), the last of them frees it.
+ * The SDK does the bookkeeping: lp2p_conn_request() owns the asking
+ * stream and calls back once; what ping keeps per connection lives in the
+ * connection's slot (lp2p_conn_set_data) and goes with it; an answering
+ * stream's state is freed in its on_close, which always comes once.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -26,203 +27,138 @@
 #include <lp2p/log.h>
 #include <lp2p/peerstore.h>
 #include <lp2p/plugin.h>
+#include <lp2p/request.h>
 #include <lp2p/swarm.h>
 
 #define PING_PROTOCOL "/ipfs/ping/1.0.0"
 #define PING_SIZE 32
 #define MAX_INBOUND_PER_PEER 2
-/* Unechoed bytes held for an answering stream before it is paused. */
-#define SERVE_HIWAT 4096
-/* First ping of a new connection: soon, but not before this. */
-#define FIRST_PING_MS 1000
-/* Retry delay when another connection to the peer has a ping in flight. */
-#define BUSY_RETRY_MS 1000
+#define FIRST_PING_MS 1000 /* a new connection's first ping, at most */
+#define BUSY_RETRY_MS 1000 /* another connection to the peer is pinging */
+#define MAX_CONNS 8        /* connections to one peer looked at */
 
-struct ping_plugin {
+struct ping {
 	lp2p_host *host;
 	uint64_t interval_ms, timeout_ms;
 	bool close_on_failure;
-	struct pinger *pingers;
-	struct server *servers;
 };
 
-enum pinger_state { P_IDLE, P_OPENING, P_WAITING, P_OFF };
-
-struct pinger {
-	struct pinger *prev, *next;
-	struct ping_plugin *pp;
-	lp2p_conn *conn; /* NULL once closed */
-	struct lp2p_peer_id peer;
-	enum pinger_state state;
-	lp2p_timer *timer; /* next ping, or the timeout of this one */
-	lp2p_stream *stream;
-	bool abandoned; /* timed out while opening */
+/* What ping keeps on a connection (its slot, keyed by struct ping). */
+struct conn_ping {
+	struct ping *pp;
+	lp2p_conn *conn;
+	lp2p_timer *timer;
+	bool asking;   /* a ping of ours is in flight */
+	bool no_ping;  /* the peer does not speak ping */
+	int answering; /* inbound ping streams */
 	uint8_t payload[PING_SIZE];
-	uint8_t got[PING_SIZE];
-	size_t got_len;
 	struct timespec sent;
 };
 
-struct server {
-	struct server *prev, *next;
-	struct ping_plugin *pp;
-	struct lp2p_peer_id peer;
-	uint8_t *buf; /* received, not yet echoed */
-	size_t len, cap;
-	bool remote_closed;
-	bool paused;
-};
-
-static const struct lp2p_stream_handler detached = {0};
-
-static const char *peer_str(const struct lp2p_peer_id *p, char *buf, size_t cap)
+/* The conn_ping of every connection to c's peer, c's own included. */
+static size_t peer_conns(struct conn_ping *cp, struct conn_ping **out)
 {
-	if (lp2p_peer_id_to_string(p, buf, cap) < 0)
-		snprintf(buf, cap, "?");
-	return buf;
+	lp2p_conn *conns[MAX_CONNS];
+	size_t n = lp2p_host_conns_to_peer(cp->pp->host, lp2p_conn_peer(cp->conn),
+	                                   conns, MAX_CONNS);
+	size_t k = 0;
+	for (size_t i = 0; i < n && i < MAX_CONNS; i++)
+		if ((out[k] = lp2p_conn_get_data(conns[i], cp->pp)))
+			k++;
+	return k;
 }
 
 /* ---- answering ---- */
 
-static void server_free(struct server *sv)
-{
-	if (sv->prev)
-		sv->prev->next = sv->next;
-	else
-		sv->pp->servers = sv->next;
-	if (sv->next)
-		sv->next->prev = sv->prev;
-	free(sv->buf);
-	free(sv);
-}
+struct answer {
+	struct conn_ping *cp;
+	uint8_t got[PING_SIZE];
+	size_t len;
+};
 
-static void server_finish(lp2p_stream *s, struct server *sv, bool reset)
-{
-	lp2p_stream_set_handler(s, &detached, NULL);
-	if (reset)
-		lp2p_stream_reset(s);
-	else
-		lp2p_stream_close(s);
-	server_free(sv);
-}
-
-/* Echo every whole payload held; pause while too much is unechoed. */
-static void server_pump(lp2p_stream *s, struct server *sv)
-{
-	size_t whole = sv->len - sv->len % PING_SIZE;
-	if (whole) {
-		ssize_t w = lp2p_stream_write(s, sv->buf, whole);
-		if (w == LP2P_EAGAIN)
-			w = 0;
-		if (w < 0) {
-			server_finish(s, sv, true);
-			return;
-		}
-		memmove(sv->buf, sv->buf + w, sv->len - (size_t)w);
-		sv->len -= (size_t)w;
-	}
-	if (sv->remote_closed && sv->len < PING_SIZE) {
-		/* a partial last payload is not answered */
-		server_finish(s, sv, false);
-		return;
-	}
-	/* pause and resume only on a change */
-	if (sv->len >= SERVE_HIWAT && !sv->paused) {
-		sv->paused = true;
-		lp2p_stream_pause(s);
-	} else if (sv->len < SERVE_HIWAT && sv->paused) {
-		sv->paused = false;
-		lp2p_stream_resume(s);
-	}
-}
-
-static void server_data(lp2p_stream *s, void *user, const uint8_t *data,
+static void answer_data(lp2p_stream *s, void *user, const uint8_t *data,
                         size_t len)
 {
-	struct server *sv = user;
-	if (sv->cap - sv->len < len) {
-		size_t cap = sv->len + len;
-		uint8_t *p = realloc(sv->buf, cap);
-		if (!p) {
-			server_finish(s, sv, true);
+	struct answer *a = user;
+	while (len) {
+		size_t n = PING_SIZE - a->len < len ? PING_SIZE - a->len : len;
+		memcpy(a->got + a->len, data, n);
+		a->len += n;
+		data += n;
+		len -= n;
+		if (a->len < PING_SIZE)
+			continue;
+		a->len = 0;
+		int rc = lp2p_stream_send(s, a->got, PING_SIZE);
+		if (rc) {
+			lp2p_stream_abort(s, rc);
 			return;
 		}
-		sv->buf = p;
-		sv->cap = cap;
 	}
-	memcpy(sv->buf + sv->len, data, len);
-	sv->len += len;
-	server_pump(s, sv);
+	/* a peer that sends without reading waits for us */
+	if (lp2p_stream_send_queued(s) >= 64 * PING_SIZE)
+		lp2p_stream_pause(s);
 }
 
-static void server_writable(lp2p_stream *s, void *user)
+static void answer_writable(lp2p_stream *s, void *user)
 {
-	server_pump(s, user);
+	(void)user;
+	lp2p_stream_resume(s);
 }
 
-static void server_remote_close(lp2p_stream *s, void *user)
+static void answer_end(lp2p_stream *s, void *user)
 {
-	struct server *sv = user;
-	sv->remote_closed = true;
-	server_pump(s, sv);
+	(void)user;
+	lp2p_stream_close(s); /* after the answers still queued */
 }
 
-static void server_closed(lp2p_stream *s, void *user, int reason)
+static void answer_closed(lp2p_stream *s, void *user, int reason)
 {
 	(void)s;
 	(void)reason;
-	server_free(user);
+	struct answer *a = user;
+	a->cp->answering--;
+	free(a);
 }
 
-static const struct lp2p_stream_handler server_handler = {
-    .on_data = server_data,
-    .on_writable = server_writable,
-    .on_remote_close = server_remote_close,
-    .on_close = server_closed,
+static const struct lp2p_stream_handler answer_handler = {
+    .on_data = answer_data,
+    .on_writable = answer_writable,
+    .on_remote_close = answer_end,
+    .on_close = answer_closed,
 };
 
 LP2P_PLUGIN_EXPORT int accept_inbound_stream(void *state, lp2p_stream *s,
                                              const char *protocol)
 {
 	(void)protocol;
-	struct ping_plugin *pp = state;
-	const struct lp2p_peer_id *peer = lp2p_conn_peer(lp2p_stream_conn(s));
-	size_t same = 0;
-	for (struct server *x = pp->servers; x; x = x->next)
-		same += lp2p_peer_id_equal(&x->peer, peer);
-	if (same >= MAX_INBOUND_PER_PEER) {
-		char who[LP2P_PEER_ID_STR_MAX];
-		lp2p_log(LP2P_LOG_DEBUG,
-		         "ping: %s already has %zu ping streams: refused",
-		         peer_str(peer, who, sizeof who), same);
+	struct conn_ping *cp = lp2p_conn_get_data(lp2p_stream_conn(s), state);
+	if (!cp)
+		return LP2P_ENOMEM; /* its handle_new_connection failed */
+	struct conn_ping *all[MAX_CONNS];
+	size_t n = peer_conns(cp, all), streams = 0;
+	for (size_t i = 0; i < n; i++)
+		streams += (size_t)all[i]->answering;
+	if (streams >= MAX_INBOUND_PER_PEER)
 		return LP2P_ELIMIT;
-	}
-	struct server *sv = calloc(1, sizeof *sv);
-	if (!sv)
+	struct answer *a = calloc(1, sizeof *a);
+	if (!a)
 		return LP2P_ENOMEM;
-	sv->pp = pp;
-	sv->peer = *peer;
-	sv->next = pp->servers;
-	if (pp->servers)
-		pp->servers->prev = sv;
-	pp->servers = sv;
-	lp2p_stream_set_handler(s, &server_handler, sv);
+	a->cp = cp;
+	cp->answering++;
+	lp2p_stream_set_handler(s, &answer_handler, a);
 	return 0;
 }
 
 /* ---- asking ---- */
 
-static void pinger_free(struct pinger *pg)
+static void log_peer(enum lp2p_log_level level, struct conn_ping *cp,
+                     const char *what, int err)
 {
-	struct ping_plugin *pp = pg->pp;
-	if (pg->prev)
-		pg->prev->next = pg->next;
-	else
-		pp->pingers = pg->next;
-	if (pg->next)
-		pg->next->prev = pg->prev;
-	lp2p_timer_free(pg->timer);
-	free(pg);
+	char who[LP2P_PEER_ID_STR_MAX] = "?";
+	lp2p_peer_id_to_string(lp2p_conn_peer(cp->conn), who, sizeof who);
+	lp2p_log(level, "ping: %s: %s%s%s", who, what, err ? ": " : "",
+	         err ? lp2p_strerror(err) : "");
 }
 
 static uint64_t elapsed_us(const struct timespec *since)
@@ -234,300 +170,146 @@ static uint64_t elapsed_us(const struct timespec *since)
 	return us > 0 ? (uint64_t)us : 0;
 }
 
-static void schedule(struct pinger *pg, uint64_t after_ms)
+static void on_reply(void *arg, int status, const uint8_t *reply, size_t len)
 {
-	pg->state = P_IDLE;
-	lp2p_timer_start(pg->timer, after_ms, 0);
-}
-
-/* Let go of the stream: close it gracefully or reset it. */
-static void drop_stream(struct pinger *pg, bool reset)
-{
-	lp2p_stream *s = pg->stream;
-	if (!s)
+	struct conn_ping *cp = arg;
+	struct ping *pp = cp->pp;
+	cp->asking = false;
+	if (!lp2p_conn_is_open(cp->conn))
 		return;
-	pg->stream = NULL;
-	lp2p_stream_set_handler(s, &detached, NULL);
-	if (reset)
-		lp2p_stream_reset(s);
-	else
-		lp2p_stream_close(s);
-}
-
-/* A ping failed: the last thing done with pg (closing may free it). */
-static void ping_failed(struct pinger *pg, const char *why)
-{
-	struct ping_plugin *pp = pg->pp;
-	char who[LP2P_PEER_ID_STR_MAX];
-	peer_str(&pg->peer, who, sizeof who);
-	drop_stream(pg, true);
-	if (!pg->conn) { /* nothing is due any more */
-		pinger_free(pg);
+	if (status == LP2P_ENEGOTIATE) {
+		log_peer(LP2P_LOG_DEBUG, cp, "does not speak " PING_PROTOCOL, 0);
+		cp->no_ping = true;
 		return;
 	}
-	if (!pp->close_on_failure) {
-		lp2p_log(LP2P_LOG_INFO, "ping: %s: %s", who, why);
-		schedule(pg, pp->interval_ms);
+	if (status == 0 && (len != PING_SIZE ||
+	                    memcmp(reply, cp->payload, PING_SIZE) != 0))
+		status = LP2P_EPROTO;
+	lp2p_timer_start(cp->timer, pp->interval_ms, 0);
+	if (status) {
+		log_peer(LP2P_LOG_INFO, cp,
+		         pp->close_on_failure ? "ping failed; closing"
+		                              : "ping failed",
+		         status);
+		if (pp->close_on_failure)
+			lp2p_conn_close(cp->conn);
 		return;
 	}
-	lp2p_log(LP2P_LOG_INFO, "ping: %s: %s; closing the connection", who,
-	         why);
-	lp2p_conn *c = pg->conn;
-	schedule(pg, pp->interval_ms); /* stopped by the close */
-	lp2p_conn_close(c);
-}
-
-static void ping_answered(struct pinger *pg)
-{
-	struct ping_plugin *pp = pg->pp;
-	uint64_t rtt = elapsed_us(&pg->sent);
-	drop_stream(pg, false);
-	lp2p_peerstore_put(pp->host, &pg->peer, "ping.rtt_us", &rtt,
-	                   sizeof rtt);
+	uint64_t rtt = elapsed_us(&cp->sent);
+	const struct lp2p_peer_id *peer = lp2p_conn_peer(cp->conn);
+	lp2p_peerstore_put(pp->host, peer, "ping.rtt_us", &rtt, sizeof rtt);
+	/* "ping.rtt": the RTT (native uint64_t) then the peer id's bytes */
 	uint8_t ev[sizeof rtt + LP2P_PEER_ID_MAX_LEN];
 	memcpy(ev, &rtt, sizeof rtt);
-	memcpy(ev + sizeof rtt, pg->peer.bytes, pg->peer.len);
-	lp2p_host_publish(pp->host, "ping.rtt", ev, sizeof rtt + pg->peer.len);
+	memcpy(ev + sizeof rtt, peer->bytes, peer->len);
+	lp2p_host_publish(pp->host, "ping.rtt", ev, sizeof rtt + peer->len);
 	if (lp2p_log_enabled(LP2P_LOG_DEBUG)) {
-		char who[LP2P_PEER_ID_STR_MAX];
-		lp2p_log(LP2P_LOG_DEBUG, "ping: %s: %llu.%03llu ms",
-		         peer_str(&pg->peer, who, sizeof who),
+		char what[64];
+		snprintf(what, sizeof what, "%llu.%03llu ms",
 		         (unsigned long long)(rtt / 1000),
 		         (unsigned long long)(rtt % 1000));
+		log_peer(LP2P_LOG_DEBUG, cp, what, 0);
 	}
-	schedule(pg, pp->interval_ms);
 }
 
-static void pinger_data(lp2p_stream *s, void *user, const uint8_t *data,
-                        size_t len)
+static void ping_now(void *arg)
 {
-	(void)s;
-	struct pinger *pg = user;
-	size_t take = PING_SIZE - pg->got_len;
-	if (len > take) {
-		ping_failed(pg, "answer longer than the payload");
+	struct conn_ping *cp = arg;
+	struct ping *pp = cp->pp;
+	if (cp->no_ping || !lp2p_conn_is_open(cp->conn))
 		return;
-	}
-	memcpy(pg->got + pg->got_len, data, len);
-	pg->got_len += len;
-	if (pg->got_len < PING_SIZE)
-		return;
-	if (memcmp(pg->got, pg->payload, PING_SIZE) != 0) {
-		ping_failed(pg, "wrong answer");
-		return;
-	}
-	ping_answered(pg);
-}
-
-static void pinger_closed(lp2p_stream *s, void *user, int reason)
-{
-	(void)s;
-	struct pinger *pg = user;
-	pg->stream = NULL;
-	if (!pg->conn) { /* connection gone: this was the last callback */
-		pinger_free(pg);
-		return;
-	}
-	char why[128];
-	snprintf(why, sizeof why, "stream ended before the answer: %s",
-	         reason ? lp2p_strerror(reason) : "closed");
-	ping_failed(pg, why);
-}
-
-static void pinger_remote_close(lp2p_stream *s, void *user)
-{
-	(void)s;
-	ping_failed(user, "peer closed the stream before answering");
-}
-
-static const struct lp2p_stream_handler pinger_handler = {
-    .on_data = pinger_data,
-    .on_remote_close = pinger_remote_close,
-    .on_close = pinger_closed,
-};
-
-static void on_open(void *arg, int status, lp2p_stream *s)
-{
-	struct pinger *pg = arg;
-	if (!pg->conn) { /* connection gone meanwhile */
-		if (s) {
-			lp2p_stream_set_handler(s, &detached, NULL);
-			lp2p_stream_reset(s);
-		}
-		pinger_free(pg);
-		return;
-	}
-	if (pg->abandoned) {
-		pg->abandoned = false;
-		if (s) {
-			lp2p_stream_set_handler(s, &detached, NULL);
-			lp2p_stream_reset(s);
-		}
-		ping_failed(pg, "no stream within the timeout");
-		return;
-	}
-	if (status == LP2P_ENEGOTIATE) {
-		char who[LP2P_PEER_ID_STR_MAX];
-		lp2p_log(LP2P_LOG_DEBUG,
-		         "ping: %s does not speak %s: not pinging it",
-		         peer_str(&pg->peer, who, sizeof who), PING_PROTOCOL);
-		lp2p_timer_stop(pg->timer);
-		pg->state = P_OFF;
-		return;
-	}
-	if (status) {
-		char why[128];
-		snprintf(why, sizeof why, "cannot open a stream: %s",
-		         lp2p_strerror(status));
-		ping_failed(pg, why);
-		return;
-	}
-	pg->stream = s;
-	pg->state = P_WAITING;
-	pg->got_len = 0;
-	lp2p_stream_set_handler(s, &pinger_handler, pg);
-	clock_gettime(CLOCK_MONOTONIC, &pg->sent);
-	ssize_t w = lp2p_stream_write(s, pg->payload, PING_SIZE);
-	if (w != PING_SIZE) {
-		/* a new stream always takes 32 bytes */
-		ping_failed(pg, "cannot write the payload");
-		return;
-	}
-	lp2p_stream_close_write(s);
-}
-
-static bool peer_busy(struct pinger *pg)
-{
-	for (struct pinger *x = pg->pp->pingers; x; x = x->next)
-		if (x != pg && x->conn &&
-		    (x->state == P_OPENING || x->state == P_WAITING) &&
-		    lp2p_peer_id_equal(&x->peer, &pg->peer))
-			return true;
-	return false;
-}
-
-static void on_timer(void *arg)
-{
-	struct pinger *pg = arg;
-	struct ping_plugin *pp = pg->pp;
-	switch (pg->state) {
-	case P_IDLE: {
-		if (peer_busy(pg)) {
-			schedule(pg, BUSY_RETRY_MS);
+	struct conn_ping *all[MAX_CONNS];
+	size_t n = peer_conns(cp, all);
+	for (size_t i = 0; i < n; i++) {
+		if (all[i]->asking) { /* one ping in flight per peer */
+			lp2p_timer_start(cp->timer, BUSY_RETRY_MS, 0);
 			return;
 		}
-		if (getrandom(pg->payload, PING_SIZE, 0) != PING_SIZE) {
-			schedule(pg, pp->interval_ms);
-			return;
-		}
-		static const char *const protos[] = {PING_PROTOCOL};
-		int rc =
-		    lp2p_conn_open_stream(pg->conn, protos, 1, on_open, pg);
-		if (rc) {
-			schedule(pg, pp->interval_ms);
-			return;
-		}
-		pg->state = P_OPENING;
-		lp2p_timer_start(pg->timer, pp->timeout_ms, 0);
+	}
+	static const char *const protocols[] = {PING_PROTOCOL};
+	struct lp2p_request rq = {
+	    .protocols = protocols,
+	    .nprotocols = 1,
+	    .data = cp->payload,
+	    .len = PING_SIZE,
+	    .kind = LP2P_REPLY_EXACT,
+	    .max_reply = PING_SIZE,
+	    .timeout_ms = pp->timeout_ms,
+	};
+	if (getrandom(cp->payload, PING_SIZE, 0) != PING_SIZE ||
+	    lp2p_conn_request(cp->conn, &rq, on_reply, cp) != 0) {
+		lp2p_timer_start(cp->timer, pp->interval_ms, 0);
 		return;
 	}
-	case P_OPENING:
-		/* on_open still comes and reports the failure */
-		pg->abandoned = true;
-		return;
-	case P_WAITING: ping_failed(pg, "no answer within the timeout"); return;
-	case P_OFF: return;
-	}
+	cp->asking = true;
+	clock_gettime(CLOCK_MONOTONIC, &cp->sent);
+}
+
+/* ---- connections ---- */
+
+static void conn_ping_free(void *data)
+{
+	struct conn_ping *cp = data;
+	lp2p_timer_free(cp->timer);
+	free(cp);
 }
 
 LP2P_PLUGIN_EXPORT void handle_new_connection(void *state, lp2p_conn *conn,
                                               const struct lp2p_peer_id *peer)
 {
-	struct ping_plugin *pp = state;
-	if (pp->interval_ms == 0)
-		return;
-	struct pinger *pg = calloc(1, sizeof *pg);
-	if (!pg)
-		return;
-	if (lp2p_timer_new(pp->host, on_timer, pg, &pg->timer)) {
-		free(pg);
-		return;
-	}
-	pg->pp = pp;
-	pg->conn = conn;
-	pg->peer = *peer;
-	pg->next = pp->pingers;
-	if (pp->pingers)
-		pp->pingers->prev = pg;
-	pp->pingers = pg;
-	schedule(pg, pp->interval_ms < FIRST_PING_MS ? pp->interval_ms
-	                                             : FIRST_PING_MS);
-}
-
-LP2P_PLUGIN_EXPORT void
-handle_closed_connection(void *state, lp2p_conn *conn,
-                         const struct lp2p_peer_id *peer)
-{
 	(void)peer;
-	struct ping_plugin *pp = state;
-	for (struct pinger *pg = pp->pingers; pg; pg = pg->next) {
-		if (pg->conn != conn)
-			continue;
-		pg->conn = NULL;
-		lp2p_timer_stop(pg->timer);
-		/* a callback still due frees it; otherwise now */
-		if (pg->state != P_OPENING && !pg->stream)
-			pinger_free(pg);
+	struct ping *pp = state;
+	struct conn_ping *cp = calloc(1, sizeof *cp);
+	if (!cp)
+		return;
+	cp->pp = pp;
+	cp->conn = conn;
+	if (lp2p_timer_new(pp->host, ping_now, cp, &cp->timer) ||
+	    lp2p_conn_set_data(conn, pp, cp, conn_ping_free)) {
+		conn_ping_free(cp);
 		return;
 	}
+	if (pp->interval_ms)
+		lp2p_timer_start(cp->timer,
+		                 pp->interval_ms < FIRST_PING_MS ? pp->interval_ms
+		                                                 : FIRST_PING_MS,
+		                 0);
 }
 
-/* ---- lifecycle ---- */
+/* ---- configuration and lifecycle ---- */
 
-static const char *const config_keys[] = {"interval", "timeout",
-                                          "close_on_failure", NULL};
-
-static int read_config(const lp2p_config_node *cfg, struct ping_plugin *pp,
+static int read_config(const lp2p_config_node *cfg, struct ping *pp,
                        char *err, size_t errlen)
 {
-	int rc = lp2p_config_check_keys(cfg, config_keys, err, errlen);
-	if (rc)
-		return rc;
-	pp->interval_ms = 15000;
-	pp->timeout_ms = 10000;
-	pp->close_on_failure = false;
-	if ((rc = lp2p_config_get_duration_ms(cfg, "interval", &pp->interval_ms,
-	                                      err, errlen)) &&
-	    rc != LP2P_ENOTFOUND)
-		return rc;
-	if ((rc = lp2p_config_get_duration_ms(cfg, "timeout", &pp->timeout_ms,
-	                                      err, errlen)) &&
-	    rc != LP2P_ENOTFOUND)
-		return rc;
-	if (pp->timeout_ms == 0)
-		return lp2p_config_error(lp2p_config_get(cfg, "timeout"), err,
-		                         errlen, "must be more than 0");
-	if ((rc = lp2p_config_get_bool(cfg, "close_on_failure",
-	                               &pp->close_on_failure, err, errlen)) &&
-	    rc != LP2P_ENOTFOUND)
-		return rc;
-	return 0;
+	static const char *const keys[] = {"interval", "timeout",
+	                                   "close_on_failure", NULL};
+	int rc = lp2p_config_check_keys(cfg, keys, err, errlen);
+	if (!rc)
+		rc = lp2p_config_duration_or(cfg, "interval", 15000, 0,
+		                             UINT64_MAX, &pp->interval_ms, err,
+		                             errlen);
+	if (!rc)
+		rc = lp2p_config_duration_or(cfg, "timeout", 10000, 1,
+		                             UINT64_MAX, &pp->timeout_ms, err,
+		                             errlen);
+	if (!rc)
+		rc = lp2p_config_bool_or(cfg, "close_on_failure", false,
+		                         &pp->close_on_failure, err, errlen);
+	return rc;
 }
 
 static int ping_check(const lp2p_config_node *cfg, char *err, size_t errlen)
 {
-	struct ping_plugin tmp;
+	struct ping tmp;
 	return read_config(cfg, &tmp, err, errlen);
 }
 
 static int ping_init(lp2p_host *host, const lp2p_config_node *cfg, void **state,
                      char *err, size_t errlen)
 {
-	struct ping_plugin *pp = calloc(1, sizeof *pp);
-	if (!pp) {
-		snprintf(err, errlen, "out of memory");
+	struct ping *pp = calloc(1, sizeof *pp);
+	if (!pp)
 		return LP2P_ENOMEM;
-	}
 	int rc = read_config(cfg, pp, err, errlen);
 	if (rc) {
 		free(pp);
@@ -538,15 +320,10 @@ static int ping_init(lp2p_host *host, const lp2p_config_node *cfg, void **state,
 	return 0;
 }
 
+/* Connections (and their slots) are gone before fini. */
 static void ping_fini(void *state)
 {
-	struct ping_plugin *pp = state;
-	/* Connections are gone before fini; anything left is only memory. */
-	while (pp->pingers)
-		pinger_free(pp->pingers);
-	while (pp->servers)
-		server_free(pp->servers);
-	free(pp);
+	free(state);
 }
 
 static const char *const ping_protocols[] = {PING_PROTOCOL, NULL};

@@ -60,6 +60,12 @@ LP2P_API void lp2p_msg_reader_free(lp2p_msg_reader *r)
 	free(r);
 }
 
+LP2P_API void lp2p_msg_reader_set_max(lp2p_msg_reader *r, size_t max_len)
+{
+	if (max_len < (size_t)1 << 62)
+		r->max_len = max_len;
+}
+
 LP2P_API void lp2p_msg_reader_charge(lp2p_msg_reader *r,
                                      int (*reserve)(void *arg, size_t n),
                                      void (*release)(void *arg, size_t n),

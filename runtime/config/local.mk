@@ -1,7 +1,7 @@
 # runtime/config: the YAML configuration (libyaml), parsed once into a tree
 libruntime_la_SOURCES += \
 	runtime/config/tree.c runtime/config/tree.h \
-	runtime/config/node.c \
+	runtime/config/node.c runtime/config/defaults.c \
 	runtime/config/config.c runtime/config/config.h \
 	runtime/config/limits.c \
 	runtime/config/default.c

@@ -180,6 +180,12 @@ int lp2p_plugin_load(const char *name, const lp2p_config_node *cfg,
 	*(void **)&p->protocol_event = dlsym(dl, "handle_protocol_event");
 	*(void **)&p->accept_inbound = dlsym(dl, "accept_inbound_stream");
 	*(void **)&p->packet = dlsym(dl, "handle_packet");
+	if (d->protocols && d->protocols[0] && !p->accept_inbound)
+		lp2p_log(LP2P_LOG_WARN,
+		         "plugin '%s' (%s) lists protocol %s but defines no "
+		         "accept_inbound_stream: its inbound streams will be "
+		         "refused",
+		         name, path, d->protocols[0]);
 
 	if (d->config_check) {
 		char msg[512] = "";

@@ -56,6 +56,7 @@ static void conn_free(struct lp2p_conn *c)
 	lp2p_packed_ma_release(&c->remote_addr);
 	lp2p_packed_ma_release(&c->local_addr);
 	free(c->protect);
+	lp2p_conn_data_free(c);
 	free(c);
 }
 

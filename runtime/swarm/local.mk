@@ -3,7 +3,8 @@ libruntime_la_SOURCES += \
 	runtime/swarm/swarm.c runtime/swarm/swarm.h runtime/swarm/buf.h \
 	runtime/swarm/write_meter.h \
 	runtime/swarm/packed_ma.c runtime/swarm/packed_ma.h \
-	runtime/swarm/conn.c runtime/swarm/stream.c runtime/swarm/stream_msg.c \
+	runtime/swarm/conn.c runtime/swarm/stream.c runtime/swarm/stream_msg.c runtime/swarm/conn_data.c \
+	runtime/swarm/request.c \
 	runtime/swarm/dial.c \
 	runtime/swarm/peerstore.c runtime/swarm/peerstore.h \
 	runtime/swarm/connmgr.c runtime/swarm/linger.c \

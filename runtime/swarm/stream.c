@@ -286,11 +286,13 @@ static bool drain_sendq(struct lp2p_stream *s)
 }
 
 /*
- * p1[0..n1) then p2[0..n2), all or nothing: the muxer takes what it can,
- * the rest waits in the send queue.  The whole is reserved first, so a
- * memory limit refuses before any byte goes; a failure after some bytes
- * went (out of memory, the muxer refusing) ends the stream, which must
- * not carry half a message on.
+ * p1[0..n1) then p2[0..n2): the muxer takes what it can, the rest waits
+ * in the send queue, which is charged to the stream.  Only what waits is
+ * charged, so a stream whose muxer takes everything costs nothing.  When
+ * the rest does not fit the stream's memory limits: with nothing sent,
+ * the call is refused and the stream goes on; with part of it sent, the
+ * stream ends (it must not carry half a message on).  The same for out
+ * of memory and a muxer error.
  */
 static int send_parts(struct lp2p_stream *s, const uint8_t *p1, size_t n1,
                       const uint8_t *p2, size_t n2)
@@ -301,40 +303,44 @@ static int send_parts(struct lp2p_stream *s, const uint8_t *p1, size_t n1,
 		return LP2P_ECLOSED;
 	if (s->state != STREAM_OPEN)
 		return LP2P_EAGAIN;
-	size_t total = n1 + n2;
-	if (total == 0)
-		return 0;
-	lp2p_rc_amount a = {.memory = total};
-	if (lp2p_rc_reserve(&s->rc, &a, NULL))
-		return LP2P_ELIMIT;
 	struct lp2p_conn *c = s->conn;
 	const uint8_t *part[2] = {p1, p2};
-	size_t left[2] = {n1, n2}, queued = 0, wrote = 0;
+	size_t left[2] = {n1, n2}, wrote = 0;
 	int rc = 0;
 	for (int i = 0; i < 2 && rc == 0; i++) {
-		const uint8_t *p = part[i];
-		size_t n = left[i];
-		if (n && !lp2p_buf_avail(&s->sendq)) {
-			ssize_t w = lp2p_mux_write(c->mux, s->mux_id, p, n);
-			if (w == LP2P_EAGAIN)
-				w = 0;
-			if (w < 0) {
-				rc = w == LP2P_ENOTFOUND ? LP2P_ECLOSED
-				                         : (int)w;
-				break;
-			}
-			p += w;
-			n -= (size_t)w;
-			wrote += (size_t)w;
+		if (!left[i] || lp2p_buf_avail(&s->sendq) || (i == 1 && left[0]))
+			continue; /* behind the queue, or behind part 1 */
+		ssize_t w = lp2p_mux_write(c->mux, s->mux_id, part[i], left[i]);
+		if (w == LP2P_EAGAIN)
+			w = 0;
+		if (w < 0) {
+			rc = w == LP2P_ENOTFOUND ? LP2P_ECLOSED : (int)w;
+			break;
 		}
-		if (n && lp2p_buf_append(&s->sendq, p, n))
-			rc = LP2P_ENOMEM;
-		else
-			queued += n;
+		part[i] += w;
+		left[i] -= (size_t)w;
+		wrote += (size_t)w;
 	}
-	/* keep the charge of what waits, give back the rest */
-	sendq_sent(s, total - queued);
-	if (rc && (wrote || queued))
+	size_t rest = left[0] + left[1];
+	if (rc == 0 && rest) {
+		lp2p_rc_amount a = {.memory = rest};
+		if (lp2p_rc_reserve(&s->rc, &a, NULL))
+			rc = LP2P_ELIMIT;
+		else if ((left[0] &&
+		          lp2p_buf_append(&s->sendq, part[0], left[0])) ||
+		         (left[1] &&
+		          lp2p_buf_append(&s->sendq, part[1], left[1]))) {
+			lp2p_rc_release(&s->rc, &a);
+			rc = LP2P_ENOMEM;
+		}
+	}
+	if (wrote) {
+		lp2p_conn_touch(c);
+		lp2p_swarm_mark_dirty(c);
+	}
+	/* half a message must not go on (a failed append may have left
+	 * part of it in the queue) */
+	if (rc && (wrote || rc == LP2P_ENOMEM))
 		stream_finish(s, rc, false);
 	return rc;
 }

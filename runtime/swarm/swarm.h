@@ -102,6 +102,8 @@ struct lp2p_conn {
 	uint64_t last_active_ms;
 	const char **protect; /* tags (kept, not copied); NULL when none */
 	size_t nprotect;
+	struct lp2p_conn_slot *slots; /* lp2p_conn_set_data(); NULL: none */
+	size_t nslots;
 
 	struct lp2p_dial *dial; /* the outbound attempt that made it */
 	uint8_t ip_key[17]; /* inbound: family + IPv4 address or IPv6 /56 */
@@ -240,6 +242,14 @@ void lp2p_streams_abort(struct lp2p_conn *c, int reason);
 void lp2p_streams_shed_largest(struct lp2p_conn *c);
 /* Deliver queued open failures and on_close calls (from the loop). */
 void lp2p_streams_deliver_closed(struct lp2p_swarm *sw);
+
+/* conn_data.c: plugin data on a connection, freed with it */
+struct lp2p_conn_slot {
+	const void *key;
+	void *data;
+	void (*free_fn)(void *data);
+};
+void lp2p_conn_data_free(struct lp2p_conn *c);
 
 /* stream_msg.c: message mode (lp2p/message.h) */
 struct lp2p_stream_msg;

@@ -6,6 +6,7 @@
  *   badconf          config_check refuses any key but `ok`
  *   wrongabi         descriptor claims another ABI version
  *   wrongsig         descriptor has another build signature
+ *   oldabi           built for ABI 1 (before on_close came for every end)
  *   nodesc           exports no descriptor at all
  */
 #include <stdio.h>
@@ -79,12 +80,27 @@ static const char *const protocols[] = {"/lp2p-test/" PLUGIN_NAME "/1.0.0",
                                         NULL};
 
 #ifndef NODESC
+/* Lists a protocol, so it takes (here: refuses) its streams. */
+LP2P_PLUGIN_EXPORT int accept_inbound_stream(void *state, lp2p_stream *s,
+                                             const char *protocol)
+{
+	(void)state;
+	(void)s;
+	(void)protocol;
+	return LP2P_ENOTSUP;
+}
+
 LP2P_PLUGIN_EXPORT const struct lp2p_plugin_descriptor
 	lp2p_plugin_descriptor = {
 #ifdef WRONGABI
 		.abi_version = LP2P_PLUGIN_ABI + 1000,
 		.struct_size = sizeof(struct lp2p_plugin_descriptor),
 		.build_signature = LP2P_BUILD_SIGNATURE,
+#elif defined(OLDABI)
+		/* what LP2P_PLUGIN_HEADER recorded with the SDK of ABI 1 */
+		.abi_version = 1,
+		.struct_size = sizeof(struct lp2p_plugin_descriptor),
+		.build_signature = "lp2p-abi-1-ptr8-long8-sz8",
 #elif defined(WRONGSIG)
 		.abi_version = LP2P_PLUGIN_ABI,
 		.struct_size = sizeof(struct lp2p_plugin_descriptor),

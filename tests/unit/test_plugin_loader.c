@@ -88,6 +88,20 @@ static void missing_descriptor(void **state)
 	          "not an lp2p plugin (no lp2p_plugin_descriptor symbol)");
 }
 
+/* A plugin built against the SDK before the toolkit (ABI 1) is refused,
+ * and the message names it. */
+static void old_abi(void **state)
+{
+	(void)state;
+	char want[256];
+	snprintf(want, sizeof want,
+	         "plugin 'oldabi' (%s/oldabi.so): built for plugin ABI 1, "
+	         "this runtime has ABI %d",
+	         TEST_PLUGIN_DIR, LP2P_PLUGIN_ABI);
+	assert_true(LP2P_PLUGIN_ABI >= 2);
+	new_fails("  oldabi: {}\n", LP2P_EABI, want);
+}
+
 static void wrong_abi(void **state)
 {
 	(void)state;
@@ -201,6 +215,7 @@ int main(void)
 		cmocka_unit_test(not_a_shared_object),
 		cmocka_unit_test(missing_descriptor),
 		cmocka_unit_test(wrong_abi),
+		cmocka_unit_test(old_abi),
 		cmocka_unit_test(wrong_build_signature),
 		cmocka_unit_test(config_check_failure_names_the_line),
 		cmocka_unit_test(init_failure_stops_start),

@@ -105,6 +105,32 @@ LP2P_API int lp2p_config_get_duration_ms(const lp2p_config_node *n,
 LP2P_API int lp2p_config_get_size(const lp2p_config_node *n, const char *key,
                                   uint64_t *out, char *err, size_t errlen);
 
+/* ---- the same with a default and a range ----
+ * Each returns 0 and writes *out: the value when the key is present and
+ * valid, def when it is absent or null.  A value outside [min, max] (or
+ * a string longer than max_len) is LP2P_ECONFIG with a message naming
+ * file, line, column and key; *out is then untouched.  def itself is not
+ * range-checked.  A plugin's config_check and init call the same reader,
+ * so each default is written once. */
+
+LP2P_API int lp2p_config_duration_or(const lp2p_config_node *n,
+                                     const char *key, uint64_t def,
+                                     uint64_t min, uint64_t max,
+                                     uint64_t *out, char *err, size_t errlen);
+LP2P_API int lp2p_config_size_or(const lp2p_config_node *n, const char *key,
+                                 uint64_t def, uint64_t min, uint64_t max,
+                                 uint64_t *out, char *err, size_t errlen);
+LP2P_API int lp2p_config_int_or(const lp2p_config_node *n, const char *key,
+                                int64_t def, int64_t min, int64_t max,
+                                int64_t *out, char *err, size_t errlen);
+LP2P_API int lp2p_config_bool_or(const lp2p_config_node *n, const char *key,
+                                 bool def, bool *out, char *err,
+                                 size_t errlen);
+LP2P_API int lp2p_config_string_or(const lp2p_config_node *n, const char *key,
+                                   const char *def, size_t max_len,
+                                   const char **out, char *err,
+                                   size_t errlen);
+
 /*
  * Check that mapping n (or null) has only keys from the NULL-terminated list
  * allowed; otherwise LP2P_ECONFIG with "unknown key" naming the first

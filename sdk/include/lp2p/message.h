@@ -55,6 +55,10 @@ typedef int (*lp2p_msg_cb)(void *arg, const uint8_t *msg, size_t len);
 LP2P_API int lp2p_msg_reader_new(size_t max_len, lp2p_msg_reader **out);
 LP2P_API void lp2p_msg_reader_free(lp2p_msg_reader *r);
 
+/* The maximum for the messages whose length has not arrived yet (0
+ * allows only empty ones): for a bound on a whole stream's messages. */
+LP2P_API void lp2p_msg_reader_set_max(lp2p_msg_reader *r, size_t max_len);
+
 /*
  * Memory the reader collects is reserved with reserve(arg, n) before it is
  * allocated (a failure refuses the message with that code) and released

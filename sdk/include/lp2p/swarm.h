@@ -115,6 +115,27 @@ LP2P_API uint64_t lp2p_conn_id(const lp2p_conn *c);
 /* Streams currently open on the connection. */
 LP2P_API size_t lp2p_conn_stream_count(const lp2p_conn *c);
 
+/* False once the connection closed.  The handle itself stays valid
+ * until handle_closed_connection returned and, for a connection with
+ * streams, in their on_close and open callbacks. */
+LP2P_API bool lp2p_conn_is_open(const lp2p_conn *c);
+
+/*
+ * Per-connection plugin state: one slot per key (any address unique to
+ * its owner: the plugin's state, a static).  free_fn(data), if not NULL,
+ * runs when the connection is freed: after every handle_closed_connection
+ * and after the on_close and open callbacks of all its streams, so
+ * callbacks of the connection's streams may use the data, and before
+ * the plugins' fini at stop.  Setting a key again replaces its data
+ * (free_fn of the old data is not called); data NULL removes the slot.
+ * Errors: LP2P_EINVAL, LP2P_ECLOSED (the connection closed), LP2P_ELIMIT
+ * (16 slots), LP2P_ENOMEM.
+ */
+LP2P_API int lp2p_conn_set_data(lp2p_conn *c, const void *key, void *data,
+                                void (*free_fn)(void *data));
+/* The data set for key, or NULL. */
+LP2P_API void *lp2p_conn_get_data(const lp2p_conn *c, const void *key);
+
 /* Close the connection (streams are reset); the close callbacks follow. */
 LP2P_API void lp2p_conn_close(lp2p_conn *c);
 
@@ -219,10 +240,13 @@ LP2P_API ssize_t lp2p_stream_write(lp2p_stream *s, const void *data,
  * the queue.  lp2p_stream_write() takes nothing (LP2P_EAGAIN) while the
  * queue holds bytes, so the two keep their order.  A producer of much
  * data sends while lp2p_stream_send_queued() is small and continues in
- * on_writable.  Errors: LP2P_ELIMIT (the queue would go over a memory
- * limit: nothing was sent), LP2P_ENOMEM, LP2P_ECLOSED (our side is
- * closed, or the stream ended), LP2P_EAGAIN (an outbound stream not yet
- * handed over).
+ * on_writable.  Only what waits in the queue is charged.  Errors:
+ * LP2P_ELIMIT (what would wait goes over a memory limit: when the muxer
+ * took nothing, nothing was sent and the stream goes on; when it took a
+ * part, the stream ends with LP2P_ELIMIT, so no half message is left on
+ * it), LP2P_ENOMEM (the stream ends), LP2P_ECLOSED (our side is closed,
+ * or the stream ended), LP2P_EAGAIN (an outbound stream not yet handed
+ * over).
  */
 LP2P_API int lp2p_stream_send(lp2p_stream *s, const void *data, size_t len);
 /* Bytes waiting in the send queue. */
