@@ -125,7 +125,7 @@ static struct lp2p_key *check_public(struct xcheck_verify *v,
 	int rc, n;
 
 	rc = lp2p_key_unmarshal_public(k->pub, (size_t)k->publen, &key);
-	if (rc < 0 && k->type == LP2P_KEY_ECDSA) {
+	if (rc < 0 && k->type == LP2P_KEY_ECDSA && v->js_quirks) {
 		v->quirk_ecdsa_pub++;
 		key = NULL;
 	} else if (rc < 0) {
@@ -145,14 +145,15 @@ static struct lp2p_key *check_public(struct xcheck_verify *v,
 			            "key",
 			            k->type_name);
 	}
-	if (priv && k->type == LP2P_KEY_ECDSA) {
+	if (priv && k->type == LP2P_KEY_ECDSA &&
+	    (v->js_quirks || k->pointlen >= 0)) {
 		long plen = xcheck_ecdsa_point(priv, point, sizeof point);
 		if (k->pointlen < 0)
 			xcheck_fail(v, "ECDSA record without \"point\"");
 		else if (plen != k->pointlen ||
 		         memcmp(point, k->point, (size_t)plen) != 0)
 			xcheck_fail(v, "ECDSA private key gives another point "
-			               "than the JS public key");
+			               "than the record's");
 	}
 	if (!key && priv && lp2p_key_public(priv, &key) < 0)
 		key = NULL;
@@ -173,7 +174,7 @@ static void check_signature(struct xcheck_verify *v, const struct key_rec *k,
 	 * P1363 r||s, not the DER the spec asks for: lp2p must refuse that
 	 * form, and must accept it once re-encoded as DER.
 	 */
-	if (k->type == LP2P_KEY_ECDSA &&
+	if (v->js_quirks && k->type == LP2P_KEY_ECDSA &&
 	    siglen == 2 * xcheck_ecdsa_field_len(key)) {
 		long n;
 		v->quirk_ecdsa_sig++;

@@ -110,6 +110,17 @@ void xcheck_verify_ma(struct xcheck_verify *v, const struct jsonl_record *rec)
 		            lp2p_strerror(rc));
 		return;
 	}
+	if (!v->js_quirks) {
+		/* go and rust print what lp2p prints, byte for byte */
+		if (strcmp(mine, str) != 0)
+			xcheck_fail(v, "bytes %s print as %s, the peer %s", hex,
+			            mine, str);
+		rc = lp2p_multiaddr_parse(str, strlen(str), &parsed);
+		if (rc < 0 || !lp2p_multiaddr_equal(&parsed, &ma))
+			xcheck_fail(v, "%s does not parse to the peer's %s",
+			            str, hex);
+		return;
+	}
 	if (js_text(&ma, theirs, sizeof theirs, &mapped, &unix_paths) < 0) {
 		xcheck_fail(v, "cannot print %s the JS way", str);
 		return;
