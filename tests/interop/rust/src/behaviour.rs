@@ -22,7 +22,7 @@ use libp2p::swarm::handler::{
 };
 use libp2p::swarm::{
     ConnectionDenied, ConnectionHandler, ConnectionHandlerEvent, ConnectionId, FromSwarm,
-    NetworkBehaviour, NotifyHandler, Stream, SubstreamProtocol, THandler, THandlerInEvent,
+    NetworkBehaviour, NotifyHandler, Stream, StreamUpgradeError, SubstreamProtocol, THandler, THandlerInEvent,
     THandlerOutEvent, ToSwarm,
 };
 use libp2p::{identify, ping, Multiaddr, PeerId, StreamProtocol};
@@ -396,7 +396,11 @@ impl ConnectionHandler for ProtoHandler {
                 let _ = info.send(Ok(stream));
             }
             ConnectionEvent::DialUpgradeError(DialUpgradeError { info, error }) => {
-                let _ = info.send(Err(error.to_string()));
+                let e = match error {
+                    StreamUpgradeError::NegotiationFailed => format!("UnsupportedProtocolError: {error}"),
+                    _ => error.to_string(),
+                };
+                let _ = info.send(Err(e));
             }
             _ => {}
         }

@@ -24,7 +24,7 @@ const USAGE: &str = "usage: lp2p-rust-peer (--listen MULTIADDR | --dial MULTIADD
        lp2p-rust-peer xcheck gen N [SEED] | xcheck verify FILE
   --listen MA        listen (repeatable); print {\"event\":\"listening\",...} when ready
   --dial MA          dial MA and run the scenario named by --test
-  --test NAME        echo, streams, half-close, reset, remote-reset, peer-id, wrong-peer-id, ping, identify, sink, source
+  --test NAME        echo, streams, half-close, reset, remote-reset, peer-id, wrong-peer-id, ping, identify, sink, source, unsupported
   --size BYTES       transfer size for echo/half-close/sink/source (suffix K, M, G = KiB, MiB, GiB)
   --count N          number of streams (streams) or pings (ping)
   --security LIST    noise, tls or a comma list in order of preference (default noise)

@@ -22,7 +22,7 @@ const MIB: u64 = 1 << 20;
 
 pub const NAMES: &[&str] = &[
     "echo", "streams", "half-close", "reset", "remote-reset", "peer-id", "wrong-peer-id", "ping",
-    "identify", "sink", "source",
+    "identify", "sink", "source", "unsupported",
 ];
 
 pub struct Opts {
@@ -62,6 +62,7 @@ pub async fn run(h: &Handle, test: &str, addr: Multiaddr, o: &Opts) -> Result<De
         "identify" => identify(h, addr).await,
         "sink" => sink(h, addr, o.size.unwrap_or(100 * MIB)).await,
         "source" => source(h, addr, o.size.unwrap_or(100 * MIB)).await,
+        "unsupported" => unsupported(h, addr).await,
         _ => Err(format!("unknown test {test}")),
     }
 }
@@ -380,4 +381,19 @@ async fn source(h: &Handle, addr: Multiaddr, size: u64) -> Result<Details, Strin
         return Err(format!("source sent {got} of {size} bytes"));
     }
     Ok(rate(size, t0))
+}
+
+/// unsupported: the remote must refuse a protocol it does not speak
+/// (multistream-select "na"), and the connection must still carry a new
+/// stream.
+async fn unsupported(h: &Handle, addr: Multiaddr) -> Result<Details, String> {
+    const P: libp2p::StreamProtocol = libp2p::StreamProtocol::new("/lp2p-test/unsupported/1.0.0");
+    let conn = h.dial(addr).await?;
+    let refusal = match h.open(&conn, P).await {
+        Ok(_) => return Err(format!("the remote accepted {P}")),
+        Err(e) if e.starts_with("UnsupportedProtocolError") => e,
+        Err(e) => return Err(e),
+    };
+    echo_once(h, &conn, &ByteGen::with_seed(7).next(4096)).await?;
+    Ok(obj(json!({"refusal": refusal, "connectionStatus": connection_status(h, &conn)?})))
 }
