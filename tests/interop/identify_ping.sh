@@ -226,10 +226,11 @@ if start_peer peer --identify-push --report-identify --add-protocol-after 3; the
 	if [ "$probe_rc" -eq 0 ] && jcheck "$work/probe.out" '
 const r = L.find((x) => x.event === "identify.peer" && x.peerId === A[0])
 r && r.agentVersion.startsWith(A[2]) &&
-  r.protocolVersion === "ipfs/0.1.0" && r.publicKeyType === "ed25519" &&
+  r.protocolVersion === A[3] && r.publicKeyType === "ed25519" &&
   r.keyMatchesPeerId === true && has(r.protocols, "/ipfs/ping/1.0.0") &&
   has(r.protocols, "/echo/1.0.0") && has(r.addrs, A[1]) &&
-  typeof r.recordSeq === "number"' "$p_id" "$p_listen" "$peer_agent"; then
+  typeof r.recordSeq === "number"' "$p_id" "$p_listen" "$peer_agent" \
+		"$peer_protocol_version"; then
 		pass "lp2p identifies $peer_kind: agent, key, protocols, addresses from its signed record"
 	else
 		fail "lp2p identifies $peer_kind" "$work/probe.out" "$work/probe.err"

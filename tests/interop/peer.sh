@@ -13,6 +13,8 @@
 #   peer_exe        the program, and peer_script its script argument (js)
 #   peer_muxers     the muxers it speaks, most preferred first
 #   peer_agent      the start of its identify agent version
+#   peer_protocol_version  what its identify says as protocolVersion
+#                   (optional in the spec; go-libp2p sends none)
 #   node            Node 22 (runners check JSON with it; every peer needs it)
 # peer_cmd ARGS...  runs the peer
 # peer_require      exits 77 (automake's SKIP) when the peer or Node is not
@@ -36,6 +38,7 @@ js)
 		's/.*"libp2p": "\(.*\)".*/\1/p')"
 	peer_muxers="yamux mplex"
 	peer_agent=js-libp2p/
+	peer_protocol_version=ipfs/0.1.0
 	peer_setup=setup.sh
 	;;
 go)
@@ -45,6 +48,7 @@ go)
 	# go-libp2p removed mplex (v0.38)
 	peer_muxers="yamux"
 	peer_agent=lp2p-go-peer
+	peer_protocol_version=
 	peer_setup=go/build.sh
 	;;
 rust)
@@ -53,6 +57,7 @@ rust)
 		's/^libp2p = .*version = "\([^"]*\)".*/\1/p')"
 	peer_muxers="yamux mplex"
 	peer_agent=lp2p-rust-peer
+	peer_protocol_version=ipfs/0.1.0
 	peer_setup=rust/build.sh
 	;;
 *)

@@ -993,7 +993,10 @@ static void dialed(void *arg, int status, lp2p_conn *conn)
 		if (cl->have_expected)
 			detail_peer(cl, "expected", &cl->expected);
 		detail_peer(cl, "seen", seen);
-		finish(cl, true);
+		/* one echo before we hang up: the remote then surely finished
+		 * its side of the upgrade (go-libp2p drops a connection that
+		 * closes while it adds it, and logs nothing) */
+		echo_after(cl);
 		break;
 	case T_WRONG_PEER_ID:
 		cl->real_peer = *seen;

@@ -60,6 +60,7 @@ func init() {
 		"identify":      identifyScenario,
 		"sink":          sinkScenario,
 		"source":        sourceScenario,
+		"unsupported":   unsupportedScenario,
 	}
 }
 
@@ -417,6 +418,31 @@ func remoteResetScenario(c *sctx) (obj, error) {
 	return obj{{"streamError", errText(err)}, {"connectionStatus", connStatus(conn)}}, nil
 }
 
+// unsupported: the remote must refuse a protocol it does not speak
+// (multistream-select "na"), and the connection must still carry a new
+// stream.
+const unsupportedProtocol = "/lp2p-test/unsupported/1.0.0"
+
+func unsupportedScenario(c *sctx) (obj, error) {
+	conn, err := dial(c, c.addr)
+	if err != nil {
+		return nil, err
+	}
+	s, err := newStream(c, conn, unsupportedProtocol)
+	if err == nil {
+		s.Reset()
+		return nil, fmt.Errorf("the remote accepted %s", unsupportedProtocol)
+	}
+	var na mss.ErrNotSupported[protocol.ID]
+	if !errors.As(err, &na) {
+		return nil, fmt.Errorf("refused with %v, want multistream-select's na", err)
+	}
+	if err := echoOnce(c, conn, newByteGen(7).next(4096)); err != nil {
+		return nil, err
+	}
+	return obj{{"refusal", errText(err)}, {"connectionStatus", connStatus(conn)}}, nil
+}
+
 // peer-id: dial and report the remote peer id; it must match the /p2p/ id
 // of the address if there is one.
 func peerIDScenario(c *sctx) (obj, error) {
@@ -549,6 +575,10 @@ wait:
 	if ev.ObservedAddr != nil {
 		observed = ev.ObservedAddr.String()
 	}
+	// Stay connected a little: the remote runs identify on us too, and
+	// a test may check that it got its answer (js's client stops later
+	// than ours).
+	time.Sleep(time.Second)
 	return obj{
 		{"peerId", ev.Peer.String()},
 		{"agentVersion", agent},
