@@ -1,16 +1,16 @@
 #!/bin/sh
 # The perf plugin and `lp2pd perf` (a `make check` test): short transfers
 # both ways over yamux and mplex, lp2p against itself, and against
-# js-libp2p in both directions when tests/interop/node_modules is installed
+# js-libp2p and go-libp2p in both directions when they are installed
 # (tests/interop/setup.sh; otherwise those checks are skipped, or fail
 # with LP2P_INTEROP_REQUIRED=1, as in tests/interop/run.sh).  Also the
 # plugin's max_download limit and the client's usage errors.
 #
 # Run by make from the top build directory ($srcdir set by the harness).
 # Prints PASS/FAIL/SKIP per check; exits 0 or 1.  Environment:
-#   LP2P_INTEROP_DIR       the directory holding js/ and node_modules/
-#                          (default: $srcdir/tests/interop)
-#   LP2P_INTEROP_REQUIRED  1: a missing js-libp2p is a failure, not a skip
+#   LP2P_INTEROP_DIR       the directory holding js/, node_modules/ and
+#                          go/bin/ (default: $srcdir/tests/interop)
+#   LP2P_INTEROP_REQUIRED  1: a missing peer is a failure, not a skip
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,6 +22,7 @@ export LP2P_PLUGIN_PATH
 interop=${LP2P_INTEROP_DIR:-$top_srcdir/tests/interop}
 node=$interop/node_modules/.bin/node
 js_peer=$interop/js/bench-peer.mjs
+go_peer=$interop/go/bin/lp2p-go-peer
 size=3M
 size_bytes=3145728
 
@@ -32,9 +33,10 @@ fi
 # Where js-libp2p must be there (run-all.sh, CI), fail at once as
 # tests/interop/run.sh does rather than pass on the lp2p half alone.
 if [ "${LP2P_INTEROP_REQUIRED:-0}" = 1 ] &&
-	{ [ ! -x "$node" ] || [ ! -f "$js_peer" ]; }; then
-	echo "FAIL: $node or $js_peer missing (run tests/interop/setup.sh;" \
-		"LP2P_INTEROP_REQUIRED=1 makes this a failure)"
+	{ [ ! -x "$node" ] || [ ! -f "$js_peer" ] || [ ! -x "$go_peer" ]; }; then
+	echo "FAIL: $node, $js_peer or $go_peer missing (run" \
+		"tests/interop/setup.sh; LP2P_INTEROP_REQUIRED=1 makes this a" \
+		"failure)"
 	exit 1
 fi
 
@@ -231,6 +233,42 @@ else
 				fail "js -> lp2p $mux, both ways"
 			fi
 		done
+		stop_lp2pd
+	else
+		fail "lp2pd with the perf plugin did not start"
+	fi
+fi
+
+# ---- go-libp2p, both directions (yamux: go has no mplex) ----
+if [ ! -x "$go_peer" ]; then
+	echo "SKIP go-libp2p interop: $go_peer missing" \
+		"(run tests/interop/setup.sh; LP2P_INTEROP_REQUIRED=1 makes" \
+		"this a failure)"
+else
+	: >"$work/go.log"
+	"$go_peer" bench --listen /ip4/127.0.0.1/tcp/0 --muxer yamux \
+		--lifetime 120 >>"$work/go.log" 2>&1 &
+	srv_pid=$!
+	if wait_line "$work/go.log" '"listening"' &&
+		srv_addr=$(sed -n 's/.*"addrs":\["\([^"]*\)".*/\1/p' "$work/go.log") &&
+		[ -n "$srv_addr" ]; then
+		lp2p_client "lp2p -> go yamux, both ways" yamux "$size" \
+			"$size" $size_bytes $size_bytes
+		lp2p_client "lp2p -> go yamux, download only" yamux 0 1M 0 1048576
+	else
+		fail "go-libp2p perf server did not start"
+	fi
+	stop_server
+	if start_lp2pd; then
+		if timeout 60 "$go_peer" bench --dial "$srv_addr" --bench perf \
+			--muxer yamux --upload "$size" --download "$size" \
+			>"$work/last.out" 2>"$work/last.err" &&
+			grep -q '"ok":true' "$work/last.out"; then
+			check_json "go -> lp2p yamux, both ways" \
+				"$work/last.out" $size_bytes $size_bytes
+		else
+			fail "go -> lp2p yamux, both ways"
+		fi
 		stop_lp2pd
 	else
 		fail "lp2pd with the perf plugin did not start"
