@@ -1,6 +1,6 @@
 #!/bin/sh
-# bench/run.sh - lp2p and js-libp2p side by side, with the machine's limits
-# measured in the same run (see bench/README.md).  Run by `make bench` from
+# bench/run.sh - lp2p, go-libp2p and js-libp2p side by side, with the
+# machine's limits measured in the same run (see bench/README.md).  Run by `make bench` from
 # the top build directory; by hand: `cd BUILD && sh SRC/bench/run.sh`.
 #
 # Environment (all optional):
@@ -46,6 +46,7 @@ export LD_LIBRARY_PATH LP2P_PLUGIN_PATH
 interop=$top_srcdir/tests/interop
 node=$interop/node_modules/.bin/node
 js_peer=$interop/js/bench-peer.mjs
+go_peer=$interop/go/bin/lp2p-go-peer
 
 for f in "$lp2pd" "$lp2p_bench" "$tcp_limits" "$LP2P_PLUGIN_PATH/perf.so" \
 	"$LP2P_PLUGIN_PATH/echo.so"; do
@@ -120,12 +121,14 @@ verdict() {
 	awk -v a="$2" -v b="$3" "BEGIN { print ($1) ? \"met\" : \"NOT met\" }"
 }
 
-row() { # row LABEL LP2P JS RATIO NOTE
-	printf '  %-36s %12s %12s %9s  %s\n' "$1" "$2" "$3" "$4" "$5"
+row() { # row LABEL LP2P GO JS RATIO-GO RATIO-JS NOTE
+	printf '  %-34s %10s %10s %10s %7s %7s  %s\n' "$1" "$2" "$3" "$4" \
+		"$5" "$6" "$7"
 }
 
 header() {
-	printf '  %-36s %12s %12s %9s  %s\n' "" lp2p js-libp2p ratio "$1"
+	printf '  %-34s %10s %10s %10s %7s %7s  %s\n' "" lp2p go-libp2p \
+		js-libp2p "vs go" "vs js" "$1"
 }
 
 summary=$work/summary
@@ -200,23 +203,57 @@ EOF
 	srv_addr=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$log" | head -n 1)
 }
 
-# start_js SECURITY MUXER: srv_pid, srv_addr and srv_log, or return 1
-start_js() {
-	[ -n "$js_ok" ] || return 1
-	srv_log=$work/js.$(date +%s%N).log
-	"$node" --expose-gc "$js_peer" --listen /ip4/127.0.0.1/tcp/0 \
-		--security "$1" --muxer "$2" >"$srv_log" 2>&1 &
+# peer_ok WHO: the peer (js or go) is installed
+peer_ok() {
+	case $1 in
+	js) [ -n "$js_ok" ] ;;
+	go) [ -n "$go_ok" ] ;;
+	*) return 1 ;;
+	esac
+}
+
+# run_peer FILE SECONDS WHO ARGS...: run_to for the peer's bench client
+# (js/bench-peer.mjs or `lp2p-go-peer bench`: the same command line and
+# JSON lines)
+run_peer() {
+	f=$1
+	t=$2
+	rp_who=$3
+	shift 3
+	case $rp_who in
+	js) run_to "$f" "$t" "$node" "$js_peer" "$@" ;;
+	go) run_to "$f" "$t" "$go_peer" bench "$@" ;;
+	esac
+}
+
+# start_peer WHO SECURITY MUXER: srv_pid, srv_addr and srv_log, or return 1
+start_peer() {
+	peer_ok "$1" || return 1
+	srv_log=$work/$1.$(date +%s%N).log
+	# started directly, so that srv_pid is the server's own pid (its RSS
+	# and CPU are read from /proc)
+	case $1 in
+	js) "$node" --expose-gc "$js_peer" --listen /ip4/127.0.0.1/tcp/0 \
+		--security "$2" --muxer "$3" >"$srv_log" 2>&1 & ;;
+	go) "$go_peer" bench --listen /ip4/127.0.0.1/tcp/0 \
+		--security "$2" --muxer "$3" >"$srv_log" 2>&1 & ;;
+	esac
 	srv_pid=$!
 	if ! wait_line "$srv_log" '"listening"' 30; then
-		echo "  (js-libp2p did not start: $(tail -n 1 "$srv_log"))"
+		echo "  ($1-libp2p did not start: $(tail -n 1 "$srv_log"))"
 		stop_server
 		return 1
 	fi
 	srv_addr=$(sed -n 's/.*"addrs":\["\([^"]*\)".*/\1/p' "$srv_log")
 }
 
-# js_gc: ask the js server to collect garbage, wait for its answer
-js_gc() {
+# speaks WHO MUXER: go-libp2p has no mplex
+speaks() {
+	[ "$1" != go ] || [ "$2" != mplex ]
+}
+
+# peer_gc: ask the peer server to collect garbage, wait for its answer
+peer_gc() {
 	gc_seen=$(grep -c '"gc"' "$srv_log")
 	kill -USR2 "$srv_pid"
 	i=0
@@ -238,8 +275,11 @@ run_to() {
 # ---- the machine ----
 
 js_ok=
-if [ -x "$node" ] || "$interop/setup.sh" >"$work/setup.log" 2>&1; then
+go_ok=
+if { [ -x "$node" ] && [ -x "$go_peer" ]; } ||
+	"$interop/setup.sh" >"$work/setup.log" 2>&1; then
 	[ -x "$node" ] && [ -f "$js_peer" ] && js_ok=1
+	[ -x "$go_peer" ] && go_ok=1
 fi
 soft=$(ulimit -n)
 hard=$(ulimit -Hn)
@@ -258,6 +298,11 @@ if [ -n "$js_ok" ]; then
 	echo "  node:     $("$node" --version), js-libp2p $(sed -n 's/.*"libp2p": "\(.*\)".*/\1/p' "$interop/package.json")"
 else
 	echo "  node:     not available (tests/interop/setup.sh failed): js columns n/a"
+fi
+if [ -n "$go_ok" ]; then
+	echo "  go:       $(go version 2>/dev/null | cut -d' ' -f3), go-libp2p $(sed -n 's|^[[:space:]]*github.com/libp2p/go-libp2p \(v[^ ]*\).*|\1|p' "$interop/go/go.mod" | head -n 1)"
+else
+	echo "  go:       not available (tests/interop/setup.sh failed): go columns n/a"
 fi
 echo "  nofile:   $nofile (was $soft, hard limit $hard)"
 echo "  sizes:    throughput $size bytes x $runs runs (median), handshakes ${hs_seconds}s, conns $conn_counts, $pings pings, streams ${stream_seconds}s"
@@ -313,7 +358,7 @@ perf_runs() {
 				--security "$2" --muxer "$3" \
 				--upload-bytes "$up" --download-bytes "$down"
 		else
-			run_to "$f" 600 "$node" "$js_peer" --dial "$srv_addr" \
+			run_peer "$f" 600 "$1" --dial "$srv_addr" \
 				--bench perf --security "$2" --muxer "$3" \
 				--upload "$up" --download "$down"
 		fi || continue
@@ -344,7 +389,7 @@ if want throughput; then
 	echo
 	echo "== 1. throughput: one connection, one stream, loopback, $size bytes, Gbit/s (median of $runs)"
 	echo "     beside: ChaCha20-Poly1305 $(fmt "$chacha_gbps" 2) Gbit/s on one core, raw TCP $(fmt "$tcp_gbps" 2) Gbit/s"
-	header "target: >= 3x js"
+	header "target: >= 1x go, >= 3x js"
 	for combo in noise+yamux noise+mplex tls+yamux; do
 		sec=${combo%+*}
 		mux=${combo#*+}
@@ -358,22 +403,35 @@ if want throughput; then
 			perf_runs lp2p "$sec" "$mux" download >"$work/tp.lp2p.down"
 			stop_server
 		fi
-		if start_js "$sec" "$mux"; then
-			perf_runs js "$sec" "$mux" upload >"$work/tp.js.up"
-			perf_runs js "$sec" "$mux" download >"$work/tp.js.down"
-			stop_server
-		fi
+		for who in go js; do
+			speaks "$who" "$mux" || continue
+			if start_peer "$who" "$sec" "$mux"; then
+				perf_runs "$who" "$sec" "$mux" upload >"$work/tp.$who.up"
+				perf_runs "$who" "$sec" "$mux" download >"$work/tp.$who.down"
+				stop_server
+			fi
+		done
 		for d in up down; do
 			a=$(col 1 "$work/tp.lp2p.$d" 2>/dev/null)
+			g=$(col 1 "$work/tp.go.$d" 2>/dev/null)
 			b=$(col 1 "$work/tp.js.$d" 2>/dev/null)
 			ac=$(col 2 "$work/tp.lp2p.$d" 2>/dev/null)
+			gc=$(col 2 "$work/tp.go.$d" 2>/dev/null)
 			bc=$(col 2 "$work/tp.js.$d" 2>/dev/null)
 			v=$(verdict 'a >= 3 * b' "$a" "$b")
-			row "$combo ${d}load" "$(fmt "$a" 2)" "$(fmt "$b" 2)" \
-				"$(ratio "$a" "$b")" "$v"
-			row "  CPU s per GiB, both ends" "$(fmt "$ac" 3)" \
-				"$(fmt "$bc" 3)" "$(ratio "$bc" "$ac")" "(js / lp2p)"
 			note_target "throughput $combo ${d}load >= 3x js" "$v"
+			if speaks go "$mux"; then
+				vg=$(verdict 'a >= b' "$a" "$g")
+				note_target "throughput $combo ${d}load >= 1x go" "$vg"
+				v="go: $vg, js: $v"
+			else
+				v="js: $v (go-libp2p has no mplex)"
+			fi
+			row "$combo ${d}load" "$(fmt "$a" 2)" "$(fmt "$g" 2)" \
+				"$(fmt "$b" 2)" "$(ratio "$a" "$g")" "$(ratio "$a" "$b")" "$v"
+			row "  CPU s per GiB, both ends" "$(fmt "$ac" 3)" \
+				"$(fmt "$gc" 3)" "$(fmt "$bc" 3)" "$(ratio "$gc" "$ac")" \
+				"$(ratio "$bc" "$ac")" "(peer / lp2p)"
 		done
 	done
 	echo "     CPU per GiB does not depend on other load on the machine; $(fmt "$chacha_gbps" 2) Gbit/s of"
@@ -395,12 +453,12 @@ if want handshakes; then
 		bound=$(calc "$cores / (2 * (4 / $x25519 + 1 / $ed_verify))")
 		echo "     beside: crypto bound $(fmt "$bound" 0)/s ($cores cores; per side 4 X25519 at $(fmt "$x25519" 0)/s, 1 Ed25519 verify)"
 	fi
-	header "target: >= 6x js (16 in flight)"
+	header "target: >= 1x go, >= 6x js (16 in flight)"
 	crypto_us=
 	[ -n "$bound" ] &&
 		crypto_us=$(calc "2e6 * (4 / $x25519 + 1 / $ed_verify)")
 	for k in 1 16; do
-		a= b= acpu= bcpu=
+		a= g= b= acpu= gcpu= bcpu=
 		if start_lp2pd noise yamux; then
 			c0=$(srv_cpu)
 			f=$work/hs.lp2p.$k
@@ -416,24 +474,31 @@ if want handshakes; then
 			fi
 			stop_server
 		fi
-		if start_js noise yamux; then
-			c0=$(srv_cpu)
-			f=$work/hs.js.$k
-			if run_to "$f" $((hs_seconds + 180)) "$node" "$js_peer" \
-				--dial "$srv_addr" --bench handshakes \
-				--concurrency "$k" --seconds "$hs_seconds"; then
-				c1=$(srv_cpu)
-				b=$(field perSecond "$(cat "$f")")
-				n=$(field handshakes "$(cat "$f")")
-				cc=$(field cpuSeconds "$(cat "$f")")
-				[ "${n:-0}" -gt 0 ] &&
-					bcpu=$(calc "($cc + $c1 - $c0) * 1e6 / $n")
+		for who in go js; do
+			r= rcpu=
+			if start_peer "$who" noise yamux; then
+				c0=$(srv_cpu)
+				f=$work/hs.$who.$k
+				if run_peer "$f" $((hs_seconds + 180)) "$who" \
+					--dial "$srv_addr" --bench handshakes \
+					--concurrency "$k" --seconds "$hs_seconds"; then
+					c1=$(srv_cpu)
+					r=$(field perSecond "$(cat "$f")")
+					n=$(field handshakes "$(cat "$f")")
+					cc=$(field cpuSeconds "$(cat "$f")")
+					[ "${n:-0}" -gt 0 ] &&
+						rcpu=$(calc "($cc + $c1 - $c0) * 1e6 / $n")
+				fi
+				stop_server
 			fi
-			stop_server
-		fi
+			if [ "$who" = go ]; then g=$r gcpu=$rcpu; else b=$r bcpu=$rcpu; fi
+		done
 		if [ "$k" = 16 ]; then
-			v=$(verdict 'a >= 6 * b' "$a" "$b")
-			note_target "handshakes, 16 in flight >= 6x js" "$v"
+			vg=$(verdict 'a >= b' "$a" "$g")
+			vj=$(verdict 'a >= 6 * b' "$a" "$b")
+			note_target "handshakes, 16 in flight >= 1x go" "$vg"
+			note_target "handshakes, 16 in flight >= 6x js" "$vj"
+			v="go: $vg, js: $vj"
 			[ -n "$bound" ] && [ -n "$a" ] &&
 				v="$v; $(calc "100 * $a / $bound" | awk '{ printf "%.0f", $1 }')% of the crypto bound"
 		else
@@ -441,15 +506,16 @@ if want handshakes; then
 		fi
 		e=$(field errors "$(cat "$work/hs.lp2p.$k" 2>/dev/null)")
 		[ -n "$e" ] && [ "$e" != 0 ] && v="$v (lp2p errors: $e)"
-		row "handshakes/s, $k in flight" "$(fmt "$a" 0)" "$(fmt "$b" 0)" \
-			"$(ratio "$a" "$b")" "$v"
+		row "handshakes/s, $k in flight" "$(fmt "$a" 0)" "$(fmt "$g" 0)" \
+			"$(fmt "$b" 0)" "$(ratio "$a" "$g")" "$(ratio "$a" "$b")" "$v"
 		v=
 		[ -n "$crypto_us" ] && [ -n "$acpu" ] &&
 			v="crypto alone: $(fmt "$crypto_us" 0) us = $(calc "100 * $crypto_us / $acpu" | awk '{ printf "%.0f", $1 }')% of lp2p's"
 		row "  CPU us per handshake, both ends" "$(fmt "$acpu" 0)" \
-			"$(fmt "$bcpu" 0)" "$(ratio "$bcpu" "$acpu")" "$v"
+			"$(fmt "$gcpu" 0)" "$(fmt "$bcpu" 0)" "$(ratio "$gcpu" "$acpu")" \
+			"$(ratio "$bcpu" "$acpu")" "$v"
 	done
-	echo "     (CPU ratios are js / lp2p; CPU per handshake does not depend on other load on the machine)"
+	echo "     (CPU ratios are peer / lp2p; CPU per handshake does not depend on other load on the machine)"
 fi
 
 # ---- 3. memory per idle connection ----
@@ -477,15 +543,15 @@ established() {
 if want memory; then
 	echo
 	echo "== 3. memory per idle connection: RSS delta of the listener holding N idle secured, muxed (noise+yamux) connections"
-	echo "     the client is lp2p-bench in both cases; js RSS read after a forced GC"
-	header "target: <= 1/8 of js"
+	echo "     the client is lp2p-bench in every case; go and js RSS read after a forced GC"
+	header "target: <= 1/4 of go, <= 1/8 of js"
 	for n in $conn_counts; do
 		if [ "$nofile" -lt $((n + 100)) ]; then
-			row "KiB per connection, $n" "skipped" "" "" \
+			row "KiB per connection, $n" "skipped" "" "" "" "" \
 				"RLIMIT_NOFILE is $nofile"
 			continue
 		fi
-		a= b= a_held= b_held= a_est= b_est=
+		a= g= b= a_held= g_held= b_held= a_est= g_est= b_est=
 		if start_lp2pd noise yamux; then
 			sleep 1
 			r0=$(rss_kib "$srv_pid")
@@ -502,29 +568,41 @@ if want memory; then
 			stop_client
 			stop_server
 		fi
-		if start_js noise yamux; then
-			sleep 1
-			js_gc
-			r0=$(rss_kib "$srv_pid")
-			hold_conns "$n"
-			sleep 2
-			js_gc
-			r1=$(rss_kib "$srv_pid")
-			port=${srv_addr#/ip4/127.0.0.1/tcp/}
-			port=${port%%/*}
-			b_est=$(established "$port")
-			b_held=$held
-			[ -n "$held" ] && [ "$held" -gt 0 ] &&
-				b=$(calc "($r1 - $r0) / $held")
-			stop_client
-			stop_server
-		fi
-		v=$(verdict '8 * a <= b' "$a" "$b")
-		note_target "memory per idle connection ($n) <= 1/8 of js" "$v"
-		row "KiB per connection, $n" "$(fmt "$a" 2)" "$(fmt "$b" 2)" \
-			"$(ratio "$b" "$a")" "$v (ratio: js / lp2p)"
+		for who in go js; do
+			r= r_held= r_est=
+			if start_peer "$who" noise yamux; then
+				sleep 1
+				peer_gc
+				r0=$(rss_kib "$srv_pid")
+				hold_conns "$n"
+				sleep 2
+				peer_gc
+				r1=$(rss_kib "$srv_pid")
+				port=${srv_addr#/ip4/127.0.0.1/tcp/}
+				port=${port%%/*}
+				r_est=$(established "$port")
+				r_held=$held
+				[ -n "$held" ] && [ "$held" -gt 0 ] &&
+					r=$(calc "($r1 - $r0) / $held")
+				stop_client
+				stop_server
+			fi
+			if [ "$who" = go ]; then
+				g=$r g_held=$r_held g_est=$r_est
+			else
+				b=$r b_held=$r_held b_est=$r_est
+			fi
+		done
+		vg=$(verdict '4 * a <= b' "$a" "$g")
+		vj=$(verdict '8 * a <= b' "$a" "$b")
+		note_target "memory per idle connection ($n) <= 1/4 of go" "$vg"
+		note_target "memory per idle connection ($n) <= 1/8 of js" "$vj"
+		row "KiB per connection, $n" "$(fmt "$a" 2)" "$(fmt "$g" 2)" \
+			"$(fmt "$b" 2)" "$(ratio "$g" "$a")" "$(ratio "$b" "$a")" \
+			"go: $vg, js: $vj (ratios: peer / lp2p)"
 		row "  connections held (listener sees)" \
-			"${a_held:-0} (${a_est:-?})" "${b_held:-0} (${b_est:-?})" "" ""
+			"${a_held:-0} (${a_est:-?})" "${g_held:-0} (${g_est:-?})" \
+			"${b_held:-0} (${b_est:-?})" "" "" ""
 		if [ "$n" -ge 10000 ]; then
 			if [ "${a_held:-0}" -ge "$n" ] && [ "${a_est:-0}" -ge "$n" ] &&
 				grep -q '"errors":0' "$work/mem.lp2p.$n"; then
@@ -544,8 +622,8 @@ if want latency; then
 	echo "== 4. latency: $pings round trips of 32 bytes on one /echo/1.0.0 stream of an established connection, us"
 	echo "     (the ping plugin is not in this tree: echo is used on both sides)"
 	echo "     beside: raw TCP ping-pong p50 $(fmt "$tcp_p50" 1) us, p99 $(fmt "$tcp_p99" 1) us"
-	header "target: p50 <= 40 us"
-	a50= a99= b50= b99=
+	header "target: p50 <= 40 us and <= go's"
+	a50= a99= g50= g99= b50= b99=
 	if start_lp2pd noise yamux; then
 		if run_to "$work/ping.lp2p" 300 "$lp2p_bench" ping "$srv_addr" \
 			--count "$pings" --size 32; then
@@ -554,23 +632,30 @@ if want latency; then
 		fi
 		stop_server
 	fi
-	if start_js noise yamux; then
-		if run_to "$work/ping.js" 300 "$node" "$js_peer" --dial "$srv_addr" \
-			--bench ping --count "$pings" --size 32; then
-			b50=$(field p50us "$(cat "$work/ping.js")")
-			b99=$(field p99us "$(cat "$work/ping.js")")
+	for who in go js; do
+		p50= p99=
+		if start_peer "$who" noise yamux; then
+			if run_peer "$work/ping.$who" 300 "$who" --dial "$srv_addr" \
+				--bench ping --count "$pings" --size 32; then
+				p50=$(field p50us "$(cat "$work/ping.$who")")
+				p99=$(field p99us "$(cat "$work/ping.$who")")
+			fi
+			stop_server
 		fi
-		stop_server
-	fi
+		if [ "$who" = go ]; then g50=$p50 g99=$p99; else b50=$p50 b99=$p99; fi
+	done
 	v=$(verdict 'a <= 40' "$a50" 0)
 	note_target "ping p50 <= 40 us" "$v"
+	vg=$(verdict 'a <= b' "$a50" "$g50")
+	note_target "ping p50 <= go's" "$vg"
+	v="$v; go: $vg"
 	[ -n "$tcp_p50" ] && [ -n "$a50" ] &&
 		v="$v; $(calc "$a50 / $tcp_p50" | awk '{ printf "%.1f", $1 }')x raw TCP (aim <= 3x)"
-	row "RTT p50 (us)" "$(fmt "$a50" 1)" "$(fmt "$b50" 1)" \
-		"$(ratio "$b50" "$a50")" "$v"
-	row "RTT p99 (us)" "$(fmt "$a99" 1)" "$(fmt "$b99" 1)" \
-		"$(ratio "$b99" "$a99")" ""
-	echo "     (latency ratios are js / lp2p: above 1x, lp2p is faster)"
+	row "RTT p50 (us)" "$(fmt "$a50" 1)" "$(fmt "$g50" 1)" "$(fmt "$b50" 1)" \
+		"$(ratio "$g50" "$a50")" "$(ratio "$b50" "$a50")" "$v"
+	row "RTT p99 (us)" "$(fmt "$a99" 1)" "$(fmt "$g99" 1)" "$(fmt "$b99" 1)" \
+		"$(ratio "$g99" "$a99")" "$(ratio "$b99" "$a99")" ""
+	echo "     (latency ratios are peer / lp2p: above 1x, lp2p is faster)"
 fi
 
 # ---- 5. streams ----
@@ -578,9 +663,9 @@ fi
 if want streams; then
 	echo
 	echo "== 5. streams: new /echo/1.0.0 streams on one connection, 32 bytes each way, closed; streams/s over ${stream_seconds}s"
-	header "(no target)"
+	header "target: >= 1x go"
 	for k in 1 16; do
-		a= b=
+		a= g= b=
 		if start_lp2pd noise yamux; then
 			run_to "$work/st.lp2p.$k" $((stream_seconds + 180)) \
 				"$lp2p_bench" streams "$srv_addr" --concurrency "$k" \
@@ -588,15 +673,21 @@ if want streams; then
 				a=$(field perSecond "$(cat "$work/st.lp2p.$k")")
 			stop_server
 		fi
-		if start_js noise yamux; then
-			run_to "$work/st.js.$k" $((stream_seconds + 180)) "$node" \
-				"$js_peer" --dial "$srv_addr" --bench streams \
-				--concurrency "$k" --seconds "$stream_seconds" &&
-				b=$(field perSecond "$(cat "$work/st.js.$k")")
-			stop_server
-		fi
-		row "streams/s, $k in flight" "$(fmt "$a" 0)" "$(fmt "$b" 0)" \
-			"$(ratio "$a" "$b")" ""
+		for who in go js; do
+			r=
+			if start_peer "$who" noise yamux; then
+				run_peer "$work/st.$who.$k" $((stream_seconds + 180)) \
+					"$who" --dial "$srv_addr" --bench streams \
+					--concurrency "$k" --seconds "$stream_seconds" &&
+					r=$(field perSecond "$(cat "$work/st.$who.$k")")
+				stop_server
+			fi
+			if [ "$who" = go ]; then g=$r; else b=$r; fi
+		done
+		vg=$(verdict 'a >= b' "$a" "$g")
+		note_target "streams/s, $k in flight >= 1x go" "$vg"
+		row "streams/s, $k in flight" "$(fmt "$a" 0)" "$(fmt "$g" 0)" \
+			"$(fmt "$b" 0)" "$(ratio "$a" "$g")" "$(ratio "$a" "$b")" "go: $vg"
 	done
 fi
 
