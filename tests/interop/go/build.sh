@@ -7,6 +7,9 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
+# the usual install place of the official toolchain, for a shell whose
+# PATH does not name it
+[ -x /usr/local/go/bin/go ] && PATH=$PATH:/usr/local/go/bin
 go=${GO:-go}
 
 if ! command -v "$go" >/dev/null 2>&1; then
