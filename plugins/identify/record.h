@@ -3,10 +3,11 @@
  * Envelope (RFC 0002), as identify's signedPeerRecord carries them.
  *
  * The RFCs name a domain "libp2p-routing-state" and a payload type
- * "/libp2p/routing-state-record"; every implementation on the wire (go-,
- * rust- and js-libp2p) uses the domain "libp2p-peer-record" and the
- * multicodec libp2p-peer-record (0x0301, the bytes 03 01) instead, and so
- * do we: the RFC values would be refused by all of them.
+ * "/libp2p/routing-state-record"; go- and js-libp2p use the domain
+ * "libp2p-peer-record" and the multicodec libp2p-peer-record (0x0301, the
+ * bytes 03 01) instead, and so do we.  rust-libp2p 0.57's identify signs
+ * with the RFC values (its "legacy" form): such a record does not verify
+ * here, and identify keeps the answer's listen addresses instead.
  *
  * No I/O, no clock; apart from OpenSSL's key objects in verification, no
  * allocation.  Decoded fields are views into the decoded buffer.

@@ -157,9 +157,9 @@ r && r.ok && r.peerId === A[0] && r.publicKeyType === A[1] &&
   r.agentVersion.startsWith("lp2p/") && r.protocolVersion === "ipfs/0.1.0" &&
   has(r.protocols, "/ipfs/id/1.0.0") && has(r.protocols, "/ipfs/id/push/1.0.0") &&
   has(r.protocols, "/ipfs/ping/1.0.0") && has(r.protocols, "/echo/1.0.0") &&
-  has(r.listenAddrs, A[2]) && r.signedPeerRecord === true &&
+  has(r.listenAddrs, A[2]) && r.signedPeerRecord === (A[3] === "1") &&
   r.observedAddr.startsWith("/ip4/127.0.0.1/tcp/")' \
-			"$lp2pd_id" "$theirs" "$lp2pd_listen"; then
+			"$lp2pd_id" "$theirs" "$lp2pd_listen" "$peer_records"; then
 		pass "$peer_kind identifies lp2pd ($ours key): key, addresses, protocols, signed record"
 	else
 		fail "$peer_kind identifies lp2pd ($ours key)" "$work/id-$ours.json" \
@@ -194,7 +194,7 @@ elif p_client id-mplex.json --dial "$lp2pd_addr" --test identify \
 	jcheck "$work/id-mplex.json" '
 const r = L.find((x) => x.event === "result")
 r && r.ok && r.peerId === A[0] && has(r.protocols, "/ipfs/ping/1.0.0") &&
-  r.signedPeerRecord === true' "$lp2pd_id"; then
+  r.signedPeerRecord === (A[1] === "1")' "$lp2pd_id" "$peer_records"; then
 	pass "$peer_kind identifies lp2pd (mplex)"
 else
 	fail "$peer_kind identifies lp2pd (mplex)" "$work/id-mplex.json" \
@@ -229,9 +229,9 @@ r && r.agentVersion.startsWith(A[2]) &&
   r.protocolVersion === A[3] && r.publicKeyType === "ed25519" &&
   r.keyMatchesPeerId === true && has(r.protocols, "/ipfs/ping/1.0.0") &&
   has(r.protocols, "/echo/1.0.0") && has(r.addrs, A[1]) &&
-  typeof r.recordSeq === "number"' "$p_id" "$p_listen" "$peer_agent" \
-		"$peer_protocol_version"; then
-		pass "lp2p identifies $peer_kind: agent, key, protocols, addresses from its signed record"
+  (typeof r.recordSeq === "number") === (A[4] === "1")' "$p_id" "$p_listen" \
+		"$peer_agent" "$peer_protocol_version" "$peer_records"; then
+		pass "lp2p identifies $peer_kind: agent, key, protocols, addresses (from its signed record: $peer_records)"
 	else
 		fail "lp2p identifies $peer_kind" "$work/probe.out" "$work/probe.err"
 	fi
@@ -245,8 +245,9 @@ L.some((x) => x.event === "identify.peer" && x.peerId === A[0] &&
 	fi
 	if wait_for "$work/peer.out" "late-c" 3 && jcheck "$work/peer.out" '
 L.some((x) => x.event === "peer:identify" && x.peerId === A[0] &&
-  x.agentVersion.startsWith("lp2p/") && x.signedPeerRecord === true &&
-  has(x.protocols, "/lp2p-test/late-c/1.0.0"))' "$probe_id"; then
+  x.agentVersion.startsWith("lp2p/") &&
+  x.signedPeerRecord === (A[1] === "1") &&
+  has(x.protocols, "/lp2p-test/late-c/1.0.0"))' "$probe_id" "$peer_records"; then
 		pass "lp2p pushes a new protocol to $peer_kind (identify push)"
 	else
 		fail "lp2p pushes a new protocol to $peer_kind (identify push)" \
@@ -258,6 +259,26 @@ L.filter((x) => x.event === "ping.rtt" && x.peerId === A[0] && x.stored &&
 		pass "the ping plugin pings $peer_kind periodically and stores the RTT"
 	else
 		fail "the ping plugin pings $peer_kind periodically" "$work/probe.out"
+	fi
+fi
+
+# rust-libp2p signs its record in the legacy form (README.md): lp2p
+# cannot verify it, drops it with a log line, and keeps the rest of the
+# answer (js-libp2p refuses the whole answer)
+if [ "$peer_kind" = rust ] &&
+	start_peer peer-rec --signed-peer-record; then
+	"$probe" --dial "$p_addr" --duration 1500 --verbose --verbose \
+		>"$work/probe-rec.out" \
+		2>"$work/probe-rec.err"
+	if jcheck "$work/probe-rec.out" '
+const r = L.find((x) => x.event === "identify.peer" && x.peerId === A[0])
+r && has(r.protocols, "/echo/1.0.0") && has(r.addrs, A[1]) &&
+  r.recordSeq === undefined' "$p_id" "$p_listen" &&
+		grep -q "invalid signed peer record" "$work/probe-rec.err"; then
+		pass "lp2p identifies rust despite its legacy-form signed record (dropped, logged)"
+	else
+		fail "lp2p identifies rust with its legacy-form signed record" \
+			"$work/probe-rec.out" "$work/probe-rec.err"
 	fi
 fi
 

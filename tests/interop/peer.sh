@@ -15,6 +15,9 @@
 #   peer_agent      the start of its identify agent version
 #   peer_protocol_version  what its identify says as protocolVersion
 #                   (optional in the spec; go-libp2p sends none)
+#   peer_records    1 when it sends and reads signed peer records in the
+#                   form go, js and lp2p use (rust-libp2p 0.57 uses the
+#                   legacy "libp2p-routing-state" form; README.md)
 #   node            Node 22 (runners check JSON with it; every peer needs it)
 # peer_cmd ARGS...  runs the peer
 # peer_require      exits 77 (automake's SKIP) when the peer or Node is not
@@ -39,6 +42,7 @@ js)
 	peer_muxers="yamux mplex"
 	peer_agent=js-libp2p/
 	peer_protocol_version=ipfs/0.1.0
+	peer_records=1
 	peer_setup=setup.sh
 	;;
 go)
@@ -49,6 +53,7 @@ go)
 	peer_muxers="yamux"
 	peer_agent=lp2p-go-peer
 	peer_protocol_version=
+	peer_records=1
 	peer_setup=go/build.sh
 	;;
 rust)
@@ -58,6 +63,7 @@ rust)
 	peer_muxers="yamux mplex"
 	peer_agent=lp2p-rust-peer
 	peer_protocol_version=ipfs/0.1.0
+	peer_records=0
 	peer_setup=rust/build.sh
 	;;
 *)

@@ -229,7 +229,13 @@ for muxer in $peer_muxers; do
 	c_client $muxer streams --count 500
 	c_client $muxer half-close --size 1M
 	c_client $muxer reset
-	c_client $muxer remote-reset
+	if [ "$peer_kind" = rust ] && [ "$muxer" = mplex ]; then
+		# libp2p-mplex 0.44 queues the Reset of a dropped stream until
+		# the connection's next outgoing frame (README.md)
+		echo "KNOWN lp2p->rust mplex remote-reset: rust sends its Reset late"
+	else
+		c_client $muxer remote-reset
+	fi
 	c_client $muxer unsupported
 	c_client $muxer sink --size $bulk_size
 	c_client $muxer source --size $bulk_size

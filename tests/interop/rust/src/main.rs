@@ -36,6 +36,9 @@ const USAGE: &str = "usage: lp2p-rust-peer (--listen MULTIADDR | --dial MULTIADD
   --lifetime SECONDS server: exit after this long, 0 = never (default 600)
   --identify-push    also push listen address changes (identify push itself is always on)
   --report-identify  print {\"event\":\"peer:identify\",...} for every identify or push received
+  --signed-peer-record
+                     send rust-libp2p's signed peer record (its legacy form: domain
+                     libp2p-routing-state), which go, js and lp2p cannot verify
   --add-protocol-after SECONDS
                      register /lp2p-test/late-rust/1.0.0 after SECONDS (print {\"event\":\"protocol-added\"})";
 
@@ -67,6 +70,7 @@ struct Args {
     lifetime: Option<String>,
     identify_push: bool,
     report_identify: bool,
+    signed_peer_record: bool,
     add_protocol_after: Option<String>,
     help: bool,
 }
@@ -89,6 +93,7 @@ fn parse_args(argv: &[String]) -> Args {
         match name.as_str() {
             "--identify-push" => flag(&mut a.identify_push),
             "--report-identify" => flag(&mut a.report_identify),
+            "--signed-peer-record" => flag(&mut a.signed_peer_record),
             "--help" => flag(&mut a.help),
             _ => {
                 let slot: &mut Option<String> = match name.as_str() {
@@ -229,6 +234,7 @@ fn main() {
         muxes,
         identify_push: a.identify_push,
         report_identify: a.report_identify,
+        signed_peer_record: a.signed_peer_record,
         report_connections: !client,
         pinging: client && test == "ping",
     };

@@ -63,6 +63,8 @@ pub struct Options {
     pub muxes: Vec<Mux>,
     pub identify_push: bool,
     pub report_identify: bool,
+    /// send rust's own (legacy-form) signed peer record
+    pub signed_peer_record: bool,
     pub report_connections: bool,
     /// let rust-libp2p's ping ping (the ping scenario)
     pub pinging: bool,
@@ -108,12 +110,18 @@ impl Handle {
 pub fn build(key: &Keypair, opts: &Options) -> std::io::Result<(Swarm<Behaviour>, Negotiated)> {
     let negotiated = Negotiated::default();
     let transport = transport::build(key, opts.secs.clone(), opts.muxes.clone(), negotiated.clone())?;
-    // No signed peer record: rust-libp2p 0.57's identify signs and reads
-    // records only in its legacy form (domain "libp2p-routing-state",
-    // payload type "/libp2p/routing-state-record"), which js-libp2p refuses
-    // with the whole identify answer, and lp2p and go cannot verify.
-    let identify = identify::Behaviour::new(
+    // No signed peer record unless asked: rust-libp2p 0.57's identify signs
+    // and reads records only in its legacy form (domain
+    // "libp2p-routing-state", payload type "/libp2p/routing-state-record"),
+    // which js-libp2p refuses with the whole identify answer, and lp2p and
+    // go cannot verify (they keep the listen addresses).
+    let config = if opts.signed_peer_record {
+        identify::Config::new_with_signed_peer_record("ipfs/0.1.0".into(), key)
+    } else {
         identify::Config::new("ipfs/0.1.0".into(), key.public())
+    };
+    let identify = identify::Behaviour::new(
+        config
             .with_agent_version(AGENT.into())
             // no periodic identify: only the exchange on connect, and pushes
             .with_interval(Duration::from_secs(24 * 3600))
