@@ -1,9 +1,16 @@
 #!/bin/sh
-# Install the js-libp2p interop harness (tests/interop/node_modules) with the
-# system npm, pinned by package-lock.json; the pinned `node` package provides
-# Node 22 as node_modules/.bin/node.  Idempotent: reinstalls only when
-# node_modules is missing or was installed from a different package-lock.json
-# (a copy of the lock file is kept as a stamp).
+# Install the interop peers:
+#  - js-libp2p (tests/interop/node_modules) with the system npm, pinned by
+#    package-lock.json; the pinned `node` package provides Node 22 as
+#    node_modules/.bin/node.  Reinstalled only when node_modules is missing
+#    or was installed from a different package-lock.json (a copy of the lock
+#    file is kept as a stamp).
+#  - go-libp2p (go/build.sh: go/bin/lp2p-go-peer, pinned by go.sum) and
+#    rust-libp2p (rust/build.sh: rust/bin/lp2p-rust-peer, pinned by
+#    Cargo.lock), built with the machine's Go and Rust toolchains; their
+#    build caches make a second run quick.
+# Idempotent.  Fails (never skips) when a toolchain or a download is
+# missing: the interop tests need every peer.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,3 +47,6 @@ case "$version" in
 v22.*) echo "setup.sh: $node22 is Node $version" ;;
 *) die "$node22 is $version, expected v22.x" ;;
 esac
+
+"$here/go/build.sh" || die "building the go-libp2p peer failed"
+"$here/rust/build.sh" || die "building the rust-libp2p peer failed"
