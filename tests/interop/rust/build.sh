@@ -4,6 +4,8 @@
 # Idempotent; quick when nothing changed.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+# rustup's install place, for a shell whose PATH does not name it
+[ -x "${HOME:-/root}/.cargo/bin/cargo" ] && PATH=$PATH:${HOME:-/root}/.cargo/bin
 if ! command -v cargo >/dev/null 2>&1; then
 	echo "rust/build.sh: cargo not found: install a rust toolchain (rustup, stable >= 1.88)" >&2
 	exit 1
