@@ -179,20 +179,40 @@ func newStream(c *sctx, conn network.Conn, proto protocol.ID) (network.Stream, e
 	return c.h.NewStream(c.ctx, conn.RemotePeer(), proto)
 }
 
+// dialStream dials the scenario's address and opens a stream for proto.
+func dialStream(c *sctx, proto protocol.ID) (network.Conn, network.Stream, error) {
+	conn, err := dial(c, c.addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := newStream(c, conn, proto)
+	return conn, s, err
+}
+
+// sendThenClose writes with write in the background, then closes the write
+// side; the channel gets the first error or nil.
+func sendThenClose(s network.Stream, write func() error) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		err := write()
+		if err == nil {
+			err = s.CloseWrite()
+		}
+		done <- err
+	}()
+	return done
+}
+
 // echoOnce: one echo round trip of payload on a new stream, checked.
 func echoOnce(c *sctx, conn network.Conn, payload []byte) error {
 	s, err := newStream(c, conn, echoProtocol)
 	if err != nil {
 		return err
 	}
-	werr := make(chan error, 1)
-	go func() {
+	werr := sendThenClose(s, func() error {
 		_, err := s.Write(payload)
-		if err == nil {
-			err = s.CloseWrite()
-		}
-		werr <- err
-	}()
+		return err
+	})
 	got, err := io.ReadAll(s)
 	if err != nil {
 		s.Reset()
@@ -250,23 +270,14 @@ func readCheck(s network.Stream, got *atomic.Int64) error {
 // echo: size bytes of the generator stream through /echo/1.0.0, checked.
 func echoScenario(c *sctx) (obj, error) {
 	size := c.size(100 * mib)
-	conn, err := dial(c, c.addr)
-	if err != nil {
-		return nil, err
-	}
-	s, err := newStream(c, conn, echoProtocol)
+	_, s, err := dialStream(c, echoProtocol)
 	if err != nil {
 		return nil, err
 	}
 	t0 := time.Now()
-	werr := make(chan error, 1)
-	go func() {
-		err := writeGen(s, newByteGen(genSeed), size, nil)
-		if err == nil {
-			err = s.CloseWrite()
-		}
-		werr <- err
-	}()
+	werr := sendThenClose(s, func() error {
+		return writeGen(s, newByteGen(genSeed), size, nil)
+	})
 	var got atomic.Int64
 	if err := readCheck(s, &got); err != nil {
 		s.Reset()
@@ -315,11 +326,7 @@ func streamsScenario(c *sctx) (obj, error) {
 // half-close: write, close our write side, then read the echo to its end.
 func halfCloseScenario(c *sctx) (obj, error) {
 	size := c.size(mib)
-	conn, err := dial(c, c.addr)
-	if err != nil {
-		return nil, err
-	}
-	s, err := newStream(c, conn, echoProtocol)
+	_, s, err := dialStream(c, echoProtocol)
 	if err != nil {
 		return nil, err
 	}
@@ -360,11 +367,7 @@ func connStatus(conn network.Conn) string {
 // reset: reset an echo stream mid-way, then show that the connection still
 // carries a new stream.
 func resetScenario(c *sctx) (obj, error) {
-	conn, err := dial(c, c.addr)
-	if err != nil {
-		return nil, err
-	}
-	s, err := newStream(c, conn, echoProtocol)
+	conn, s, err := dialStream(c, echoProtocol)
 	if err != nil {
 		return nil, err
 	}
@@ -394,11 +397,7 @@ func resetScenario(c *sctx) (obj, error) {
 // remote-reset: the remote resets a stream (/lp2p-test/reset/1.0.0); we
 // must see the reset, and the connection must still carry a new stream.
 func remoteResetScenario(c *sctx) (obj, error) {
-	conn, err := dial(c, c.addr)
-	if err != nil {
-		return nil, err
-	}
-	s, err := newStream(c, conn, resetProtocol)
+	conn, s, err := dialStream(c, resetProtocol)
 	if err != nil {
 		return nil, err
 	}
@@ -595,24 +594,15 @@ wait:
 // and SHA-256 it replies with.
 func sinkScenario(c *sctx) (obj, error) {
 	size := c.size(100 * mib)
-	conn, err := dial(c, c.addr)
-	if err != nil {
-		return nil, err
-	}
-	s, err := newStream(c, conn, sinkProtocol)
+	_, s, err := dialStream(c, sinkProtocol)
 	if err != nil {
 		return nil, err
 	}
 	t0 := time.Now()
 	hash := sha256.New()
-	werr := make(chan error, 1)
-	go func() {
-		err := writeGen(s, newByteGen(genSeed), size, hash)
-		if err == nil {
-			err = s.CloseWrite()
-		}
-		werr <- err
-	}()
+	werr := sendThenClose(s, func() error {
+		return writeGen(s, newByteGen(genSeed), size, hash)
+	})
 	reply, err := io.ReadAll(s)
 	if err != nil {
 		s.Reset()
@@ -638,11 +628,7 @@ func sinkScenario(c *sctx) (obj, error) {
 // source: ask /lp2p-test/source/1.0.0 for size bytes and check them.
 func sourceScenario(c *sctx) (obj, error) {
 	size := c.size(100 * mib)
-	conn, err := dial(c, c.addr)
-	if err != nil {
-		return nil, err
-	}
-	s, err := newStream(c, conn, sourceProtocol)
+	_, s, err := dialStream(c, sourceProtocol)
 	if err != nil {
 		return nil, err
 	}
