@@ -1,15 +1,17 @@
 #!/bin/sh
 # The perf plugin and `lp2pd perf` (a `make check` test): short transfers
 # both ways over yamux and mplex, lp2p against itself, and against
-# js-libp2p and go-libp2p in both directions when they are installed
-# (tests/interop/setup.sh; otherwise those checks are skipped, or fail
-# with LP2P_INTEROP_REQUIRED=1, as in tests/interop/run.sh).  Also the
-# plugin's max_download limit and the client's usage errors.
+# js-libp2p, go-libp2p (yamux only) and rust-libp2p (its peer's own
+# /perf/1.0.0, tests/interop/rust) in both directions when they are
+# installed (tests/interop/setup.sh; otherwise those checks are skipped,
+# or fail with LP2P_INTEROP_REQUIRED=1, as in tests/interop/run.sh).
+# Also the plugin's max_download limit and the client's usage errors.
 #
 # Run by make from the top build directory ($srcdir set by the harness).
 # Prints PASS/FAIL/SKIP per check; exits 0 or 1.  Environment:
-#   LP2P_INTEROP_DIR       the directory holding js/, node_modules/ and
-#                          go/bin/ (default: $srcdir/tests/interop)
+#   LP2P_INTEROP_DIR       the directory holding js/, node_modules/,
+#                          go/bin/ and rust/bin/ (default:
+#                          $srcdir/tests/interop)
 #   LP2P_INTEROP_REQUIRED  1: a missing peer is a failure, not a skip
 set -u
 
@@ -23,6 +25,7 @@ interop=${LP2P_INTEROP_DIR:-$top_srcdir/tests/interop}
 node=$interop/node_modules/.bin/node
 js_peer=$interop/js/bench-peer.mjs
 go_peer=$interop/go/bin/lp2p-go-peer
+rust_peer=$interop/rust/bin/lp2p-rust-peer
 size=3M
 size_bytes=3145728
 
@@ -33,8 +36,9 @@ fi
 # Where js-libp2p must be there (run-all.sh, CI), fail at once as
 # tests/interop/run.sh does rather than pass on the lp2p half alone.
 if [ "${LP2P_INTEROP_REQUIRED:-0}" = 1 ] &&
-	{ [ ! -x "$node" ] || [ ! -f "$js_peer" ] || [ ! -x "$go_peer" ]; }; then
-	echo "FAIL: $node, $js_peer or $go_peer missing (run" \
+	{ [ ! -x "$node" ] || [ ! -f "$js_peer" ] || [ ! -x "$go_peer" ] ||
+		[ ! -x "$rust_peer" ]; }; then
+	echo "FAIL: $node, $js_peer, $go_peer or $rust_peer missing (run" \
 		"tests/interop/setup.sh; LP2P_INTEROP_REQUIRED=1 makes this a" \
 		"failure)"
 	exit 1
@@ -269,6 +273,58 @@ else
 		else
 			fail "go -> lp2p yamux, both ways"
 		fi
+		stop_lp2pd
+	else
+		fail "lp2pd with the perf plugin did not start"
+	fi
+fi
+
+# ---- rust-libp2p, both directions, yamux and mplex ----
+if [ ! -x "$rust_peer" ]; then
+	echo "SKIP rust-libp2p interop: $rust_peer missing" \
+		"(run tests/interop/setup.sh; LP2P_INTEROP_REQUIRED=1 makes" \
+		"this a failure)"
+else
+	: >"$work/rust.log"
+	"$rust_peer" --listen /ip4/127.0.0.1/tcp/0 --muxer yamux,mplex \
+		--lifetime 120 >>"$work/rust.log" 2>&1 &
+	srv_pid=$!
+	srv_addr=
+	if wait_line "$work/rust.log" '"listening"'; then
+		# the line may still be half written when it is first seen
+		for _ in $(seq 50); do
+			srv_addr=$(sed -n 's/.*"addrs":\["\([^"]*\)".*/\1/p' \
+				"$work/rust.log")
+			[ -n "$srv_addr" ] && break
+			sleep 0.1
+		done
+	fi
+	if [ -n "$srv_addr" ]; then
+		for mux in yamux mplex; do
+			lp2p_client "lp2p -> rust $mux, both ways" "$mux" "$size" \
+				"$size" $size_bytes $size_bytes
+		done
+		lp2p_client "lp2p -> rust yamux, download only" yamux 0 1M 0 1048576
+		lp2p_client "lp2p -> rust mplex, upload only" mplex 1M 0 1048576 0
+	else
+		cp "$work/rust.log" "$work/last.rust.log"
+		fail "rust-libp2p perf server did not start"
+		rm -f "$work/last.rust.log"
+	fi
+	stop_server
+	if start_lp2pd; then
+		for mux in yamux mplex; do
+			if timeout 60 "$rust_peer" --dial "$srv_addr" --bench perf \
+				--muxer "$mux" --upload "$size" --download "$size" \
+				>"$work/last.out" 2>"$work/last.err" &&
+				grep -q '"ok":true' "$work/last.out" &&
+				grep -q "\"muxer\":\"/$mux/" "$work/last.out"; then
+				check_json "rust -> lp2p $mux, both ways" \
+					"$work/last.out" $size_bytes $size_bytes
+			else
+				fail "rust -> lp2p $mux, both ways"
+			fi
+		done
 		stop_lp2pd
 	else
 		fail "lp2pd with the perf plugin did not start"

@@ -1,10 +1,12 @@
 //! lp2p-rust-peer: a rust-libp2p peer for lp2p's interoperability tests,
 //! with the command line and JSON-lines output of js/peer.mjs (see
-//! README.md here and in tests/interop), and `xcheck gen|verify`.
+//! README.md here and in tests/interop), `--bench perf` (the perf client
+//! of js/bench-peer.mjs) and `xcheck gen|verify`.
 
 mod behaviour;
 mod gen;
 mod node;
+mod perf;
 mod scenarios;
 mod server;
 mod transport;
@@ -21,10 +23,14 @@ use sha2::{Digest, Sha256};
 use crate::transport::{Mux, Sec};
 
 const USAGE: &str = "usage: lp2p-rust-peer (--listen MULTIADDR | --dial MULTIADDR --test NAME) [options]
+       lp2p-rust-peer --dial MULTIADDR --bench perf --upload N --download N [options]
        lp2p-rust-peer xcheck gen N [SEED] | xcheck verify FILE
   --listen MA        listen (repeatable); print {\"event\":\"listening\",...} when ready
   --dial MA          dial MA and run the scenario named by --test
   --test NAME        echo, streams, half-close, reset, remote-reset, peer-id, wrong-peer-id, ping, identify, sink, source, unsupported
+  --bench perf       one /perf/1.0.0 transfer; prints bench-peer.mjs's result line
+  --upload BYTES     perf: bytes to send (default 0; suffix K, M, G)
+  --download BYTES   perf: bytes to ask for (default 0; suffix K, M, G)
   --size BYTES       transfer size for echo/half-close/sink/source (suffix K, M, G = KiB, MiB, GiB)
   --count N          number of streams (streams) or pings (ping)
   --security LIST    noise, tls or a comma list in order of preference (default noise)
@@ -59,6 +65,9 @@ struct Args {
     listen: Vec<String>,
     dial: Option<String>,
     test: Option<String>,
+    bench: Option<String>,
+    upload: Option<String>,
+    download: Option<String>,
     size: Option<String>,
     count: Option<String>,
     security: Option<String>,
@@ -99,6 +108,9 @@ fn parse_args(argv: &[String]) -> Args {
                 let slot: &mut Option<String> = match name.as_str() {
                     "--dial" => &mut a.dial,
                     "--test" => &mut a.test,
+                    "--bench" => &mut a.bench,
+                    "--upload" => &mut a.upload,
+                    "--download" => &mut a.download,
                     "--size" => &mut a.size,
                     "--count" => &mut a.count,
                     "--security" => &mut a.security,
@@ -209,7 +221,17 @@ fn main() {
         fail("give exactly one of --listen and --dial");
     }
     let test = a.test.clone().unwrap_or_default();
-    if client && !scenarios::NAMES.contains(&test.as_str()) {
+    let bench = a.bench.clone();
+    if let Some(b) = &bench {
+        if !client || a.test.is_some() || b != "perf" {
+            fail(&format!("--bench perf needs --dial and no --test (got --bench {b})"));
+        }
+    } else if a.upload.is_some() || a.download.is_some() {
+        fail("--upload and --download go with --bench perf");
+    }
+    let upload = parse_size(a.upload.as_deref().unwrap_or("0"));
+    let download = parse_size(a.download.as_deref().unwrap_or("0"));
+    if client && bench.is_none() && !scenarios::NAMES.contains(&test.as_str()) {
         fail(&format!("unknown or missing --test: {}", a.test.as_deref().unwrap_or("undefined")));
     }
     let secs = pick_list(a.security.as_deref().unwrap_or("noise"), "security", |n| match n {
@@ -265,7 +287,9 @@ fn main() {
                 h.add_protocol(server::LATE);
             });
         }
-        if client {
+        if let Some(b) = bench {
+            run_bench(&h, &b, dial.unwrap(), upload, download, timeout).await
+        } else if client {
             run_client(&h, &test, dial.unwrap(), &sopts, timeout).await
         } else {
             emit(serde_json::json!({
@@ -288,6 +312,30 @@ async fn run_client(h: &node::Handle, test: &str, addr: Multiaddr, o: &scenarios
     line.insert("test".into(), test.into());
     line.insert("ok".into(), r.is_ok().into());
     line.insert("localPeerId".into(), h.local.to_string().into());
+    let code = match r {
+        Ok(details) => {
+            line.extend(details);
+            0
+        }
+        Err(e) => {
+            let e = if e.contains(": ") && e.split(": ").next().unwrap().ends_with("Error") { e } else { format!("Error: {e}") };
+            line.insert("error".into(), e.into());
+            1
+        }
+    };
+    emit(serde_json::Value::Object(line));
+    code
+}
+
+/// `--bench perf`: one result line as js/bench-peer.mjs prints it.
+async fn run_bench(h: &node::Handle, bench: &str, addr: Multiaddr, upload: u64, download: u64, timeout: f64) -> i32 {
+    let r = tokio::time::timeout(Duration::from_secs_f64(timeout), perf::client(h, addr, upload, download))
+        .await
+        .unwrap_or_else(|_| Err(format!("TimeoutError: timed out after {timeout} s")));
+    let mut line = serde_json::Map::new();
+    line.insert("event".into(), "result".into());
+    line.insert("bench".into(), bench.into());
+    line.insert("ok".into(), r.is_ok().into());
     let code = match r {
         Ok(details) => {
             line.extend(details);

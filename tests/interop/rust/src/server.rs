@@ -1,4 +1,5 @@
-//! The test protocols served to the remote (README.md, "Server mode").
+//! The test protocols served to the remote (README.md, "Server mode"),
+//! and /perf/1.0.0 (perf.rs).
 //! Dropping a libp2p stream that is still open resets it (yamux RST,
 //! mplex Reset): every error path here resets by dropping.
 
@@ -20,7 +21,7 @@ pub const CHUNK: usize = 64 * 1024;
 pub const SOURCE_MAX: u64 = 1 << 40;
 
 pub fn protocols() -> Vec<StreamProtocol> {
-    vec![ECHO, SINK, SOURCE, RESET]
+    vec![ECHO, SINK, SOURCE, RESET, crate::perf::PERF]
 }
 
 /// Serves one inbound stream on its own task (behaviour::Serve).
@@ -32,6 +33,7 @@ pub fn serve(protocol: StreamProtocol, stream: Stream) {
             "/lp2p-test/source/1.0.0" => source(stream).await,
             // reset: drop (reset) the stream on its first byte; late: close
             "/lp2p-test/reset/1.0.0" => reset(stream).await,
+            "/perf/1.0.0" => crate::perf::serve(stream).await,
             _ => late(stream).await,
         };
     });
