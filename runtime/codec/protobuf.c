@@ -22,7 +22,8 @@ LP2P_API void lp2p_pb_reader_init(struct lp2p_pb_reader *r, const uint8_t *buf,
  * Read a protobuf varint (up to 10 bytes, non-minimal forms allowed) from
  * [*pp, end).  Advances *pp only on success.
  */
-static int pb_read_varint(const uint8_t **pp, const uint8_t *end, uint64_t *out)
+static int pb_read_varint_long(const uint8_t **pp, const uint8_t *end,
+                               uint64_t *out)
 {
 	const uint8_t *p = *pp;
 	uint64_t v = 0;
@@ -44,6 +45,19 @@ static int pb_read_varint(const uint8_t **pp, const uint8_t *end, uint64_t *out)
 	return LP2P_EPROTO;
 }
 
+/* Tags of fields 1..15 and most lengths are one byte: read those inline. */
+static inline int pb_read_varint(const uint8_t **pp, const uint8_t *end,
+                                 uint64_t *out)
+{
+	const uint8_t *p = *pp;
+	if (p != end && *p < 0x80) {
+		*out = *p;
+		*pp = p + 1;
+		return 0;
+	}
+	return pb_read_varint_long(pp, end, out);
+}
+
 static uint64_t pb_load_le(const uint8_t *p, unsigned n)
 {
 	uint64_t v = 0;
@@ -56,7 +70,7 @@ LP2P_API int lp2p_pb_next(struct lp2p_pb_reader *r, struct lp2p_pb_field *f)
 {
 	const uint8_t *p = r->p;
 	const uint8_t *end = r->end;
-	struct lp2p_pb_field field = {0};
+	struct lp2p_pb_field field;
 	uint64_t tag, v;
 
 	if (p == end)
@@ -67,6 +81,9 @@ LP2P_API int lp2p_pb_next(struct lp2p_pb_reader *r, struct lp2p_pb_field *f)
 		return LP2P_EPROTO;
 
 	field.number = (uint32_t)(tag >> 3);
+	field.data = NULL;
+	field.len = 0;
+	field.u64 = 0;
 	switch (tag & 7) {
 	case LP2P_PB_VARINT:
 		if (pb_read_varint(&p, end, &v) != 0)
@@ -106,11 +123,54 @@ LP2P_API int lp2p_pb_next(struct lp2p_pb_reader *r, struct lp2p_pb_field *f)
 	return 1;
 }
 
+LP2P_API int lp2p_pb_next_of(struct lp2p_pb_reader *r, uint32_t number,
+                             enum lp2p_pb_wire wire, struct lp2p_pb_field *f)
+{
+	struct lp2p_pb_field field;
+	int rc;
+
+	while ((rc = lp2p_pb_next(r, &field)) == 1) {
+		if (field.number != number)
+			continue;
+		if (field.wire != wire)
+			return LP2P_EPROTO;
+		*f = field;
+		return 1;
+	}
+	return rc;
+}
+
+LP2P_API int lp2p_pb_count(const uint8_t *buf, size_t len, uint32_t number,
+                           enum lp2p_pb_wire wire, size_t *count)
+{
+	struct lp2p_pb_reader r;
+	struct lp2p_pb_field f;
+	size_t n = 0;
+	int rc;
+
+	lp2p_pb_reader_init(&r, buf, len);
+	while ((rc = lp2p_pb_next_of(&r, number, wire, &f)) == 1)
+		n++;
+	if (rc < 0)
+		return rc;
+	*count = n;
+	return 0;
+}
+
 LP2P_API void lp2p_pb_writer_init(struct lp2p_pb_writer *w, uint8_t *buf,
                                   size_t cap)
 {
 	w->buf = buf;
 	w->cap = buf ? cap : 0;
+	w->len = 0;
+	w->err = 0;
+}
+
+/* A sizer is a writer without a buffer and with unlimited room. */
+LP2P_API void lp2p_pb_sizer_init(struct lp2p_pb_writer *w)
+{
+	w->buf = NULL;
+	w->cap = SIZE_MAX;
 	w->len = 0;
 	w->err = 0;
 }
@@ -125,9 +185,14 @@ static size_t pb_varint_len(uint64_t v)
 	return n;
 }
 
-/* Appends without checking room: callers reserve first. */
+/* Appends without checking room: callers reserve first.  A sizer (no
+ * buffer) only counts. */
 static void pb_emit_varint(struct lp2p_pb_writer *w, uint64_t v)
 {
+	if (!w->buf) {
+		w->len += pb_varint_len(v);
+		return;
+	}
 	while (v >= 0x80) {
 		w->buf[w->len++] = (uint8_t)(v | 0x80);
 		v >>= 7;
@@ -176,6 +241,10 @@ static void pb_put_fixed(struct lp2p_pb_writer *w, uint32_t number,
 	if (!pb_reserve(w, number, pb_varint_len(tag) + n))
 		return;
 	pb_emit_varint(w, tag);
+	if (!w->buf) {
+		w->len += n;
+		return;
+	}
 	for (unsigned i = 0; i < n; i++)
 		w->buf[w->len++] = (uint8_t)(v >> (8 * i));
 }
@@ -212,9 +281,24 @@ LP2P_API void lp2p_pb_put_bytes(struct lp2p_pb_writer *w, uint32_t number,
 	}
 	pb_emit_varint(w, tag);
 	pb_emit_varint(w, len);
-	if (len)
+	if (len && w->buf)
 		memcpy(w->buf + w->len, data, len);
 	w->len += len;
+}
+
+LP2P_API void lp2p_pb_put_len_header(struct lp2p_pb_writer *w,
+                                     uint32_t number, size_t len)
+{
+	uint64_t tag = pb_tag(number, LP2P_PB_LEN);
+	size_t head = pb_varint_len(tag) + pb_varint_len(len);
+
+	if (!pb_reserve(w, number, head) || len > w->cap - w->len - head) {
+		if (!w->err)
+			w->err = LP2P_ERANGE;
+		return;
+	}
+	pb_emit_varint(w, tag);
+	pb_emit_varint(w, len);
 }
 
 LP2P_API void lp2p_pb_put_string(struct lp2p_pb_writer *w, uint32_t number,

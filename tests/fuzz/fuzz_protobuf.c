@@ -1,7 +1,10 @@
 /*
  * fuzz_protobuf.c - the protobuf reader over arbitrary bytes.  Every field
  * read is written back with the writer (minimal encoding, so it fits in
- * the input's size) and read again: both reads must agree.
+ * the input's size) and read again: both reads must agree.  A sizer fed
+ * the same fields must count what the writer wrote, and lp2p_pb_count /
+ * lp2p_pb_next_of must find as many fields of the first field's number as
+ * the plain walk did.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -42,17 +45,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 
 	struct lp2p_pb_reader r;
-	struct lp2p_pb_writer w;
-	struct lp2p_pb_field f;
-	size_t fields = 0;
+	struct lp2p_pb_writer w, sizer;
+	struct lp2p_pb_field f, first = {0};
+	size_t fields = 0, same = 0;
+	int mixed = 0; /* a field of the first's number, another wire type */
 	int rc;
 
 	lp2p_pb_reader_init(&r, data, size);
 	lp2p_pb_writer_init(&w, out, size);
+	lp2p_pb_sizer_init(&sizer);
 	while ((rc = lp2p_pb_next(&r, &f)) == 1) {
 		if (r.p > data + size || r.p < data)
 			abort();
 		put_field(&w, &f);
+		put_field(&sizer, &f);
+		if (fields == 0)
+			first = f;
+		if (f.number == first.number) {
+			same++;
+			mixed |= f.wire != first.wire;
+		}
 		fields++;
 	}
 	if (rc != 0 && rc != LP2P_EPROTO)
@@ -60,6 +72,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int n = lp2p_pb_writer_finish(&w);
 	if (n < 0 || (size_t)n > size)
 		abort();
+	if (lp2p_pb_writer_finish(&sizer) != n)
+		abort();
+
+	size_t count = 0;
+	int crc = fields ? lp2p_pb_count(data, size, first.number, first.wire,
+	                                 &count)
+	                 : 0;
+	if (rc == 0 && fields) {
+		/* Well formed: counted, unless a field of that number has
+		 * another wire type. */
+		if (mixed ? crc != LP2P_EPROTO : crc != 0 || count != same)
+			abort();
+	} else if (rc != 0 && fields && crc != LP2P_EPROTO) {
+		abort();
+	}
 
 	/* Read the re-encoding back: the same fields, then the end. */
 	struct lp2p_pb_reader again;

@@ -328,6 +328,138 @@ static void nested_message_round_trip(void **state)
 	assert_int_equal(lp2p_pb_next(&r, &f), 0);
 }
 
+static void next_of_walks_one_repeated_field(void **state)
+{
+	(void)state;
+	/* 2: "a", 1: 5, 2: "", 3: "x", 2: "bc" */
+	static const uint8_t msg[] = {0x12, 0x01, 'a', 0x08, 0x05, 0x12, 0x00,
+	                              0x1a, 0x01, 'x', 0x12, 0x02, 'b', 'c'};
+	struct lp2p_pb_reader r;
+	struct lp2p_pb_field f;
+
+	lp2p_pb_reader_init(&r, msg, sizeof(msg));
+	assert_int_equal(lp2p_pb_next_of(&r, 2, LP2P_PB_LEN, &f), 1);
+	assert_int_equal(f.len, 1);
+	assert_ptr_equal(f.data, msg + 2);
+	assert_int_equal(lp2p_pb_next_of(&r, 2, LP2P_PB_LEN, &f), 1);
+	assert_int_equal(f.len, 0);
+	assert_int_equal(lp2p_pb_next_of(&r, 2, LP2P_PB_LEN, &f), 1);
+	assert_memory_equal(f.data, "bc", 2);
+	assert_int_equal(lp2p_pb_next_of(&r, 2, LP2P_PB_LEN, &f), 0);
+
+	/* The wanted number with another wire type is an error. */
+	lp2p_pb_reader_init(&r, msg, sizeof(msg));
+	assert_int_equal(lp2p_pb_next_of(&r, 1, LP2P_PB_LEN, &f), LP2P_EPROTO);
+	/* So is a malformed field on the way, even of another number. */
+	static const uint8_t bad[] = {0x08, 0x01, 0x1a, 0x05, 'x'};
+	lp2p_pb_reader_init(&r, bad, sizeof(bad));
+	assert_int_equal(lp2p_pb_next_of(&r, 2, LP2P_PB_LEN, &f), LP2P_EPROTO);
+}
+
+static void count_checks_the_whole_buffer(void **state)
+{
+	(void)state;
+	static const uint8_t msg[] = {0x12, 0x01, 'a', 0x08, 0x05, 0x12, 0x00,
+	                              0x1a, 0x01, 'x', 0x12, 0x02, 'b', 'c'};
+	size_t n = 99;
+
+	assert_int_equal(lp2p_pb_count(msg, sizeof(msg), 2, LP2P_PB_LEN, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(lp2p_pb_count(msg, sizeof(msg), 1, LP2P_PB_VARINT, &n),
+	                 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(lp2p_pb_count(msg, sizeof(msg), 7, LP2P_PB_LEN, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(lp2p_pb_count(NULL, 0, 2, LP2P_PB_LEN, &n), 0);
+	assert_int_equal(n, 0);
+
+	/* A truncated last field fails the count and leaves *count alone. */
+	n = 99;
+	assert_int_equal(lp2p_pb_count(msg, sizeof(msg) - 1, 2, LP2P_PB_LEN, &n),
+	                 LP2P_EPROTO);
+	assert_int_equal(n, 99);
+	assert_int_equal(lp2p_pb_count(msg, sizeof(msg), 2, LP2P_PB_VARINT, &n),
+	                 LP2P_EPROTO);
+	assert_int_equal(n, 99);
+}
+
+/* The same fields through a sizer and a writer. */
+static void put_sample(struct lp2p_pb_writer *w, const uint8_t *payload,
+                       size_t len)
+{
+	lp2p_pb_put_varint(w, 1, UINT64_MAX);
+	lp2p_pb_put_bytes(w, 2, payload, len);
+	lp2p_pb_put_string(w, 3, "topic");
+	lp2p_pb_put_fixed64(w, 4, 1);
+	lp2p_pb_put_fixed32(w, 5, 2);
+	lp2p_pb_put_len_header(w, 6, len);
+	lp2p_pb_put_bytes(w, 2000, payload, len);
+}
+
+static void sizer_counts_what_the_writer_writes(void **state)
+{
+	(void)state;
+	static uint8_t payload[300], buf[1000];
+	const size_t lens[] = {0, 1, 127, 128, 300};
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		struct lp2p_pb_writer s, w;
+		lp2p_pb_sizer_init(&s);
+		put_sample(&s, payload, lens[i]);
+		lp2p_pb_writer_init(&w, buf, sizeof(buf));
+		put_sample(&w, payload, lens[i]);
+		/* The header promised len bytes the sample does not write:
+		 * count the same either way. */
+		assert_true(lp2p_pb_writer_finish(&s) > 0);
+		assert_int_equal(lp2p_pb_writer_finish(&s),
+		                 lp2p_pb_writer_finish(&w));
+	}
+	/* A sizer still refuses a bad field number. */
+	struct lp2p_pb_writer s;
+	lp2p_pb_sizer_init(&s);
+	lp2p_pb_put_varint(&s, 0, 1);
+	assert_int_equal(lp2p_pb_writer_finish(&s), LP2P_EINVAL);
+}
+
+static void len_header_writes_a_nested_message(void **state)
+{
+	(void)state;
+	uint8_t buf[64];
+	struct lp2p_pb_writer s, w;
+
+	/* outer { 3: inner { 1: 7, 2: "id" }, 4: 1 }, inner sized first */
+	lp2p_pb_sizer_init(&s);
+	lp2p_pb_put_varint(&s, 1, 7);
+	lp2p_pb_put_bytes(&s, 2, "id", 2);
+	assert_int_equal(lp2p_pb_writer_finish(&s), 6);
+
+	lp2p_pb_writer_init(&w, buf, sizeof(buf));
+	lp2p_pb_put_len_header(&w, 3, s.len);
+	lp2p_pb_put_varint(&w, 1, 7);
+	lp2p_pb_put_bytes(&w, 2, "id", 2);
+	lp2p_pb_put_varint(&w, 4, 1);
+	static const uint8_t want[] = {0x1a, 0x06, 0x08, 0x07, 0x12,
+	                               0x02, 'i',  'd',  0x20, 0x01};
+	assert_int_equal(lp2p_pb_writer_finish(&w), sizeof(want));
+	assert_memory_equal(buf, want, sizeof(want));
+
+	/* Room for the header but not for the promised payload: refused
+	 * before anything is written. */
+	lp2p_pb_writer_init(&w, buf, 7);
+	lp2p_pb_put_len_header(&w, 3, 6);
+	assert_int_equal(w.len, 0);
+	assert_int_equal(lp2p_pb_writer_finish(&w), LP2P_ERANGE);
+	lp2p_pb_writer_init(&w, buf, 8);
+	lp2p_pb_put_len_header(&w, 3, 6);
+	assert_int_equal(lp2p_pb_writer_finish(&w), 2);
+	/* A length near SIZE_MAX does not wrap the room check. */
+	lp2p_pb_writer_init(&w, buf, sizeof(buf));
+	lp2p_pb_put_len_header(&w, 3, SIZE_MAX - 1);
+	assert_int_equal(lp2p_pb_writer_finish(&w), LP2P_ERANGE);
+	lp2p_pb_writer_init(&w, buf, sizeof(buf));
+	lp2p_pb_put_len_header(&w, 0, 1);
+	assert_int_equal(lp2p_pb_writer_finish(&w), LP2P_EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +475,10 @@ int main(void)
 	    cmocka_unit_test(writer_overflow_is_sticky),
 	    cmocka_unit_test(bytes_field_len_matches_writer),
 	    cmocka_unit_test(nested_message_round_trip),
+	    cmocka_unit_test(next_of_walks_one_repeated_field),
+	    cmocka_unit_test(count_checks_the_whole_buffer),
+	    cmocka_unit_test(sizer_counts_what_the_writer_writes),
+	    cmocka_unit_test(len_header_writes_a_nested_message),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

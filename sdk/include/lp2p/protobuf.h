@@ -49,6 +49,25 @@ LP2P_API void lp2p_pb_reader_init(struct lp2p_pb_reader *r,
 LP2P_API int lp2p_pb_next(struct lp2p_pb_reader *r, struct lp2p_pb_field *f);
 
 /*
+ * The next field numbered `number`, skipping the others: the iterator of a
+ * repeated field.  Returns 1 when one was read into *f, 0 at the end,
+ * LP2P_EPROTO for a malformed field (as lp2p_pb_next) or when the field
+ * has another wire type than `wire`.
+ */
+LP2P_API int lp2p_pb_next_of(struct lp2p_pb_reader *r, uint32_t number,
+                             enum lp2p_pb_wire wire, struct lp2p_pb_field *f);
+
+/*
+ * Walk all of buf[0..len) and count the fields numbered `number` into
+ * *count, so that an array can be checked against a bound and sized
+ * before it is allocated.  Returns 0, or LP2P_EPROTO when the buffer is
+ * malformed or such a field has another wire type than `wire` (*count is
+ * then left alone).
+ */
+LP2P_API int lp2p_pb_count(const uint8_t *buf, size_t len, uint32_t number,
+                           enum lp2p_pb_wire wire, size_t *count);
+
+/*
  * The writer appends fields to buf[0..cap), which the caller owns.  Errors
  * are sticky: once a write fails, later writes do nothing and
  * lp2p_pb_writer_finish() reports the first error.  A failed write leaves
@@ -64,6 +83,20 @@ struct lp2p_pb_writer {
 
 LP2P_API void lp2p_pb_writer_init(struct lp2p_pb_writer *w, uint8_t *buf,
                                   size_t cap);
+/*
+ * A writer that stores nothing and only counts: the same put calls, then
+ * lp2p_pb_writer_finish() gives the length they would write.  Used to
+ * size a buffer, or a nested message before its header.
+ */
+LP2P_API void lp2p_pb_sizer_init(struct lp2p_pb_writer *w);
+/*
+ * The tag and length of a LEN field whose len bytes of payload the caller
+ * writes next with further put calls (a nested message, sized first with
+ * a sizer).  Room for the whole field is checked here, so the payload's
+ * writes cannot fail for want of room.
+ */
+LP2P_API void lp2p_pb_put_len_header(struct lp2p_pb_writer *w,
+                                     uint32_t number, size_t len);
 LP2P_API void lp2p_pb_put_varint(struct lp2p_pb_writer *w, uint32_t number,
                                  uint64_t v);
 LP2P_API void lp2p_pb_put_bytes(struct lp2p_pb_writer *w, uint32_t number,
