@@ -4,7 +4,7 @@
  *  - On every new connection we ask the peer who it is, store the answer
  *    in the peerstore (addresses, preferring those of a valid signed peer
  *    record, protocols, key, agent, protocol version) and publish
- *    "identify.peer" with the peer id bytes.
+ *    "identify.peer" (struct lp2p_event_identify_peer, lp2p/events.h).
  *  - We answer the same question with our key, announced addresses,
  *    protocols, the remote's address as we see it and our signed record.
  *  - When our protocols ("host.protocols") or announced addresses change,
@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include <lp2p/config.h>
+#include <lp2p/events.h>
 #include <lp2p/host.h>
 #include <lp2p/log.h>
 #include <lp2p/peerstore.h>
@@ -285,8 +286,10 @@ static int apply_message(struct identify *id, const struct lp2p_peer_id *p,
 		    lp2p_multiaddr_to_string(&ma, text, sizeof text) > 0) {
 			lp2p_log(LP2P_LOG_DEBUG, "identify: %s sees us at %s",
 			         who, text);
-			lp2p_host_publish(h, "identify.observed_addr", ma.bytes,
-			                  ma.len);
+			struct lp2p_event_observed_addr ev = {
+			    .size = sizeof ev, .peer = *p, .addr = ma};
+			lp2p_host_publish(h, LP2P_EVENT_IDENTIFY_OBSERVED_ADDR,
+			                  &ev, sizeof ev);
 		}
 	}
 	lp2p_log(LP2P_LOG_DEBUG,
@@ -295,7 +298,9 @@ static int apply_message(struct identify *id, const struct lp2p_peer_id *p,
 	         who, push ? " (push)" : "", m->has_agent_version ? agent : "",
 	         m->n_listen_addrs, m->n_protocols,
 	         m->has_signed_record ? ", signed record" : "");
-	lp2p_host_publish(h, "identify.peer", p->bytes, p->len);
+	struct lp2p_event_identify_peer ev = {
+	    .size = sizeof ev, .push = push, .peer = *p};
+	lp2p_host_publish(h, LP2P_EVENT_IDENTIFY_PEER, &ev, sizeof ev);
 	return 0;
 }
 
@@ -567,9 +572,9 @@ LP2P_PLUGIN_EXPORT void handle_protocol_event(void *state, const char *type,
 	(void)data;
 	(void)len;
 	struct identify *id = state;
-	if (strcmp(type, "host.protocols") == 0)
+	if (strcmp(type, LP2P_EVENT_HOST_PROTOCOLS) == 0)
 		schedule_push(id);
-	else if (strcmp(type, "host.listen_addrs") == 0)
+	else if (strcmp(type, LP2P_EVENT_HOST_LISTEN_ADDRS) == 0)
 		check_addrs(id);
 }
 
@@ -644,8 +649,8 @@ static void identify_fini(void *state)
 
 static const char *const identify_protocols[] = {ID_PROTOCOL, PUSH_PROTOCOL,
                                                  NULL};
-static const char *const identify_events[] = {"host.protocols",
-                                              "host.listen_addrs", NULL};
+static const char *const identify_events[] = {
+    LP2P_EVENT_HOST_PROTOCOLS, LP2P_EVENT_HOST_LISTEN_ADDRS, NULL};
 
 LP2P_PLUGIN_EXPORT const struct lp2p_plugin_descriptor lp2p_plugin_descriptor =
     {

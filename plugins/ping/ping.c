@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include <lp2p/config.h>
+#include <lp2p/events.h>
 #include <lp2p/host.h>
 #include <lp2p/log.h>
 #include <lp2p/peerstore.h>
@@ -198,11 +199,10 @@ static void on_reply(void *arg, int status, const uint8_t *reply, size_t len)
 	uint64_t rtt = elapsed_us(&cp->sent);
 	const struct lp2p_peer_id *peer = lp2p_conn_peer(cp->conn);
 	lp2p_peerstore_put(pp->host, peer, "ping.rtt_us", &rtt, sizeof rtt);
-	/* "ping.rtt": the RTT (native uint64_t) then the peer id's bytes */
-	uint8_t ev[sizeof rtt + LP2P_PEER_ID_MAX_LEN];
-	memcpy(ev, &rtt, sizeof rtt);
-	memcpy(ev + sizeof rtt, peer->bytes, peer->len);
-	lp2p_host_publish(pp->host, "ping.rtt", ev, sizeof rtt + peer->len);
+	struct lp2p_event_ping_rtt ev = {.size = sizeof ev, .peer = *peer,
+	                                  .rtt_us = rtt,
+	                                  .conn_id = lp2p_conn_id(cp->conn)};
+	lp2p_host_publish(pp->host, LP2P_EVENT_PING_RTT, &ev, sizeof ev);
 	if (lp2p_log_enabled(LP2P_LOG_DEBUG)) {
 		char what[64];
 		snprintf(what, sizeof what, "%llu.%03llu ms",

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <lp2p/crypto.h>
+#include <lp2p/events.h>
 #include <lp2p/log.h>
 
 #include <lp2p/resource.h>
@@ -348,8 +349,33 @@ LP2P_API void lp2p_host_describe(const lp2p_host *h, FILE *out)
 
 /* ---- what the swarm tells the plugins ---- */
 
+/* "conn.opened" / "conn.closed" (lp2p/events.h), before the handlers. */
+static void publish_conn(struct lp2p_host *h, struct lp2p_conn *c,
+                         const char *type)
+{
+	struct lp2p_event_conn ev = {
+		.size = sizeof ev,
+		.direction = c->dir,
+		.conn_id = c->id,
+		.peer = c->peer,
+		.security = c->security,
+		.muxer = c->muxer,
+	};
+	if (strcmp(type, LP2P_EVENT_CONN_CLOSED) == 0) {
+		ev.reason = c->close_reason;
+		ev.duration_ms = lp2p_host_now_ms(h) - c->opened_ms;
+	}
+	lp2p_packed_ma_get(&c->remote_addr, &ev.remote_addr);
+	lp2p_packed_ma_get(&c->local_addr, &ev.local_addr);
+	int rc = lp2p_host_publish(h, type, &ev, sizeof ev);
+	if (rc)
+		lp2p_log(LP2P_LOG_DEBUG, "event %s of connection %llu lost: %s",
+		         type, (unsigned long long)c->id, lp2p_strerror(rc));
+}
+
 void lp2p_host_conn_ready(struct lp2p_host *h, struct lp2p_conn *c)
 {
+	publish_conn(h, c, LP2P_EVENT_CONN_OPENED);
 	lp2p_conn_ref(c);
 	for (size_t i = 0; i < h->nplugins && c->state == CONN_READY; i++) {
 		struct lp2p_plugin *p = h->plugins[i];
@@ -362,6 +388,7 @@ void lp2p_host_conn_ready(struct lp2p_host *h, struct lp2p_conn *c)
 void lp2p_host_conn_closed(struct lp2p_host *h, struct lp2p_conn *c)
 {
 	lp2p_bootstrap_conn_closed(h, c);
+	publish_conn(h, c, LP2P_EVENT_CONN_CLOSED);
 	for (size_t i = 0; i < h->nplugins; i++) {
 		struct lp2p_plugin *p = h->plugins[i];
 		if (p->running && p->closed_connection)

@@ -1,7 +1,9 @@
 /* protocols.c - which protocol ids the host accepts, and who takes them */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <lp2p/events.h>
 #include <lp2p/log.h>
 
 #include "host/host.h"
@@ -41,12 +43,22 @@ bool lp2p_host_accepts(struct lp2p_host *h, const char *protocol)
 	return lp2p_host_route(h, protocol, &r);
 }
 
-static void protocols_changed(struct lp2p_host *h)
+_Static_assert(MAX_PROTOCOL_LEN <= LP2P_EVENT_PROTOCOL_MAX,
+               "a protocol id fits the host.protocols event");
+
+static void protocols_changed(struct lp2p_host *h, const char *protocol,
+                              bool added)
 {
 	free(h->proto_list);
 	h->proto_list = NULL;
 	h->proto_list_n = 0;
-	lp2p_host_publish(h, "host.protocols", NULL, 0);
+	struct lp2p_event_protocols ev = {
+		.size = sizeof ev,
+		.count = (uint32_t)lp2p_host_protocols(h, NULL, 0),
+		.added = added,
+	};
+	snprintf(ev.protocol, sizeof ev.protocol, "%s", protocol);
+	lp2p_host_publish(h, LP2P_EVENT_HOST_PROTOCOLS, &ev, sizeof ev);
 }
 
 LP2P_API int lp2p_host_add_protocol(lp2p_host *h, const char *protocol,
@@ -73,7 +85,7 @@ LP2P_API int lp2p_host_add_protocol(lp2p_host *h, const char *protocol,
 	if (!copy)
 		return LP2P_ENOMEM;
 	h->protos[h->nprotos++] = (struct lp2p_proto_entry){copy, accept, arg};
-	protocols_changed(h);
+	protocols_changed(h, protocol, true);
 	return 0;
 }
 
@@ -81,9 +93,10 @@ LP2P_API int lp2p_host_remove_protocol(lp2p_host *h, const char *protocol)
 {
 	for (size_t i = 0; i < h->nprotos; i++) {
 		if (strcmp(h->protos[i].protocol, protocol) == 0) {
-			free(h->protos[i].protocol);
+			char *gone = h->protos[i].protocol;
 			h->protos[i] = h->protos[--h->nprotos];
-			protocols_changed(h);
+			protocols_changed(h, gone, false);
+			free(gone);
 			return 0;
 		}
 	}

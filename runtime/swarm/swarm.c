@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <lp2p/events.h>
 #include <lp2p/log.h>
 
 #include "host/host.h"
@@ -347,7 +348,12 @@ LP2P_API int lp2p_host_listen(lp2p_host *h, const struct lp2p_multiaddr *ma,
 	lp2p_multiaddr_from_sockaddr((struct sockaddr *)&ss, sl, LP2P_MA_TCP,
 	                             &e->addr);
 	sw->nlisteners++;
-	lp2p_host_publish(h, "host.listen_addrs", NULL, 0);
+	struct lp2p_event_listen_addrs ev = {
+		.size = sizeof ev,
+		.count = (uint32_t)sw->nlisteners,
+		.addr = e->addr,
+	};
+	lp2p_host_publish(h, LP2P_EVENT_HOST_LISTEN_ADDRS, &ev, sizeof ev);
 	return 0;
 }
 

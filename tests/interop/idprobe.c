@@ -3,7 +3,7 @@
  * tests: a host with the identify and ping plugins (found through
  * LP2P_PLUGIN_PATH) dials a peer and prints, one JSON object a line, what
  * the peerstore holds after every "identify.peer" event and every
- * "ping.rtt" event.  Optionally it adds a protocol at run time, which
+ * "ping.rtt" event (their structs are in lp2p/events.h).  Optionally it adds a protocol at run time, which
  * makes identify push it to the peer.
  *
  *   idprobe --dial MULTIADDR [--add-protocol ID --after MS] [--duration MS]
@@ -19,6 +19,7 @@
 
 #include <lp2p/config.h>
 #include <lp2p/crypto.h>
+#include <lp2p/events.h>
 #include <lp2p/host.h>
 #include <lp2p/log.h>
 #include <lp2p/peerstore.h>
@@ -107,34 +108,33 @@ static void print_peer(lp2p_host *h, const struct lp2p_peer_id *p)
 	fflush(stdout);
 }
 
+/* The payloads are the structs of lp2p/events.h: the runtime delivers at
+ * least their first version, so they are read as they are. */
 static void on_event(void *arg, const char *type, const void *data, size_t len)
 {
+	(void)len;
 	struct probe *pr = arg;
-	struct lp2p_peer_id p;
-	if (strcmp(type, "identify.peer") == 0) {
-		if (lp2p_peer_id_from_bytes(data, len, &p) == 0)
-			print_peer(pr->host, &p);
+	if (strcmp(type, LP2P_EVENT_IDENTIFY_PEER) == 0) {
+		const struct lp2p_event_identify_peer *ev = data;
+		print_peer(pr->host, &ev->peer);
 		return;
 	}
-	if (strcmp(type, "ping.rtt") == 0 && len > 8) {
-		uint64_t rtt;
-		memcpy(&rtt, data, sizeof rtt);
+	if (strcmp(type, LP2P_EVENT_PING_RTT) == 0) {
+		const struct lp2p_event_ping_rtt *ev = data;
 		char id[LP2P_PEER_ID_STR_MAX] = "?";
-		if (lp2p_peer_id_from_bytes((const uint8_t *)data + 8, len - 8,
-		                            &p) == 0)
-			lp2p_peer_id_to_string(&p, id, sizeof id);
+		lp2p_peer_id_to_string(&ev->peer, id, sizeof id);
 		const lp2p_peer_metadata *md =
-		    lp2p_host_metadata_for_peer(pr->host, &p);
+		    lp2p_host_metadata_for_peer(pr->host, &ev->peer);
 		const void *v;
 		size_t vlen;
 		int stored =
 		    md &&
 		    lp2p_peer_metadata_get(md, "ping.rtt_us", &v, &vlen) == 0 &&
-		    vlen == sizeof rtt;
+		    vlen == sizeof ev->rtt_us;
 		printf(
 		    "{\"event\":\"ping.rtt\",\"peerId\":\"%s\",\"rttUs\":%llu,"
 		    "\"stored\":%s}\n",
-		    id, (unsigned long long)rtt, stored ? "true" : "false");
+		    id, (unsigned long long)ev->rtt_us, stored ? "true" : "false");
 		fflush(stdout);
 	}
 }
@@ -239,8 +239,9 @@ int main(int argc, char **argv)
 	lp2p_peer_id_to_string(lp2p_host_peer_id(pr.host), self, sizeof self);
 	printf("{\"event\":\"started\",\"peerId\":\"%s\"}\n", self);
 	fflush(stdout);
-	if (lp2p_host_subscribe(pr.host, "identify.peer", on_event, &pr) ||
-	    lp2p_host_subscribe(pr.host, "ping.rtt", on_event, &pr) ||
+	if (lp2p_host_subscribe(pr.host, LP2P_EVENT_IDENTIFY_PEER, on_event,
+	                        &pr) ||
+	    lp2p_host_subscribe(pr.host, LP2P_EVENT_PING_RTT, on_event, &pr) ||
 	    lp2p_timer_new(pr.host, stop, pr.host, &stop_timer) ||
 	    (pr.add_protocol &&
 	     lp2p_timer_new(pr.host, add_protocol, &pr, &add_timer)) ||

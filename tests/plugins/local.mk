@@ -44,10 +44,17 @@ TEST_PLUGINS += tests/plugins/wrongsig.la
 
 check_LTLIBRARIES += tests/plugins/oldabi.la
 tests_plugins_oldabi_la_SOURCES = tests/plugins/test_plugin.c
-tests_plugins_oldabi_la_CPPFLAGS = $(AM_CPPFLAGS) -DPLUGIN_NAME='"oldabi"' -DOLDABI
+tests_plugins_oldabi_la_CPPFLAGS = $(AM_CPPFLAGS) -DPLUGIN_NAME='"oldabi"' -DOLDABI=1
 tests_plugins_oldabi_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
 tests_plugins_oldabi_la_LIBADD = liblp2p.la
 TEST_PLUGINS += tests/plugins/oldabi.la
+
+check_LTLIBRARIES += tests/plugins/oldabi2.la
+tests_plugins_oldabi2_la_SOURCES = tests/plugins/test_plugin.c
+tests_plugins_oldabi2_la_CPPFLAGS = $(AM_CPPFLAGS) -DPLUGIN_NAME='"oldabi2"' -DOLDABI=2
+tests_plugins_oldabi2_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
+tests_plugins_oldabi2_la_LIBADD = liblp2p.la
+TEST_PLUGINS += tests/plugins/oldabi2.la
 
 check_LTLIBRARIES += tests/plugins/nodesc.la
 tests_plugins_nodesc_la_SOURCES = tests/plugins/test_plugin.c

@@ -18,6 +18,7 @@
 
 #include <lp2p/config.h>
 #include <lp2p/crypto.h>
+#include <lp2p/events.h>
 #include <lp2p/host.h>
 #include <lp2p/log.h>
 #include <lp2p/peerstore.h>
@@ -33,26 +34,45 @@ struct node {
 	lp2p_host *h;
 	struct lp2p_multiaddr addr; /* with /p2p */
 	int identified;             /* identify.peer events */
+	struct lp2p_peer_id last_identified;
+	bool last_identify_push;
 	int rtts;                   /* ping.rtt events */
 	uint64_t last_rtt;
+	struct lp2p_peer_id last_rtt_peer;
+	int observations;           /* identify.observed_addr events */
+	struct lp2p_multiaddr observed;
+	struct lp2p_peer_id observed_from;
 	/* an impostor's canned answer */
 	uint8_t *answer;
 	size_t answer_len;
 };
 
+/* The payloads are the structs of lp2p/events.h. */
 static void on_event(void *arg, const char *type, const void *data, size_t len)
 {
 	struct node *n = arg;
-	if (strcmp(type, "identify.peer") == 0) {
+	if (strcmp(type, LP2P_EVENT_IDENTIFY_PEER) == 0) {
+		const struct lp2p_event_identify_peer *ev = data;
+		assert_int_equal(len, sizeof *ev);
+		assert_int_equal(ev->size, len);
+		n->last_identified = ev->peer;
+		n->last_identify_push = ev->push;
 		n->identified++;
-	} else if (strcmp(type, "ping.rtt") == 0) {
-		assert_true(len > sizeof n->last_rtt);
-		memcpy(&n->last_rtt, data, sizeof n->last_rtt);
-		struct lp2p_peer_id p;
-		assert_int_equal(lp2p_peer_id_from_bytes(
-		                     (const uint8_t *)data + 8, len - 8, &p),
-		                 0);
+	} else if (strcmp(type, LP2P_EVENT_PING_RTT) == 0) {
+		const struct lp2p_event_ping_rtt *ev = data;
+		assert_int_equal(len, sizeof *ev);
+		assert_int_equal(ev->size, len);
+		assert_true(ev->peer.len > 0);
+		assert_true(ev->conn_id > 0);
+		n->last_rtt = ev->rtt_us;
+		n->last_rtt_peer = ev->peer;
 		n->rtts++;
+	} else if (strcmp(type, LP2P_EVENT_IDENTIFY_OBSERVED_ADDR) == 0) {
+		const struct lp2p_event_observed_addr *ev = data;
+		assert_int_equal(ev->size, len);
+		n->observed = ev->addr;
+		n->observed_from = ev->peer;
+		n->observations++;
 	}
 }
 
@@ -178,6 +198,21 @@ static void identify_fills_the_peerstore(void **state)
 	                          "  ping: {interval: 0}\n");
 	connect_nodes(a, b);
 	assert_true(run_until(a, b, both_identified, 5000));
+	/* the events name the peers, answers not pushes; b saw us at the
+	 * address a's connection comes from */
+	assert_true(lp2p_peer_id_equal(&a->last_identified,
+	                               lp2p_host_peer_id(b->h)));
+	assert_true(lp2p_peer_id_equal(&b->last_identified,
+	                               lp2p_host_peer_id(a->h)));
+	assert_false(a->last_identify_push);
+	assert_true(a->observations >= 1);
+	assert_true(lp2p_peer_id_equal(&a->observed_from,
+	                               lp2p_host_peer_id(b->h)));
+	lp2p_conn *ab;
+	struct lp2p_multiaddr local;
+	assert_int_equal(lp2p_host_conns(a->h, &ab, 1), 1);
+	assert_int_equal(lp2p_conn_local_addr(ab, &local), 0);
+	assert_true(lp2p_multiaddr_equal(&a->observed, &local));
 	const lp2p_peer_metadata *md = md_of(a, b);
 	assert_non_null(md);
 	assert_string_equal(lp2p_peer_metadata_agent(md), "b/1");
@@ -282,6 +317,7 @@ static void push_follows_protocol_changes(void **state)
 	assert_int_equal(
 	    lp2p_host_add_protocol(b->h, "/test/late/1.0.0", refuse, NULL), 0);
 	assert_true(run_until(a, b, a_was_pushed_late, 5000));
+	assert_true(a->last_identify_push);
 	assert_int_equal(lp2p_host_remove_protocol(b->h, "/test/late/1.0.0"),
 	                 0);
 	assert_true(run_until(a, b, a_forgot_late, 5000));
@@ -505,6 +541,8 @@ static void ping_measures_round_trips(void **state)
 	connect_nodes(a, b);
 	assert_true(run_until(a, b, a_pinged_twice, 5000));
 	assert_int_equal(b->rtts, 0); /* interval 0: b only answers */
+	assert_true(lp2p_peer_id_equal(&a->last_rtt_peer,
+	                               lp2p_host_peer_id(b->h)));
 	const lp2p_peer_metadata *md = md_of(a, b);
 	assert_non_null(md);
 	const void *v;

@@ -7,6 +7,7 @@
  *   wrongabi         descriptor claims another ABI version
  *   wrongsig         descriptor has another build signature
  *   oldabi           built for ABI 1 (before on_close came for every end)
+ *   oldabi2          built for ABI 2 (event payloads were raw bytes)
  *   nodesc           exports no descriptor at all
  */
 #include <stdio.h>
@@ -97,10 +98,10 @@ LP2P_PLUGIN_EXPORT const struct lp2p_plugin_descriptor
 		.struct_size = sizeof(struct lp2p_plugin_descriptor),
 		.build_signature = LP2P_BUILD_SIGNATURE,
 #elif defined(OLDABI)
-		/* what LP2P_PLUGIN_HEADER recorded with the SDK of ABI 1 */
-		.abi_version = 1,
+		/* what LP2P_PLUGIN_HEADER recorded with the SDK of ABI OLDABI */
+		.abi_version = OLDABI,
 		.struct_size = sizeof(struct lp2p_plugin_descriptor),
-		.build_signature = "lp2p-abi-1-ptr8-long8-sz8",
+		.build_signature = "lp2p-abi-" LP2P_STR_(OLDABI) "-ptr8-long8-sz8",
 #elif defined(WRONGSIG)
 		.abi_version = LP2P_PLUGIN_ABI,
 		.struct_size = sizeof(struct lp2p_plugin_descriptor),

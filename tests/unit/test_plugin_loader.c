@@ -102,6 +102,20 @@ static void old_abi(void **state)
 	new_fails("  oldabi: {}\n", LP2P_EABI, want);
 }
 
+/* One built for ABI 2 (events were raw bytes, not the structs of
+ * lp2p/events.h) is refused too. */
+static void old_abi2(void **state)
+{
+	(void)state;
+	char want[256];
+	snprintf(want, sizeof want,
+	         "plugin 'oldabi2' (%s/oldabi2.so): built for plugin ABI 2, "
+	         "this runtime has ABI %d",
+	         TEST_PLUGIN_DIR, LP2P_PLUGIN_ABI);
+	assert_true(LP2P_PLUGIN_ABI >= 3);
+	new_fails("  oldabi2: {}\n", LP2P_EABI, want);
+}
+
 static void wrong_abi(void **state)
 {
 	(void)state;
@@ -216,6 +230,7 @@ int main(void)
 		cmocka_unit_test(missing_descriptor),
 		cmocka_unit_test(wrong_abi),
 		cmocka_unit_test(old_abi),
+		cmocka_unit_test(old_abi2),
 		cmocka_unit_test(wrong_build_signature),
 		cmocka_unit_test(config_check_failure_names_the_line),
 		cmocka_unit_test(init_failure_stops_start),

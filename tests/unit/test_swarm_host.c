@@ -1,6 +1,7 @@
 /*
- * test_swarm_host.c - the host around the swarm: typed events (order,
- * publishing from a subscriber, unsubscribing), posts from other threads,
+ * test_swarm_host.c - the host around the swarm: events (order,
+ * publishing from a subscriber, unsubscribing; the structs of
+ * lp2p/events.h, the host's own), posts from other threads,
  * timers, and stopping and freeing hosts with connections and streams
  * open (every on_close runs; the sanitizer build checks for leaks).
  */
@@ -14,6 +15,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include <lp2p/events.h>
 
 #include "test_swarm_harness.h"
 
@@ -168,15 +171,53 @@ static int refuse_all(void *arg, lp2p_stream *s, const char *protocol)
 	return LP2P_EPERM;
 }
 
-/* lp2p_host_add_protocol tells "host.protocols" listeners. */
+/* ---- typed events (lp2p/events.h) ---- */
+
+#define MAX_TYPED 16
+
+/* What subscribers received: a copy of each payload. */
+struct typed_log {
+	size_t n;
+	struct {
+		char type[32];
+		size_t len;
+		bool aligned;
+		union {
+			uint32_t size;
+			struct lp2p_event_conn conn;
+			struct lp2p_event_listen_addrs listen;
+			struct lp2p_event_protocols protocols;
+			struct lp2p_event_identify_peer identify;
+			struct lp2p_event_observed_addr observed;
+			struct lp2p_event_ping_rtt rtt;
+			uint8_t raw[2048];
+		} u;
+	} ev[MAX_TYPED];
+};
+
+static void keep_typed(void *arg, const char *type, const void *data,
+                       size_t len)
+{
+	struct typed_log *l = arg;
+	assert_true(l->n < MAX_TYPED);
+	assert_true(len <= sizeof l->ev[0].u.raw);
+	snprintf(l->ev[l->n].type, sizeof l->ev[0].type, "%s", type);
+	l->ev[l->n].len = len;
+	l->ev[l->n].aligned =
+	    (uintptr_t)data % _Alignof(max_align_t) == 0;
+	memcpy(l->ev[l->n].u.raw, data, len);
+	l->n++;
+}
+
+/* lp2p_host_add_protocol and _remove_protocol tell "host.protocols"
+ * listeners which protocol came or went. */
 static void protocols_event(void **state)
 {
 	struct world *w = *state;
 	struct node *n = world_node(w, NULL);
-	struct event_log l = {.h = n->h};
-	sub_b = (struct subscriber){&l, "b"};
-	assert_int_equal(lp2p_host_subscribe(n->h, "host.protocols", record,
-	                                     &sub_b),
+	struct typed_log l = {0};
+	assert_int_equal(lp2p_host_subscribe(n->h, LP2P_EVENT_HOST_PROTOCOLS,
+	                                     keep_typed, &l),
 	                 0);
 	struct service sv;
 	service_init(&sv, w, "/test/x/1");
@@ -192,7 +233,12 @@ static void protocols_event(void **state)
 	WAIT_FOR(w, l.n >= 1);
 	world_run_for(w, 20);
 	assert_int_equal(l.n, 1);
-	assert_string_equal(l.line[0], "b:host.protocols:");
+	assert_string_equal(l.ev[0].type, "host.protocols");
+	assert_int_equal(l.ev[0].len, sizeof(struct lp2p_event_protocols));
+	assert_int_equal(l.ev[0].u.size, l.ev[0].len);
+	assert_true(l.ev[0].u.protocols.added);
+	assert_int_equal(l.ev[0].u.protocols.count, 1);
+	assert_string_equal(l.ev[0].u.protocols.protocol, "/test/x/1");
 	const char *list[8];
 	assert_int_equal(lp2p_host_protocols(n->h, list, 8), 1);
 	assert_string_equal(list[0], "/test/x/1");
@@ -200,7 +246,236 @@ static void protocols_event(void **state)
 	WAIT_FOR(w, l.n >= 2);
 	world_run_for(w, 20);
 	assert_int_equal(l.n, 2);
+	assert_false(l.ev[1].u.protocols.added);
+	assert_int_equal(l.ev[1].u.protocols.count, 0);
+	assert_string_equal(l.ev[1].u.protocols.protocol, "/test/x/1");
 	assert_int_equal(lp2p_host_protocols(n->h, list, 8), 0);
+}
+
+/* Each type of lp2p/events.h goes through as its struct; a payload that
+ * is not the type's struct is refused. */
+static void typed_events(void **state)
+{
+	struct world *w = *state;
+	struct node *n = world_node(w, NULL);
+	struct typed_log l = {0};
+	assert_int_equal(lp2p_host_subscribe(n->h, "*", keep_typed, &l), 0);
+	struct lp2p_peer_id peer = n->id;
+
+	struct lp2p_event_conn conn = {
+	    .size = sizeof conn, .direction = LP2P_OUTBOUND, .conn_id = 7,
+	    .peer = peer, .security = "/noise", .muxer = "/yamux/1.0.0",
+	    .reason = LP2P_ETIMEDOUT, .duration_ms = 1234,
+	    .remote_addr = n->addr, .local_addr = n->addr};
+	struct lp2p_event_listen_addrs listen = {
+	    .size = sizeof listen, .count = 2, .addr = n->addr};
+	struct lp2p_event_protocols protocols = {
+	    .size = sizeof protocols, .count = 3, .added = true,
+	    .protocol = "/x/1.0.0"};
+	struct lp2p_event_identify_peer identify = {
+	    .size = sizeof identify, .push = true, .peer = peer};
+	struct lp2p_event_observed_addr observed = {
+	    .size = sizeof observed, .peer = peer, .addr = n->addr};
+	struct lp2p_event_ping_rtt rtt = {
+	    .size = sizeof rtt, .peer = peer, .rtt_us = 4321, .conn_id = 9};
+	const struct {
+		const char *type;
+		const void *ev;
+		size_t len;
+	} all[] = {
+	    {LP2P_EVENT_CONN_OPENED, &conn, sizeof conn},
+	    {LP2P_EVENT_CONN_CLOSED, &conn, sizeof conn},
+	    {LP2P_EVENT_HOST_LISTEN_ADDRS, &listen, sizeof listen},
+	    {LP2P_EVENT_HOST_PROTOCOLS, &protocols, sizeof protocols},
+	    {LP2P_EVENT_IDENTIFY_PEER, &identify, sizeof identify},
+	    {LP2P_EVENT_IDENTIFY_OBSERVED_ADDR, &observed, sizeof observed},
+	    {LP2P_EVENT_PING_RTT, &rtt, sizeof rtt},
+	};
+	size_t nall = sizeof all / sizeof *all;
+	/* the type strings are the interface: they stay */
+	assert_string_equal(LP2P_EVENT_PING_RTT, "ping.rtt");
+	assert_string_equal(LP2P_EVENT_IDENTIFY_PEER, "identify.peer");
+	assert_string_equal(LP2P_EVENT_IDENTIFY_OBSERVED_ADDR,
+	                    "identify.observed_addr");
+	assert_string_equal(LP2P_EVENT_HOST_LISTEN_ADDRS, "host.listen_addrs");
+	assert_string_equal(LP2P_EVENT_HOST_PROTOCOLS, "host.protocols");
+	assert_string_equal(LP2P_EVENT_CONN_OPENED, "conn.opened");
+	assert_string_equal(LP2P_EVENT_CONN_CLOSED, "conn.closed");
+
+	for (size_t i = 0; i < nall; i++) {
+		/* not the struct: raw bytes, short, a size that lies */
+		uint8_t raw[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+		assert_int_equal(lp2p_host_publish(n->h, all[i].type, raw,
+		                                   sizeof raw),
+		                 LP2P_EINVAL);
+		assert_int_equal(lp2p_host_publish(n->h, all[i].type, NULL, 0),
+		                 LP2P_EINVAL);
+		assert_int_equal(lp2p_host_publish(n->h, all[i].type,
+		                                   all[i].ev, all[i].len - 1),
+		                 LP2P_EINVAL);
+		uint8_t longer[2048] = {0};
+		assert_true(all[i].len + 8 <= sizeof longer);
+		memcpy(longer, all[i].ev, all[i].len);
+		assert_int_equal(lp2p_host_publish(n->h, all[i].type, longer,
+		                                   all[i].len + 8),
+		                 LP2P_EINVAL);
+		/* the struct (copied: changing it afterwards changes nothing) */
+		assert_int_equal(lp2p_host_publish(n->h, all[i].type,
+		                                   all[i].ev, all[i].len),
+		                 0);
+		/* a later version, longer, with its size: taken */
+		uint32_t size = (uint32_t)all[i].len + 8;
+		memcpy(longer, &size, sizeof size);
+		assert_int_equal(lp2p_host_publish(n->h, all[i].type, longer,
+		                                   all[i].len + 8),
+		                 0);
+	}
+	rtt.rtt_us = 1; /* copied: the change is not seen */
+	WAIT_FOR(w, l.n >= 2 * nall);
+	world_run_for(w, 20);
+	assert_int_equal(l.ev[12].u.rtt.rtt_us, 4321);
+	rtt.rtt_us = 4321;
+	assert_int_equal(l.n, 2 * nall);
+	for (size_t i = 0; i < nall; i++) {
+		assert_string_equal(l.ev[2 * i].type, all[i].type);
+		assert_int_equal(l.ev[2 * i].len, all[i].len);
+		assert_true(l.ev[2 * i].aligned);
+		assert_memory_equal(l.ev[2 * i].u.raw, all[i].ev, all[i].len);
+		assert_int_equal(l.ev[2 * i + 1].len, all[i].len + 8);
+		assert_int_equal(l.ev[2 * i + 1].u.size, all[i].len + 8);
+	}
+	/* what a subscriber reads */
+	const struct lp2p_event_ping_rtt *got = &l.ev[12].u.rtt;
+	assert_int_equal(got->rtt_us, 4321);
+	assert_int_equal(got->conn_id, 9);
+	assert_true(lp2p_peer_id_equal(&got->peer, &n->id));
+	assert_string_equal(l.ev[0].u.conn.muxer, "/yamux/1.0.0");
+	assert_int_equal(l.ev[0].u.conn.reason, LP2P_ETIMEDOUT);
+	assert_true(l.ev[8].u.identify.push);
+	assert_true(lp2p_multiaddr_equal(&l.ev[10].u.observed.addr, &n->addr));
+	/* types of one's own are not checked */
+	assert_int_equal(lp2p_host_publish(n->h, "t.raw", "ab", 2), 0);
+}
+
+/* A struct that grew: v2 appends a field to v1. */
+struct grow_v1 {
+	uint32_t size;
+	uint32_t a;
+};
+struct grow_v2 {
+	uint32_t size;
+	uint32_t a;
+	uint64_t b; /* new in v2 */
+};
+
+static void read_grow(void *arg, const char *type, const void *data,
+                      size_t len)
+{
+	(void)type;
+	int64_t *b = arg;
+	const struct grow_v2 *ev = data; /* built against v2 */
+	assert_int_equal(ev->size, len);
+	*b = LP2P_EVENT_HAS(ev, b) ? (int64_t)ev->b : -1;
+	assert_true(LP2P_EVENT_HAS(ev, a));
+}
+
+/* A subscriber built against a newer struct reads only the fields that
+ * came (LP2P_EVENT_HAS). */
+static void event_struct_grows(void **state)
+{
+	struct world *w = *state;
+	struct node *n = world_node(w, NULL);
+	int64_t b = 0;
+	assert_int_equal(lp2p_host_subscribe(n->h, "t.grow", read_grow, &b),
+	                 0);
+	struct grow_v1 v1 = {.size = sizeof v1, .a = 1};
+	assert_int_equal(lp2p_host_publish(n->h, "t.grow", &v1, sizeof v1), 0);
+	WAIT_FOR(w, b != 0);
+	assert_int_equal(b, -1);
+	b = 0;
+	struct grow_v2 v2 = {.size = sizeof v2, .a = 1, .b = 42};
+	assert_int_equal(lp2p_host_publish(n->h, "t.grow", &v2, sizeof v2), 0);
+	WAIT_FOR(w, b != 0);
+	assert_int_equal(b, 42);
+}
+
+/* An event no one wants is dropped when published. */
+static void unwanted_event_dropped(void **state)
+{
+	struct world *w = *state;
+	struct node *n = world_node(w, NULL);
+	struct typed_log l = {0};
+	assert_int_equal(lp2p_host_publish(n->h, "t.nobody", "x", 1), 0);
+	assert_int_equal(lp2p_host_subscribe(n->h, "t.nobody", keep_typed, &l),
+	                 0);
+	world_run_for(w, 20);
+	assert_int_equal(l.n, 0);
+	assert_int_equal(lp2p_host_publish(n->h, "t.nobody", "y", 1), 0);
+	WAIT_FOR(w, l.n == 1);
+	assert_int_equal(l.ev[0].u.raw[0], 'y');
+}
+
+static const struct lp2p_event_conn *find_conn_event(struct typed_log *l,
+                                                     const char *type)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->ev[i].type, type) == 0)
+			return &l->ev[i].u.conn;
+	return NULL;
+}
+
+/* "conn.opened" and "conn.closed" on both sides of a connection. */
+static void conn_events(void **state)
+{
+	struct world *w = *state;
+	struct node *a = world_node(w, NULL), *b = world_node(w, NULL);
+	struct typed_log la = {0}, lb = {0};
+	assert_int_equal(lp2p_host_subscribe(a->h, "conn.*", keep_typed, &la),
+	                 0); /* not a pattern: nothing */
+	assert_int_equal(lp2p_host_subscribe(a->h, LP2P_EVENT_CONN_OPENED,
+	                                     keep_typed, &la),
+	                 0);
+	assert_int_equal(lp2p_host_subscribe(a->h, LP2P_EVENT_CONN_CLOSED,
+	                                     keep_typed, &la),
+	                 0);
+	assert_int_equal(lp2p_host_subscribe(b->h, "*", keep_typed, &lb), 0);
+	lp2p_conn *ab = connect_nodes(w, a, b);
+	WAIT_FOR(w, la.n >= 1 && find_conn_event(&lb, "conn.opened"));
+	const struct lp2p_event_conn *oa = find_conn_event(&la, "conn.opened");
+	const struct lp2p_event_conn *ob = find_conn_event(&lb, "conn.opened");
+	assert_non_null(oa);
+	assert_int_equal(oa->size, sizeof *oa);
+	assert_int_equal(oa->direction, LP2P_OUTBOUND);
+	assert_int_equal(ob->direction, LP2P_INBOUND);
+	assert_int_equal(oa->conn_id, lp2p_conn_id(ab));
+	assert_true(lp2p_peer_id_equal(&oa->peer, &b->id));
+	assert_true(lp2p_peer_id_equal(&ob->peer, &a->id));
+	assert_string_equal(oa->security, lp2p_conn_security(ab));
+	assert_string_equal(oa->muxer, lp2p_conn_muxer(ab));
+	assert_string_equal(ob->muxer, oa->muxer);
+	struct lp2p_multiaddr ma;
+	assert_int_equal(lp2p_conn_remote_addr(ab, &ma), 0);
+	assert_true(lp2p_multiaddr_equal(&oa->remote_addr, &ma));
+	assert_int_equal(lp2p_conn_local_addr(ab, &ma), 0);
+	assert_true(lp2p_multiaddr_equal(&oa->local_addr, &ma));
+	assert_true(lp2p_multiaddr_equal(&ob->remote_addr, &oa->local_addr));
+	assert_int_equal(oa->reason, 0);
+	assert_int_equal(oa->duration_ms, 0);
+
+	uint64_t id = oa->conn_id;
+	lp2p_conn_close(ab);
+	WAIT_FOR(w, find_conn_event(&la, "conn.closed") &&
+	                find_conn_event(&lb, "conn.closed"));
+	world_run_for(w, 20);
+	const struct lp2p_event_conn *ca = find_conn_event(&la, "conn.closed");
+	const struct lp2p_event_conn *cb = find_conn_event(&lb, "conn.closed");
+	assert_int_equal(la.n, 2);
+	assert_int_equal(ca->conn_id, id);
+	assert_int_equal(ca->reason, 0); /* we closed it */
+	assert_int_equal(cb->reason, LP2P_ECLOSED); /* the peer did */
+	assert_int_equal(cb->direction, LP2P_INBOUND);
+	assert_true(lp2p_peer_id_equal(&cb->peer, &a->id));
+	assert_string_equal(ca->security, oa->security);
 }
 
 /* ---- posts from other threads ---- */
@@ -532,6 +807,10 @@ int main(void)
 		T(events_in_order),
 		T(events_queued_at_free),
 		T(protocols_event),
+		T(typed_events),
+		T(event_struct_grows),
+		T(unwanted_event_dropped),
+		T(conn_events),
 		T(post_from_thread),
 		T(post_runs_before_free),
 		T(timers),

@@ -86,7 +86,7 @@ LP2P_API int lp2p_host_post(lp2p_host *h, void (*fn)(void *arg), void *arg);
  * descriptors: for programs embedding the runtime, and for plugins that
  * add protocols at run time.  accept returns 0 to take the stream (install
  * a handler) or a negative code to reset it.  Listeners of the
- * "host.protocols" event are told.  Errors: LP2P_EEXIST, LP2P_EINVAL,
+ * "host.protocols" event (lp2p/events.h) are told.  Errors: LP2P_EEXIST, LP2P_EINVAL,
  * LP2P_ENOMEM.
  */
 typedef int (*lp2p_accept_cb)(void *arg, struct lp2p_stream *stream,
@@ -102,21 +102,32 @@ LP2P_API size_t lp2p_host_protocols(const lp2p_host *h, const char **out,
                                     size_t max);
 
 /*
- * Publish an event: type (e.g. "identify.peer") and data[0..len) are
- * copied and delivered, in publication order, from the loop (never inside
- * this call) to the handle_protocol_event of every plugin that lists the
- * type (or "*") in its descriptor's events, and to subscribers.
- * Errors: LP2P_EINVAL (also for data over 1 MiB), LP2P_ELIMIT (4096 events
- * already queued), LP2P_ENOMEM.
+ * Publish an event: type (e.g. LP2P_EVENT_IDENTIFY_PEER, "identify.peer")
+ * and data[0..len) are copied and delivered, in publication order, from
+ * the loop (never inside this call) to the handle_protocol_event of every
+ * plugin that lists the type (or "*") in its descriptor's events, and to
+ * subscribers.  The payload is a struct whose first member is its
+ * uint32_t size, and len is that size: lp2p/events.h documents the
+ * contract and the struct of every type the runtime and the shipped
+ * plugins publish (a payload of one of those types that is not its
+ * struct is refused).  Delivered payloads are aligned for any struct and
+ * valid during the call only.  An event that no plugin and no subscriber
+ * wants when it is published is dropped at once (and 0 returned).
+ * Errors: LP2P_EINVAL (also for data over 1 MiB, or not the type's
+ * struct), LP2P_ELIMIT (4096 events already queued), LP2P_ENOMEM.
  */
 LP2P_API int lp2p_host_publish(lp2p_host *h, const char *type,
                                const void *data, size_t len);
 
+/* data/len: the payload (see lp2p_host_publish()), valid during the call. */
 typedef void (*lp2p_event_cb)(void *arg, const char *type, const void *data,
                               size_t len);
-/* Receive events of type ("*": all) through cb until unsubscribed. */
+/* Receive events of type ("*": all) through cb until unsubscribed (events
+ * published before the call may reach it or not).  Errors: LP2P_EINVAL,
+ * LP2P_ENOMEM. */
 LP2P_API int lp2p_host_subscribe(lp2p_host *h, const char *type,
                                  lp2p_event_cb cb, void *arg);
+/* Safe from inside a callback: cb is not called again afterwards. */
 LP2P_API void lp2p_host_unsubscribe(lp2p_host *h, const char *type,
                                     lp2p_event_cb cb, void *arg);
 

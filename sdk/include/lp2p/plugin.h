@@ -92,7 +92,7 @@ struct lp2p_plugin_descriptor {
 	void (*fini)(void *state);
 
 	/* NULL-terminated event types delivered to handle_protocol_event
-	 * ("*" for all); may be NULL.  See lp2p_host_publish(). */
+	 * ("*" for all); may be NULL.  See lp2p/events.h. */
 	const char *const *events;
 };
 
@@ -113,7 +113,8 @@ handle_closed_connection(void *state, lp2p_conn *conn,
                          const struct lp2p_peer_id *peer);
 
 /* An event another part published (see lp2p_host_publish()); type is a
- * string such as "identify.peer"; data/len are valid during the call. */
+ * string such as "identify.peer" (LP2P_EVENT_IDENTIFY_PEER), data/len its
+ * struct (lp2p/events.h), valid during the call. */
 LP2P_PLUGIN_EXPORT void handle_protocol_event(void *state, const char *type,
                                               const void *data, size_t len);
 

@@ -40,7 +40,7 @@ enum lp2p_direction { LP2P_INBOUND = 0, LP2P_OUTBOUND = 1 };
 /*
  * Listen on a multiaddr (/ip4|ip6/.../tcp/PORT; port 0 picks one).  The
  * host's listen addresses (lp2p_host_listen_addrs) include the actual one,
- * and a "host.listen_addrs" event is published.
+ * and a "host.listen_addrs" event (lp2p/events.h) is published.
  * Errors: LP2P_EPROTO/LP2P_ENOTSUP (not a TCP multiaddr), LP2P_EIO (bind
  * failed: err says why).
  */
