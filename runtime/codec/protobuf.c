@@ -185,14 +185,10 @@ static size_t pb_varint_len(uint64_t v)
 	return n;
 }
 
-/* Appends without checking room: callers reserve first.  A sizer (no
- * buffer) only counts. */
+/* Appends without checking room: callers reserve first, and count
+ * instead when the writer is a sizer (no buffer). */
 static void pb_emit_varint(struct lp2p_pb_writer *w, uint64_t v)
 {
-	if (!w->buf) {
-		w->len += pb_varint_len(v);
-		return;
-	}
 	while (v >= 0x80) {
 		w->buf[w->len++] = (uint8_t)(v | 0x80);
 		v >>= 7;
@@ -228,8 +224,13 @@ LP2P_API void lp2p_pb_put_varint(struct lp2p_pb_writer *w, uint32_t number,
                                  uint64_t v)
 {
 	uint64_t tag = pb_tag(number, LP2P_PB_VARINT);
-	if (!pb_reserve(w, number, pb_varint_len(tag) + pb_varint_len(v)))
+	size_t need = pb_varint_len(tag) + pb_varint_len(v);
+	if (!pb_reserve(w, number, need))
 		return;
+	if (!w->buf) { /* a sizer */
+		w->len += need;
+		return;
+	}
 	pb_emit_varint(w, tag);
 	pb_emit_varint(w, v);
 }
@@ -238,13 +239,14 @@ static void pb_put_fixed(struct lp2p_pb_writer *w, uint32_t number,
                          enum lp2p_pb_wire wire, uint64_t v, unsigned n)
 {
 	uint64_t tag = pb_tag(number, wire);
-	if (!pb_reserve(w, number, pb_varint_len(tag) + n))
+	size_t need = pb_varint_len(tag) + n;
+	if (!pb_reserve(w, number, need))
 		return;
-	pb_emit_varint(w, tag);
 	if (!w->buf) {
-		w->len += n;
+		w->len += need;
 		return;
 	}
+	pb_emit_varint(w, tag);
 	for (unsigned i = 0; i < n; i++)
 		w->buf[w->len++] = (uint8_t)(v >> (8 * i));
 }
@@ -279,9 +281,13 @@ LP2P_API void lp2p_pb_put_bytes(struct lp2p_pb_writer *w, uint32_t number,
 			w->err = LP2P_ERANGE;
 		return;
 	}
+	if (!w->buf) {
+		w->len += head + len;
+		return;
+	}
 	pb_emit_varint(w, tag);
 	pb_emit_varint(w, len);
-	if (len && w->buf)
+	if (len)
 		memcpy(w->buf + w->len, data, len);
 	w->len += len;
 }
@@ -295,6 +301,10 @@ LP2P_API void lp2p_pb_put_len_header(struct lp2p_pb_writer *w,
 	if (!pb_reserve(w, number, head) || len > w->cap - w->len - head) {
 		if (!w->err)
 			w->err = LP2P_ERANGE;
+		return;
+	}
+	if (!w->buf) {
+		w->len += head;
 		return;
 	}
 	pb_emit_varint(w, tag);
