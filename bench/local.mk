@@ -43,9 +43,9 @@ bench/gen/rpc.pb-c.c: $(srcdir)/proto/rpc.proto
 	$(AM_V_GEN)$(MKDIR_P) bench/gen && \
 	  $(PROTOC_C) --c_out=bench/gen -I$(srcdir)/proto $(srcdir)/proto/rpc.proto
 # The first build has no dependency information yet.
-bench/bench_protobuf_bench-pb-protobufc.$(OBJEXT) \
-bench/gen/bench_protobuf_bench-kad.pb-c.$(OBJEXT) \
-bench/gen/bench_protobuf_bench-rpc.pb-c.$(OBJEXT): \
+bench/protobuf_bench-pb-protobufc.$(OBJEXT) \
+bench/gen/protobuf_bench-kad.pb-c.$(OBJEXT) \
+bench/gen/protobuf_bench-rpc.pb-c.$(OBJEXT): \
 	bench/gen/kad.pb-c.h bench/gen/rpc.pb-c.h
 
 # The figures in ARCHITECTURE.md ("Protobuf"): speed, allocations, hostile
@@ -56,13 +56,13 @@ bench-protobuf: bench/protobuf-bench
 	@echo "code size, size(1): lp2p's codec (runtime) and its use; protobuf-c's"
 	@echo "generated code and its use; the protobuf-c library"
 	@size runtime/codec/.libs/libruntime_la-protobuf.o \
-	  bench/bench_protobuf_bench-pb-inhouse.$(OBJEXT) \
-	  bench/gen/bench_protobuf_bench-kad.pb-c.$(OBJEXT) \
-	  bench/gen/bench_protobuf_bench-rpc.pb-c.$(OBJEXT) \
-	  bench/bench_protobuf_bench-pb-protobufc.$(OBJEXT) \
+	  bench/protobuf_bench-pb-inhouse.$(OBJEXT) \
+	  bench/gen/protobuf_bench-kad.pb-c.$(OBJEXT) \
+	  bench/gen/protobuf_bench-rpc.pb-c.$(OBJEXT) \
+	  bench/protobuf_bench-pb-protobufc.$(OBJEXT) \
 	  `$(PKG_CONFIG) --variable=libdir libprotobuf-c`/libprotobuf-c.so.1
 	@echo "allocator symbols the lp2p-codec decoders reference:" \
-	  `nm -u bench/bench_protobuf_bench-pb-inhouse.$(OBJEXT) | \
+	  `nm -u bench/protobuf_bench-pb-inhouse.$(OBJEXT) | \
 	   grep -cE ' (malloc|calloc|realloc|free)$$'`
 else
 bench-protobuf:

@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 debs=(build-essential autoconf automake libtool pkg-config
       libev-dev libssl-dev libyaml-dev libcmocka-dev
-      clang libclang-rt-14-dev mandoc)
+      clang libclang-rt-14-dev mandoc
+      libprotobuf-c-dev protobuf-c-compiler) # protobuf-c: bench/protobuf-bench only
 command -v npm >/dev/null 2>&1 || debs+=(npm)
 
 missing=()
