@@ -18,7 +18,8 @@ lp2pinclude_HEADERS = \
 	sdk/include/lp2p/resource.h \
 	sdk/include/lp2p/message.h \
 	sdk/include/lp2p/request.h \
-	sdk/include/lp2p/events.h
+	sdk/include/lp2p/events.h \
+	sdk/include/lp2p/service.h
 nodist_lp2pinclude_HEADERS = sdk/include/lp2p/version.h
 
 pkgconfigdir = $(libdir)/pkgconfig

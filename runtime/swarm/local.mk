@@ -4,7 +4,7 @@ libruntime_la_SOURCES += \
 	runtime/swarm/write_meter.h \
 	runtime/swarm/packed_ma.c runtime/swarm/packed_ma.h \
 	runtime/swarm/conn.c runtime/swarm/stream.c runtime/swarm/stream_msg.c runtime/swarm/conn_data.c \
-	runtime/swarm/request.c \
+	runtime/swarm/request.c runtime/swarm/service.c \
 	runtime/swarm/dial.c \
 	runtime/swarm/peerstore.c runtime/swarm/peerstore.h \
 	runtime/swarm/connmgr.c runtime/swarm/linger.c \
@@ -63,3 +63,10 @@ tests_unit_test_stream_send_SOURCES = \
 	tests/unit/test_stream_send.c $(SWARM_TEST_HARNESS)
 tests_unit_test_stream_send_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_stream_send_LDADD = liblp2p.la $(CMOCKA_LIBS)
+# The toolkit of lp2p/service.h: echo, a peer's streams, connection timers.
+check_PROGRAMS += tests/unit/test_service
+TESTS += tests/unit/test_service
+tests_unit_test_service_SOURCES = \
+	tests/unit/test_service.c $(SWARM_TEST_HARNESS)
+tests_unit_test_service_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_service_LDADD = liblp2p.la $(CMOCKA_LIBS)
