@@ -208,11 +208,8 @@ static void ping_send(lp2p_stream *s, struct bench *b)
 {
 	b->t_ping = now_s();
 	ssize_t w = lp2p_stream_write(s, b->msg, b->size);
-	if (w != (ssize_t)b->size) {
-		note_error(b, w < 0 ? (int)w : LP2P_EAGAIN, "ping write");
-		lp2p_stream_reset(s);
-		lp2p_host_stop(b->host);
-	}
+	if (w != (ssize_t)b->size) /* ping_close notes it and stops */
+		lp2p_stream_reset(s, w < 0 ? (int)w : LP2P_EAGAIN);
 }
 
 static void ping_report(struct bench *b)
@@ -236,10 +233,8 @@ static void ping_data(lp2p_stream *s, void *user, const uint8_t *data,
 	b->echoed += len;
 	if (b->echoed < b->size)
 		return;
-	if (b->echoed > b->size) {
-		note_error(b, LP2P_EPROTO, "ping echo too long");
-		lp2p_stream_reset(s);
-		lp2p_host_stop(b->host);
+	if (b->echoed > b->size) { /* ping_close notes it and stops */
+		lp2p_stream_reset(s, LP2P_EPROTO);
 		return;
 	}
 	double rtt = now_s() - b->t_ping;
@@ -331,10 +326,8 @@ static void stream_opened(void *arg, int status, lp2p_stream *s)
 	lp2p_stream_set_handler(s, &stream_handler, w);
 	ssize_t n = lp2p_stream_write(s, b->msg, b->size);
 	if (n != (ssize_t)b->size) {
-		/* a reset we ask for has no on_close: go on here */
-		lp2p_stream_reset(s);
-		note_error(b, n < 0 ? (int)n : LP2P_EAGAIN, "echo write");
-		stream_next(w);
+		/* stream_closed notes the error and goes on */
+		lp2p_stream_reset(s, n < 0 ? (int)n : LP2P_EAGAIN);
 		return;
 	}
 	if (!b->reply_first)

@@ -20,7 +20,7 @@ static void echo_data(lp2p_stream *s, void *user, const uint8_t *data,
 	(void)user;
 	int rc = lp2p_stream_send(s, data, len);
 	if (rc) {
-		lp2p_stream_abort(s, rc);
+		lp2p_stream_reset(s, rc);
 		return;
 	}
 	if (lp2p_stream_send_queued(s) > ECHO_HIWAT)

@@ -398,7 +398,7 @@ static void push_in_data(lp2p_stream *s, void *user, const uint8_t *data,
 			rc = LP2P_ENOMEM;
 	}
 	if (rc) {
-		lp2p_stream_abort(s, rc);
+		lp2p_stream_reset(s, rc);
 		return;
 	}
 	memcpy(pi->buf + pi->len, data, len);
@@ -410,7 +410,7 @@ static void push_in_end(lp2p_stream *s, void *user)
 	struct push_in *pi = user;
 	int rc = take_bytes(pi->id, &pi->peer, pi->buf, pi->len, true);
 	if (rc)
-		lp2p_stream_abort(s, rc);
+		lp2p_stream_reset(s, rc);
 	else
 		lp2p_stream_close(s);
 }
@@ -428,7 +428,7 @@ static void push_in_closed(lp2p_stream *s, void *user, int reason)
 static void push_in_timeout(void *arg)
 {
 	struct push_in *pi = arg;
-	lp2p_stream_abort(pi->s, LP2P_ETIMEDOUT);
+	lp2p_stream_reset(pi->s, LP2P_ETIMEDOUT);
 }
 
 static const struct lp2p_stream_handler push_in_handler = {
@@ -487,7 +487,7 @@ static void on_push_open(void *arg, int status, lp2p_stream *s)
 	if (status == 0) {
 		int rc = lp2p_stream_send(s, po->msg, po->len);
 		if (rc)
-			lp2p_stream_abort(s, rc);
+			lp2p_stream_reset(s, rc);
 		else
 			lp2p_stream_close(s);
 	}

@@ -62,7 +62,7 @@ static void perf_send(lp2p_stream *s, struct perf_stream *p)
 		if (w == LP2P_EAGAIN)
 			return; /* on_writable continues */
 		if (w < 0) {
-			lp2p_stream_abort(s, (int)w);
+			lp2p_stream_reset(s, (int)w);
 			return;
 		}
 		p->to_send -= (uint64_t)w;
@@ -92,7 +92,7 @@ static void perf_data(lp2p_stream *s, void *user, const uint8_t *data,
 				         "perf: request for %llu bytes is above "
 				         "max_download; stream reset",
 				         (unsigned long long)p->to_send);
-				lp2p_stream_abort(s, LP2P_ELIMIT);
+				lp2p_stream_reset(s, LP2P_ELIMIT);
 				return;
 			}
 		}
@@ -107,7 +107,7 @@ static void perf_remote_close(lp2p_stream *s, void *user)
 		lp2p_log(LP2P_LOG_DEBUG,
 		         "perf: stream closed after %zu header bytes; reset",
 		         p->header_len);
-		lp2p_stream_abort(s, LP2P_ETRUNC);
+		lp2p_stream_reset(s, LP2P_ETRUNC);
 		return;
 	}
 	p->sending = true;

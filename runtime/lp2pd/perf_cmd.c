@@ -88,7 +88,7 @@ static void perf_upload(lp2p_stream *s, struct perf_client *pc)
 		if (w == LP2P_EAGAIN)
 			return;
 		if (w < 0) {
-			lp2p_stream_reset(s);
+			lp2p_stream_reset(s, (int)w);
 			perf_finish(pc, (int)w, "writing the request");
 			return;
 		}
@@ -101,7 +101,7 @@ static void perf_upload(lp2p_stream *s, struct perf_client *pc)
 		if (w == LP2P_EAGAIN)
 			return;
 		if (w < 0) {
-			lp2p_stream_reset(s);
+			lp2p_stream_reset(s, (int)w);
 			perf_finish(pc, (int)w, "uploading");
 			return;
 		}
@@ -133,7 +133,7 @@ static void on_data(lp2p_stream *s, void *user, const uint8_t *data,
 	perf_response(pc);
 	pc->downloaded += len;
 	if (pc->downloaded > pc->download) {
-		lp2p_stream_reset(s);
+		lp2p_stream_reset(s, LP2P_EPROTO);
 		perf_finish(pc, LP2P_EPROTO, "the server sent too many bytes");
 	}
 }
@@ -150,12 +150,14 @@ static void on_remote_close(lp2p_stream *s, void *user)
 	perf_response(pc);
 	pc->t_end = now_s();
 	if (!pc->upload_done) {
-		lp2p_stream_reset(s);
+		lp2p_stream_reset(s, LP2P_EPROTO);
 		perf_finish(pc, LP2P_EPROTO,
 		            "the server closed before the upload ended");
 	}
 }
 
+/* After a reset of ours the failure is already recorded (perf_finish
+ * keeps the first). */
 static void on_close(lp2p_stream *s, void *user, int reason)
 {
 	(void)s;

@@ -70,7 +70,10 @@ static double ms_between(const struct timespec *a, const struct timespec *b)
 	       (double)(b->tv_nsec - a->tv_nsec) / 1e6;
 }
 
-static const struct lp2p_stream_handler detached = {0};
+/*
+ * p->stream is the stream the next ping uses; a stream we gave up on is
+ * no longer it (its on_close, which follows, only logs).
+ */
 
 /* Stop: close the stream gracefully (the FIN leaves with the shutdown). */
 static void finish(struct pinger *p)
@@ -78,7 +81,6 @@ static void finish(struct pinger *p)
 	lp2p_timer_stop(p->next_timer);
 	lp2p_timer_stop(p->timeout_timer);
 	if (p->stream) {
-		lp2p_stream_set_handler(p->stream, &detached, NULL);
 		lp2p_stream_close(p->stream);
 		p->stream = NULL;
 	}
@@ -89,8 +91,7 @@ static void drop_stream(struct pinger *p)
 {
 	if (!p->stream)
 		return;
-	lp2p_stream_set_handler(p->stream, &detached, NULL);
-	lp2p_stream_reset(p->stream);
+	lp2p_stream_reset(p->stream, 0);
 	p->stream = NULL;
 }
 
@@ -166,25 +167,23 @@ static void stream_data(lp2p_stream *s, void *user, const uint8_t *data,
 	on_answer(p);
 }
 
-static void stream_gone(struct pinger *p, const char *why)
-{
-	p->stream = NULL;
-	if (lp2p_log_enabled(LP2P_LOG_INFO))
-		lp2p_log(LP2P_LOG_INFO, "ping stream ended: %s", why);
-}
-
 static void stream_remote_close(lp2p_stream *s, void *user)
 {
+	(void)s;
 	struct pinger *p = user;
-	lp2p_stream_set_handler(s, &detached, NULL);
-	lp2p_stream_reset(s);
-	stream_gone(p, "the peer closed it");
+	if (lp2p_log_enabled(LP2P_LOG_INFO))
+		lp2p_log(LP2P_LOG_INFO, "the peer closed the ping stream");
+	drop_stream(p);
 }
 
 static void stream_closed(lp2p_stream *s, void *user, int reason)
 {
-	(void)s;
-	stream_gone(user, lp2p_strerror(reason));
+	struct pinger *p = user;
+	if (p->stream == s)
+		p->stream = NULL;
+	if (lp2p_log_enabled(LP2P_LOG_INFO))
+		lp2p_log(LP2P_LOG_INFO, "ping stream ended: %s",
+		         reason ? lp2p_strerror(reason) : "closed");
 }
 
 static const struct lp2p_stream_handler handler = {
@@ -397,7 +396,8 @@ static int run(struct pinger *p, const struct lp2p_multiaddr *ma)
 	lp2p_host_run(p->host, 1);
 	if (p->conn)
 		print_summary(p);
-	/* the connection closes with the host: no callback names p then */
+	/* the stream's last on_close, if still due, comes while the host
+	 * is freed: p is still there */
 	drop_stream(p);
 	lp2p_timer_free(p->next_timer);
 	lp2p_timer_free(p->timeout_timer);

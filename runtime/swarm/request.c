@@ -40,7 +40,7 @@ static void req_free(struct req *r)
 	free(r);
 }
 
-/* The answer (once).  The stream, if any, is closed or aborted; the
+/* The answer (once).  The stream, if any, is closed or reset; the
  * request itself goes when nothing is due any more. */
 static void answer(struct req *r, int status, const uint8_t *reply,
                    size_t len)
@@ -53,7 +53,7 @@ static void answer(struct req *r, int status, const uint8_t *reply,
 	if (!r->s)
 		return; /* opening: the open callback frees it */
 	if (status)
-		lp2p_stream_abort(r->s, status);
+		lp2p_stream_reset(r->s, status);
 	else
 		lp2p_stream_close(r->s);
 }
@@ -140,8 +140,8 @@ static void on_open(void *arg, int status, lp2p_stream *s)
 {
 	struct req *r = arg;
 	if (status || r->answered) {
-		if (s)
-			lp2p_stream_reset(s); /* no handler: nothing follows */
+		if (s) /* no handler: nothing follows */
+			lp2p_stream_reset(s, LP2P_ECANCELED);
 		answer(r, status, NULL, 0);
 		req_free(r);
 		return;

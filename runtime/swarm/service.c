@@ -27,7 +27,7 @@ static bool echo_send(lp2p_stream *s, const uint8_t *data, size_t len)
 {
 	int rc = len ? lp2p_stream_send(s, data, len) : 0;
 	if (rc)
-		lp2p_stream_abort(s, rc);
+		lp2p_stream_reset(s, rc);
 	return rc == 0;
 }
 

@@ -1001,15 +1001,7 @@ LP2P_API int lp2p_stream_close(lp2p_stream *s)
 	return lp2p_stream_close_write(s);
 }
 
-LP2P_API void lp2p_stream_reset(lp2p_stream *s)
-{
-	if (s->state == STREAM_DEAD)
-		return;
-	s->notify_close = false;
-	stream_finish(s, LP2P_ECLOSED, false);
-}
-
-LP2P_API void lp2p_stream_abort(lp2p_stream *s, int reason)
+LP2P_API void lp2p_stream_reset(lp2p_stream *s, int reason)
 {
 	if (!s || s->state == STREAM_DEAD)
 		return;

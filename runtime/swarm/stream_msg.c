@@ -75,7 +75,7 @@ static void msg_data(lp2p_stream *s, void *user, const uint8_t *data,
 	if (s->state == STREAM_DEAD)
 		return;
 	if (used < 0) {
-		lp2p_stream_abort(s, (int)used);
+		lp2p_stream_reset(s, (int)used);
 		return;
 	}
 	/* the handler changed: the rest is the new one's */
@@ -92,7 +92,7 @@ static void msg_writable(lp2p_stream *s, void *user)
 static void msg_remote_close(lp2p_stream *s, void *user)
 {
 	if (lp2p_msg_reader_partial(s->msg->reader)) {
-		lp2p_stream_abort(s, LP2P_ETRUNC);
+		lp2p_stream_reset(s, LP2P_ETRUNC);
 		return;
 	}
 	if (s->msg->h.on_remote_close)

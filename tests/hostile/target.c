@@ -42,7 +42,7 @@ static void echo_data(lp2p_stream *s, void *user, const uint8_t *data,
 	if (w == LP2P_EAGAIN)
 		w = 0;
 	if (w < 0) {
-		lp2p_stream_reset(s);
+		lp2p_stream_reset(s, (int)w); /* echo_close frees e */
 		return;
 	}
 	if ((size_t)w == len)
@@ -51,7 +51,7 @@ static void echo_data(lp2p_stream *s, void *user, const uint8_t *data,
 	e->len = len - (size_t)w;
 	e->pending = malloc(e->len);
 	if (!e->pending) {
-		lp2p_stream_reset(s);
+		lp2p_stream_reset(s, LP2P_ENOMEM);
 		return;
 	}
 	memcpy(e->pending, data + w, e->len);
@@ -67,7 +67,7 @@ static void echo_writable(lp2p_stream *s, void *user)
 	if (w == LP2P_EAGAIN)
 		return;
 	if (w < 0) {
-		lp2p_stream_reset(s);
+		lp2p_stream_reset(s, (int)w);
 		return;
 	}
 	memmove(e->pending, e->pending + w, e->len - (size_t)w);
@@ -377,9 +377,8 @@ static void round_data(lp2p_stream *s, void *user, const uint8_t *data,
 	if (r->got + len > GOOD_ROUND_BYTES ||
 	    memcmp(r->data + r->got, data, len) != 0) {
 		good_fail(r->gs, "echo returned other bytes", LP2P_EPROTO);
-		round_release(r);
-		lp2p_stream_reset(s); /* no on_close follows: free here */
-		free(r);
+		r->done = true; /* counted: round_close frees r */
+		lp2p_stream_reset(s, LP2P_EPROTO);
 		return;
 	}
 	r->got += len;
@@ -423,8 +422,8 @@ static void round_opened(void *arg, int status, lp2p_stream *s)
 		free(r);
 		return;
 	}
-	if (r->done) { /* given up on (stuck) */
-		lp2p_stream_reset(s);
+	if (r->done) { /* given up on (stuck): no handler, nothing follows */
+		lp2p_stream_reset(s, LP2P_ETIMEDOUT);
 		free(r);
 		return;
 	}
@@ -433,9 +432,8 @@ static void round_opened(void *arg, int status, lp2p_stream *s)
 	ssize_t w = lp2p_stream_write(s, r->data, GOOD_ROUND_BYTES);
 	if (w != GOOD_ROUND_BYTES) {
 		good_fail(r->gs, "short write", w < 0 ? (int)w : LP2P_EAGAIN);
-		round_release(r);
-		lp2p_stream_reset(s);
-		free(r);
+		r->done = true; /* counted: round_close frees r */
+		lp2p_stream_reset(s, w < 0 ? (int)w : LP2P_EAGAIN);
 		return;
 	}
 	lp2p_stream_close_write(s);
@@ -463,10 +461,10 @@ static void good_tick(void *arg)
 			good_fail(gs, "echo round trip stuck", LP2P_ETIMEDOUT);
 			r->done = true;
 			round_release(r);
-			if (r->s) {
-				lp2p_stream_reset(r->s);
-				free(r);
-			} /* else round_opened frees it */
+			/* round_close frees it, or round_opened when it
+			 * has no stream yet */
+			if (r->s)
+				lp2p_stream_reset(r->s, LP2P_ETIMEDOUT);
 		}
 	}
 	if (atomic_load(&gp->quiet))

@@ -171,7 +171,7 @@ static void peer_streams(void **state)
 	assert_int_equal(lp2p_host_peer_streams(NULL, &a->id, "/x",
 	                                        LP2P_INBOUND),
 	                 0);
-	ep_abort(e[0], 0);
+	ep_reset(e[0], 0);
 	WAIT_FOR(w, lp2p_host_peer_streams(b->h, &a->id, "/test/echo4",
 	                                   LP2P_INBOUND) == 2);
 	assert_int_equal(lp2p_host_peer_streams(a->h, &b->id, "/test/echo4",

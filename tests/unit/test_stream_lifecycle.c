@@ -4,13 +4,16 @@
  * outbound open that cannot complete reports an error through its
  * callback, never silence.  yamux and mplex.
  *
- * Ends covered: our abort (before and inside on_data), the remote's
- * reset, an orderly close both ways, lp2p_stream_close() then the peer's
- * end, our connection close, the remote host going away, our host being
- * freed, an optimistic open the peer turns down after the handler was
- * set, an inbound stream refused by accept after it installed a handler;
- * opens failing because the connection closed (negotiating, and waiting
- * for the muxer), because no address is known, and because the host stops.
+ * Ends covered: our reset (lp2p_stream_reset) from the test's code and
+ * from every place a handler can make it: inside on_data, on_writable,
+ * on_remote_close, an open callback (plain and optimistic), accept, a
+ * timer; the remote's reset, an orderly close both ways,
+ * lp2p_stream_close() then the peer's end, our connection close, the
+ * remote host going away, our host being freed, an optimistic open the
+ * peer turns down after the handler was set, an inbound stream refused
+ * by accept after it installed a handler; opens failing because the
+ * connection closed (negotiating, and waiting for the muxer), because no
+ * address is known, and because the host stops.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +22,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <lp2p/host.h>
 #include <lp2p/peerstore.h>
 
 #include "test_swarm_harness.h"
@@ -66,36 +70,50 @@ static void settle(struct world *w)
 
 /* ---- ends of open streams ---- */
 
-static void local_abort(struct world *w, int mux)
+/* Our reset: on_close(reason) once, from the loop, and nothing else; the
+ * peer sees LP2P_ERESET. */
+static void local_reset(struct world *w, int mux)
 {
 	struct pair p;
 	make_pair(w, mux, &p);
 	struct ep *r, *e = open_echo(w, &p, &r);
-	ep_abort(e, LP2P_EPROTO);
+	size_t before = lp2p_conn_stream_count(p.ab);
+	ep_reset(e, LP2P_EPROTO);
 	assert_int_equal(e->closes, 0); /* from the loop, not inside */
+	assert_int_equal(lp2p_conn_stream_count(p.ab), before - 1);
+	/* a second reset before on_close came is nothing */
+	e->in_call = true;
+	lp2p_stream_reset(e->s, LP2P_EIO);
+	e->in_call = false;
 	WAIT_FOR(w, e->closes == 1 && r->closes == 1);
 	assert_int_equal(e->close_reason, LP2P_EPROTO);
 	assert_int_equal(r->close_reason, LP2P_ERESET);
-	/* a second abort of an ended stream is nothing */
 	settle(w);
 	assert_int_equal(e->closes, 1);
 	ep_check(e);
 	ep_check(r);
 
-	/* 0 (or positive) means "canceled" */
+	/* 0 (or positive) means "canceled": our own reset's code */
 	e = open_echo(w, &p, &r);
-	ep_abort(e, 0);
+	ep_reset(e, 0);
 	WAIT_FOR(w, e->closes == 1 && r->closes == 1);
 	assert_int_equal(e->close_reason, LP2P_ECANCELED);
+	e = open_echo(w, &p, &r);
+	ep_reset(e, 7);
+	WAIT_FOR(w, e->closes == 1 && r->closes == 1);
+	assert_int_equal(e->close_reason, LP2P_ECANCELED);
+	settle(w);
 	ep_check(e);
+	ep_check(r);
 }
 
-static void abort_inside_data(struct world *w, int mux)
+/* One end resets the stream from inside on_data. */
+static void reset_inside_data(struct world *w, int mux)
 {
 	struct pair p;
 	make_pair(w, mux, &p);
 	struct ep *r, *e = open_echo(w, &p, &r);
-	e->act = ACT_ABORT;
+	e->act = ACT_RESET;
 	e->act_after = 1;
 	static const uint8_t b[4] = {1, 2, 3, 4};
 	assert_int_equal(lp2p_stream_write(e->s, b, sizeof b), 4);
@@ -107,12 +125,143 @@ static void abort_inside_data(struct world *w, int mux)
 	ep_check(r);
 }
 
+/* From inside on_writable: the sender fills the window (yamux) or the
+ * muxer's output (mplex) and resets at its first on_writable. */
+static void reset_inside_writable(struct world *w, int mux)
+{
+	struct pair p;
+	make_pair(w, mux, &p);
+	struct service sink;
+	const char *proto[] = {"/test/sink/1.0.0"};
+	service_init(&sink, w, proto[0]);
+	service_add(&sink, p.b);
+	struct ep *e = world_ep(w);
+	e->to_send = 64u << 20;
+	e->reset_at = RESET_AT_WRITABLE;
+	assert_int_equal(lp2p_conn_open_stream(p.ab, proto, 1, ep_open_cb, e),
+	                 0);
+	WAIT_FOR(w, e->closes == 1 && sink.accepted == 1 &&
+	                    sink.eps[0]->closes == 1);
+	assert_int_equal(e->writables, 1);
+	assert_int_equal(e->resets, 1);
+	assert_true(e->sent < e->to_send);
+	assert_int_equal(e->close_reason, LP2P_EPROTO);
+	assert_int_equal(sink.eps[0]->close_reason, LP2P_ERESET);
+	settle(w);
+	ep_check(e);
+	ep_check(sink.eps[0]);
+}
+
+/* From inside on_remote_close: the echo ends its side after ours. */
+static void reset_inside_remote_close(struct world *w, int mux)
+{
+	struct pair p;
+	make_pair(w, mux, &p);
+	struct ep *r, *e = open_echo(w, &p, &r);
+	e->reset_at = RESET_AT_REMOTE_CLOSE;
+	assert_int_equal(ep_close_write(e), 0);
+	WAIT_FOR(w, e->closes == 1 && r->closes == 1);
+	assert_int_equal(e->remote_closes, 1);
+	assert_int_equal(e->resets, 1);
+	/* ended by the reset, not by the two ends meeting */
+	assert_int_equal(e->close_reason, LP2P_EPROTO);
+	settle(w);
+	ep_check(e);
+	ep_check(r);
+}
+
+/* From inside the open callback, right after installing the handler;
+ * plain and optimistic (the peerstore knows the protocol). */
+static void reset_inside_open(struct world *w, int mux)
+{
+	struct pair p;
+	make_pair(w, mux, &p);
+	for (int optimistic = 0; optimistic < 2; optimistic++) {
+		if (optimistic)
+			assert_int_equal(lp2p_peerstore_set_protocols(
+			                     p.a->h, &p.b->id, echo_proto, 1),
+			                 0);
+		int accepted = p.echo.accepted;
+		struct ep *e = world_ep(w);
+		e->reset_at = RESET_AT_OPEN;
+		e->to_send = 1000; /* never sent */
+		assert_int_equal(lp2p_conn_open_stream(p.ab, echo_proto, 1,
+		                                       ep_open_cb, e),
+		                 0);
+		WAIT_FOR(w, e->opens == 1 && e->closes == 1);
+		assert_int_equal(e->open_status, 0);
+		assert_int_equal(e->close_reason, LP2P_EPROTO);
+		assert_int_equal(e->sent, 0);
+		settle(w);
+		assert_int_equal(e->closes, 1);
+		ep_check(e);
+		/* the listener, if it saw the stream, sees it end */
+		if (p.echo.accepted > accepted) {
+			struct ep *r = p.echo.eps[accepted];
+			WAIT_FOR(w, r->closes == 1);
+			ep_check(r);
+		}
+	}
+}
+
+/* From inside accept_inbound_stream, after installing the handler, and
+ * accepting: the handler hears its own reset. */
+static void reset_inside_accept(struct world *w, int mux)
+{
+	struct pair p;
+	make_pair(w, mux, &p);
+	struct service sv;
+	const char *proto[] = {"/test/reset-in-accept/1.0.0"};
+	service_init(&sv, w, proto[0]);
+	sv.tmpl.reset_at = RESET_AT_OPEN;
+	service_add(&sv, p.b);
+	struct ep *e = ep_open(w, p.ab, proto, 1);
+	WAIT_FOR(w, sv.accepted == 1 && sv.eps[0]->closes == 1);
+	assert_int_equal(sv.eps[0]->close_reason, LP2P_EPROTO);
+	/* the opener sees the reset: a failed open or an ended stream */
+	WAIT_FOR(w, e->opens == 1 && (e->open_status || e->closes == 1));
+	settle(w);
+	ep_check(sv.eps[0]);
+	ep_check(e);
+}
+
+/* From a timer of the host (a plugin's deadline, say). */
+struct timer_reset {
+	struct ep *e;
+	bool fired;
+};
+
+static void timer_reset_cb(void *arg)
+{
+	struct timer_reset *t = arg;
+	t->fired = true;
+	ep_reset(t->e, LP2P_ETIMEDOUT);
+}
+
+static void reset_from_timer(struct world *w, int mux)
+{
+	struct pair p;
+	make_pair(w, mux, &p);
+	struct ep *r, *e = open_echo(w, &p, &r);
+	struct timer_reset t = {.e = e};
+	lp2p_timer *tm = NULL;
+	assert_int_equal(lp2p_timer_new(p.a->h, timer_reset_cb, &t, &tm), 0);
+	lp2p_timer_start(tm, 20, 0);
+	WAIT_FOR(w, t.fired && e->closes == 1 && r->closes == 1);
+	assert_int_equal(e->close_reason, LP2P_ETIMEDOUT);
+	assert_int_equal(r->close_reason, LP2P_ERESET);
+	settle(w);
+	lp2p_timer_free(tm);
+	ep_check(e);
+	ep_check(r);
+}
+
 static void remote_reset(struct world *w, int mux)
 {
 	struct pair p;
 	make_pair(w, mux, &p);
 	struct ep *r, *e = open_echo(w, &p, &r);
-	ep_abort(r, LP2P_ECANCELED);
+	ep_reset(r, LP2P_ECANCELED);
 	WAIT_FOR(w, e->closes == 1 && r->closes == 1);
 	assert_int_equal(e->close_reason, LP2P_ERESET);
 	assert_int_equal(r->close_reason, LP2P_ECANCELED);
@@ -322,8 +471,13 @@ static void host_open_host_stops(struct world *w, int mux)
 #define BOTH(f)                                                            \
 	static void f##_yamux(void **state) { f(*state, YAMUX); }          \
 	static void f##_mplex(void **state) { f(*state, MPLEX); }
-BOTH(local_abort)
-BOTH(abort_inside_data)
+BOTH(local_reset)
+BOTH(reset_inside_data)
+BOTH(reset_inside_writable)
+BOTH(reset_inside_remote_close)
+BOTH(reset_inside_open)
+BOTH(reset_inside_accept)
+BOTH(reset_from_timer)
 BOTH(remote_reset)
 BOTH(orderly_close)
 BOTH(close_then_remote_end)
@@ -346,7 +500,10 @@ BOTH(host_open_host_stops)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(local_abort),        T(abort_inside_data),
+	    T(local_reset),        T(reset_inside_data),
+	    T(reset_inside_writable), T(reset_inside_remote_close),
+	    T(reset_inside_open),  T(reset_inside_accept),
+	    T(reset_from_timer),
 	    T(remote_reset),       T(orderly_close),
 	    T(close_then_remote_end), T(connection_closed),
 	    T(remote_host_gone),   T(own_host_freed),

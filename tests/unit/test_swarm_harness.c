@@ -186,20 +186,13 @@ int ep_close_write(struct ep *e)
 	return rc;
 }
 
-void ep_reset(struct ep *e)
+void ep_reset(struct ep *e, int reason)
 {
 	e->in_call = true;
-	lp2p_stream_reset(e->s);
+	lp2p_stream_reset(e->s, reason);
 	e->in_call = false;
-	/* a reset we asked for ends the stream without on_close */
-	e->s = NULL;
-}
-
-void ep_abort(struct ep *e, int reason)
-{
-	e->in_call = true;
-	lp2p_stream_abort(e->s, reason);
-	e->in_call = false;
+	/* on_close(reason) follows from the loop; it clears e->s */
+	e->resets++;
 }
 
 static void pend_append(struct ep *e, const uint8_t *p, size_t n)
@@ -247,6 +240,8 @@ static void ep_on_data(lp2p_stream *s, void *user, const uint8_t *data,
 {
 	struct ep *e = user;
 	assert_ptr_equal(s, e->s);
+	if (e->resets)
+		e->late_calls++; /* only on_close may follow a reset */
 	e->data_calls++;
 	if (e->check_pattern && !e->rx_mismatch) {
 		for (size_t i = 0; i < len; i++) {
@@ -271,11 +266,7 @@ static void ep_on_data(lp2p_stream *s, void *user, const uint8_t *data,
 		enum ep_act act = e->act;
 		e->act = ACT_NONE;
 		if (act == ACT_RESET) {
-			ep_reset(e);
-			return;
-		}
-		if (act == ACT_ABORT) {
-			ep_abort(e, LP2P_EPROTO);
+			ep_reset(e, LP2P_EPROTO);
 			return;
 		}
 		e->in_call = true;
@@ -295,10 +286,25 @@ static void ep_on_data(lp2p_stream *s, void *user, const uint8_t *data,
 	}
 }
 
+/* reset_at: reset the stream from this callback (once). */
+static bool ep_reset_at(struct ep *e, enum ep_reset_at at)
+{
+	if (e->reset_at != at)
+		return false;
+	e->reset_at = RESET_AT_NONE;
+	ep_reset(e, LP2P_EPROTO);
+	return true;
+}
+
 static void ep_on_writable(lp2p_stream *s, void *user)
 {
 	struct ep *e = user;
 	assert_ptr_equal(s, e->s);
+	if (e->resets)
+		e->late_calls++; /* only on_close may follow a reset */
+	e->writables++;
+	if (ep_reset_at(e, RESET_AT_WRITABLE))
+		return;
 	if (e->pend_len) {
 		e->in_call = true;
 		ssize_t w = lp2p_stream_write(e->s, e->pend, e->pend_len);
@@ -331,8 +337,12 @@ static void ep_on_remote_close(lp2p_stream *s, void *user)
 {
 	struct ep *e = user;
 	assert_ptr_equal(s, e->s);
+	if (e->resets)
+		e->late_calls++; /* only on_close may follow a reset */
 	e->remote_closes++;
 	e->rx_at_fin = e->rx;
+	if (ep_reset_at(e, RESET_AT_REMOTE_CLOSE))
+		return;
 	if ((e->echo || e->close_on_fin) && !e->write_closed) {
 		if (e->pend_len)
 			e->pending_fin = true;
@@ -364,6 +374,8 @@ static void ep_take(struct ep *e, lp2p_stream *s)
 	e->s = s;
 	snprintf(e->proto, sizeof e->proto, "%s", lp2p_stream_protocol(s));
 	lp2p_stream_set_handler(s, &ep_handler, e);
+	if (ep_reset_at(e, RESET_AT_OPEN))
+		return;
 	if (e->pause_on_open)
 		ep_pause(e);
 	ep_send(e);
@@ -403,6 +415,7 @@ void ep_check(const struct ep *e)
 	if (e->rx_mismatch)
 		fail_msg("received data differs at byte %zu", e->rx_mismatch_at);
 	assert_false(e->close_inside_call);
+	assert_int_equal(e->late_calls, 0);
 	assert_true(e->closes <= 1);
 	assert_true(e->opens <= 1);
 	assert_int_equal(e->write_err, 0);

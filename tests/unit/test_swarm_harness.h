@@ -40,7 +40,18 @@ struct node {
 struct world;
 
 /* What an endpoint does from inside on_data, once act_after bytes came. */
-enum ep_act { ACT_NONE, ACT_RESET, ACT_ABORT, ACT_CLOSE_CONN };
+/* ACT_RESET: lp2p_stream_reset(LP2P_EPROTO). */
+enum ep_act { ACT_NONE, ACT_RESET, ACT_CLOSE_CONN };
+
+/* Where an endpoint resets its stream (LP2P_EPROTO), once: in the open
+ * callback or accept (right after installing the handler), in
+ * on_writable, in on_remote_close.  (From on_data: ACT_RESET.) */
+enum ep_reset_at {
+	RESET_AT_NONE,
+	RESET_AT_OPEN,
+	RESET_AT_WRITABLE,
+	RESET_AT_REMOTE_CLOSE,
+};
 
 /* One stream end.  The handler's user pointer. */
 struct ep {
@@ -61,6 +72,7 @@ struct ep {
 	size_t pause_every;    /* slow reader: pause after each this much */
 	enum ep_act act;       /* done once from on_data */
 	size_t act_after;
+	enum ep_reset_at reset_at;
 	/* sending */
 	size_t sent;
 	int n_eagain, n_short, write_err;
@@ -79,6 +91,9 @@ struct ep {
 	size_t head_len;
 	int data_calls;
 	int remote_closes;
+	int resets; /* lp2p_stream_reset calls made through ep_reset */
+	int late_calls; /* callbacks other than on_close after a reset */
+	int writables;  /* on_writable calls */
 	size_t rx_at_fin; /* rx when on_remote_close came */
 	/* the end */
 	int closes;
@@ -172,16 +187,17 @@ void ep_pause(struct ep *e);
 void ep_resume(struct ep *e);
 /* Close our side (lp2p_stream_close_write), recording the call. */
 int ep_close_write(struct ep *e);
-void ep_reset(struct ep *e);
-/* lp2p_stream_abort(reason): on_close(reason) follows from the loop. */
-void ep_abort(struct ep *e, int reason);
+/* lp2p_stream_reset(reason), recording the call: on_close follows from
+ * the loop (reason, or LP2P_ECANCELED for 0). */
+void ep_reset(struct ep *e, int reason);
 /* An lp2p_stream_open_cb for arg = struct ep. */
 void ep_open_cb(void *arg, int status, lp2p_stream *s);
 /* Open a stream on c for protocols; the ep gets the stream and handler
  * when the open callback succeeds.  Fails the test if the call fails. */
 struct ep *ep_open(struct world *w, lp2p_conn *c, const char *const *protos,
                    size_t n);
-/* No mismatch, on_close at most once and never inside a call. */
+/* No mismatch, on_close at most once and never inside a call, and no
+ * callback but on_close after our reset. */
 void ep_check(const struct ep *e);
 
 /* ---- services ---- */

@@ -309,17 +309,21 @@ static void reset_and_close_reasons(struct world *w, int mux)
 		r[sv.eps[i]->head[0] - '0'] = sv.eps[i];
 	r0 = r[0];
 	r1 = r[1];
-	ep_reset(e[0]);
+	ep_reset(e[0], 0);
 	WAIT_FOR(w, r0->closes == 1);
 	assert_int_equal(r0->close_reason, LP2P_ERESET);
 	/* the acceptor resets: the opener sees LP2P_ERESET */
-	ep_reset(r1);
+	ep_reset(r1, 0);
 	WAIT_FOR(w, e[1]->closes == 1);
 	assert_int_equal(e[1]->close_reason, LP2P_ERESET);
-	/* a reset we asked for calls no on_close of ours */
+	/* a reset we asked for ends with our own on_close, once */
 	world_run_for(w, 50);
-	assert_int_equal(e[0]->closes, 0);
-	assert_int_equal(r1->closes, 0);
+	assert_int_equal(e[0]->closes, 1);
+	assert_int_equal(e[0]->close_reason, LP2P_ECANCELED);
+	assert_int_equal(r1->closes, 1);
+	assert_int_equal(r1->close_reason, LP2P_ECANCELED);
+	ep_check(e[0]);
+	ep_check(r1);
 
 	/* the connection closes under the others: LP2P_ECLOSED both sides,
 	 * delivered from the loop, never inside lp2p_conn_close */
@@ -425,7 +429,8 @@ static void act_from_on_data(struct world *w, int mux)
 	assert_true(e->sent < 1 * MiB || mux == MPLEX);
 	struct ep *r = sv.eps[0];
 	world_run_for(w, 30);
-	assert_int_equal(r->closes, 0);
+	assert_int_equal(r->closes, 1); /* its own reset's on_close */
+	assert_int_equal(r->close_reason, LP2P_EPROTO);
 	ep_check(e);
 	ep_check(r);
 
@@ -518,11 +523,13 @@ static void reset_while_paused(struct world *w, int mux)
 	WAIT_FOR(w, sv.accepted == 1 && e->sent == 100 * KiB);
 	struct ep *r = sv.eps[0];
 	world_run_for(w, 50);
-	ep_reset(e);
-	WAIT_FOR(w, r->closes == 1);
+	ep_reset(e, 0);
+	WAIT_FOR(w, r->closes == 1 && e->closes == 1);
 	assert_int_equal(r->close_reason, LP2P_ERESET);
+	assert_int_equal(e->close_reason, LP2P_ECANCELED);
 	assert_int_equal(r->rx, 0);
 	ep_check(r);
+	ep_check(e);
 	WAIT_FOR(w, lp2p_conn_stream_count(p.ba) == 0);
 	/* the connection still carries streams */
 	struct service echo;
@@ -1071,7 +1078,7 @@ static void resource_scopes(void **state)
 	usage_of(b, LP2P_SCOPE_PEER, &p.b->id, LP2P_ENOTFOUND);
 	lp2p_stream_release_memory(s2, 30 * KiB);
 	/* a stream's reservation ends with it */
-	ep_reset(sink.eps[0]);
+	ep_reset(sink.eps[0], 0);
 	WAIT_FOR(w, e1->closes == 1);
 	assert_int_equal(usage_of(b, LP2P_SCOPE_PROTOCOL, "/test/sink", 0)
 	                         .memory,

@@ -51,7 +51,7 @@ enum lp2p_error {
 	LP2P_EABI = -17,      /* plugin built for another ABI */
 	LP2P_EPEERID = -18,   /* remote peer id differs from the expected one */
 	LP2P_ENEGOTIATE = -19, /* no protocol in common */
-	LP2P_ECANCELED = -20, /* operation canceled (host stopping) */
+	LP2P_ECANCELED = -20, /* canceled (host stopping, our own reset) */
 	LP2P_EPERM = -21,     /* not permitted (file mode, ...) */
 	LP2P_ENOTCONN = -22,  /* not connected / no usable address */
 };

@@ -88,7 +88,7 @@ LP2P_API bool lp2p_msg_reader_partial(const lp2p_msg_reader *r);
 
 struct lp2p_msg_handler {
 	/* A whole message (valid during the call).  Return 0 to go on or a
-	 * negative code to abort the stream with it (on_close follows).
+	 * negative code to reset the stream with it (on_close follows).
 	 * Messages that arrived in one piece with this one are still
 	 * delivered after lp2p_stream_pause(); after a switch to
 	 * lp2p_stream_set_handler() the bytes that follow go to its
@@ -98,7 +98,7 @@ struct lp2p_msg_handler {
 	/* The send queue drained (see lp2p_stream_send()). */
 	void (*on_writable)(lp2p_stream *s, void *user);
 	/* The remote closed its side after a whole message (a message cut
-	 * by the end aborts the stream with LP2P_ETRUNC instead). */
+	 * by the end resets the stream with LP2P_ETRUNC instead). */
 	void (*on_remote_close)(lp2p_stream *s, void *user);
 	/* As in struct lp2p_stream_handler: exactly once, from the loop.
 	 * LP2P_ERANGE: the peer sent a message over max_len; LP2P_EPROTO: a
@@ -109,7 +109,7 @@ struct lp2p_msg_handler {
 /*
  * Read s as messages of at most max_len bytes (h is copied).  Whatever the
  * stream received before is read as messages too.  What a split message
- * collects is charged to the stream's memory scope (LP2P_ELIMIT aborts the
+ * collects is charged to the stream's memory scope (LP2P_ELIMIT resets the
  * stream), and freed with the stream.  Errors: LP2P_EINVAL, LP2P_ENOMEM,
  * LP2P_ECLOSED.
  */

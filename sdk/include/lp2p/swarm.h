@@ -167,12 +167,12 @@ struct lp2p_stream_handler {
 	void (*on_remote_close)(lp2p_stream *s, void *user);
 	/* Final: the stream is gone after this returns.  Called exactly
 	 * once for every stream that has a handler when it ends, however
-	 * it ends (only lp2p_stream_reset() forgets the handler instead),
-	 * and always from the loop, never inside a call the handler made;
-	 * so per-stream state is freed here and nowhere else.  reason is 0
-	 * for an orderly close of both sides, LP2P_ERESET (remote reset),
-	 * LP2P_ECANCELED or the code given to lp2p_stream_abort() (our
-	 * abort), LP2P_ECLOSED (connection closed), LP2P_ELIMIT (a limit
+	 * it ends, our own lp2p_stream_reset() included, and always from
+	 * the loop, never inside a call the handler made; so per-stream
+	 * state is freed here and nowhere else.  reason is 0 for an
+	 * orderly close of both sides, LP2P_ERESET (the peer's reset),
+	 * LP2P_ECANCELED or the code given to lp2p_stream_reset() (our
+	 * reset), LP2P_ECLOSED (connection closed), LP2P_ELIMIT (a limit
 	 * was hit), LP2P_ETIMEDOUT, LP2P_ENEGOTIATE (an optimistic open the
 	 * peer turned down), the code accept_inbound_stream() refused the
 	 * stream with, or the error that killed the connection. */
@@ -259,20 +259,18 @@ LP2P_API int lp2p_stream_close_write(lp2p_stream *s);
  * ignore further data); on_close follows once both ends are closed. */
 LP2P_API int lp2p_stream_close(lp2p_stream *s);
 /*
- * Abort: the peer sees a reset, and on_close(reason) follows from the loop,
- * like every other end (reason: a negative LP2P_E* code; 0 or a positive
- * value gives LP2P_ECANCELED).  This is the way a handler gives up on a
- * stream: its state is freed in on_close, as always.  Nothing happens
- * when the stream already ended (its on_close is on its way).
+ * Reset: the peer sees a reset, nothing more is delivered to the handler
+ * but its on_close(reason), which follows exactly once, from the loop,
+ * never inside this call (like every other end: the handler frees its
+ * state there, and nowhere else).  reason is a negative LP2P_E* code
+ * handed back to on_close, so a handler can tell why it gave up; 0 (or
+ * a positive value) gives LP2P_ECANCELED, the code of a reset of ours
+ * (the peer's reset is LP2P_ERESET).  A stream with no handler (an open
+ * callback that installed none) just goes.  Nothing happens when the
+ * stream already ended: its on_close is on its way, with that end's
+ * reason.  The stream handle stays valid until on_close returns.
  */
-LP2P_API void lp2p_stream_abort(lp2p_stream *s, int reason);
-/*
- * Reset and forget: the peer sees a reset, the handler is dropped and no
- * callback follows (not even on_close).  For code that frees its own
- * state at once (lp2pd's commands, tests); a plugin uses
- * lp2p_stream_abort() and frees in on_close.
- */
-LP2P_API void lp2p_stream_reset(lp2p_stream *s);
+LP2P_API void lp2p_stream_reset(lp2p_stream *s, int reason);
 
 /* Stop delivering data (it is held, within the muxer's window, and the
  * window stops opening so the peer stops sending); resume delivers it. */

@@ -111,7 +111,6 @@ struct client {
 	unsigned opened, negotiated, completed;
 	/* reset scenario: the stream we reset, kept to catch late calls */
 	struct tstream *reset_stream;
-	size_t streams_before_reset;
 	/* wrong-peer-id */
 	struct lp2p_peer_id real_peer, other_peer;
 	/* remote-reset */
@@ -153,7 +152,8 @@ struct tstream {
 	size_t collect_len, collect_cap;
 	bool remote_closed;
 
-	bool dead; /* no callback may come any more */
+	bool dead;     /* on_close came: no callback may come any more */
+	bool reset_by_us; /* only on_close may come */
 };
 
 static void fail(struct client *cl, const char *fmt, ...) LP2P_PRINTF(2, 3);
@@ -358,8 +358,9 @@ static void on_data(lp2p_stream *s, void *user, const uint8_t *data, size_t len)
 {
 	struct tstream *t = user;
 	struct client *cl = t->cl;
-	if (t->dead) {
-		fail(cl, "on_data after the stream was reset by us");
+	if (t->dead || t->reset_by_us) {
+		fail(cl, "on_data after %s",
+		     t->dead ? "on_close" : "the stream was reset by us");
 		return;
 	}
 	if (t->remote_closed) {
@@ -422,12 +423,19 @@ static void on_data(lp2p_stream *s, void *user, const uint8_t *data, size_t len)
 	}
 	if (cl->test == T_RESET && !cl->reset_stream) {
 		/* Some echo arrived, so the remote has surely opened its
-		 * end: reset it now.  No callback may follow. */
-		t->dead = true;
+		 * end: reset it now.  Only on_close(LP2P_ECANCELED) may
+		 * follow, once, from the loop (not inside the call). */
+		t->reset_by_us = true;
 		cl->reset_stream = t;
-		cl->streams_before_reset = lp2p_conn_stream_count(cl->conn);
-		lp2p_stream_reset(s);
-		t->on_end(t, LP2P_ECLOSED);
+		/* (the peer may have streams of its own open, e.g. identify) */
+		size_t before = lp2p_conn_stream_count(cl->conn);
+		lp2p_stream_reset(s, 0);
+		size_t now = lp2p_conn_stream_count(cl->conn);
+		if (t->dead)
+			fail(cl, "on_close inside lp2p_stream_reset()");
+		else if (now + 1 != before)
+			fail(cl, "%zu streams open before the reset, %zu after",
+			     before, now);
 	}
 }
 
@@ -435,8 +443,9 @@ static void on_writable(lp2p_stream *s, void *user)
 {
 	(void)s;
 	struct tstream *t = user;
-	if (t->dead) {
-		fail(t->cl, "on_writable after the stream was reset by us");
+	if (t->dead || t->reset_by_us) {
+		fail(t->cl, "on_writable after %s",
+		     t->dead ? "on_close" : "the stream was reset by us");
 		return;
 	}
 	pump(t);
@@ -459,8 +468,9 @@ static void on_remote_close(lp2p_stream *s, void *user)
 		fail(t->cl, "on_remote_close while paused");
 		return;
 	}
-	if (t->dead) {
-		fail(t->cl, "on_remote_close after the stream was reset by us");
+	if (t->dead || t->reset_by_us) {
+		fail(t->cl, "on_remote_close after %s",
+		     t->dead ? "on_close" : "the stream was reset by us");
 		return;
 	}
 	if (t->remote_closed)
@@ -473,8 +483,7 @@ static void on_close(lp2p_stream *s, void *user, int reason)
 	(void)s;
 	struct tstream *t = user;
 	if (t->dead) {
-		fail(t->cl, "on_close(%s) after the stream was reset by us",
-		     lp2p_strerror(reason));
+		fail(t->cl, "on_close(%s) twice", lp2p_strerror(reason));
 		return;
 	}
 	t->dead = true;
@@ -484,7 +493,10 @@ static void on_close(lp2p_stream *s, void *user, int reason)
 		t->cl->paused = NULL;
 	}
 	t->on_end(t, reason);
-	tstream_free(t);
+	/* the stream we reset stays (cl->reset_stream, freed at exit) to
+	 * catch a call that comes late */
+	if (!t->reset_by_us)
+		tstream_free(t);
 }
 
 static void streams_open_more(struct client *cl);
@@ -505,14 +517,15 @@ static void stream_opened(void *arg, int status, lp2p_stream *s)
 		tstream_free(t);
 		return;
 	}
-	t->s = s;
-	lp2p_stream_set_handler(s, &handler, t);
 	if (cl->finished) {
-		/* too late: the host is stopping */
-		lp2p_stream_reset(s);
+		/* too late, the host is stopping: no handler, so nothing
+		 * follows the reset */
+		lp2p_stream_reset(s, 0);
 		tstream_free(t);
 		return;
 	}
+	t->s = s;
+	lp2p_stream_set_handler(s, &handler, t);
 	if (cl->test == T_STREAMS) {
 		cl->negotiated++;
 		streams_open_more(cl);
@@ -708,16 +721,18 @@ static void echo_after(struct client *cl)
 	open_on(cl, t, ECHO_PROTOCOL);
 }
 
-/* reset: called right after we reset the stream (never by on_close). */
+/* reset: the on_close that follows our lp2p_stream_reset(). */
 static void reset_end(struct tstream *t, int reason)
 {
-	(void)reason;
 	struct client *cl = t->cl;
-	/* (the peer may have streams of its own open, e.g. identify) */
-	size_t now = lp2p_conn_stream_count(cl->conn);
-	if (now + 1 != cl->streams_before_reset) {
-		fail(cl, "%zu streams open before the reset, %zu after",
-		     cl->streams_before_reset, now);
+	if (!t->reset_by_us) {
+		fail(cl, "stream ended with %s before we reset it",
+		     reason ? lp2p_strerror(reason) : "an orderly close");
+		return;
+	}
+	if (reason != LP2P_ECANCELED) {
+		fail(cl, "on_close(%s) after our reset, want LP2P_ECANCELED",
+		     lp2p_strerror(reason));
 		return;
 	}
 	echo_after(cl);
@@ -773,7 +788,7 @@ static void unsupported_opened(void *arg, int status, lp2p_stream *s)
 {
 	struct client *cl = arg;
 	if (status == 0) {
-		lp2p_stream_reset(s);
+		lp2p_stream_reset(s, 0); /* no handler: nothing follows */
 		fail(cl, "the peer accepted %s", UNSUPPORTED_PROTOCOL);
 		return;
 	}

@@ -76,8 +76,8 @@ static void tp_free(struct tp_stream *t)
 	free(t);
 }
 
-/* Write what is pending; close our side when everything is out.  May
- * free t: callers call it last. */
+/* Write what is pending; close our side when everything is out.  A
+ * failed write resets the stream: t goes in on_close, as always. */
 static void tp_pump(lp2p_stream *s, struct tp_stream *t)
 {
 	for (;;) {
@@ -98,16 +98,11 @@ static void tp_pump(lp2p_stream *s, struct tp_stream *t)
 		if (w == LP2P_EAGAIN || w == 0)
 			return; /* on_writable continues */
 		if (w < 0) {
-			if (t->kind == REVERSE)
-				lp2p_log(LP2P_LOG_NOTICE,
-				         "testproto: reverse echo %s: failed: "
-				         "write: %s",
-				         t->what, lp2p_strerror((int)w));
-			else
+			/* on_close(w) follows; a reverse echo logs it there */
+			if (t->kind != REVERSE)
 				lp2p_log(LP2P_LOG_INFO, "testproto: write: %s",
 				         lp2p_strerror((int)w));
-			lp2p_stream_reset(s); /* no on_close follows */
-			tp_free(t);
+			lp2p_stream_reset(s, (int)w);
 			return;
 		}
 		t->off += (size_t)w;
@@ -133,8 +128,7 @@ static void tp_data(lp2p_stream *s, void *user, const uint8_t *data, size_t len)
 		t->received += len;
 		return;
 	case RESET:
-		lp2p_stream_reset(s);
-		tp_free(t);
+		lp2p_stream_reset(s, 0); /* tp_close frees t */
 		return;
 	case SINK:
 		EVP_DigestUpdate(t->sha, data, len);
@@ -145,8 +139,7 @@ static void tp_data(lp2p_stream *s, void *user, const uint8_t *data, size_t len)
 			lp2p_log(
 			    LP2P_LOG_INFO,
 			    "testproto: source request longer than 8 bytes");
-			lp2p_stream_reset(s);
-			tp_free(t);
+			lp2p_stream_reset(s, LP2P_EPROTO);
 			return;
 		}
 		memcpy(t->req + t->req_len, data, len);
@@ -157,8 +150,7 @@ static void tp_data(lp2p_stream *s, void *user, const uint8_t *data, size_t len)
 		for (size_t i = 0; i < 8; i++)
 			n = n << 8 | t->req[i];
 		if (n > SOURCE_MAX) {
-			lp2p_stream_reset(s);
-			tp_free(t);
+			lp2p_stream_reset(s, LP2P_ERANGE);
 			return;
 		}
 		t->sending = true;
@@ -182,18 +174,15 @@ static void tp_remote_close(lp2p_stream *s, void *user)
 	if (t->kind == REVERSE)
 		return; /* checked in on_close */
 	if (t->kind != SINK) {
-		if (t->kind == SOURCE && !t->sending) {
-			lp2p_stream_reset(s); /* short request */
-			tp_free(t);
-		}
+		if (t->kind == SOURCE && !t->sending)
+			lp2p_stream_reset(s, LP2P_ETRUNC); /* short request */
 		return;
 	}
 	unsigned mdlen = 0;
 	for (int i = 0; i < 8; i++)
 		t->reply[i] = (uint8_t)(t->count >> (56 - 8 * i));
 	if (!EVP_DigestFinal_ex(t->sha, t->reply + 8, &mdlen) || mdlen != 32) {
-		lp2p_stream_reset(s);
-		tp_free(t);
+		lp2p_stream_reset(s, LP2P_EIO);
 		return;
 	}
 	t->replying = true;
