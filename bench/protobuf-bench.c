@@ -340,15 +340,17 @@ static void hostile_row(const char *name, int which, const struct buf *in)
 
 	/* The stream scope's default limit (lp2pd.yaml: stream memory 8MiB). */
 	size_t peak, left;
+	t0 = now_ns();
 	int rc = pbc_decode_charged(which, in->p, in->len, 8u << 20, &peak,
 	                            &left);
+	double tc = now_ns() - t0;
 	printf("| %s | %zu | %s, 0 allocs, %.2f ms | %s, %llu allocs, "
-	       "peak %.1f MiB (%.0fx input), %.2f ms | %s, left %zu |\n",
+	       "peak %.1f MiB (%.0fx input), %.2f ms | %s, %.2f ms, left %zu |\n",
 	       name, in->len, ri == 0 ? "ok" : "refused", ti / 1e6,
 	       rp == 0 ? "ok" : "refused", (unsigned long long)a.allocs,
 	       (double)a.peak / (1 << 20),
 	       in->len ? (double)a.peak / (double)in->len : 0.0, tp / 1e6,
-	       rc == 0 ? "ok" : "refused", left);
+	       rc == 0 ? "ok" : "refused", tc / 1e6, left);
 }
 
 static void hostile(void)
@@ -447,7 +449,9 @@ static void hostile(void)
 	 * occurrences of a message field, and protobuf-c concatenates the
 	 * repeated fields at each merge (a new array and a copy each time).
 	 */
-	static const size_t merges[] = {1000, 10000, 30000, 60000};
+	/* 262144 x 4 bytes: 1 MiB, gossipsub's usual largest RPC. */
+	static const size_t merges[] = {1000, 10000, 30000, 60000, 100000,
+	                                130000, 262144};
 	for (size_t k = 0; k < sizeof merges / sizeof merges[0]; k++) {
 		if (quick && merges[k] > 1000)
 			break;
