@@ -21,10 +21,18 @@ struct lp2p_plugin_entry {
 	const lp2p_config_node *node; /* its subtree (may be NULL type) */
 };
 
+/* A deadline not set in an override: the default applies. */
+#define LP2P_DEADLINE_UNSET UINT64_MAX
+/* The longest stream deadline (a stream keeps them in 32 bits). */
+#define LP2P_DEADLINE_MAX_MS UINT32_MAX
+
 /* limits.protocols / limits.plugins: one scope's own limits. */
 struct lp2p_scope_override {
 	const char *name; /* protocol id or plugin name (points into the tree) */
 	struct lp2p_resource_limits l;
+	/* limits.protocols.<id>.stream_idle_timeout / .stream_timeout: the
+	 * protocol's stream deadlines (ms, 0: none), or LP2P_DEADLINE_UNSET */
+	uint64_t stream_idle_timeout_ms, stream_timeout_ms;
 };
 
 struct lp2p_limits {
@@ -44,6 +52,10 @@ struct lp2p_limits {
 	uint64_t negotiation_timeout_ms;
 	uint64_t dial_timeout_ms;
 	uint64_t write_timeout_ms; /* no write progress with output pending */
+	/* Per-stream deadlines, the default of every protocol (ms, 0: none):
+	 * no data either way for this long, and the stream's whole life. */
+	uint64_t stream_idle_timeout_ms;
+	uint64_t stream_timeout_ms;
 	/* Bytes per second a peer must take while output stays pending,
 	 * measured over write_timeout windows; 0: no floor. */
 	uint64_t min_write_rate;

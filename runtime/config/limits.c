@@ -1,9 +1,10 @@
 /*
  * limits.c - the limits: mapping: resource scopes (system, transient,
  * protocol, plugin, peer, connection, stream), the per-protocol and
- * per-plugin overrides, the flat shorthand keys, timeouts and the per-IP
- * caps; defaults that agree with each other, and a refusal of settings
- * that contradict each other.
+ * per-plugin overrides, the flat shorthand keys, timeouts (and the
+ * per-stream deadlines, per protocol) and the per-IP caps; defaults
+ * that agree with each other, and a refusal of settings that contradict
+ * each other.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -149,15 +150,23 @@ static int read_limit(const lp2p_config_node *n, const char *key,
 	return 0;
 }
 
-/* The scope's own mapping (limits.<key>, or an override's). */
+/* The per-stream deadline keys (limits and limits.protocols.<id>). */
+static const char *const deadline_keys[] = {"stream_idle_timeout",
+                                            "stream_timeout", NULL};
+
+/* The scope's own mapping (limits.<key>, or an override's); extra: more
+ * keys it may hold (NULL-terminated, read by the caller), or NULL. */
 static int read_scope(const lp2p_config_node *n, const char *path,
-                      struct scope *sc, char *err, size_t errlen)
+                      struct scope *sc, const char *const *extra, char *err,
+                      size_t errlen)
 {
-	const char *keys[NFIELDS + 1];
+	const char *keys[NFIELDS + 3];
 	size_t nk = 0;
 	for (int f = 0; f < NFIELDS; f++)
 		if (sc->allowed & (1u << f))
 			keys[nk++] = fields[f].key;
+	for (size_t i = 0; extra && extra[i]; i++)
+		keys[nk++] = extra[i];
 	keys[nk] = NULL;
 	int rc = lp2p_config_check_keys(n, keys, err, errlen);
 	if (rc || !n)
@@ -251,10 +260,32 @@ static void raise_parent(const struct scope *child, struct scope *parent)
 	}
 }
 
-/* limits.protocols / limits.plugins: name -> a scope mapping. */
+/*
+ * A stream deadline, key in mapping n: a duration, or 0 or "none" for
+ * none; LP2P_ENOTFOUND when absent (or null).
+ */
+static int get_deadline(const lp2p_config_node *n, const char *key,
+                        uint64_t *out, char *err, size_t errlen)
+{
+	const lp2p_config_node *v = lp2p_config_get(n, key);
+	const char *s = v ? lp2p_config_scalar(v) : NULL;
+	if (s && strcmp(s, "none") == 0) {
+		*out = 0;
+		return 0;
+	}
+	int rc = lp2p_config_get_duration_ms(n, key, out, err, errlen);
+	if (rc == 0 && *out > LP2P_DEADLINE_MAX_MS)
+		return lp2p_config_error(v, err, errlen,
+		                         "is too long (at most %lluh)",
+		                         LP2P_DEADLINE_MAX_MS / 3600000ull);
+	return rc;
+}
+
+/* limits.protocols / limits.plugins: name -> a scope mapping;
+ * deadlines: the mapping may set its streams' deadlines too. */
 static int read_overrides(const lp2p_config_node *n, const char *path,
                           const struct lp2p_resource_limits *base,
-                          const struct scope *system,
+                          const struct scope *system, bool deadlines,
                           struct lp2p_scope_override *out, size_t *nout,
                           char *err, size_t errlen)
 {
@@ -274,14 +305,26 @@ static int read_overrides(const lp2p_config_node *n, const char *path,
 		struct lp2p_scope_override *o = &out[*nout];
 		o->name = name;
 		o->l = *base;
+		o->stream_idle_timeout_ms = LP2P_DEADLINE_UNSET;
+		o->stream_timeout_ms = LP2P_DEADLINE_UNSET;
 		struct scope sc = {.key = name, .allowed = STREAM_FIELDS,
 		                   .l = &o->l};
 		char p[96];
 		snprintf(p, sizeof p, "%s.%s", path, name);
-		int rc = read_scope(sub, p, &sc, err, errlen);
+		int rc = read_scope(sub, p, &sc,
+		                    deadlines ? deadline_keys : NULL, err,
+		                    errlen);
 		if (!rc && lp2p_config_type(sub) != LP2P_CONFIG_MAPPING)
 			rc = lp2p_config_error(sub, err, errlen,
 			                       "expected a mapping of limits");
+		uint64_t *dl[2] = {&o->stream_idle_timeout_ms,
+		                   &o->stream_timeout_ms};
+		for (int k = 0; deadlines && k < 2 && !rc; k++) {
+			rc = get_deadline(sub, deadline_keys[k], dl[k], err,
+			                  errlen);
+			if (rc == LP2P_ENOTFOUND)
+				rc = 0;
+		}
 		set_names(&sc, p);
 		if (!rc) rc = check_directions(&sc, err, errlen);
 		if (!rc) rc = check_parent(&sc, system, err, errlen);
@@ -319,7 +362,7 @@ static int check_scopes(struct lp2p_config *c, const lp2p_config_node *n,
 		unsigned before = sc[i].set;
 		struct scope check = sc[i];
 		check.set = 0;
-		if ((rc = read_scope(sub, path, &check, err, errlen)))
+		if ((rc = read_scope(sub, path, &check, NULL, err, errlen)))
 			return rc;
 		if (check.set & before) {
 			int f = __builtin_ctz(check.set & before);
@@ -361,9 +404,10 @@ static int check_scopes(struct lp2p_config *c, const lp2p_config_node *n,
 	}
 	if ((rc = read_overrides(lp2p_config_get(n, "protocols"),
 	                         "limits.protocols", &l->protocol, &sc[0],
-	                         l->protocols, &l->nprotocols, err, errlen)) ||
+	                         true, l->protocols, &l->nprotocols, err,
+	                         errlen)) ||
 	    (rc = read_overrides(lp2p_config_get(n, "plugins"),
-	                         "limits.plugins", &l->plugin, &sc[0],
+	                         "limits.plugins", &l->plugin, &sc[0], false,
 	                         l->plugins, &l->nplugins, err, errlen)))
 		return rc;
 	return 0;
@@ -378,7 +422,8 @@ int lp2p_config_check_limits(struct lp2p_config *c, char *err, size_t errlen)
 		"max_pending_handshakes", "max_streams_per_connection",
 		"max_streams_per_protocol",
 		"handshake_timeout", "negotiation_timeout", "dial_timeout",
-		"write_timeout", "min_write_rate", "max_buffer_memory",
+		"write_timeout", "stream_idle_timeout", "stream_timeout",
+		"min_write_rate", "max_buffer_memory",
 		"exempt_loopback",
 		"system", "transient", "protocol", "plugin", "peer",
 		"connection", "stream", "protocols", "plugins",
@@ -414,6 +459,12 @@ int lp2p_config_check_limits(struct lp2p_config *c, char *err, size_t errlen)
 	for (size_t i = 0; i < sizeof ms / sizeof *ms; i++) {
 		rc = lp2p_config_get_duration_ms(n, ms[i].key, ms[i].out, err,
 		                                 errlen);
+		if (rc && rc != LP2P_ENOTFOUND)
+			return rc;
+	}
+	uint64_t *dl[2] = {&l->stream_idle_timeout_ms, &l->stream_timeout_ms};
+	for (int k = 0; k < 2; k++) {
+		rc = get_deadline(n, deadline_keys[k], dl[k], err, errlen);
 		if (rc && rc != LP2P_ENOTFOUND)
 			return rc;
 	}

@@ -5,6 +5,7 @@
  * host serves or asks for, the loaded plugins) and are kept; peer scopes
  * go away once idle.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -133,6 +134,21 @@ static struct lp2p_rc_named *named_new(struct lp2p_rcmgr *m,
 	memcpy(n->name, name, len + 1);
 	n->next = NULL;
 	lp2p_rcmgr_limits_for(m, kind, name, &n->limit);
+	n->stream_idle_ms = n->stream_total_ms = 0;
+	if (kind == LP2P_SCOPE_PROTOCOL) {
+		const struct lp2p_limits *l = m->limits;
+		const struct lp2p_scope_override *o =
+			find_override(l->protocols, l->nprotocols, name);
+		uint64_t idle = l->stream_idle_timeout_ms;
+		uint64_t total = l->stream_timeout_ms;
+		if (o && o->stream_idle_timeout_ms != LP2P_DEADLINE_UNSET)
+			idle = o->stream_idle_timeout_ms;
+		if (o && o->stream_timeout_ms != LP2P_DEADLINE_UNSET)
+			total = o->stream_timeout_ms;
+		/* the configuration keeps them within LP2P_DEADLINE_MAX_MS */
+		n->stream_idle_ms = (uint32_t)idle;
+		n->stream_total_ms = (uint32_t)total;
+	}
 	lp2p_rc_scope_init(&n->scope, m, kind, &n->limit);
 	return n;
 }
@@ -159,6 +175,15 @@ struct lp2p_rc_scope *lp2p_rcmgr_plugin(struct lp2p_rcmgr *m,
 	n->next = m->plugins;
 	m->plugins = n;
 	return &n->scope;
+}
+
+void lp2p_rcmgr_stream_deadlines(const struct lp2p_rc_scope *protocol,
+                                 uint32_t *idle_ms, uint32_t *total_ms)
+{
+	const struct lp2p_rc_named *n = (const struct lp2p_rc_named *)(
+		(const char *)protocol - offsetof(struct lp2p_rc_named, scope));
+	*idle_ms = n->stream_idle_ms;
+	*total_ms = n->stream_total_ms;
 }
 
 struct lp2p_rc_scope *lp2p_rcmgr_protocol(struct lp2p_rcmgr *m,

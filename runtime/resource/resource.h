@@ -90,6 +90,9 @@ const char *lp2p_rc_kind_name(enum lp2p_scope_kind kind);
 struct lp2p_rc_named {
 	struct lp2p_rc_named *next;
 	struct lp2p_resource_limits limit; /* the scope's */
+	/* a protocol's: its streams' deadlines (ms, 0: none), resolved once
+	 * from limits.stream_*timeout and limits.protocols.<id> */
+	uint32_t stream_idle_ms, stream_total_ms;
 	struct lp2p_rc_scope scope;
 	char name[];
 };
@@ -126,6 +129,10 @@ struct lp2p_rc_scope *lp2p_rcmgr_peer(struct lp2p_rcmgr *m,
                                       bool create);
 /* A peer scope that may have become idle: free it if so. */
 void lp2p_rcmgr_peer_maybe_free(struct lp2p_rc_scope *s);
+/* The stream deadlines (ms, 0: none) of a scope lp2p_rcmgr_protocol()
+ * returned: the protocol's override, or the defaults. */
+void lp2p_rcmgr_stream_deadlines(const struct lp2p_rc_scope *protocol,
+                                 uint32_t *idle_ms, uint32_t *total_ms);
 /* The limits a scope of this kind and name would get. */
 void lp2p_rcmgr_limits_for(const struct lp2p_rcmgr *m,
                            enum lp2p_scope_kind kind, const char *name,

@@ -285,6 +285,18 @@ static void describe_scope(FILE *out, const char *name,
 	        fds, mem);
 }
 
+/* "streams      idle 10000 ms, total none" */
+static void describe_deadlines(FILE *out, const char *what, uint64_t idle,
+                               uint64_t total)
+{
+	char a[24] = "none", b[24] = "none";
+	if (idle)
+		snprintf(a, sizeof a, "%llu ms", (unsigned long long)idle);
+	if (total)
+		snprintf(b, sizeof b, "%llu ms", (unsigned long long)total);
+	fprintf(out, "%-12s idle %s, total %s\n", what, a, b);
+}
+
 void lp2p_swarm_describe_limits(const struct lp2p_swarm *sw, FILE *out)
 {
 	const struct lp2p_limits *l = &sw->cfg->limits;
@@ -318,4 +330,21 @@ void lp2p_swarm_describe_limits(const struct lp2p_swarm *sw, FILE *out)
 	fprintf(out, "inbound      %u per IP (/32, /56), %u new per second%s\n",
 	        l->max_connections_per_ip, l->accept_rate,
 	        l->exempt_loopback ? "; loopback exempt" : "");
+	describe_deadlines(out, "streams", l->stream_idle_timeout_ms,
+	                   l->stream_timeout_ms);
+	for (size_t i = 0; i < l->nprotocols; i++) {
+		const struct lp2p_scope_override *o = &l->protocols[i];
+		if (o->stream_idle_timeout_ms == LP2P_DEADLINE_UNSET &&
+		    o->stream_timeout_ms == LP2P_DEADLINE_UNSET)
+			continue;
+		snprintf(name, sizeof name, "  %s", o->name);
+		describe_deadlines(
+			out, name,
+			o->stream_idle_timeout_ms == LP2P_DEADLINE_UNSET
+				? l->stream_idle_timeout_ms
+				: o->stream_idle_timeout_ms,
+			o->stream_timeout_ms == LP2P_DEADLINE_UNSET
+				? l->stream_timeout_ms
+				: o->stream_timeout_ms);
+	}
 }

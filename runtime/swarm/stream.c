@@ -133,7 +133,7 @@ static void stream_finish(struct lp2p_stream *s, int reason, bool forget)
 	/* an open callback not yet delivered (waiting, negotiating, or an
 	 * optimistic open not yet announced) gets the failure */
 	s->failed_open = s->open_cb != NULL;
-	ev_timer_stop(sw->loop->ev, &s->negotiation_timer);
+	ev_timer_stop(sw->loop->ev, &s->timer);
 	if (was == STREAM_WAITING)
 		open_wait_unlink(s); /* the muxer never knew it */
 	else if (!forget && c->mux && c->state != CONN_DEAD)
@@ -249,6 +249,7 @@ static void sendq_sent(struct lp2p_stream *s, size_t n)
 	lp2p_rc_amount a = {.memory = n};
 	lp2p_rc_release(&s->rc, &a);
 	lp2p_conn_touch(s->conn);
+	s->active_ms = s->conn->last_active_ms;
 	lp2p_swarm_mark_dirty(s->conn);
 }
 
@@ -336,6 +337,7 @@ static int send_parts(struct lp2p_stream *s, const uint8_t *p1, size_t n1,
 	}
 	if (wrote) {
 		lp2p_conn_touch(c);
+		s->active_ms = c->last_active_ms;
 		lp2p_swarm_mark_dirty(c);
 	}
 	/* half a message must not go on (a failed append may have left
@@ -386,15 +388,67 @@ static bool select_protocol(void *user, const char *proto, size_t len)
 	return lp2p_host_accepts(stream_swarm(s)->host, proto);
 }
 
-static void on_negotiation_timeout(struct ev_loop *ev, ev_timer *w,
-                                   int revents)
+/* The protocol is settled: the deadlines own the timer. */
+static bool settled(const struct lp2p_stream *s)
+{
+	return s->state == STREAM_OPEN && !s->optimistic;
+}
+
+/*
+ * Arm the timer for the stream's nearer deadline (or stop it: none).
+ * Activity does not touch the timer: it moves active_ms, and a timer
+ * that fires before the idle deadline is armed again for what is left
+ * (libev's "be smart about timeouts"), so a busy stream costs one
+ * timer event per idle period and a store per frame.
+ */
+static void deadline_arm(struct lp2p_stream *s)
+{
+	if (!settled(s))
+		return; /* the negotiation timeout runs */
+	struct lp2p_loop *loop = s->conn->sw->loop;
+	ev_timer_stop(loop->ev, &s->timer);
+	uint64_t due = UINT64_MAX;
+	if (s->total_ms)
+		due = s->start_ms + s->total_ms;
+	if (s->idle_ms && s->active_ms + s->idle_ms < due)
+		due = s->active_ms + s->idle_ms;
+	if (due == UINT64_MAX)
+		return;
+	uint64_t now = lp2p_loop_now_ms(loop);
+	ev_timer_set(&s->timer, due > now ? (double)(due - now) / 1000.0 : 0.0,
+	             0.0);
+	ev_timer_start(loop->ev, &s->timer);
+}
+
+static void on_stream_timer(struct ev_loop *ev, ev_timer *w, int revents)
 {
 	(void)ev;
 	(void)revents;
 	struct lp2p_stream *s = w->data;
-	lp2p_log(LP2P_LOG_DEBUG, "stream %s timed out",
-	         s->state == STREAM_WAITING ? "open (waiting for the muxer)"
-	                                    : "negotiation");
+	if (!settled(s)) {
+		lp2p_log(LP2P_LOG_DEBUG, "stream %s timed out",
+		         s->state == STREAM_WAITING
+		                 ? "open (waiting for the muxer)"
+		                 : "negotiation");
+		stream_finish(s, LP2P_ETIMEDOUT, false);
+		return;
+	}
+	uint64_t now = lp2p_loop_now_ms(s->conn->sw->loop);
+	const char *which;
+	uint32_t ms;
+	if (s->total_ms && now >= s->start_ms + s->total_ms) {
+		which = "stream_timeout";
+		ms = s->total_ms;
+	} else if (s->idle_ms && now >= s->active_ms + s->idle_ms) {
+		which = "stream_idle_timeout";
+		ms = s->idle_ms;
+	} else {
+		deadline_arm(s); /* there was activity: what is left */
+		return;
+	}
+	lp2p_log(LP2P_LOG_DEBUG, "connection %llu: stream %s reset: %s (%u ms)",
+	         (unsigned long long)s->conn->id, s->protocol, which,
+	         (unsigned)ms);
 	stream_finish(s, LP2P_ETIMEDOUT, false);
 }
 
@@ -433,11 +487,12 @@ static int stream_new(struct lp2p_conn *c, enum lp2p_direction dir,
 	s->dir = dir;
 	s->refs = 1; /* the connection's */
 	s->state = STREAM_NEGOTIATING;
-	ev_timer_init(&s->negotiation_timer, on_negotiation_timeout,
+	ev_timer_init(&s->timer, on_stream_timer,
 	              (double)c->sw->cfg->limits.negotiation_timeout_ms /
 	                      1000.0,
 	              0);
-	s->negotiation_timer.data = s;
+	s->timer.data = s;
+	s->start_ms = s->active_ms = lp2p_loop_now_ms(c->sw->loop);
 	*out = s;
 	return 0;
 }
@@ -457,7 +512,7 @@ static void stream_link(struct lp2p_stream *s)
 		c->streams->prev = s;
 	c->streams = s;
 	c->nstreams++;
-	ev_timer_start(c->sw->loop->ev, &s->negotiation_timer);
+	ev_timer_start(c->sw->loop->ev, &s->timer);
 	lp2p_conn_touch(c);
 }
 
@@ -477,11 +532,11 @@ static int stream_to_protocol(struct lp2p_stream *s, const char *proto)
 	if (s->dir == LP2P_INBOUND && lp2p_host_route(c->sw->host, proto, &r) &&
 	    r.plugin)
 		plugin = r.plugin->name;
-	struct lp2p_rc_scope *up[5];
+	struct lp2p_rc_scope *up[5], *ps;
 	size_t n = 0;
 	up[n++] = &c->rc;
 	up[n++] = c->rc.up[0];
-	if (!(up[n++] = lp2p_rcmgr_protocol(m, proto, plugin, true)))
+	if (!(up[n++] = ps = lp2p_rcmgr_protocol(m, proto, plugin, true)))
 		return LP2P_ENOMEM;
 	if (plugin && !(up[n++] = lp2p_rcmgr_plugin(m, plugin, true)))
 		return LP2P_ENOMEM;
@@ -495,6 +550,8 @@ static int stream_to_protocol(struct lp2p_stream *s, const char *proto)
 		lp2p_swarm_log_limit(c->sw, what, blocked);
 		return LP2P_ELIMIT;
 	}
+	/* the protocol's deadlines (a plugin may change them) */
+	lp2p_rcmgr_stream_deadlines(ps, &s->idle_ms, &s->total_ms);
 	return 0;
 }
 
@@ -502,7 +559,7 @@ static int stream_to_protocol(struct lp2p_stream *s, const char *proto)
 static void negotiated(struct lp2p_stream *s, const char *proto)
 {
 	struct lp2p_conn *c = s->conn;
-	ev_timer_stop(c->sw->loop->ev, &s->negotiation_timer);
+	ev_timer_stop(c->sw->loop->ev, &s->timer);
 	s->protocol = strdup(proto);
 	if (!s->protocol) {
 		stream_finish(s, LP2P_ENOMEM, false);
@@ -517,6 +574,7 @@ static void negotiated(struct lp2p_stream *s, const char *proto)
 	}
 	s->state = STREAM_OPEN;
 	s->notify_close = true;
+	deadline_arm(s);
 	if (s->dir == LP2P_OUTBOUND) {
 		lp2p_stream_open_cb cb = s->open_cb;
 		s->open_cb = NULL;
@@ -591,7 +649,8 @@ static void negotiate_data(struct lp2p_stream *s, const uint8_t *data,
 	if (s->optimistic) {
 		/* the listener confirmed what we already use */
 		s->optimistic = false;
-		ev_timer_stop(c->sw->loop->ev, &s->negotiation_timer);
+		ev_timer_stop(c->sw->loop->ev, &s->timer);
+		deadline_arm(s);
 		if (s->local_closed && send_fin(s) < 0)
 			return; /* the FIN that waited */
 	} else {
@@ -668,6 +727,8 @@ static void mux_on_data(void *user_data, uint64_t id, void *stream_data,
 		return;
 	if (s->remote_closed)
 		return;
+	/* the idle deadline's clock: the read's time (lp2p_conn_touch) */
+	s->active_ms = c->last_active_ms;
 	if (s->local_closed && s->state == STREAM_OPEN && !s->optimistic &&
 	    !s->handler.on_data) {
 		/* closed both ways by lp2p_stream_close(): drop */
@@ -967,6 +1028,7 @@ LP2P_API ssize_t lp2p_stream_write(lp2p_stream *s, const void *data,
 	ssize_t w = lp2p_mux_write(s->conn->mux, s->mux_id, data, len);
 	if (w > 0) {
 		lp2p_conn_touch(s->conn);
+		s->active_ms = s->conn->last_active_ms;
 		lp2p_swarm_mark_dirty(s->conn);
 	}
 	if (w == LP2P_ENOTFOUND)
@@ -1006,6 +1068,21 @@ LP2P_API void lp2p_stream_reset(lp2p_stream *s, int reason)
 	if (!s || s->state == STREAM_DEAD)
 		return;
 	stream_finish(s, reason < 0 ? reason : LP2P_ECANCELED, false);
+}
+
+LP2P_API int lp2p_stream_set_deadlines(lp2p_stream *s, uint64_t idle_ms,
+                                      uint64_t total_ms)
+{
+	if (!s || idle_ms > LP2P_DEADLINE_MAX_MS ||
+	    total_ms > LP2P_DEADLINE_MAX_MS)
+		return LP2P_EINVAL;
+	if (s->state == STREAM_DEAD)
+		return LP2P_ECLOSED;
+	s->idle_ms = (uint32_t)idle_ms;
+	s->total_ms = (uint32_t)total_ms;
+	s->active_ms = lp2p_loop_now_ms(s->conn->sw->loop);
+	deadline_arm(s);
+	return 0;
 }
 
 LP2P_API void lp2p_stream_pause(lp2p_stream *s)

@@ -125,7 +125,14 @@ struct lp2p_stream {
 	enum lp2p_stream_state state;
 	enum lp2p_direction dir;
 	struct lp2p_mss *mss;
-	ev_timer negotiation_timer;
+	/* Until the protocol is settled (an optimistic one confirmed):
+	 * limits.negotiation_timeout.  Then the stream's deadlines, if it
+	 * has any: one watcher, armed for the nearer of the two and
+	 * re-armed when it fires early; activity only updates active_ms. */
+	ev_timer timer;
+	uint32_t idle_ms, total_ms; /* deadlines, 0: none */
+	uint64_t start_ms;          /* loop time the stream began */
+	uint64_t active_ms;         /* data last moved, either way */
 	char *protocol; /* negotiated protocol id */
 	struct lp2p_stream_handler handler;
 	void *user;

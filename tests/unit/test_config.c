@@ -220,6 +220,62 @@ static void contradictions(void **state)
 	           "limits.max_connections (100)");
 }
 
+/* limits.stream_idle_timeout / stream_timeout and their per-protocol
+ * overrides. */
+static void stream_deadlines(void **state)
+{
+	(void)state;
+	lp2p_config *c = load_ok("");
+	assert_int_equal(c->limits.stream_idle_timeout_ms, 0); /* none */
+	assert_int_equal(c->limits.stream_timeout_ms, 0);
+	lp2p_config_free(c);
+
+	c = load_ok("limits:\n"
+	            "  stream_idle_timeout: 10s\n"
+	            "  stream_timeout: none\n"
+	            "  protocols:\n"
+	            "    /ipfs/id/1.0.0: {stream_idle_timeout: 2s,"
+	            " stream_timeout: 1m}\n"
+	            "    /ipfs/ping/1.0.0: {stream_idle_timeout: 0}\n"
+	            "    /x/1.0.0: {streams: 10}\n");
+	assert_int_equal(c->limits.stream_idle_timeout_ms, 10000);
+	assert_int_equal(c->limits.stream_timeout_ms, 0);
+	assert_int_equal(c->limits.nprotocols, 3);
+	const struct lp2p_scope_override *o = c->limits.protocols;
+	assert_string_equal(o[0].name, "/ipfs/id/1.0.0");
+	assert_int_equal(o[0].stream_idle_timeout_ms, 2000);
+	assert_int_equal(o[0].stream_timeout_ms, 60000);
+	assert_int_equal(o[1].stream_idle_timeout_ms, 0);
+	assert_true(o[1].stream_timeout_ms == LP2P_DEADLINE_UNSET);
+	assert_true(o[2].stream_idle_timeout_ms == LP2P_DEADLINE_UNSET);
+	assert_true(o[2].stream_timeout_ms == LP2P_DEADLINE_UNSET);
+	lp2p_config_free(c);
+
+	load_fails("limits:\n  stream_idle_timeout: soon\n", LP2P_ECONFIG,
+	           "t.yaml:2:24: limits.stream_idle_timeout: expected a "
+	           "duration");
+	load_fails("limits:\n  stream_timeout: 2000h\n", LP2P_ECONFIG,
+	           "t.yaml:2:19: limits.stream_timeout: is too long (at most "
+	           "1193h)");
+	load_fails("limits:\n  protocols:\n"
+	           "    /x/1.0.0:\n      stream_timeout: -1s\n",
+	           LP2P_ECONFIG,
+	           "t.yaml:4:23: limits.protocols./x/1.0.0.stream_timeout: "
+	           "expected a duration");
+	load_fails("limits:\n  protocols:\n"
+	           "    /x/1.0.0:\n      stream_idel_timeout: 1s\n",
+	           LP2P_ECONFIG,
+	           "t.yaml:4:7: limits.protocols./x/1.0.0.stream_idel_timeout: "
+	           "unknown key");
+	/* per protocol, not per plugin */
+	load_fails("limits:\n  plugins:\n    ping:\n      stream_timeout: 1s\n",
+	           LP2P_ECONFIG,
+	           "t.yaml:4:7: limits.plugins.ping.stream_timeout: unknown "
+	           "key");
+	load_fails("limits:\n  protocol:\n    stream_timeout: 1s\n",
+	           LP2P_ECONFIG, "limits.protocol.stream_timeout: unknown key");
+}
+
 static void file_errors(void **state)
 {
 	(void)state;
@@ -341,6 +397,7 @@ int main(void)
 		cmocka_unit_test(type_and_value_errors),
 		cmocka_unit_test(addresses),
 		cmocka_unit_test(contradictions),
+		cmocka_unit_test(stream_deadlines),
 		cmocka_unit_test(file_errors),
 		cmocka_unit_test(getters),
 		cmocka_unit_test(deep_nesting_refused),

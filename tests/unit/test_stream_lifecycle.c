@@ -14,6 +14,10 @@
  * by accept after it installed a handler; opens failing because the
  * connection closed (negotiating, and waiting for the muxer), because no
  * address is known, and because the host stops.
+ * Deadlines (limits.stream_idle_timeout, limits.stream_timeout, per
+ * protocol, lp2p_stream_set_deadlines): idle expires, activity either way
+ * keeps a stream alive, the total expires however busy, a protocol's
+ * override (and "none"), a plugin's own.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -39,15 +43,25 @@ struct pair {
 	struct service echo;
 };
 
-/* Two connected hosts; b serves an echo whose streams close on FIN. */
-static void make_pair(struct world *w, int mux, struct pair *p)
+/* Two connected hosts, a with a_yaml (limits ...) too; b serves an echo
+ * whose streams close on FIN. */
+static void make_pair_cfg(struct world *w, int mux, const char *a_yaml,
+                          struct pair *p)
 {
-	p->a = world_node(w, muxer_yaml[mux]);
+	char yaml[1024];
+	snprintf(yaml, sizeof yaml, "%s%s", muxer_yaml[mux],
+	         a_yaml ? a_yaml : "");
+	p->a = world_node(w, yaml);
 	p->b = world_node(w, muxer_yaml[mux]);
 	service_init(&p->echo, w, echo_proto[0]);
 	p->echo.tmpl.echo = true;
 	service_add(&p->echo, p->b);
 	p->ab = connect_nodes(w, p->a, p->b);
+}
+
+static void make_pair(struct world *w, int mux, struct pair *p)
+{
+	make_pair_cfg(w, mux, NULL, p);
 }
 
 /* An open stream a -> b with both ends set up. */
@@ -468,6 +482,170 @@ static void host_open_host_stops(struct world *w, int mux)
 	ep_check(e);
 }
 
+/* ---- deadlines ---- */
+
+/* One byte to the echo, now and then, for ms: data both ways. */
+static void chat_for(struct world *w, struct ep *e, unsigned every,
+                     unsigned ms)
+{
+	for (unsigned t = 0; t < ms; t += every) {
+		assert_non_null(e->s);
+		assert_int_equal(lp2p_stream_write(e->s, "x", 1), 1);
+		world_run_for(w, every);
+	}
+}
+
+/* Idle: nothing moves, the stream ends with LP2P_ETIMEDOUT (ours); the
+ * peer sees our reset.  Data either way keeps it alive. */
+static void idle_deadline(struct world *w, int mux)
+{
+	struct pair p;
+	make_pair_cfg(w, mux, "limits:\n  stream_idle_timeout: 300ms\n", &p);
+	struct ep *r, *e = open_echo(w, &p, &r);
+	uint64_t t0 = mono_ms();
+	WAIT_FOR(w, e->closes == 1 && r->closes == 1);
+	uint64_t took = mono_ms() - t0;
+	assert_int_equal(e->close_reason, LP2P_ETIMEDOUT);
+	assert_int_equal(r->close_reason, LP2P_ERESET);
+	assert_true(took >= 250);
+	ep_check(e);
+	ep_check(r);
+
+	/* a byte every 100 ms keeps it for 1.2 s, then it ends */
+	e = open_echo(w, &p, &r);
+	chat_for(w, e, 100, 1200);
+	assert_int_equal(e->closes, 0);
+	assert_true(e->rx >= 10);
+	WAIT_FOR(w, e->closes == 1);
+	assert_int_equal(e->close_reason, LP2P_ETIMEDOUT);
+
+	/* only sending counts too: a sink that never answers */
+	struct service sink;
+	const char *sp[] = {"/test/sink/1.0.0"};
+	service_init(&sink, w, sp[0]);
+	service_add(&sink, p.b);
+	e = ep_open(w, p.ab, sp, 1);
+	WAIT_FOR(w, e->opens == 1 && sink.accepted == 1);
+	for (int i = 0; i < 12; i++) {
+		assert_int_equal(lp2p_stream_write(e->s, "x", 1), 1);
+		world_run_for(w, 100);
+	}
+	assert_int_equal(e->closes, 0);
+	WAIT_FOR(w, e->closes == 1 && sink.eps[0]->closes == 1);
+	assert_int_equal(e->close_reason, LP2P_ETIMEDOUT);
+	assert_int_equal(sink.eps[0]->rx, 12);
+	settle(w);
+	ep_check(e);
+	ep_check(sink.eps[0]);
+}
+
+/* Total: the stream's whole life, however busy. */
+static void total_deadline(struct world *w, int mux)
+{
+	struct pair p;
+	make_pair_cfg(w, mux, "limits:\n  stream_timeout: 500ms\n", &p);
+	struct ep *r, *e = open_echo(w, &p, &r);
+	uint64_t t0 = mono_ms();
+	while (e->s && mono_ms() - t0 < 5000) {
+		assert_int_equal(lp2p_stream_write(e->s, "x", 1), 1);
+		world_run_for(w, 20);
+	}
+	uint64_t took = mono_ms() - t0;
+	WAIT_FOR(w, e->closes == 1 && r->closes == 1);
+	assert_int_equal(e->close_reason, LP2P_ETIMEDOUT);
+	assert_int_equal(r->close_reason, LP2P_ERESET);
+	assert_true(took >= 400 && took < 3000);
+	assert_true(e->rx > 5);
+	ep_check(e);
+	ep_check(r);
+}
+
+/* limits.protocols.<id> overrides the defaults, "none" included; an
+ * override without deadlines keeps the defaults. */
+static void protocol_deadlines(struct world *w, int mux)
+{
+	struct pair p;
+	make_pair_cfg(w, mux,
+	              "limits:\n"
+	              "  stream_idle_timeout: 300ms\n"
+	              "  protocols:\n"
+	              "    /test/echo/1.0.0: {stream_idle_timeout: none}\n"
+	              "    /test/other/1.0.0: {streams: 100}\n"
+	              "    /test/total/1.0.0:\n"
+	              "      stream_idle_timeout: 10s\n"
+	              "      stream_timeout: 400ms\n",
+	              &p);
+	struct service other, total;
+	const char *op[] = {"/test/other/1.0.0"}, *tp[] = {"/test/total/1.0.0"};
+	service_init(&other, w, op[0]);
+	service_add(&other, p.b);
+	service_init(&total, w, tp[0]);
+	service_add(&total, p.b);
+	struct ep *r, *e = open_echo(w, &p, &r);
+	uint64_t t0 = mono_ms();
+	struct ep *o = ep_open(w, p.ab, op, 1);
+	struct ep *t = ep_open(w, p.ab, tp, 1);
+	/* the default idle deadline (300 ms) */
+	WAIT_FOR(w, o->opens == 1 && o->closes == 1);
+	assert_int_equal(o->close_reason, LP2P_ETIMEDOUT);
+	assert_true(mono_ms() - t0 >= 250);
+	/* the total of its own (400 ms), its idle deadline far */
+	WAIT_FOR(w, t->opens == 1 && t->closes == 1);
+	assert_int_equal(t->close_reason, LP2P_ETIMEDOUT);
+	uint64_t took = mono_ms() - t0;
+	assert_true(took >= 350 && took < 5000);
+	/* none: the echo stays */
+	world_run_for(w, 300);
+	assert_int_equal(e->closes, 0);
+	assert_int_equal(ep_close_write(e), 0);
+	WAIT_FOR(w, e->closes == 1 && r->closes == 1);
+	assert_int_equal(e->close_reason, 0);
+	settle(w);
+	ep_check(o);
+	ep_check(t);
+	ep_check(e);
+	ep_check(r);
+}
+
+/* A plugin sets its stream's deadlines (and removes configured ones). */
+static void plugin_deadlines(struct world *w, int mux)
+{
+	struct pair p;
+	make_pair_cfg(w, mux, "limits:\n  stream_idle_timeout: 200ms\n", &p);
+	struct ep *r, *e = open_echo(w, &p, &r);
+	/* none: the configured idle deadline goes */
+	assert_int_equal(lp2p_stream_set_deadlines(e->s, 0, 0), 0);
+	world_run_for(w, 600);
+	assert_int_equal(e->closes, 0);
+	assert_int_equal(lp2p_stream_set_deadlines(e->s, 1ull << 32, 0),
+	                 LP2P_EINVAL);
+	assert_int_equal(lp2p_stream_set_deadlines(NULL, 0, 0), LP2P_EINVAL);
+	/* its own: idle 150 ms, counted from the call */
+	uint64_t t0 = mono_ms();
+	assert_int_equal(lp2p_stream_set_deadlines(e->s, 150, 0), 0);
+	WAIT_FOR(w, e->closes == 1);
+	assert_int_equal(e->close_reason, LP2P_ETIMEDOUT);
+	assert_true(mono_ms() - t0 >= 100);
+	ep_check(e);
+
+	/* a total counts from the stream's start */
+	e = open_echo(w, &p, &r);
+	world_run_for(w, 100);
+	assert_int_equal(lp2p_stream_set_deadlines(e->s, 0, 100), 0);
+	WAIT_FOR(w, e->closes == 1); /* already due: at once */
+	assert_int_equal(e->close_reason, LP2P_ETIMEDOUT);
+
+	/* an ended stream whose on_close is on its way */
+	e = open_echo(w, &p, &r);
+	ep_reset(e, 0);
+	assert_int_equal(lp2p_stream_set_deadlines(e->s, 100, 0),
+	                 LP2P_ECLOSED);
+	WAIT_FOR(w, e->closes == 1);
+	assert_int_equal(e->close_reason, LP2P_ECANCELED);
+	settle(w);
+	ep_check(e);
+}
+
 #define BOTH(f)                                                            \
 	static void f##_yamux(void **state) { f(*state, YAMUX); }          \
 	static void f##_mplex(void **state) { f(*state, MPLEX); }
@@ -490,6 +668,10 @@ BOTH(open_conn_closed)
 BOTH(open_waiting_conn_closed)
 BOTH(host_open_no_address)
 BOTH(host_open_host_stops)
+BOTH(idle_deadline)
+BOTH(total_deadline)
+BOTH(protocol_deadlines)
+BOTH(plugin_deadlines)
 
 #define T(f)                                                               \
 	cmocka_unit_test_setup_teardown(f##_yamux, world_setup,             \
@@ -510,6 +692,8 @@ int main(void)
 	    T(optimistic_refused), T(accept_refused),
 	    T(open_conn_closed),   T(open_waiting_conn_closed),
 	    T(host_open_no_address), T(host_open_host_stops),
+	    T(idle_deadline),      T(total_deadline),
+	    T(protocol_deadlines), T(plugin_deadlines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -272,6 +272,23 @@ LP2P_API int lp2p_stream_close(lp2p_stream *s);
  */
 LP2P_API void lp2p_stream_reset(lp2p_stream *s, int reason);
 
+/*
+ * The stream's deadlines, in milliseconds (0: none), replacing those of
+ * its protocol (limits.stream_idle_timeout and limits.stream_timeout, or
+ * limits.protocols.<id>; none by default, see lp2pd.yaml(5)):
+ *  - idle_ms: no data moved either way (received, or taken by the
+ *    muxer) for this long, counted from the last such moment or from
+ *    this call, whichever is later;
+ *  - total_ms: the stream's whole life, counted from its start (the
+ *    open call, or its arrival), not from this call.
+ * A deadline that passes resets the stream, and on_close(LP2P_ETIMEDOUT)
+ * follows, as for any end.  A paused stream is not exempt.
+ * Errors: LP2P_EINVAL (s NULL, or a value above 2^32-1 ms),
+ * LP2P_ECLOSED (the stream ended).
+ */
+LP2P_API int lp2p_stream_set_deadlines(lp2p_stream *s, uint64_t idle_ms,
+                                       uint64_t total_ms);
+
 /* Stop delivering data (it is held, within the muxer's window, and the
  * window stops opening so the peer stops sending); resume delivers it. */
 LP2P_API void lp2p_stream_pause(lp2p_stream *s);
