@@ -56,6 +56,13 @@ tests_plugins_oldabi2_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
 tests_plugins_oldabi2_la_LIBADD = liblp2p.la
 TEST_PLUGINS += tests/plugins/oldabi2.la
 
+check_LTLIBRARIES += tests/plugins/noaccept.la
+tests_plugins_noaccept_la_SOURCES = tests/plugins/test_plugin.c
+tests_plugins_noaccept_la_CPPFLAGS = $(AM_CPPFLAGS) -DPLUGIN_NAME='"noaccept"' -DNOACCEPT
+tests_plugins_noaccept_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
+tests_plugins_noaccept_la_LIBADD = liblp2p.la
+TEST_PLUGINS += tests/plugins/noaccept.la
+
 check_LTLIBRARIES += tests/plugins/nodesc.la
 tests_plugins_nodesc_la_SOURCES = tests/plugins/test_plugin.c
 tests_plugins_nodesc_la_CPPFLAGS = $(AM_CPPFLAGS) -DPLUGIN_NAME='"nodesc"' -DNODESC

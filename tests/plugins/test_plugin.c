@@ -8,6 +8,7 @@
  *   wrongsig         descriptor has another build signature
  *   oldabi           built for ABI 1 (before on_close came for every end)
  *   oldabi2          built for ABI 2 (event payloads were raw bytes)
+ *   noaccept         lists a protocol, defines no accept_inbound_stream
  *   nodesc           exports no descriptor at all
  */
 #include <stdio.h>
@@ -81,6 +82,7 @@ static const char *const protocols[] = {"/lp2p-test/" PLUGIN_NAME "/1.0.0",
                                         NULL};
 
 #ifndef NODESC
+#ifndef NOACCEPT
 /* Lists a protocol, so it takes (here: refuses) its streams. */
 LP2P_PLUGIN_EXPORT int accept_inbound_stream(void *state, lp2p_stream *s,
                                              const char *protocol)
@@ -90,6 +92,7 @@ LP2P_PLUGIN_EXPORT int accept_inbound_stream(void *state, lp2p_stream *s,
 	(void)protocol;
 	return LP2P_ENOTSUP;
 }
+#endif
 
 LP2P_PLUGIN_EXPORT const struct lp2p_plugin_descriptor
 	lp2p_plugin_descriptor = {

@@ -140,6 +140,64 @@ static void config_check_failure_names_the_line(void **state)
 	          "unknown key (known: ok)");
 }
 
+/* What lp2p_host_new (and lp2p_host_free) log for plugins_yaml, with
+ * warnings on: stderr goes to a file meanwhile. */
+static char *host_new_log(const char *plugins_yaml)
+{
+	lp2p_config *c = config(plugins_yaml);
+	char path[] = "/tmp/lp2p-loader-log-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	fflush(stderr);
+	int saved = dup(2);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fd, 2), 2);
+	int level = lp2p_log_get_level();
+	lp2p_log_set_level(LP2P_LOG_WARN);
+	lp2p_host *h = NULL;
+	char err[1024] = "";
+	int rc = lp2p_host_new(c, &h, err, sizeof err);
+	lp2p_host_free(h);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	lp2p_log_set_level(level);
+	lp2p_config_free(c);
+	if (rc)
+		fail_msg("lp2p_host_new: %s", err);
+	off_t len = lseek(fd, 0, SEEK_END);
+	assert_true(len >= 0);
+	char *text = calloc(1, (size_t)len + 1);
+	assert_non_null(text);
+	assert_int_equal(pread(fd, text, (size_t)len, 0), len);
+	close(fd);
+	return text;
+}
+
+/* A plugin that lists protocols but defines no accept_inbound_stream
+ * loads, with a warning that names it, its file and a protocol; one that
+ * defines it loads without. */
+static void protocols_without_accept_warn(void **state)
+{
+	(void)state;
+	char *log = host_new_log("  noaccept: {}\n");
+	char want[512];
+	snprintf(want, sizeof want,
+	         "plugin 'noaccept' (%s/noaccept.so) lists protocol "
+	         "/lp2p-test/noaccept/1.0.0 but defines no "
+	         "accept_inbound_stream: its inbound streams will be refused",
+	         TEST_PLUGIN_DIR);
+	if (!strstr(log, want))
+		fail_msg("log '%s' lacks '%s'", log, want);
+	assert_non_null(strstr(log, " warn "));
+	free(log);
+	log = host_new_log("  good_a: {}\n");
+	if (strstr(log, "accept_inbound_stream"))
+		fail_msg("unexpected warning: %s", log);
+	free(log);
+}
+
 static void init_failure_stops_start(void **state)
 {
 	(void)state;
@@ -234,6 +292,7 @@ int main(void)
 		cmocka_unit_test(wrong_build_signature),
 		cmocka_unit_test(config_check_failure_names_the_line),
 		cmocka_unit_test(init_failure_stops_start),
+		cmocka_unit_test(protocols_without_accept_warn),
 		cmocka_unit_test(lifecycle_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
