@@ -119,6 +119,16 @@ static void local_reset(struct world *w, int mux)
 	settle(w);
 	ep_check(e);
 	ep_check(r);
+
+	/* a reset from inside on_close (the stream ended) is nothing */
+	e = open_echo(w, &p, &r);
+	e->reset_in_close = true;
+	ep_reset(e, LP2P_EPROTO);
+	WAIT_FOR(w, e->closes == 1 && r->closes == 1);
+	settle(w);
+	assert_int_equal(e->closes, 1);
+	assert_int_equal(e->close_reason, LP2P_EPROTO);
+	ep_check(e);
 }
 
 /* One end resets the stream from inside on_data. */

@@ -359,6 +359,8 @@ static void ep_on_close(lp2p_stream *s, void *user, int reason)
 	e->close_reason = reason;
 	if (e->in_call)
 		e->close_inside_call = true;
+	if (e->reset_in_close) /* the stream ended: nothing follows */
+		lp2p_stream_reset(s, LP2P_EIO);
 	e->s = NULL;
 }
 

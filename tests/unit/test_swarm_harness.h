@@ -73,6 +73,7 @@ struct ep {
 	enum ep_act act;       /* done once from on_data */
 	size_t act_after;
 	enum ep_reset_at reset_at;
+	bool reset_in_close; /* lp2p_stream_reset from inside on_close */
 	/* sending */
 	size_t sent;
 	int n_eagain, n_short, write_err;
