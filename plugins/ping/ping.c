@@ -44,6 +44,17 @@ struct ping {
 	bool close_on_failure;
 };
 
+/* The settings, their defaults and ranges (lp2pd.yaml: plugins.ping). */
+static const struct lp2p_config_field ping_config[] = {
+    LP2P_CONFIG_DURATION(struct ping, interval_ms, "interval", 15000, 0,
+                         UINT64_MAX),
+    LP2P_CONFIG_DURATION(struct ping, timeout_ms, "timeout", 10000, 1,
+                         UINT64_MAX),
+    LP2P_CONFIG_BOOL(struct ping, close_on_failure, "close_on_failure",
+                     false),
+    LP2P_CONFIG_END,
+};
+
 /* ---- answering ---- */
 
 LP2P_PLUGIN_EXPORT int accept_inbound_stream(void *state, lp2p_stream *s,
@@ -163,30 +174,10 @@ LP2P_PLUGIN_EXPORT void handle_new_connection(void *state, lp2p_conn *conn,
 
 /* ---- configuration and lifecycle ---- */
 
-static int read_config(const lp2p_config_node *cfg, struct ping *pp,
-                       char *err, size_t errlen)
-{
-	static const char *const keys[] = {"interval", "timeout",
-	                                   "close_on_failure", NULL};
-	int rc = lp2p_config_check_keys(cfg, keys, err, errlen);
-	if (!rc)
-		rc = lp2p_config_duration_or(cfg, "interval", 15000, 0,
-		                             UINT64_MAX, &pp->interval_ms, err,
-		                             errlen);
-	if (!rc)
-		rc = lp2p_config_duration_or(cfg, "timeout", 10000, 1,
-		                             UINT64_MAX, &pp->timeout_ms, err,
-		                             errlen);
-	if (!rc)
-		rc = lp2p_config_bool_or(cfg, "close_on_failure", false,
-		                         &pp->close_on_failure, err, errlen);
-	return rc;
-}
-
 static int ping_check(const lp2p_config_node *cfg, char *err, size_t errlen)
 {
 	struct ping tmp;
-	return read_config(cfg, &tmp, err, errlen);
+	return lp2p_config_read(cfg, ping_config, &tmp, err, errlen);
 }
 
 static int ping_init(lp2p_host *host, const lp2p_config_node *cfg, void **state,
@@ -195,7 +186,7 @@ static int ping_init(lp2p_host *host, const lp2p_config_node *cfg, void **state,
 	struct ping *pp = calloc(1, sizeof *pp);
 	if (!pp)
 		return LP2P_ENOMEM;
-	int rc = read_config(cfg, pp, err, errlen);
+	int rc = lp2p_config_read(cfg, ping_config, pp, err, errlen);
 	if (rc) {
 		free(pp);
 		return rc;

@@ -99,3 +99,54 @@ LP2P_API int lp2p_config_string_or(const lp2p_config_node *n, const char *key,
 		*out = v;
 	return rc;
 }
+
+/* ---- a table of fields ---- */
+
+#define MAX_FIELDS 64
+
+LP2P_API int lp2p_config_read(const lp2p_config_node *n,
+                              const struct lp2p_config_field *fields,
+                              void *out, char *err, size_t errlen)
+{
+	const char *keys[MAX_FIELDS + 1];
+	size_t nf = 0;
+	if (!fields || !out)
+		return LP2P_EINVAL;
+	for (; fields[nf].key; nf++)
+		if (nf == MAX_FIELDS)
+			return LP2P_EINVAL;
+		else
+			keys[nf] = fields[nf].key;
+	keys[nf] = NULL;
+	int rc = lp2p_config_check_keys(n, keys, err, errlen);
+	for (size_t i = 0; i < nf && !rc; i++) {
+		const struct lp2p_config_field *f = &fields[i];
+		void *v = (char *)out + f->offset;
+		switch (f->kind) {
+		case LP2P_CONFIG_KIND_DURATION:
+			rc = lp2p_config_duration_or(n, f->key, f->def, f->min,
+			                             f->max, v, err, errlen);
+			break;
+		case LP2P_CONFIG_KIND_SIZE:
+			rc = lp2p_config_size_or(n, f->key, f->def, f->min,
+			                         f->max, v, err, errlen);
+			break;
+		case LP2P_CONFIG_KIND_INT:
+			rc = lp2p_config_int_or(n, f->key, f->idef, f->imin,
+			                        f->imax, v, err, errlen);
+			break;
+		case LP2P_CONFIG_KIND_BOOL:
+			rc = lp2p_config_bool_or(n, f->key, f->bdef, v, err,
+			                         errlen);
+			break;
+		case LP2P_CONFIG_KIND_STRING:
+			rc = lp2p_config_string_or(n, f->key, f->sdef,
+			                           (size_t)f->max, v, err,
+			                           errlen);
+			break;
+		default:
+			rc = LP2P_EINVAL;
+		}
+	}
+	return rc;
+}

@@ -372,6 +372,95 @@ static void getters(void **state)
 	lp2p_config_free(c);
 }
 
+/* A plugin's settings as a table (lp2p_config_read). */
+struct settings {
+	uint64_t interval_ms, buffer;
+	int64_t level;
+	bool on;
+	const char *name;
+};
+
+static const struct lp2p_config_field settings_fields[] = {
+	LP2P_CONFIG_DURATION(struct settings, interval_ms, "interval", 15000,
+	                     10, 60000),
+	LP2P_CONFIG_SIZE(struct settings, buffer, "buffer", 4096, 1,
+	                 UINT64_MAX),
+	LP2P_CONFIG_INT(struct settings, level, "level", -1, -5, 5),
+	LP2P_CONFIG_BOOL(struct settings, on, "on", true),
+	LP2P_CONFIG_STRING(struct settings, name, "name", "anon", 8),
+	LP2P_CONFIG_END,
+};
+
+static int read_settings(const char *yaml, struct settings *out, char *err,
+                         size_t errlen)
+{
+	lp2p_config *c = load_ok(yaml);
+	const lp2p_config_node *p = c->nplugins ? c->plugins[0].node : NULL;
+	int rc = lp2p_config_read(p, settings_fields, out, err, errlen);
+	lp2p_config_free(c);
+	return rc;
+}
+
+static void config_table(void **state)
+{
+	(void)state;
+	char err[256] = "";
+	struct settings st;
+	/* all defaults, also for a null subtree */
+	assert_int_equal(read_settings("plugins:\n  p: {}\n", &st, err,
+	                               sizeof err),
+	                 0);
+	assert_int_equal(st.interval_ms, 15000);
+	assert_int_equal(st.buffer, 4096);
+	assert_int_equal(st.level, -1);
+	assert_true(st.on);
+	assert_string_equal(st.name, "anon");
+	assert_int_equal(lp2p_config_read(NULL, settings_fields, &st, err,
+	                                  sizeof err),
+	                 0);
+	/* every kind read */
+	lp2p_config *c = load_ok("plugins:\n  p:\n    interval: 2s\n"
+	                         "    buffer: 1KiB\n    level: 3\n"
+	                         "    on: no\n    name: bob\n");
+	assert_int_equal(lp2p_config_read(c->plugins[0].node, settings_fields,
+	                                  &st, err, sizeof err),
+	                 0);
+	assert_int_equal(st.interval_ms, 2000);
+	assert_int_equal(st.buffer, 1024);
+	assert_int_equal(st.level, 3);
+	assert_false(st.on);
+	assert_string_equal(st.name, "bob"); /* points into the config */
+	lp2p_config_free(c);
+	/* unknown keys, out of range, wrong type, too long: named */
+	static const struct {
+		const char *yaml, *want;
+	} bad[] = {
+		{"plugins:\n  p: {intervall: 1s}\n", "unknown key"},
+		{"plugins:\n  p: {interval: 5ms}\n", "plugins.p.interval"},
+		{"plugins:\n  p: {level: 6}\n", "plugins.p.level"},
+		{"plugins:\n  p: {on: maybe}\n", "plugins.p.on"},
+		{"plugins:\n  p: {name: abcdefghij}\n", "plugins.p.name"},
+		{"plugins:\n  p: {buffer: 0}\n", "plugins.p.buffer"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		err[0] = '\0';
+		assert_int_equal(read_settings(bad[i].yaml, &st, err, sizeof err),
+		                 LP2P_ECONFIG);
+		if (!strstr(err, bad[i].want))
+			fail_msg("%s: error '%s' lacks '%s'", bad[i].yaml, err,
+			         bad[i].want);
+	}
+	/* a table without its end, or none */
+	assert_int_equal(lp2p_config_read(NULL, NULL, &st, err, sizeof err),
+	                 LP2P_EINVAL);
+	static struct lp2p_config_field endless[65];
+	for (size_t i = 0; i < 65; i++)
+		endless[i] = (struct lp2p_config_field)LP2P_CONFIG_BOOL(
+		    struct settings, on, "k", false);
+	assert_int_equal(lp2p_config_read(NULL, endless, &st, err, sizeof err),
+	                 LP2P_EINVAL);
+}
+
 static void deep_nesting_refused(void **state)
 {
 	(void)state;
@@ -400,6 +489,7 @@ int main(void)
 		cmocka_unit_test(stream_deadlines),
 		cmocka_unit_test(file_errors),
 		cmocka_unit_test(getters),
+		cmocka_unit_test(config_table),
 		cmocka_unit_test(deep_nesting_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

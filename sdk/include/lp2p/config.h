@@ -131,6 +131,78 @@ LP2P_API int lp2p_config_string_or(const lp2p_config_node *n, const char *key,
                                    const char **out, char *err,
                                    size_t errlen);
 
+/* ---- a plugin's settings as a table ----
+ *
+ * One table names every key, its type, default and range, and where its
+ * value goes in the plugin's own struct; lp2p_config_read() refuses
+ * unknown keys and reads every field with the *_or getters above.  The
+ * same call serves config_check (into a scratch struct) and init:
+ *
+ *     static const struct lp2p_config_field fields[] = {
+ *         LP2P_CONFIG_DURATION(struct ping, interval_ms, "interval",
+ *                              15000, 0, UINT64_MAX),
+ *         LP2P_CONFIG_BOOL(struct ping, close_on_failure,
+ *                          "close_on_failure", false),
+ *         LP2P_CONFIG_END,
+ *     };
+ *     rc = lp2p_config_read(cfg, fields, pp, err, errlen);
+ *
+ * The table's struct is part of the plugin ABI (it grows only with it);
+ * build its entries with the macros, which also check at compile time
+ * that the member has the type the kind stores.
+ */
+enum lp2p_config_kind {
+	LP2P_CONFIG_KIND_END = 0,
+	LP2P_CONFIG_KIND_DURATION, /* uint64_t milliseconds */
+	LP2P_CONFIG_KIND_SIZE,     /* uint64_t bytes */
+	LP2P_CONFIG_KIND_INT,      /* int64_t */
+	LP2P_CONFIG_KIND_BOOL,     /* bool */
+	LP2P_CONFIG_KIND_STRING,   /* const char *, into the configuration */
+};
+
+struct lp2p_config_field {
+	const char *key; /* NULL: the end of the table */
+	enum lp2p_config_kind kind;
+	size_t offset; /* of the value in the struct read into */
+	uint64_t def, min, max; /* DURATION, SIZE; STRING: max is max_len */
+	int64_t idef, imin, imax; /* INT */
+	bool bdef;                /* BOOL */
+	const char *sdef;         /* STRING */
+};
+
+/* offsetof(T, m), refused at compile time unless m has the size of V. */
+#define LP2P_CONFIG_OFFSET_(T, m, V)                                         \
+	(offsetof(T, m) +                                                    \
+	 0 * sizeof(char[sizeof(((T *)0)->m) == sizeof(V) ? 1 : -1]))
+#define LP2P_CONFIG_DURATION(T, m, key, d, lo, hi)                           \
+	{(key), LP2P_CONFIG_KIND_DURATION, LP2P_CONFIG_OFFSET_(T, m, uint64_t), \
+	 .def = (d), .min = (lo), .max = (hi)}
+#define LP2P_CONFIG_SIZE(T, m, key, d, lo, hi)                               \
+	{(key), LP2P_CONFIG_KIND_SIZE, LP2P_CONFIG_OFFSET_(T, m, uint64_t),  \
+	 .def = (d), .min = (lo), .max = (hi)}
+#define LP2P_CONFIG_INT(T, m, key, d, lo, hi)                                \
+	{(key), LP2P_CONFIG_KIND_INT, LP2P_CONFIG_OFFSET_(T, m, int64_t),    \
+	 .idef = (d), .imin = (lo), .imax = (hi)}
+#define LP2P_CONFIG_BOOL(T, m, key, d)                                       \
+	{(key), LP2P_CONFIG_KIND_BOOL, LP2P_CONFIG_OFFSET_(T, m, bool),      \
+	 .bdef = (d)}
+#define LP2P_CONFIG_STRING(T, m, key, d, max_len)                            \
+	{(key), LP2P_CONFIG_KIND_STRING,                                     \
+	 LP2P_CONFIG_OFFSET_(T, m, const char *), .sdef = (d),               \
+	 .max = (max_len)}
+#define LP2P_CONFIG_END {NULL, LP2P_CONFIG_KIND_END, 0, .def = 0}
+
+/*
+ * Read mapping n (or null: every default) into out by the table fields
+ * (at most 64 entries before LP2P_CONFIG_END): a key not in the table is
+ * refused like lp2p_config_check_keys(), each field as its *_or getter
+ * does.  On failure (LP2P_ECONFIG with err written, LP2P_EINVAL for a bad
+ * table) some fields of *out may have been written.
+ */
+LP2P_API int lp2p_config_read(const lp2p_config_node *n,
+                              const struct lp2p_config_field *fields,
+                              void *out, char *err, size_t errlen);
+
 /*
  * Check that mapping n (or null) has only keys from the NULL-terminated list
  * allowed; otherwise LP2P_ECONFIG with "unknown key" naming the first
