@@ -580,34 +580,22 @@ LP2P_PLUGIN_EXPORT void handle_protocol_event(void *state, const char *type,
 
 /* ---- lifecycle ---- */
 
-static const char *const config_keys[] = {"timeout", "address_ttl", "push",
-                                          "agent_version", NULL};
-
-static int read_config(const lp2p_config_node *cfg, struct identify *id,
-                       char *err, size_t errlen)
-{
-	int rc = lp2p_config_check_keys(cfg, config_keys, err, errlen);
-	if (!rc)
-		rc = lp2p_config_duration_or(cfg, "timeout", 10000, 1,
-		                             UINT64_MAX, &id->timeout_ms, err,
-		                             errlen);
-	if (!rc)
-		rc = lp2p_config_duration_or(cfg, "address_ttl", 3600 * 1000, 1,
-		                             UINT64_MAX, &id->addr_ttl_ms, err,
-		                             errlen);
-	if (!rc)
-		rc = lp2p_config_bool_or(cfg, "push", true, &id->push, err,
-		                         errlen);
-	if (!rc)
-		rc = lp2p_config_string_or(cfg, "agent_version", DEFAULT_AGENT,
-		                           256, &id->agent, err, errlen);
-	return rc;
-}
+/* The settings, their defaults and ranges (lp2pd.yaml: plugins.identify). */
+static const struct lp2p_config_field identify_config[] = {
+    LP2P_CONFIG_DURATION(struct identify, timeout_ms, "timeout", 10000, 1,
+                         UINT64_MAX),
+    LP2P_CONFIG_DURATION(struct identify, addr_ttl_ms, "address_ttl",
+                         3600 * 1000, 1, UINT64_MAX),
+    LP2P_CONFIG_BOOL(struct identify, push, "push", true),
+    LP2P_CONFIG_STRING(struct identify, agent, "agent_version", DEFAULT_AGENT,
+                       256),
+    LP2P_CONFIG_END,
+};
 
 static int identify_check(const lp2p_config_node *cfg, char *err, size_t errlen)
 {
 	struct identify tmp;
-	return read_config(cfg, &tmp, err, errlen);
+	return lp2p_config_read(cfg, identify_config, &tmp, err, errlen);
 }
 
 static void identify_fini(void *state);
@@ -621,7 +609,7 @@ static int identify_init(lp2p_host *host, const lp2p_config_node *cfg,
 		return LP2P_ENOMEM;
 	}
 	id->host = host;
-	int rc = read_config(cfg, id, err, errlen);
+	int rc = lp2p_config_read(cfg, identify_config, id, err, errlen);
 	if (rc == 0)
 		rc = lp2p_timer_new(host, push_now, id, &id->push_timer);
 	if (rc == 0)
