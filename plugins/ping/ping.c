@@ -36,7 +36,6 @@
 #define MAX_INBOUND_PER_PEER 2
 #define FIRST_PING_MS 1000 /* a new connection's first ping, at most */
 #define BUSY_RETRY_MS 1000 /* another connection to the peer is pinging */
-#define MAX_CONNS 8        /* connections to one peer looked at */
 
 struct ping {
 	lp2p_host *host;
@@ -76,23 +75,9 @@ struct pinger {
 	struct ping *pp;
 	lp2p_conn *conn;
 	lp2p_timer *timer; /* the connection's: the next ping */
-	bool asking;       /* a ping of ours is in flight */
 	uint8_t payload[PING_SIZE];
 	uint64_t sent_us;
 };
-
-static bool peer_is_pinged(struct pinger *pg)
-{
-	lp2p_conn *conns[MAX_CONNS];
-	size_t n = lp2p_host_conns_to_peer(pg->pp->host, lp2p_conn_peer(pg->conn),
-	                                   conns, MAX_CONNS);
-	for (size_t i = 0; i < n && i < MAX_CONNS; i++) {
-		struct pinger *other = lp2p_conn_get_data(conns[i], pg->pp);
-		if (other && other->asking)
-			return true;
-	}
-	return false;
-}
 
 static void on_reply(void *arg, int status, const uint8_t *reply, size_t len)
 {
@@ -100,7 +85,6 @@ static void on_reply(void *arg, int status, const uint8_t *reply, size_t len)
 	struct pinger *pg = arg;
 	struct ping *pp = pg->pp;
 	const struct lp2p_peer_id *peer = lp2p_conn_peer(pg->conn);
-	pg->asking = false;
 	if (status == LP2P_ENEGOTIATE || !lp2p_conn_is_open(pg->conn))
 		return; /* not asked again on this connection */
 	lp2p_timer_start(pg->timer, pp->interval_ms, 0);
@@ -128,7 +112,9 @@ static void ping_now(void *arg)
 {
 	struct pinger *pg = arg;
 	struct ping *pp = pg->pp;
-	if (peer_is_pinged(pg)) {
+	/* one ping in flight per peer, whichever connection carries it */
+	if (lp2p_host_requests_to_peer(pp->host, lp2p_conn_peer(pg->conn),
+	                               PING_PROTOCOL)) {
 		lp2p_timer_start(pg->timer, BUSY_RETRY_MS, 0);
 		return;
 	}
@@ -147,7 +133,6 @@ static void ping_now(void *arg)
 		lp2p_timer_start(pg->timer, pp->interval_ms, 0);
 		return;
 	}
-	pg->asking = true;
 	pg->sent_us = lp2p_clock_us();
 }
 

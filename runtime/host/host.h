@@ -25,6 +25,7 @@ struct lp2p_subscriber {
 
 struct lp2p_event;
 struct lp2p_bootstrap_peer;
+struct req;
 
 struct lp2p_host {
 	const struct lp2p_config *cfg;
@@ -45,6 +46,8 @@ struct lp2p_host {
 
 	struct lp2p_bootstrap_peer *bootstrap;
 	size_t nbootstrap;
+
+	struct req *requests; /* in flight (swarm/request.c) */
 
 	struct lp2p_subscriber *subscribers;
 	struct lp2p_event *events_head, *events_tail;

@@ -14,11 +14,18 @@
 #include <lp2p/resource.h>
 #include <lp2p/swarm.h>
 
+#include "host/host.h"
 #include "swarm/swarm.h"
 
 #define DEFAULT_TIMEOUT_MS 10000
 
 struct req {
+	struct req *prev, *next; /* host->requests, until answered */
+	bool listed;
+	lp2p_host *host;
+	struct lp2p_peer_id peer;
+	char *protocols; /* copies, one after the other, NUL-terminated */
+	size_t nprotocols;
 	lp2p_reply_cb cb;
 	void *arg;
 	enum lp2p_reply_kind kind;
@@ -35,6 +42,7 @@ struct req {
 static void req_free(struct req *r)
 {
 	lp2p_timer_free(r->timer);
+	free(r->protocols);
 	free(r->data);
 	free(r->reply);
 	free(r);
@@ -48,6 +56,16 @@ static void answer(struct req *r, int status, const uint8_t *reply,
 	if (r->answered)
 		return;
 	r->answered = true;
+	/* no longer in flight, for the callback too */
+	if (r->listed) {
+		if (r->prev)
+			r->prev->next = r->next;
+		else
+			r->host->requests = r->next;
+		if (r->next)
+			r->next->prev = r->prev;
+		r->listed = false;
+	}
 	lp2p_timer_stop(r->timer);
 	r->cb(r->arg, status, status ? NULL : reply, status ? 0 : len);
 	if (!r->s)
@@ -176,6 +194,7 @@ static int req_new(lp2p_host *h, const struct lp2p_request *rq,
 	struct req *r = calloc(1, sizeof *r);
 	if (!r)
 		return LP2P_ENOMEM;
+	r->host = h;
 	r->cb = cb;
 	r->arg = arg;
 	r->kind = rq->kind;
@@ -188,12 +207,39 @@ static int req_new(lp2p_host *h, const struct lp2p_request *rq,
 	}
 	if (rq->len)
 		memcpy(r->data, rq->data, rq->len);
+	size_t total = 0;
+	for (size_t i = 0; i < rq->nprotocols; i++) {
+		if (!rq->protocols[i]) {
+			req_free(r);
+			return LP2P_EINVAL;
+		}
+		total += strlen(rq->protocols[i]) + 1;
+	}
+	if (!(r->protocols = malloc(total))) {
+		req_free(r);
+		return LP2P_ENOMEM;
+	}
+	char *q = r->protocols;
+	for (size_t i = 0; i < rq->nprotocols; i++) {
+		size_t n = strlen(rq->protocols[i]) + 1;
+		memcpy(q, rq->protocols[i], n);
+		q += n;
+	}
+	r->nprotocols = rq->nprotocols;
 	*out = r;
 	return 0;
 }
 
-static void req_started(struct req *r, const struct lp2p_request *rq)
+/* In flight from here until answered. */
+static void req_started(struct req *r, const struct lp2p_request *rq,
+                        const struct lp2p_peer_id *peer)
 {
+	r->peer = *peer;
+	r->next = r->host->requests;
+	if (r->next)
+		r->next->prev = r;
+	r->host->requests = r;
+	r->listed = true;
 	lp2p_timer_start(r->timer,
 	                 rq->timeout_ms ? rq->timeout_ms : DEFAULT_TIMEOUT_MS,
 	                 0);
@@ -214,7 +260,7 @@ LP2P_API int lp2p_conn_request(lp2p_conn *c, const struct lp2p_request *rq,
 		req_free(r);
 		return rc;
 	}
-	req_started(r, rq);
+	req_started(r, rq, lp2p_conn_peer(c));
 	return 0;
 }
 
@@ -232,6 +278,27 @@ LP2P_API int lp2p_host_request(lp2p_host *h, const struct lp2p_peer_id *peer,
 		req_free(r);
 		return rc;
 	}
-	req_started(r, rq);
+	req_started(r, rq, peer);
 	return 0;
+}
+
+LP2P_API size_t lp2p_host_requests_to_peer(const lp2p_host *h,
+                                           const struct lp2p_peer_id *peer,
+                                           const char *protocol)
+{
+	size_t n = 0;
+	if (!h || !peer || !protocol)
+		return 0;
+	for (const struct req *r = h->requests; r; r = r->next) {
+		if (!lp2p_peer_id_equal(&r->peer, peer))
+			continue;
+		const char *p = r->protocols;
+		for (size_t i = 0; i < r->nprotocols; i++, p += strlen(p) + 1) {
+			if (strcmp(p, protocol) == 0) {
+				n++;
+				break;
+			}
+		}
+	}
+	return n;
 }

@@ -2,7 +2,8 @@
  * test_service.c - the toolkit of lp2p/service.h between two hosts on
  * loopback: lp2p_stream_echo (whole units back, the incomplete last one
  * not, the end after the last echo, a peer that does not read),
- * lp2p_host_peer_streams, connection timers (none fires after the
+ * lp2p_host_peer_streams, lp2p_host_requests_to_peer (lp2p/request.h),
+ * connection timers (none fires after the
  * connection closed; freed with it: the sanitizer build checks for
  * leaks) and lp2p_clock_us.
  */
@@ -14,6 +15,7 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include <lp2p/request.h>
 #include <lp2p/resource.h>
 #include <lp2p/service.h>
 
@@ -179,6 +181,89 @@ static void peer_streams(void **state)
 	                 2);
 }
 
+/* ---- requests in flight ---- */
+
+struct reply_log {
+	lp2p_host *h;
+	const struct lp2p_peer_id *peer;
+	int calls, status;
+	size_t counted; /* requests_to_peer inside the callback */
+};
+
+static void on_reply(void *arg, int status, const uint8_t *reply,
+                     size_t len)
+{
+	(void)reply;
+	(void)len;
+	struct reply_log *r = arg;
+	r->calls++;
+	r->status = status;
+	r->counted = lp2p_host_requests_to_peer(r->h, r->peer, "/test/silent");
+}
+
+/* A request counts from the call until just before its callback. */
+static void requests_in_flight(void **state)
+{
+	struct world *w = *state;
+	struct node *a = world_node(w, NULL), *b = world_node(w, NULL);
+	add_echo_services(b);
+	struct service silent; /* takes streams, never answers or ends */
+	service_init(&silent, w, "/test/silent");
+	service_add(&silent, b);
+	lp2p_conn *c = connect_nodes(w, a, b);
+	uint8_t ping[32] = {0};
+	/* these two wait for their deadline */
+	static const char *const slow[] = {"/test/other", "/test/silent"};
+	struct lp2p_request rq = {
+	    .protocols = slow, .nprotocols = 2, .data = ping,
+	    .len = sizeof ping, .kind = LP2P_REPLY_EXACT,
+	    .max_reply = sizeof ping, .timeout_ms = 300};
+	struct reply_log r1 = {a->h, &b->id, 0, 0, 0};
+	struct reply_log r2 = r1, r3 = r1;
+	assert_int_equal(lp2p_conn_request(c, &rq, on_reply, &r1), 0);
+	assert_int_equal(lp2p_host_request(a->h, &b->id, &rq, on_reply, &r2),
+	                 0);
+	assert_int_equal(lp2p_host_requests_to_peer(a->h, &b->id,
+	                                            "/test/silent"),
+	                 2);
+	assert_int_equal(lp2p_host_requests_to_peer(a->h, &b->id,
+	                                            "/test/other"),
+	                 2);
+	assert_int_equal(lp2p_host_requests_to_peer(a->h, &b->id, "/x"), 0);
+	assert_int_equal(lp2p_host_requests_to_peer(a->h, &a->id,
+	                                            "/test/silent"),
+	                 0);
+	assert_int_equal(lp2p_host_requests_to_peer(b->h, &a->id,
+	                                            "/test/silent"),
+	                 0);
+	assert_int_equal(lp2p_host_requests_to_peer(NULL, &b->id, "/x"), 0);
+	/* one that is answered */
+	static const char *const fast[] = {"/test/echo32"};
+	rq.protocols = fast;
+	rq.nprotocols = 1;
+	rq.timeout_ms = 5000;
+	assert_int_equal(lp2p_conn_request(c, &rq, on_reply, &r3), 0);
+	WAIT_FOR(w, r3.calls == 1);
+	assert_int_equal(r3.status, 0);
+	assert_int_equal(r3.counted, 2); /* the slow two */
+	WAIT_FOR(w, r1.calls == 1 && r2.calls == 1);
+	assert_int_equal(r1.status, LP2P_ETIMEDOUT);
+	assert_int_equal(r2.status, LP2P_ETIMEDOUT);
+	/* each callback no longer counts its own request */
+	assert_true(r1.counted + r2.counted == 1);
+	assert_int_equal(lp2p_host_requests_to_peer(a->h, &b->id,
+	                                            "/test/silent"),
+	                 0);
+	/* a failed call never counts */
+	static const char *const none[] = {NULL};
+	rq.protocols = none;
+	assert_int_equal(lp2p_conn_request(c, &rq, on_reply, &r3),
+	                 LP2P_EINVAL);
+	assert_int_equal(lp2p_host_requests_to_peer(a->h, &b->id,
+	                                            "/test/silent"),
+	                 0);
+}
+
 /* ---- connection timers ---- */
 
 struct ticks {
@@ -257,6 +342,7 @@ int main(void)
 		T(echo_waits_for_a_slow_reader),
 		T(echo_refuses_bad_units),
 		T(peer_streams),
+		T(requests_in_flight),
 		T(conn_timer),
 		T(conn_timer_freed_with_host),
 		cmocka_unit_test(clock_us),

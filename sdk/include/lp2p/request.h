@@ -63,6 +63,16 @@ LP2P_API int lp2p_host_request(lp2p_host *h, const struct lp2p_peer_id *peer,
                                const struct lp2p_request *rq,
                                lp2p_reply_cb cb, void *arg);
 
+/*
+ * How many requests to peer that name protocol among their protocols are
+ * in flight: started (the call returned 0) and not yet called back.  A
+ * request stops counting just before its callback.  For protocols that
+ * allow one request at a time per peer, over all connections (ping).
+ */
+LP2P_API size_t lp2p_host_requests_to_peer(const lp2p_host *h,
+                                           const struct lp2p_peer_id *peer,
+                                           const char *protocol);
+
 #ifdef __cplusplus
 }
 #endif
