@@ -82,6 +82,23 @@ TESTS += $(INTEROP_TESTS)
 CLEANFILES += $(INTEROP_TESTS)
 EXTRA_DIST += tests/interop/peer.sh
 
+# The go-libp2p and rust-libp2p peers' sources (built by setup.sh, not by
+# make: their toolchains are Go's and Cargo's).
+EXTRA_DIST += \
+	tests/interop/go/README.md tests/interop/go/build.sh \
+	tests/interop/go/go.mod tests/interop/go/go.sum \
+	tests/interop/go/main.go tests/interop/go/protocols.go \
+	tests/interop/go/scenarios.go tests/interop/go/bench.go \
+	tests/interop/go/gen.go tests/interop/go/gen_test.go \
+	tests/interop/go/xcheck.go tests/interop/go/xcheck_ma.go \
+	tests/interop/rust/README.md tests/interop/rust/build.sh \
+	tests/interop/rust/Cargo.toml tests/interop/rust/Cargo.lock \
+	tests/interop/rust/src/main.rs tests/interop/rust/src/node.rs \
+	tests/interop/rust/src/transport.rs tests/interop/rust/src/behaviour.rs \
+	tests/interop/rust/src/server.rs tests/interop/rust/src/scenarios.rs \
+	tests/interop/rust/src/perf.rs tests/interop/rust/src/gen.rs \
+	tests/interop/rust/src/xcheck.rs tests/interop/rust/src/xcheck_ma.rs
+
 $(INTEROP_TESTS): Makefile
 	$(AM_V_GEN)$(MKDIR_P) tests/interop && \
 	base=`basename $@ .test` && \
