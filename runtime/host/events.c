@@ -1,7 +1,8 @@
 /*
  * events.c - typed events between plugins: published events are copied
- * into a queue and delivered in order from the loop (an ev_idle watcher),
- * never from inside lp2p_host_publish().  The payloads of the types in
+ * into a queue and delivered in order from the loop (an ev_check watcher,
+ * which runs after every poll however busy the loop is: an ev_idle one
+ * starved under constant I/O), never from inside lp2p_host_publish().  The payloads of the types in
  * lp2p/events.h are checked against their structs here, once, so that
  * subscribers may cast them.
  */
@@ -123,7 +124,15 @@ static void sweep_unsubscribed(struct lp2p_host *h)
 	}
 }
 
-static void on_idle(struct ev_loop *ev, ev_idle *w, int revents)
+/* Only keeps the loop's poll from blocking while events wait. */
+static void on_wake(struct ev_loop *ev, ev_idle *w, int revents)
+{
+	(void)ev;
+	(void)w;
+	(void)revents;
+}
+
+static void on_check(struct ev_loop *ev, ev_check *w, int revents)
 {
 	(void)revents;
 	struct lp2p_host *h = w->data;
@@ -139,14 +148,17 @@ static void on_idle(struct ev_loop *ev, ev_idle *w, int revents)
 		e = next;
 	}
 	sweep_unsubscribed(h);
-	if (!h->events_head)
-		ev_idle_stop(ev, w);
+	if (!h->events_head) {
+		ev_check_stop(ev, w);
+		ev_idle_stop(ev, &h->event_wake);
+	}
 }
 
 void lp2p_host_events_init(struct lp2p_host *h)
 {
-	ev_idle_init(&h->event_watcher, on_idle);
+	ev_check_init(&h->event_watcher, on_check);
 	h->event_watcher.data = h;
+	ev_idle_init(&h->event_wake, on_wake);
 }
 
 void lp2p_host_events_fini(struct lp2p_host *h)
@@ -197,8 +209,10 @@ LP2P_API int lp2p_host_publish(lp2p_host *h, const char *type,
 		h->events_head = e;
 	h->events_tail = e;
 	h->events_queued++;
-	if (h->loop.ev)
-		ev_idle_start(h->loop.ev, &h->event_watcher);
+	if (h->loop.ev) {
+		ev_check_start(h->loop.ev, &h->event_watcher);
+		ev_idle_start(h->loop.ev, &h->event_wake);
+	}
 	return 0;
 }
 

@@ -52,7 +52,10 @@ struct lp2p_host {
 	struct lp2p_subscriber *subscribers;
 	struct lp2p_event *events_head, *events_tail;
 	size_t events_queued;
-	ev_idle event_watcher;
+	/* events are delivered after every poll (check); while some wait,
+	 * the idle watcher keeps the poll from blocking */
+	ev_check event_watcher;
+	ev_idle event_wake;
 };
 
 /* protocols.c: who takes an inbound stream for protocol */

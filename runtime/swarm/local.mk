@@ -48,7 +48,7 @@ TESTS += tests/unit/test_swarm_host
 tests_unit_test_swarm_host_SOURCES = tests/unit/test_swarm_host.c \
 	$(SWARM_TEST_HARNESS)
 tests_unit_test_swarm_host_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_swarm_host_LDADD = liblp2p.la $(CMOCKA_LIBS)
+tests_unit_test_swarm_host_LDADD = liblp2p.la $(CMOCKA_LIBS) $(EV_LIBS)
 # Every end of a stream gives exactly one on_close; failed opens report.
 check_PROGRAMS += tests/unit/test_stream_lifecycle
 TESTS += tests/unit/test_stream_lifecycle

@@ -19,6 +19,7 @@
 #include <lp2p/events.h>
 
 #include "test_swarm_harness.h"
+#include "host/host.h" /* the host's loop, to keep it busy */
 
 /* ---- events ---- */
 
@@ -84,6 +85,40 @@ static void expect_log(struct event_log *l, const char *const *want,
 			fail_msg("event %zu: got %s, want %s", i, l->line[i],
 			         want[i]);
 	assert_int_equal(l->n, n);
+}
+
+static void stay_busy(struct ev_loop *ev, ev_io *w, int revents)
+{
+	(void)ev;
+	(void)w;
+	(void)revents; /* never reads: the fd stays readable */
+}
+
+/* A loop that always has I/O pending still delivers events.  They were
+ * delivered by an ev_idle watcher, which libev runs only when nothing
+ * else is pending: a node under constant I/O queued them until the cap
+ * and then lost them. */
+static void events_delivered_while_busy(void **state)
+{
+	struct world *w = *state;
+	struct node *n = world_node(w, NULL);
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], "x", 1), 1);
+	ev_io busy;
+	ev_io_init(&busy, stay_busy, fds[0], EV_READ);
+	ev_io_start(n->h->loop.ev, &busy);
+	struct event_log l = {.h = n->h};
+	struct subscriber s = {&l, "a"};
+	assert_int_equal(lp2p_host_subscribe(n->h, "t.busy", record, &s), 0);
+	assert_int_equal(lp2p_host_publish(n->h, "t.busy", "1", 1), 0);
+	for (int i = 0; i < 100 && l.n == 0; i++)
+		lp2p_host_run_once(n->h, 0);
+	ev_io_stop(n->h->loop.ev, &busy);
+	close(fds[0]);
+	close(fds[1]);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.line[0], "a:t.busy:1");
 }
 
 static void events_in_order(void **state)
@@ -805,6 +840,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, world_setup, world_teardown)
 		T(events_in_order),
+		T(events_delivered_while_busy),
 		T(events_queued_at_free),
 		T(protocols_event),
 		T(typed_events),
