@@ -33,7 +33,6 @@
 
 static const char *const muxer_yaml[] = {"muxers: [yamux]\n",
                                          "muxers: [mplex]\n"};
-enum { YAMUX, MPLEX };
 
 static const char *const echo_proto[] = {"/test/echo/1.0.0"};
 
@@ -656,9 +655,6 @@ static void plugin_deadlines(struct world *w, int mux)
 	ep_check(e);
 }
 
-#define BOTH(f)                                                            \
-	static void f##_yamux(void **state) { f(*state, YAMUX); }          \
-	static void f##_mplex(void **state) { f(*state, MPLEX); }
 BOTH(local_reset)
 BOTH(reset_inside_data)
 BOTH(reset_inside_writable)
@@ -683,11 +679,7 @@ BOTH(total_deadline)
 BOTH(protocol_deadlines)
 BOTH(plugin_deadlines)
 
-#define T(f)                                                               \
-	cmocka_unit_test_setup_teardown(f##_yamux, world_setup,             \
-	                                world_teardown),                   \
-	    cmocka_unit_test_setup_teardown(f##_mplex, world_setup,         \
-	                                    world_teardown)
+#define T(f) EACH_MUXER(f)
 
 int main(void)
 {

@@ -25,7 +25,6 @@
 
 static const char *const muxer_yaml[] = {"muxers: [yamux]\n",
                                          "muxers: [mplex]\n"};
-enum { YAMUX, MPLEX };
 
 static uint8_t *pattern(size_t from, size_t n)
 {
@@ -293,9 +292,6 @@ static void switch_to_raw(struct world *w, int mux)
 	ep_check(raw);
 }
 
-#define BOTH(f)                                                            \
-	static void f##_yamux(void **state) { f(*state, YAMUX); }          \
-	static void f##_mplex(void **state) { f(*state, MPLEX); }
 BOTH(send_queue_drains)
 BOTH(send_refused_at_limit)
 BOTH(messages_both_ways)
@@ -303,11 +299,7 @@ BOTH(message_over_max)
 BOTH(message_cut_by_end)
 BOTH(switch_to_raw)
 
-#define T(f)                                                               \
-	cmocka_unit_test_setup_teardown(f##_yamux, world_setup,             \
-	                                world_teardown),                   \
-	    cmocka_unit_test_setup_teardown(f##_mplex, world_setup,         \
-	                                    world_teardown)
+#define T(f) EACH_MUXER(f)
 
 int main(void)
 {

@@ -17,8 +17,8 @@
 
 #include "test_swarm_harness.h"
 
-#define YAMUX "muxers: [yamux]\n"
-#define MPLEX "muxers: [mplex]\n"
+#define YAMUX_YAML "muxers: [yamux]\n"
+#define MPLEX_YAML "muxers: [mplex]\n"
 
 /* Both sides see one ready connection with the right peer, Noise and the
  * configured muxer. */
@@ -60,12 +60,12 @@ static void check_upgrade(struct world *w, const char *muxers_a,
 
 static void dial_multiaddr_yamux(void **state)
 {
-	check_upgrade(*state, YAMUX, YAMUX, "/yamux/1.0.0");
+	check_upgrade(*state, YAMUX_YAML, YAMUX_YAML, "/yamux/1.0.0");
 }
 
 static void dial_multiaddr_mplex(void **state)
 {
-	check_upgrade(*state, MPLEX, MPLEX, "/mplex/6.7.0");
+	check_upgrade(*state, MPLEX_YAML, MPLEX_YAML, "/mplex/6.7.0");
 }
 
 /* The dialer's preference wins when both speak both. */
@@ -78,8 +78,8 @@ static void dial_multiaddr_muxer_preference(void **state)
 static void dial_without_common_muxer_fails(void **state)
 {
 	struct world *w = *state;
-	struct node *a = world_node(w, YAMUX);
-	struct node *b = world_node(w, MPLEX);
+	struct node *a = world_node(w, YAMUX_YAML);
+	struct node *b = world_node(w, MPLEX_YAML);
 	struct dial_res *r = world_dial(w);
 	assert_int_equal(dial_ma(a, &b->p2p, false, r), 0);
 	WAIT_FOR(w, r->calls == 1);

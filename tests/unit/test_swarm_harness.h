@@ -171,6 +171,21 @@ void world_run_for(struct world *w, unsigned ms);
 	} while (0)
 #define WAIT_FOR(w, cond) WAIT_FOR_MS(w, cond, WAIT_MS)
 
+/* ---- a test once per muxer ---- */
+
+enum { YAMUX, MPLEX };
+
+/* f(struct world *, int mux) as two cmocka tests, f_yamux and f_mplex,
+ * listed with EACH_MUXER(f) in the test array. */
+#define BOTH(f)                                                            \
+	static void f##_yamux(void **state) { f(*state, YAMUX); }          \
+	static void f##_mplex(void **state) { f(*state, MPLEX); }
+#define EACH_MUXER(f)                                                      \
+	cmocka_unit_test_setup_teardown(f##_yamux, world_setup,             \
+	                                world_teardown),                   \
+	    cmocka_unit_test_setup_teardown(f##_mplex, world_setup,         \
+	                                    world_teardown)
+
 /* The test pattern: byte i of a stream. */
 static inline uint8_t pattern_byte(size_t i)
 {

@@ -24,7 +24,6 @@
 
 static const char *const muxer_yaml[] = {"muxers: [yamux]\n",
                                          "muxers: [mplex]\n"};
-enum { YAMUX, MPLEX };
 
 /* Two connected hosts a -> b. */
 struct pair {
