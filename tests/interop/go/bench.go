@@ -175,6 +175,21 @@ func (b *benchCtx) newHost() (host.Host, error) {
 	return h, nil
 }
 
+// connectedHost: a new client host with one connection to the server
+// (the caller closes the host).
+func (b *benchCtx) connectedHost() (host.Host, network.Conn, error) {
+	h, err := b.newHost()
+	if err != nil {
+		return nil, nil, err
+	}
+	conn, err := b.connect(h)
+	if err != nil {
+		closeHost(h, 2*time.Second)
+		return nil, nil, err
+	}
+	return h, conn, nil
+}
+
 func (b *benchCtx) connect(h host.Host) (network.Conn, error) {
 	if err := h.Connect(b.ctx, b.info); err != nil {
 		return nil, err
@@ -227,15 +242,11 @@ var benches = map[string]benchFunc{
 }
 
 func benchPerf(b *benchCtx) (obj, error) {
-	h, err := b.newHost()
+	h, conn, err := b.connectedHost()
 	if err != nil {
 		return nil, err
 	}
 	defer closeHost(h, 2*time.Second)
-	conn, err := b.connect(h)
-	if err != nil {
-		return nil, err
-	}
 	markCPU()
 	return perfClient(b.ctx, h, conn, b.o.upload, b.o.download)
 }
@@ -275,15 +286,11 @@ func renameCount(r obj, name string) obj {
 // ping: N round trips of B bytes on one echo stream (after 10 to warm up).
 func benchPing(b *benchCtx) (obj, error) {
 	count, size := b.o.count, b.o.size
-	h, err := b.newHost()
+	h, conn, err := b.connectedHost()
 	if err != nil {
 		return nil, err
 	}
 	defer closeHost(h, 2*time.Second)
-	conn, err := b.connect(h)
-	if err != nil {
-		return nil, err
-	}
 	s, err := h.NewStream(b.ctx, conn.RemotePeer(), echoProtocol)
 	if err != nil {
 		return nil, err
@@ -326,15 +333,11 @@ func benchStreams(b *benchCtx) (obj, error) {
 	for i := range msg {
 		msg[i] = 0x73
 	}
-	h, err := b.newHost()
+	h, conn, err := b.connectedHost()
 	if err != nil {
 		return nil, err
 	}
 	defer closeHost(h, 2*time.Second)
-	conn, err := b.connect(h)
-	if err != nil {
-		return nil, err
-	}
 	markCPU()
 	r := b.loop(b.o.concurrent, func(int) error {
 		s, err := h.NewStream(b.ctx, conn.RemotePeer(), echoProtocol)
