@@ -1,6 +1,6 @@
 # runtime/core: error strings, logging, small helpers shared by every layer
 libruntime_la_SOURCES += \
-	runtime/core/error.c
+	runtime/core/error.c runtime/core/buf.h
 
 check_PROGRAMS += tests/unit/test_error
 TESTS += tests/unit/test_error

@@ -1,6 +1,6 @@
 # runtime/swarm: connections, streams, dialing, the peerstore
 libruntime_la_SOURCES += \
-	runtime/swarm/swarm.c runtime/swarm/swarm.h runtime/swarm/buf.h \
+	runtime/swarm/swarm.c runtime/swarm/swarm.h \
 	runtime/swarm/write_meter.h \
 	runtime/swarm/packed_ma.c runtime/swarm/packed_ma.h \
 	runtime/swarm/conn.c runtime/swarm/stream.c runtime/swarm/stream_msg.c runtime/swarm/conn_data.c \

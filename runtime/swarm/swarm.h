@@ -17,7 +17,7 @@
 #include "resource/resource.h"
 #include "security/noise.h"
 #include "security/secure.h"
-#include "swarm/buf.h"
+#include "core/buf.h"
 #include "swarm/write_meter.h"
 #include "swarm/packed_ma.h"
 

@@ -1,7 +1,7 @@
 /* buf.h - a growable byte buffer with a read offset (internal).  Memory is
  * released when the buffer drains, so idle connections hold none. */
-#ifndef LP2P_SWARM_BUF_H
-#define LP2P_SWARM_BUF_H
+#ifndef LP2P_CORE_BUF_H
+#define LP2P_CORE_BUF_H
 
 #include <stdlib.h>
 #include <string.h>
