@@ -8,7 +8,7 @@
 #include <lp2p/crypto.h>
 #include <lp2p/events.h>
 #include <lp2p/log.h>
-
+#include <lp2p/peerstore.h>
 #include <lp2p/resource.h>
 
 #include "host/host.h"
@@ -123,8 +123,9 @@ LP2P_API int lp2p_host_new(const lp2p_config *cfg, lp2p_host **out, char *err,
 	lp2p_host_events_init(h);
 	rc = load_identity(h, err, errlen);
 	if (rc == 0)
-		rc = lp2p_swarm_init(&h->swarm, h, &h->loop, cfg, h->identity,
-		                     err, errlen);
+		rc = lp2p_swarm_init(&h->swarm, &h->loop, cfg, h->identity,
+		                     &lp2p_host_swarm_callbacks, h, err,
+		                     errlen);
 	if (rc) {
 		lp2p_host_free(h);
 		return rc;
@@ -373,8 +374,9 @@ static void publish_conn(struct lp2p_host *h, struct lp2p_conn *c,
 		         type, (unsigned long long)c->id, lp2p_strerror(rc));
 }
 
-void lp2p_host_conn_ready(struct lp2p_host *h, struct lp2p_conn *c)
+static void conn_ready(void *arg, struct lp2p_conn *c)
 {
+	struct lp2p_host *h = arg;
 	publish_conn(h, c, LP2P_EVENT_CONN_OPENED);
 	lp2p_conn_ref(c);
 	for (size_t i = 0; i < h->nplugins && c->state == CONN_READY; i++) {
@@ -385,8 +387,9 @@ void lp2p_host_conn_ready(struct lp2p_host *h, struct lp2p_conn *c)
 	lp2p_conn_unref(c);
 }
 
-void lp2p_host_conn_closed(struct lp2p_host *h, struct lp2p_conn *c)
+static void conn_closed(void *arg, struct lp2p_conn *c)
 {
+	struct lp2p_host *h = arg;
 	lp2p_bootstrap_conn_closed(h, c);
 	publish_conn(h, c, LP2P_EVENT_CONN_CLOSED);
 	for (size_t i = 0; i < h->nplugins; i++) {
@@ -396,9 +399,10 @@ void lp2p_host_conn_closed(struct lp2p_host *h, struct lp2p_conn *c)
 	}
 }
 
-int lp2p_host_accept_stream(struct lp2p_host *h, struct lp2p_stream *s,
-                            const char *protocol)
+static int accept_stream(void *arg, struct lp2p_stream *s,
+                         const char *protocol)
 {
+	struct lp2p_host *h = arg;
 	struct lp2p_route r;
 	if (!lp2p_host_route(h, protocol, &r))
 		return LP2P_ENOTSUP;
@@ -406,3 +410,27 @@ int lp2p_host_accept_stream(struct lp2p_host *h, struct lp2p_stream *s,
 		return r.plugin->accept_inbound(r.plugin->state, s, protocol);
 	return r.accept(r.arg, s, protocol);
 }
+
+static bool route(void *arg, const char *protocol, const char **plugin)
+{
+	struct lp2p_route r;
+	if (!lp2p_host_route(arg, protocol, &r))
+		return false;
+	*plugin = r.plugin ? r.plugin->name : NULL;
+	return true;
+}
+
+static bool peer_supports(void *arg, const struct lp2p_peer_id *peer,
+                          const char *protocol)
+{
+	const lp2p_peer_metadata *md = lp2p_host_metadata_for_peer(arg, peer);
+	return md && lp2p_peer_metadata_supports(md, protocol);
+}
+
+const struct lp2p_swarm_callbacks lp2p_host_swarm_callbacks = {
+	.conn_ready = conn_ready,
+	.conn_closed = conn_closed,
+	.route = route,
+	.accept_stream = accept_stream,
+	.peer_supports = peer_supports,
+};

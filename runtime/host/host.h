@@ -7,7 +7,7 @@
 #include "config/config.h"
 #include "loop/loop.h"
 #include "plugin/loader.h"
-#include "swarm/peerstore.h"
+#include "host/peerstore.h"
 #include "swarm/swarm.h"
 
 struct lp2p_proto_entry {
@@ -58,6 +58,12 @@ struct lp2p_host {
 	ev_idle event_wake;
 };
 
+/* The host a connection belongs to (the swarm's callbacks' arg). */
+static inline struct lp2p_host *lp2p_host_of_conn(const struct lp2p_conn *c)
+{
+	return c->sw->cb_arg;
+}
+
 /* protocols.c: who takes an inbound stream for protocol */
 struct lp2p_route {
 	const struct lp2p_plugin *plugin; /* or: */
@@ -66,12 +72,16 @@ struct lp2p_route {
 };
 bool lp2p_host_route(struct lp2p_host *h, const char *protocol,
                      struct lp2p_route *out);
+bool lp2p_host_accepts(struct lp2p_host *h, const char *protocol);
 void lp2p_host_protocols_fini(struct lp2p_host *h);
 
 /* bootstrap.c */
 int lp2p_bootstrap_start(struct lp2p_host *h, char *err, size_t errlen);
 void lp2p_bootstrap_conn_closed(struct lp2p_host *h, struct lp2p_conn *c);
 void lp2p_bootstrap_stop(struct lp2p_host *h);
+
+/* host.c: what the swarm tells the host (swarm.h) */
+extern const struct lp2p_swarm_callbacks lp2p_host_swarm_callbacks;
 
 /* events.c */
 void lp2p_host_events_init(struct lp2p_host *h);

@@ -80,6 +80,16 @@ int lp2p_rc_scope_move(struct lp2p_rc_scope *s, struct lp2p_rc_scope *const *up,
 /* Release everything s holds and drop its references upward. */
 void lp2p_rc_scope_close(struct lp2p_rc_scope *s);
 bool lp2p_rc_scope_idle(const struct lp2p_rc_scope *s);
+/* Copy s's usage and limits out (either may be NULL). */
+static inline void lp2p_rc_scope_report(const struct lp2p_rc_scope *s,
+                                        struct lp2p_resource_usage *usage,
+                                        struct lp2p_resource_limits *limits)
+{
+	if (usage)
+		*usage = s->use;
+	if (limits)
+		*limits = *s->limit;
+}
 
 /* "system", "transient", ... */
 const char *lp2p_rc_kind_name(enum lp2p_scope_kind kind);

@@ -22,7 +22,6 @@
 
 #include <lp2p/log.h>
 
-#include "host/host.h"
 #include "swarm/swarm.h"
 
 static void conn_process(struct lp2p_conn *c, uint8_t *buf, size_t len);
@@ -129,7 +128,7 @@ void lp2p_conn_kill(struct lp2p_conn *c, int reason, const char *why)
 		lp2p_dial_conn_done(d, c, reason < 0 ? reason : LP2P_ECLOSED);
 	}
 	if (c->announced)
-		lp2p_host_conn_closed(sw->host, c);
+		sw->cb->conn_closed(sw->cb_arg, c);
 	lp2p_swarm_conn_gone(sw);
 	/* unlink */
 	if (c->prev)
@@ -495,7 +494,7 @@ static int start_mux(struct lp2p_conn *c, const char *proto)
 			return 0;
 	}
 	c->announced = true;
-	lp2p_host_conn_ready(c->sw->host, c);
+	c->sw->cb->conn_ready(c->sw->cb_arg, c);
 	if (c->state == CONN_READY)
 		lp2p_connmgr_trim(c->sw);
 	return 0;

@@ -9,11 +9,9 @@
 
 #include <lp2p/log.h>
 
-#include "host/host.h"
-#include "swarm/peerstore.h"
 #include "swarm/swarm.h"
 
-#define MAX_ATTEMPTS 8
+#define MAX_ATTEMPTS LP2P_DIAL_MAX_ADDRS
 
 struct waiter {
 	struct waiter *next;
@@ -349,10 +347,9 @@ static int dial_start(struct lp2p_swarm *sw, const struct lp2p_peer_id *peer,
 	return 0;
 }
 
-LP2P_API int lp2p_host_dial(lp2p_host *h, const struct lp2p_multiaddr *ma,
-                            bool force_new_conn, lp2p_dial_cb cb, void *arg)
+int lp2p_swarm_dial(struct lp2p_swarm *sw, const struct lp2p_multiaddr *ma,
+                    bool force_new_conn, lp2p_dial_cb cb, void *arg)
 {
-	struct lp2p_swarm *sw = &h->swarm;
 	if (!ma || !cb)
 		return LP2P_EINVAL;
 	struct lp2p_multiaddr addr = *ma;
@@ -374,11 +371,11 @@ LP2P_API int lp2p_host_dial(lp2p_host *h, const struct lp2p_multiaddr *ma,
 	                  has_peer && !force_new_conn, &addr, 1, cb, arg);
 }
 
-LP2P_API int lp2p_host_dial_peer(lp2p_host *h, const struct lp2p_peer_id *peer,
-                                 bool force_new_conn, lp2p_dial_cb cb,
-                                 void *arg)
+int lp2p_swarm_dial_peer(struct lp2p_swarm *sw,
+                         const struct lp2p_peer_id *peer,
+                         const struct lp2p_multiaddr *addrs, size_t n,
+                         bool force_new_conn, lp2p_dial_cb cb, void *arg)
 {
-	struct lp2p_swarm *sw = &h->swarm;
 	if (!peer || !cb)
 		return LP2P_EINVAL;
 	if (lp2p_peer_id_equal(peer, &sw->self))
@@ -391,10 +388,6 @@ LP2P_API int lp2p_host_dial_peer(lp2p_host *h, const struct lp2p_peer_id *peer,
 		if (d)
 			return add_waiter(d, cb, arg);
 	}
-	struct lp2p_multiaddr addrs[MAX_ATTEMPTS];
-	size_t n = lp2p_peerstore_dialable_addrs(&h->peerstore, peer,
-	                                         lp2p_host_now_ms(h), addrs,
-	                                         MAX_ATTEMPTS);
 	if (n == 0)
 		return defer_result(sw, NULL, LP2P_ENOTCONN, cb, arg);
 	return dial_start(sw, peer, !force_new_conn, addrs, n, cb, arg);

@@ -1,12 +1,10 @@
-# runtime/swarm: connections, streams, dialing, the peerstore
+# runtime/swarm: connections, streams, dialing
 libruntime_la_SOURCES += \
 	runtime/swarm/swarm.c runtime/swarm/swarm.h \
 	runtime/swarm/write_meter.h \
 	runtime/swarm/packed_ma.c runtime/swarm/packed_ma.h \
 	runtime/swarm/conn.c runtime/swarm/stream.c runtime/swarm/stream_msg.c runtime/swarm/conn_data.c \
-	runtime/swarm/request.c runtime/swarm/service.c \
 	runtime/swarm/dial.c \
-	runtime/swarm/peerstore.c runtime/swarm/peerstore.h \
 	runtime/swarm/connmgr.c runtime/swarm/linger.c \
 	runtime/swarm/resource.c
 
@@ -21,11 +19,6 @@ TESTS += tests/unit/test_packed_ma
 tests_unit_test_packed_ma_SOURCES = tests/unit/test_packed_ma.c
 tests_unit_test_packed_ma_CFLAGS = $(TEST_COMPILE_FLAGS)
 tests_unit_test_packed_ma_LDADD = $(TEST_LIBS)
-check_PROGRAMS += tests/unit/test_peerstore
-TESTS += tests/unit/test_peerstore
-tests_unit_test_peerstore_SOURCES = tests/unit/test_peerstore.c
-tests_unit_test_peerstore_CFLAGS = $(TEST_COMPILE_FLAGS)
-tests_unit_test_peerstore_LDADD = $(TEST_LIBS)
 
 # Swarm and host acceptance tests: several hosts in one process over
 # loopback TCP, through the public API (liblp2p.so).

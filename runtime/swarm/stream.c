@@ -9,9 +9,7 @@
 
 #include <lp2p/log.h>
 #include <lp2p/message.h>
-#include <lp2p/peerstore.h>
 
-#include "host/host.h"
 #include "swarm/swarm.h"
 
 /*
@@ -385,7 +383,9 @@ static bool select_protocol(void *user, const char *proto, size_t len)
 {
 	(void)len;
 	struct lp2p_stream *s = user;
-	return lp2p_host_accepts(stream_swarm(s)->host, proto);
+	struct lp2p_swarm *sw = stream_swarm(s);
+	const char *plugin;
+	return sw->cb->route(sw->cb_arg, proto, &plugin);
 }
 
 /* The protocol is settled: the deadlines own the timer. */
@@ -527,11 +527,10 @@ static int stream_to_protocol(struct lp2p_stream *s, const char *proto)
 {
 	struct lp2p_conn *c = s->conn;
 	struct lp2p_rcmgr *m = &c->sw->rc;
-	struct lp2p_route r = {0};
 	const char *plugin = NULL;
-	if (s->dir == LP2P_INBOUND && lp2p_host_route(c->sw->host, proto, &r) &&
-	    r.plugin)
-		plugin = r.plugin->name;
+	if (s->dir == LP2P_INBOUND &&
+	    !c->sw->cb->route(c->sw->cb_arg, proto, &plugin))
+		plugin = NULL;
 	struct lp2p_rc_scope *up[5], *ps;
 	size_t n = 0;
 	up[n++] = &c->rc;
@@ -581,7 +580,7 @@ static void negotiated(struct lp2p_stream *s, const char *proto)
 		cb(s->open_arg, 0, s);
 		return;
 	}
-	rc = lp2p_host_accept_stream(c->sw->host, s, proto);
+	rc = c->sw->cb->accept_stream(c->sw->cb_arg, s, proto);
 	if (rc && s->state != STREAM_DEAD) {
 		/* a handler installed before the refusal still hears the
 		 * end, once, like every other end */
@@ -864,9 +863,7 @@ static void try_optimistic(struct lp2p_stream *s, const char *proto)
 	const uint8_t *p;
 	if (lp2p_mss_out_peek(s->mss, &p) != 0)
 		return;
-	const lp2p_peer_metadata *md =
-		lp2p_host_metadata_for_peer(c->sw->host, &c->peer);
-	if (!md || !lp2p_peer_metadata_supports(md, proto))
+	if (!c->sw->cb->peer_supports(c->sw->cb_arg, &c->peer, proto))
 		return;
 	if (!(s->protocol = strdup(proto)))
 		return;
@@ -935,62 +932,6 @@ LP2P_API int lp2p_conn_open_stream(lp2p_conn *c, const char *const *protocols,
 	if (n == 1)
 		try_optimistic(s, protocols[0]);
 	return 0;
-}
-
-/* lp2p_host_open_stream: the protocols wait (copied) for the dial. */
-struct open_after_dial {
-	lp2p_stream_open_cb cb;
-	void *arg;
-	size_t n;
-	char *protocols[];
-};
-
-static void open_after_dial_free(struct open_after_dial *o)
-{
-	for (size_t i = 0; i < o->n; i++)
-		free(o->protocols[i]);
-	free(o);
-}
-
-static void open_after_dial_cb(void *arg, int status, lp2p_conn *c)
-{
-	struct open_after_dial *o = arg;
-	if (status == 0)
-		status = lp2p_conn_open_stream(
-			c, (const char *const *)o->protocols, o->n, o->cb,
-			o->arg);
-	/* a dial result comes from the loop: failing here is not inside
-	 * the caller's lp2p_host_open_stream() */
-	if (status)
-		o->cb(o->arg, status, NULL);
-	open_after_dial_free(o);
-}
-
-LP2P_API int lp2p_host_open_stream(lp2p_host *h,
-                                   const struct lp2p_peer_id *peer,
-                                   const char *const *protocols, size_t n,
-                                   lp2p_stream_open_cb cb, void *arg)
-{
-	if (!h || !peer || !protocols || n == 0 || !cb)
-		return LP2P_EINVAL;
-	struct open_after_dial *o = calloc(1, sizeof *o + n * sizeof(char *));
-	if (!o)
-		return LP2P_ENOMEM;
-	o->cb = cb;
-	o->arg = arg;
-	for (size_t i = 0; i < n; i++) {
-		int rc = protocols[i] ? 0 : LP2P_EINVAL;
-		if (rc == 0 && !(o->protocols[o->n++] = strdup(protocols[i])))
-			rc = LP2P_ENOMEM;
-		if (rc) {
-			open_after_dial_free(o);
-			return rc;
-		}
-	}
-	int rc = lp2p_host_dial_peer(h, peer, false, open_after_dial_cb, o);
-	if (rc)
-		open_after_dial_free(o);
-	return rc;
 }
 
 LP2P_API void lp2p_stream_set_handler(lp2p_stream *s,

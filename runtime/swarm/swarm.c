@@ -5,10 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <lp2p/events.h>
 #include <lp2p/log.h>
 
-#include "host/host.h"
 #include "swarm/swarm.h"
 
 /*
@@ -70,12 +68,14 @@ static uint64_t system_fds(const struct lp2p_config *cfg)
 	return n > 2 * FDS_RESERVED ? n - FDS_RESERVED : n / 2;
 }
 
-int lp2p_swarm_init(struct lp2p_swarm *sw, struct lp2p_host *host,
-                    struct lp2p_loop *loop, const struct lp2p_config *cfg,
-                    struct lp2p_key *identity, char *err, size_t errlen)
+int lp2p_swarm_init(struct lp2p_swarm *sw, struct lp2p_loop *loop,
+                    const struct lp2p_config *cfg, struct lp2p_key *identity,
+                    const struct lp2p_swarm_callbacks *cb, void *cb_arg,
+                    char *err, size_t errlen)
 {
 	*sw = (struct lp2p_swarm){0};
-	sw->host = host;
+	sw->cb = cb;
+	sw->cb_arg = cb_arg;
 	sw->loop = loop;
 	sw->cfg = cfg;
 	sw->identity = identity;
@@ -313,10 +313,9 @@ static int on_accept(void *arg, int fd, const struct sockaddr_storage *remote,
 	return 0;
 }
 
-LP2P_API int lp2p_host_listen(lp2p_host *h, const struct lp2p_multiaddr *ma,
-                              char *err, size_t errlen)
+int lp2p_swarm_listen(struct lp2p_swarm *sw, const struct lp2p_multiaddr *ma,
+                      struct lp2p_multiaddr *bound, char *err, size_t errlen)
 {
-	struct lp2p_swarm *sw = &h->swarm;
 	struct lp2p_multiaddr_hostport hp;
 	char text[LP2P_MULTIADDR_STR_MAX] = "?";
 	lp2p_multiaddr_to_string(ma, text, sizeof text);
@@ -348,62 +347,27 @@ LP2P_API int lp2p_host_listen(lp2p_host *h, const struct lp2p_multiaddr *ma,
 	lp2p_multiaddr_from_sockaddr((struct sockaddr *)&ss, sl, LP2P_MA_TCP,
 	                             &e->addr);
 	sw->nlisteners++;
-	struct lp2p_event_listen_addrs ev = {
-		.size = sizeof ev,
-		.count = (uint32_t)sw->nlisteners,
-		.addr = e->addr,
-	};
-	lp2p_host_publish(h, LP2P_EVENT_HOST_LISTEN_ADDRS, &ev, sizeof ev);
+	if (bound)
+		*bound = e->addr;
 	return 0;
 }
 
-LP2P_API size_t lp2p_host_listen_addrs(const lp2p_host *h,
-                                       struct lp2p_multiaddr *out, size_t max)
+size_t lp2p_swarm_listen_addrs(const struct lp2p_swarm *sw,
+                               struct lp2p_multiaddr *out, size_t max)
 {
-	const struct lp2p_swarm *sw = &h->swarm;
 	for (size_t i = 0; i < sw->nlisteners && i < max; i++)
 		out[i] = sw->listeners[i].addr;
 	return sw->nlisteners;
 }
 
-LP2P_API const struct lp2p_peer_id *lp2p_host_peer_id(const lp2p_host *h)
-{
-	return &h->swarm.self;
-}
-
-LP2P_API int lp2p_host_public_key(const lp2p_host *h, uint8_t *buf,
-                                  size_t cap)
-{
-	return lp2p_key_marshal_public(h->swarm.identity, buf, cap);
-}
-
-LP2P_API int lp2p_host_sign(const lp2p_host *h, const uint8_t *msg,
-                            size_t len, uint8_t *sig, size_t cap)
-{
-	return lp2p_key_sign(h->swarm.identity, msg, len, sig, cap);
-}
-
-LP2P_API size_t lp2p_host_conns_to_peer(const lp2p_host *h,
-                                        const struct lp2p_peer_id *peer,
-                                        lp2p_conn **out, size_t max)
+size_t lp2p_swarm_conns(const struct lp2p_swarm *sw,
+                        const struct lp2p_peer_id *peer, lp2p_conn **out,
+                        size_t max)
 {
 	size_t n = 0;
-	for (struct lp2p_conn *c = h->swarm.conns; c; c = c->next) {
-		if (c->state != CONN_READY || !lp2p_peer_id_equal(&c->peer, peer))
-			continue;
-		if (n < max)
-			out[n] = c;
-		n++;
-	}
-	return n;
-}
-
-LP2P_API size_t lp2p_host_conns(const lp2p_host *h, lp2p_conn **out,
-                                size_t max)
-{
-	size_t n = 0;
-	for (struct lp2p_conn *c = h->swarm.conns; c; c = c->next) {
-		if (c->state != CONN_READY)
+	for (struct lp2p_conn *c = sw->conns; c; c = c->next) {
+		if (c->state != CONN_READY ||
+		    (peer && !lp2p_peer_id_equal(&c->peer, peer)))
 			continue;
 		if (n < max)
 			out[n] = c;

@@ -168,8 +168,30 @@ struct lp2p_listener_entry {
 
 #define LP2P_SWARM_MAX_LISTENERS 16
 
+/*
+ * What the swarm tells the layer above it (the host), and asks it.  The
+ * swarm never calls the host otherwise: it knows neither plugins nor the
+ * peerstore.  Each runs on the swarm thread; arg is the callbacks' arg.
+ */
+struct lp2p_swarm_callbacks {
+	/* c finished its upgrade (CONN_READY); it may be closed inside. */
+	void (*conn_ready)(void *arg, struct lp2p_conn *c);
+	/* an announced connection closed (c->close_reason says why) */
+	void (*conn_closed)(void *arg, struct lp2p_conn *c);
+	/* Whether protocol is served here; *plugin (may be NULL) is the
+	 * name of the plugin serving it, for its resource scope. */
+	bool (*route)(void *arg, const char *protocol, const char **plugin);
+	/* Hand a negotiated inbound stream over; negative: refused. */
+	int (*accept_stream)(void *arg, struct lp2p_stream *s,
+	                     const char *protocol);
+	/* Whether the peer is known to speak protocol (optimistic opens). */
+	bool (*peer_supports)(void *arg, const struct lp2p_peer_id *peer,
+	                      const char *protocol);
+};
+
 struct lp2p_swarm {
-	struct lp2p_host *host;
+	const struct lp2p_swarm_callbacks *cb;
+	void *cb_arg;
 	struct lp2p_loop *loop;
 	const struct lp2p_config *cfg;
 	struct lp2p_key *identity;
@@ -214,9 +236,20 @@ struct lp2p_swarm {
 };
 
 /* swarm.c */
-int lp2p_swarm_init(struct lp2p_swarm *sw, struct lp2p_host *host,
-                    struct lp2p_loop *loop, const struct lp2p_config *cfg,
-                    struct lp2p_key *identity, char *err, size_t errlen);
+int lp2p_swarm_init(struct lp2p_swarm *sw, struct lp2p_loop *loop,
+                    const struct lp2p_config *cfg, struct lp2p_key *identity,
+                    const struct lp2p_swarm_callbacks *cb, void *cb_arg,
+                    char *err, size_t errlen);
+/* Listen on ma; *bound (optional) gets the address with its real port. */
+int lp2p_swarm_listen(struct lp2p_swarm *sw, const struct lp2p_multiaddr *ma,
+                      struct lp2p_multiaddr *bound, char *err, size_t errlen);
+size_t lp2p_swarm_listen_addrs(const struct lp2p_swarm *sw,
+                               struct lp2p_multiaddr *out, size_t max);
+/* Ready connections (to peer, or all when peer is NULL): the count, the
+ * first max of them in out. */
+size_t lp2p_swarm_conns(const struct lp2p_swarm *sw,
+                        const struct lp2p_peer_id *peer, lp2p_conn **out,
+                        size_t max);
 /* Close listeners and every connection (close callbacks run). */
 void lp2p_swarm_shutdown(struct lp2p_swarm *sw);
 void lp2p_swarm_fini(struct lp2p_swarm *sw);
@@ -290,12 +323,17 @@ void lp2p_swarm_describe_limits(const struct lp2p_swarm *sw, FILE *out);
 void lp2p_dial_conn_done(struct lp2p_dial *d, struct lp2p_conn *c,
                          int status);
 void lp2p_dials_abort(struct lp2p_swarm *sw);
-/* host-side notification that a connection became ready / closed. */
-void lp2p_host_conn_ready(struct lp2p_host *h, struct lp2p_conn *c);
-void lp2p_host_conn_closed(struct lp2p_host *h, struct lp2p_conn *c);
-/* Hand an inbound stream to whoever accepts protocol. */
-int lp2p_host_accept_stream(struct lp2p_host *h, struct lp2p_stream *s,
-                            const char *protocol);
-bool lp2p_host_accepts(struct lp2p_host *h, const char *protocol);
+/* Dial ma (its /p2p id, if any, is checked); as lp2p_host_dial(). */
+int lp2p_swarm_dial(struct lp2p_swarm *sw, const struct lp2p_multiaddr *ma,
+                    bool force_new_conn, lp2p_dial_cb cb, void *arg);
+/* Dial peer at addrs[0..n) (known addresses, without /p2p): an existing
+ * connection or a dial in flight is used unless force_new_conn; no
+ * address is LP2P_ENOTCONN through cb.  As lp2p_host_dial_peer(). */
+int lp2p_swarm_dial_peer(struct lp2p_swarm *sw,
+                         const struct lp2p_peer_id *peer,
+                         const struct lp2p_multiaddr *addrs, size_t n,
+                         bool force_new_conn, lp2p_dial_cb cb, void *arg);
+/* Most addresses one dial tries. */
+#define LP2P_DIAL_MAX_ADDRS 8
 
 #endif

@@ -15,7 +15,7 @@
 #include <lp2p/host.h>
 #include <lp2p/peerstore.h>
 
-#include "swarm/peerstore.h"
+#include "host/peerstore.h"
 
 static struct lp2p_multiaddr parse(const char *s)
 {

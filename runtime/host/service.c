@@ -164,7 +164,7 @@ LP2P_API int lp2p_conn_timer_new(lp2p_conn *conn, void (*cb)(void *arg),
 	ct->conn = conn;
 	ct->cb = cb;
 	ct->arg = arg;
-	int rc = lp2p_timer_new(conn->sw->host, conn_timer_fired, ct,
+	int rc = lp2p_timer_new(lp2p_host_of_conn(conn), conn_timer_fired, ct,
 	                        &ct->timer);
 	if (rc == 0)
 		rc = lp2p_conn_set_data(conn, ct, ct, conn_timer_free);

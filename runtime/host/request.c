@@ -251,7 +251,7 @@ LP2P_API int lp2p_conn_request(lp2p_conn *c, const struct lp2p_request *rq,
 	if (!c)
 		return LP2P_EINVAL;
 	struct req *r;
-	int rc = req_new(c->sw->host, rq, cb, arg, &r);
+	int rc = req_new(lp2p_host_of_conn(c), rq, cb, arg, &r);
 	if (rc)
 		return rc;
 	rc = lp2p_conn_open_stream(c, rq->protocols, rq->nprotocols, on_open,

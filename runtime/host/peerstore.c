@@ -13,7 +13,7 @@
 
 #include "host/host.h"
 #include "swarm/packed_ma.h"
-#include "swarm/peerstore.h"
+#include "host/peerstore.h"
 
 #define MAX_STRING 256
 #define MAX_PROTOCOL_LEN 1024

@@ -1,6 +1,6 @@
 /* peerstore.h - the peerstore's internals (internal) */
-#ifndef LP2P_SWARM_PEERSTORE_H
-#define LP2P_SWARM_PEERSTORE_H
+#ifndef LP2P_HOST_PEERSTORE_H
+#define LP2P_HOST_PEERSTORE_H
 
 #include <lp2p/peerstore.h>
 
