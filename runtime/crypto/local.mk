@@ -1,5 +1,5 @@
 # runtime/crypto: keys (every libp2p key type over OpenSSL 3), peer ids
-# from keys, key files.  Also the protobuf wire codec (runtime/codec/
+# from keys, key files; XSalsa20 for private networks (runtime/pnet).  Also the protobuf wire codec (runtime/codec/
 # protobuf.c is listed here, not in runtime/codec/local.mk, to keep the
 # two helpers' fragments apart).
 libruntime_la_SOURCES += \
@@ -12,13 +12,21 @@ libruntime_la_SOURCES += \
 	runtime/crypto/key_ecdsa.c \
 	runtime/crypto/key_rsa.c \
 	runtime/crypto/key_file.c \
-	runtime/crypto/peer_id_key.c
+	runtime/crypto/peer_id_key.c \
+	runtime/crypto/xsalsa20.h \
+	runtime/crypto/xsalsa20.c
 
 check_PROGRAMS += tests/unit/test_protobuf
 TESTS += tests/unit/test_protobuf
 tests_unit_test_protobuf_SOURCES = tests/unit/test_protobuf.c
 tests_unit_test_protobuf_CFLAGS = $(TEST_COMPILE_FLAGS)
 tests_unit_test_protobuf_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_xsalsa20
+TESTS += tests/unit/test_xsalsa20
+tests_unit_test_xsalsa20_SOURCES = tests/unit/test_xsalsa20.c
+tests_unit_test_xsalsa20_CFLAGS = $(TEST_COMPILE_FLAGS)
+tests_unit_test_xsalsa20_LDADD = $(TEST_LIBS) $(OPENSSL_LIBS)
 
 check_PROGRAMS += tests/unit/test_keys
 TESTS += tests/unit/test_keys
