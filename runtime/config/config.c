@@ -8,7 +8,10 @@
 #include <lp2p/log.h>
 #include <lp2p/multiaddr.h>
 
+#include <openssl/crypto.h>
+
 #include "config/config.h"
+#include "pnet/pnet.h"
 
 /* Upper bound on a config file: anything bigger is a mistake. */
 #define MAX_CONFIG_BYTES (4u << 20)
@@ -16,7 +19,7 @@
 static const char *const root_keys[] = {
 	"identity", "listen",    "transports", "security",
 	"muxers",   "plugin_path", "plugins",  "bootstrap",
-	"limits",   "connection_manager", "log", NULL,
+	"limits",   "connection_manager", "log", "pnet", NULL,
 };
 
 static int check_list(const lp2p_config_node *root, const char *key,
@@ -115,6 +118,45 @@ static int check_identity(struct lp2p_config *c, char *err, size_t errlen)
 		lp2p_config_get(n, "key_type"), err, errlen,
 		"unknown key type '%s' (supported: ed25519, secp256k1, ecdsa, rsa)",
 		c->key_type);
+}
+
+/* pnet: a private network's pre-shared key, read and checked now so that
+ * --check-config reports a bad key file. */
+static int check_pnet(struct lp2p_config *c, char *err, size_t errlen)
+{
+	static const char *const keys[] = {"key_file", NULL};
+	const lp2p_config_node *n = lp2p_config_get(c->root, "pnet");
+	char why[512];
+	int rc = lp2p_config_check_keys(n, keys, err, errlen);
+	if (rc)
+		return rc;
+	if (n && lp2p_config_type(n) == LP2P_CONFIG_MAPPING) {
+		rc = lp2p_config_get_string(n, "key_file", &c->pnet_key_file,
+		                            err, errlen);
+		if (rc == LP2P_ENOTFOUND)
+			return lp2p_config_error(
+				n, err, errlen,
+				"needs key_file (the private network's key)");
+		if (rc)
+			return rc;
+		rc = lp2p_pnet_key_load(c->pnet_key_file, c->pnet_key, why,
+		                        sizeof why);
+		if (rc)
+			return lp2p_config_error(lp2p_config_get(n, "key_file"),
+			                         err, errlen, "%s", why);
+		c->pnet_enabled = true;
+		return 0;
+	}
+	/* As go-libp2p: this environment forbids leaving the private
+	 * network by mistake. */
+	const char *force = getenv("LIBP2P_FORCE_PNET");
+	if (force && strcmp(force, "1") == 0)
+		return lp2p_config_error(
+			NULL, err, errlen,
+			"%s: LIBP2P_FORCE_PNET=1 is set but there is no "
+			"pnet.key_file: the node would join the public network",
+			c->source);
+	return 0;
 }
 
 static int check_plugins(struct lp2p_config *c, char *err, size_t errlen)
@@ -287,6 +329,7 @@ static int validate(struct lp2p_config *c, char *err, size_t errlen)
 	set_defaults(c);
 	if ((rc = lp2p_config_check_keys(c->root, root_keys, err, errlen)) ||
 	    (rc = check_identity(c, err, errlen)) ||
+	    (rc = check_pnet(c, err, errlen)) ||
 	    (rc = check_list(c->root, "listen", &c->listen, NULL, err,
 	                     errlen)) ||
 	    (rc = check_list(c->root, "transports", &c->transports,
@@ -406,6 +449,7 @@ LP2P_API void lp2p_config_free(lp2p_config *c)
 	if (!c)
 		return;
 	lp2p_config_tree_free(c->root);
+	OPENSSL_cleanse(c->pnet_key, sizeof c->pnet_key);
 	free(c->text);
 	free(c->source);
 	free(c);

@@ -75,6 +75,11 @@ struct lp2p_config {
 
 	const char *key_file; /* NULL: ephemeral identity */
 	const char *key_type; /* for a key created on first start */
+	/* pnet.key_file: a private network (PSK v1, runtime/pnet); the key
+	 * is read at load time and wiped by lp2p_config_free(). */
+	bool pnet_enabled;
+	const char *pnet_key_file; /* NULL: the public network */
+	uint8_t pnet_key[32];      /* LP2P_PNET_KEY_LEN */
 	struct lp2p_string_list listen;
 	struct lp2p_string_list transports;
 	struct lp2p_string_list security;

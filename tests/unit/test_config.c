@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -461,6 +462,75 @@ static void config_table(void **state)
 	                 LP2P_EINVAL);
 }
 
+/* pnet: the key file is read and checked at load time. */
+static void private_network(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_config_pnet.XXXXXX";
+	char path[64], yaml[256], want[128];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/swarm.key", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("/key/swarm/psk/1.0.0/\n/base16/\n"
+	      "000102030405060708090a0b0c0d0e0f"
+	      "101112131415161718191a1b1c1d1e1f\n",
+	      f);
+	fclose(f);
+	assert_int_equal(chmod(path, 0600), 0);
+
+	lp2p_config *c = load_ok("");
+	assert_false(c->pnet_enabled);
+	assert_null(c->pnet_key_file);
+	lp2p_config_free(c);
+	c = load_ok("pnet:\n");
+	assert_false(c->pnet_enabled);
+	lp2p_config_free(c);
+
+	snprintf(yaml, sizeof yaml, "pnet:\n  key_file: %s\n", path);
+	c = load_ok(yaml);
+	assert_true(c->pnet_enabled);
+	assert_string_equal(c->pnet_key_file, path);
+	for (int i = 0; i < 32; i++)
+		assert_int_equal(c->pnet_key[i], i);
+	lp2p_config_free(c);
+
+	snprintf(yaml, sizeof yaml, "pnet:\n  key_file: %s\n  keyfile: x\n",
+	         path);
+	load_fails(yaml, LP2P_ECONFIG,
+	           "t.yaml:3:3: pnet.keyfile: unknown key (known: key_file)");
+	load_fails("pnet:\n  {}\n", LP2P_ECONFIG, "pnet: needs key_file");
+	load_fails("pnet: /etc/swarm.key\n", LP2P_ECONFIG,
+	           "pnet: expected a mapping");
+	load_fails("pnet:\n  key_file: [a, b]\n", LP2P_ECONFIG,
+	           "pnet.key_file: expected a single value");
+
+	/* a bad key: the config line, the key file and the reason */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("/key/swarm/psk/1.0.0/\n/base16/\n0102\n", f);
+	fclose(f);
+	snprintf(yaml, sizeof yaml, "log:\n  level: info\npnet:\n  key_file: %s\n",
+	         path);
+	snprintf(want, sizeof want,
+	         "t.yaml:4:13: pnet.key_file: %s: the key has 4 hex digits",
+	         path);
+	load_fails(yaml, LP2P_ECONFIG, want);
+	assert_int_equal(chmod(path, 0644), 0);
+	load_fails(yaml, LP2P_ECONFIG, "chmod 600");
+	unlink(path);
+	snprintf(want, sizeof want, "pnet.key_file: %s: cannot open", path);
+	load_fails(yaml, LP2P_ECONFIG, want);
+	rmdir(dir);
+
+	/* LIBP2P_FORCE_PNET=1 (as go-libp2p) refuses a node without one */
+	setenv("LIBP2P_FORCE_PNET", "1", 1);
+	load_fails("log: {level: info}\n", LP2P_ECONFIG,
+	           "t.yaml: LIBP2P_FORCE_PNET=1 is set but there is no "
+	           "pnet.key_file");
+	unsetenv("LIBP2P_FORCE_PNET");
+}
+
 static void deep_nesting_refused(void **state)
 {
 	(void)state;
@@ -490,6 +560,7 @@ int main(void)
 		cmocka_unit_test(file_errors),
 		cmocka_unit_test(getters),
 		cmocka_unit_test(config_table),
+		cmocka_unit_test(private_network),
 		cmocka_unit_test(deep_nesting_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
