@@ -4,7 +4,8 @@ libruntime_la_SOURCES += \
 	runtime/mux/mux.h \
 	runtime/mux/mux_impl.h \
 	runtime/mux/yamux.c \
-	runtime/mux/mplex.c
+	runtime/mux/mplex.c \
+	runtime/mux/session.c runtime/mux/session.h
 
 check_PROGRAMS += tests/unit/test_yamux tests/unit/test_mplex
 TESTS += tests/unit/test_yamux tests/unit/test_mplex

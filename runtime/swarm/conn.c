@@ -48,7 +48,8 @@ static void conn_free(struct lp2p_conn *c)
 		c->sec->hs_free(c->hs);
 		c->sec->session_free(c->session);
 	}
-	lp2p_mux_free(c->mux);
+	if (c->mx)
+		c->mx->free_session(c->mux);
 	lp2p_buf_release(&c->rx_keep);
 	lp2p_buf_release(&c->plain_keep);
 	lp2p_buf_release(&c->wbuf);
@@ -196,12 +197,12 @@ static int collect_output(struct lp2p_conn *c, struct lp2p_buf *out)
 		size_t waiting = out == &c->wbuf ? 0 : lp2p_buf_avail(&c->wbuf);
 		while (lp2p_buf_avail(out) + waiting < LP2P_CONN_WBUF_HIWAT) {
 			uint8_t *p;
-			size_t n = lp2p_mux_out_peek(c->mux, &p);
+			size_t n = c->mx->out_peek(c->mux, &p);
 			if (!n)
 				break;
 			if ((rc = queue_sealed(c, out, p, n)))
 				return rc;
-			lp2p_mux_out_ack(c->mux, n); /* may queue more */
+			c->mx->out_ack(c->mux, n); /* may queue more */
 			if (c->state == CONN_DEAD)
 				return LP2P_ECLOSED;
 		}
@@ -316,7 +317,7 @@ static size_t conn_buffered(struct lp2p_conn *c)
 	           lp2p_buf_avail(&c->plain_keep);
 	if (c->mux) {
 		uint8_t *p;
-		n += lp2p_mux_out_peek(c->mux, &p);
+		n += c->mx->out_peek(c->mux, &p);
 	}
 	return n;
 }
@@ -420,20 +421,12 @@ static bool select_muxer(void *user, const char *proto, size_t len)
 	return false;
 }
 
-static const char *static_muxer_id(const char *proto)
-{
-	if (strcmp(proto, LP2P_YAMUX_PROTOCOL_ID) == 0)
-		return LP2P_YAMUX_PROTOCOL_ID;
-	if (strcmp(proto, LP2P_MPLEX_PROTOCOL_ID) == 0)
-		return LP2P_MPLEX_PROTOCOL_ID;
-	return NULL;
-}
-
 static int start_mux(struct lp2p_conn *c, const char *proto)
 {
-	c->muxer = static_muxer_id(proto);
-	if (!c->muxer)
+	const struct lp2p_session_ops *mx = lp2p_swarm_muxer(c->sw, proto);
+	if (!mx)
 		return LP2P_ENEGOTIATE;
+	c->muxer = mx->protocol_id;
 	struct lp2p_mux_config mc;
 	lp2p_mux_config_default(&mc);
 	/* the swarm refuses first (scopes); the muxer's own cap agrees */
@@ -449,16 +442,12 @@ static int start_mux(struct lp2p_conn *c, const char *proto)
 	 * between window updates at half the speed (8 vs 15 Gbit/s); what a
 	 * paused stream may then hold is bounded by the stream and
 	 * connection memory limits. */
-	mc.window = LP2P_CONN_YAMUX_WINDOW;
-	int rc = lp2p_mux_new(&c->mux,
-	                      strcmp(c->muxer, LP2P_YAMUX_PROTOCOL_ID) == 0
-	                              ? LP2P_MUX_YAMUX
-	                              : LP2P_MUX_MPLEX,
-	                      c->dir == LP2P_OUTBOUND ? LP2P_MUX_INITIATOR
-	                                              : LP2P_MUX_RESPONDER,
-	                      &mc, &lp2p_stream_mux_callbacks, c);
+	mc.window = LP2P_CONN_STREAM_WINDOW;
+	int rc = mx->new_session(&c->mux, c->dir == LP2P_OUTBOUND, &mc,
+	                         &lp2p_stream_mux_callbacks, c);
 	if (rc)
 		return rc;
+	c->mx = mx;
 	/* Upgraded: the connection leaves the transient scope for its
 	 * peer's (which may be at its connection limit). */
 	struct lp2p_rcmgr *m = &c->sw->rc;
@@ -521,7 +510,8 @@ static int finish_secure(struct lp2p_conn *c)
 {
 	c->peer = *c->sec->hs_remote_peer(c->hs);
 	const char *early = c->sec->hs_selected_muxer(c->hs);
-	const char *early_static = early ? static_muxer_id(early) : NULL;
+	const struct lp2p_session_ops *early_mx =
+		early ? lp2p_swarm_muxer(c->sw, early) : NULL;
 	/* The last handshake message must leave before transport frames. */
 	const uint8_t *p;
 	size_t n = c->sec->hs_output(c->hs, &p);
@@ -537,8 +527,8 @@ static int finish_secure(struct lp2p_conn *c)
 	c->sec->hs_free(c->hs);
 	c->hs = NULL;
 	c->secure = true;
-	if (early_static)
-		return start_mux(c, early_static);
+	if (early_mx)
+		return start_mux(c, early_mx->protocol_id);
 	c->state = CONN_MUX_NEGOTIATE;
 	if (c->dir == LP2P_OUTBOUND)
 		return lp2p_mss_dialer_new(&c->mss, c->sw->muxers,
@@ -583,20 +573,21 @@ static int process_plain(struct lp2p_conn *c, const uint8_t *p, size_t n)
 			if (st < 0)
 				return st;
 			/* proto belongs to the negotiation: use it first */
-			const char *muxer = static_muxer_id(proto);
-			if (!muxer)
+			const struct lp2p_session_ops *mx =
+				lp2p_swarm_muxer(c->sw, proto);
+			if (!mx)
 				return LP2P_ENEGOTIATE;
 			/* send the final echo before any muxer frame */
 			int rc = collect_output(c, &c->wbuf);
 			lp2p_mss_free(c->mss);
 			c->mss = NULL;
-			if (rc || (rc = start_mux(c, muxer)))
+			if (rc || (rc = start_mux(c, mx->protocol_id)))
 				return rc;
 			continue;
 		}
 		if (c->state != CONN_READY)
 			return LP2P_EPROTO;
-		ssize_t used = lp2p_mux_recv(c->mux, p, n);
+		ssize_t used = c->mx->recv(c->mux, p, n);
 		if (used < 0)
 			return (int)used;
 		p += used;
@@ -944,7 +935,7 @@ LP2P_API void lp2p_conn_close(lp2p_conn *c)
 	if (c->state == CONN_DEAD)
 		return;
 	if (c->mux) {
-		lp2p_mux_goaway(c->mux, LP2P_YAMUX_GOAWAY_NORMAL);
+		c->mx->goaway(c->mux);
 		(void)collect_output(c, &c->wbuf);
 	}
 	lp2p_conn_kill(c, 0, NULL);

@@ -44,7 +44,7 @@ static void close_idle(struct lp2p_swarm *sw, uint64_t now)
 	for (struct lp2p_conn *c = sw->conns; c; c = c->next)
 		if (c->state == CONN_READY && c->mux &&
 		    now - c->last_active_ms >= TRIM_AFTER_MS)
-			lp2p_mux_trim(c->mux);
+			c->mx->trim(c->mux);
 	if (m->idle_timeout_ms == 0)
 		return;
 	for (struct lp2p_conn *c = sw->conns, *next; c; c = next) {

@@ -63,3 +63,9 @@ tests_unit_test_service_SOURCES = \
 	tests/unit/test_service.c $(SWARM_TEST_HARNESS)
 tests_unit_test_service_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_service_LDADD = liblp2p.la $(CMOCKA_LIBS)
+# How the swarm reads the configured security protocols and muxers.
+check_PROGRAMS += tests/unit/test_swarm_init
+TESTS += tests/unit/test_swarm_init
+tests_unit_test_swarm_init_SOURCES = tests/unit/test_swarm_init.c
+tests_unit_test_swarm_init_CFLAGS = $(TEST_COMPILE_FLAGS)
+tests_unit_test_swarm_init_LDADD = $(TEST_LIBS) $(EV_LIBS)

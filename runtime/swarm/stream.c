@@ -38,7 +38,7 @@ static void held_changed(struct lp2p_stream *s, size_t before)
 		stream_finish(s, LP2P_ELIMIT, false);
 		return;
 	}
-	if (!c->muxer || strcmp(c->muxer, LP2P_MPLEX_PROTOCOL_ID) != 0)
+	if (!c->mx || (c->mx->caps & LP2P_SESSION_FLOW_CONTROL))
 		return;
 	if (c->held_total > LP2P_CONN_HELD_MAX)
 		lp2p_conn_hold_reading(c, true);
@@ -135,7 +135,7 @@ static void stream_finish(struct lp2p_stream *s, int reason, bool forget)
 	if (was == STREAM_WAITING)
 		open_wait_unlink(s); /* the muxer never knew it */
 	else if (!forget && c->mux && c->state != CONN_DEAD)
-		lp2p_mux_reset(c->mux, s->mux_id);
+		c->mx->reset(c->mux, s->mux_id);
 	held_release(s);
 	lp2p_rc_scope_close(&s->rc); /* and whatever a plugin reserved */
 	lp2p_buf_release(&s->sendq); /* its charge went with the scope */
@@ -230,7 +230,7 @@ static int send_fin(struct lp2p_stream *s)
 		return 0;
 	}
 	s->fin_after_drain = false;
-	int rc = lp2p_mux_close(s->conn->mux, s->mux_id);
+	int rc = s->conn->mx->close(s->conn->mux, s->mux_id);
 	lp2p_swarm_mark_dirty(s->conn);
 	if (rc && rc != LP2P_ECLOSED) {
 		stream_finish(s, rc, true);
@@ -260,7 +260,7 @@ static bool drain_sendq(struct lp2p_stream *s)
 	size_t sent = 0;
 	while (lp2p_buf_avail(&s->sendq)) {
 		size_t n = lp2p_buf_avail(&s->sendq);
-		ssize_t w = lp2p_mux_write(c->mux, s->mux_id,
+		ssize_t w = c->mx->write(c->mux, s->mux_id,
 		                           lp2p_buf_data(&s->sendq), n);
 		if (w == LP2P_EAGAIN || w == 0)
 			break;
@@ -309,7 +309,7 @@ static int send_parts(struct lp2p_stream *s, const uint8_t *p1, size_t n1,
 	for (int i = 0; i < 2 && rc == 0; i++) {
 		if (!left[i] || lp2p_buf_avail(&s->sendq) || (i == 1 && left[0]))
 			continue; /* behind the queue, or behind part 1 */
-		ssize_t w = lp2p_mux_write(c->mux, s->mux_id, part[i], left[i]);
+		ssize_t w = c->mx->write(c->mux, s->mux_id, part[i], left[i]);
 		if (w == LP2P_EAGAIN)
 			w = 0;
 		if (w < 0) {
@@ -371,7 +371,7 @@ static void flush_mss(struct lp2p_stream *s)
 	const uint8_t *p;
 	size_t n;
 	while (s->mss && (n = lp2p_mss_out_peek(s->mss, &p)) > 0) {
-		ssize_t w = lp2p_mux_write(c->mux, s->mux_id, p, n);
+		ssize_t w = c->mx->write(c->mux, s->mux_id, p, n);
 		if (w <= 0)
 			break; /* resumes on writable */
 		lp2p_mss_out_ack(s->mss, (size_t)w);
@@ -633,7 +633,7 @@ static void negotiate_data(struct lp2p_stream *s, const uint8_t *data,
 	}
 	/* negotiation bytes are ours: re-open the window for them */
 	if (used)
-		lp2p_mux_consumed(c->mux, s->mux_id, (size_t)used);
+		c->mx->consumed(c->mux, s->mux_id, (size_t)used);
 	flush_mss(s);
 	const char *proto;
 	int st = lp2p_mss_result(s->mss, &proto, NULL);
@@ -683,7 +683,7 @@ static void deliver(struct lp2p_stream *s, const uint8_t *data, size_t len)
 	if (s->state != STREAM_DEAD && c->state != CONN_DEAD) {
 		/* a window update may follow; from lp2p_stream_resume() no
 		 * read will flush it */
-		lp2p_mux_consumed(c->mux, s->mux_id, len);
+		c->mx->consumed(c->mux, s->mux_id, len);
 		lp2p_swarm_mark_dirty(c);
 	}
 	stream_unref(s);
@@ -731,7 +731,7 @@ static void mux_on_data(void *user_data, uint64_t id, void *stream_data,
 	if (s->local_closed && s->state == STREAM_OPEN && !s->optimistic &&
 	    !s->handler.on_data) {
 		/* closed both ways by lp2p_stream_close(): drop */
-		lp2p_mux_consumed(c->mux, s->mux_id, len);
+		c->mx->consumed(c->mux, s->mux_id, len);
 		return;
 	}
 	stream_ref(s);
@@ -822,7 +822,7 @@ static void mux_on_open_room(void *user_data)
 	while (c->open_wait_head && c->state == CONN_READY) {
 		struct lp2p_stream *s = c->open_wait_head;
 		uint64_t id;
-		int rc = lp2p_mux_open(c->mux, NULL, s, &id);
+		int rc = c->mx->open(c->mux, s, &id);
 		if (rc == LP2P_EAGAIN)
 			return;
 		if (rc) {
@@ -913,7 +913,7 @@ LP2P_API int lp2p_conn_open_stream(lp2p_conn *c, const char *const *protocols,
 	}
 	/* Behind waiting opens this one waits too: they go in order. */
 	rc = c->open_wait_head ? LP2P_EAGAIN
-	                       : lp2p_mux_open(c->mux, NULL, s, &s->mux_id);
+	                       : c->mx->open(c->mux, s, &s->mux_id);
 	if (rc && rc != LP2P_EAGAIN) {
 		stream_discard(s);
 		return rc;
@@ -966,7 +966,7 @@ LP2P_API ssize_t lp2p_stream_write(lp2p_stream *s, const void *data,
 		return 0;
 	if (lp2p_buf_avail(&s->sendq))
 		return LP2P_EAGAIN; /* behind lp2p_stream_send()'s bytes */
-	ssize_t w = lp2p_mux_write(s->conn->mux, s->mux_id, data, len);
+	ssize_t w = s->conn->mx->write(s->conn->mux, s->mux_id, data, len);
 	if (w > 0) {
 		lp2p_conn_touch(s->conn);
 		s->active_ms = s->conn->last_active_ms;

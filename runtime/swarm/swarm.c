@@ -44,12 +44,12 @@ void lp2p_swarm_mark_dirty(struct lp2p_conn *c)
 	c->sw->dirty = c;
 }
 
-static const char *muxer_id(const char *name)
+const struct lp2p_session_ops *lp2p_swarm_muxer(const struct lp2p_swarm *sw,
+                                                const char *protocol_id)
 {
-	if (strcmp(name, "yamux") == 0)
-		return LP2P_YAMUX_PROTOCOL_ID;
-	if (strcmp(name, "mplex") == 0)
-		return LP2P_MPLEX_PROTOCOL_ID;
+	for (size_t i = 0; i < sw->nmuxers; i++)
+		if (strcmp(sw->muxers[i], protocol_id) == 0)
+			return sw->muxer_ops[i];
 	return NULL;
 }
 
@@ -89,9 +89,24 @@ int lp2p_swarm_init(struct lp2p_swarm *sw, struct lp2p_loop *loop,
 		return rc;
 	}
 	/* The muxer list first: Noise's per-host payload announces it. */
-	for (size_t i = 0; i < cfg->muxers.n && sw->nmuxers < 4; i++)
-		sw->muxers[sw->nmuxers++] = muxer_id(cfg->muxers.v[i]);
-	for (size_t i = 0; i < cfg->security.n && sw->nsecurity < 4; i++) {
+	for (size_t i = 0; i < cfg->muxers.n; i++) {
+		const struct lp2p_session_ops *ops =
+			lp2p_session_by_name(cfg->muxers.v[i]);
+		if (!ops) {
+			snprintf(err, errlen, "muxer '%s' is not available in "
+			         "this build", cfg->muxers.v[i]);
+			return LP2P_ECONFIG;
+		}
+		if (lp2p_swarm_muxer(sw, ops->protocol_id))
+			continue; /* listed twice */
+		sw->muxer_ops[sw->nmuxers] = ops;
+		sw->muxers[sw->nmuxers++] = ops->protocol_id;
+	}
+	if (sw->nmuxers == 0) {
+		snprintf(err, errlen, "no muxer configured");
+		return LP2P_ECONFIG;
+	}
+	for (size_t i = 0; i < cfg->security.n; i++) {
 		const struct lp2p_secure_ops *ops =
 			lp2p_secure_by_name(cfg->security.v[i]);
 		size_t k = sw->nsecurity;
@@ -102,6 +117,11 @@ int lp2p_swarm_init(struct lp2p_swarm *sw, struct lp2p_loop *loop,
 			         cfg->security.v[i]);
 			continue;
 		}
+		bool listed = false;
+		for (size_t j = 0; j < k; j++)
+			listed |= sw->security_ops[j] == ops;
+		if (listed)
+			continue;
 		if (ops->ctx_new &&
 		    (rc = ops->ctx_new(identity, sw->muxers, sw->nmuxers,
 		                       &sw->security_ctx[k]))) {

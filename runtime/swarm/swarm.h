@@ -11,7 +11,7 @@
 #include "config/config.h"
 #include "loop/loop.h"
 #include "multistream/mss.h"
-#include "mux/mux.h"
+#include "mux/session.h"
 #include "net/resolve.h"
 #include "net/tcp.h"
 #include "resource/resource.h"
@@ -31,8 +31,9 @@ struct lp2p_linger;
  * The shared write buffer holds this plus one muxer output batch. */
 #define LP2P_CONN_WBUF_HIWAT (1u << 20)
 #define LP2P_CONN_MAX_PROTECT 16
-/* yamux receive window per stream (the spec's minimum is 256 KiB). */
-#define LP2P_CONN_YAMUX_WINDOW (1u << 20)
+/* Receive window per stream, for sessions with flow control (yamux's
+ * minimum is 256 KiB). */
+#define LP2P_CONN_STREAM_WINDOW (1u << 20)
 /* Data held for paused streams of one connection before it stops reading. */
 #define LP2P_CONN_HELD_MAX (1u << 20)
 /* Seconds between looks at a peer while reading is held. */
@@ -87,7 +88,8 @@ struct lp2p_conn {
 	void *hs;                 /* during the handshake */
 	void *session;            /* once secure */
 	bool secure;              /* session established */
-	struct lp2p_mux *mux;
+	const struct lp2p_session_ops *mx; /* the muxed session's table */
+	void *mux;                         /* and the session */
 
 	struct lp2p_buf rx_keep;    /* unconsumed wire bytes (partial frame) */
 	struct lp2p_buf plain_keep; /* decrypted, not yet taken by the muxer */
@@ -226,12 +228,13 @@ struct lp2p_swarm {
 	uint8_t *wscratch; /* sealed output on its way to one socket */
 	size_t wscratch_cap;
 
-	/* names of the configured security / muxer protocols, in order */
-	const char *security[4];
-	const struct lp2p_secure_ops *security_ops[4];
-	void *security_ctx[4]; /* per-host state of each (TLS certificate) */
+	/* the configured security protocols and muxers, in order */
+	const char *security[LP2P_CONFIG_MAX_LIST]; /* protocol ids */
+	const struct lp2p_secure_ops *security_ops[LP2P_CONFIG_MAX_LIST];
+	void *security_ctx[LP2P_CONFIG_MAX_LIST]; /* per-host state */
 	size_t nsecurity;
-	const char *muxers[4];
+	const char *muxers[LP2P_CONFIG_MAX_LIST]; /* protocol ids */
+	const struct lp2p_session_ops *muxer_ops[LP2P_CONFIG_MAX_LIST];
 	size_t nmuxers;
 };
 
@@ -254,6 +257,9 @@ size_t lp2p_swarm_conns(const struct lp2p_swarm *sw,
 void lp2p_swarm_shutdown(struct lp2p_swarm *sw);
 void lp2p_swarm_fini(struct lp2p_swarm *sw);
 void lp2p_swarm_mark_dirty(struct lp2p_conn *c);
+/* The configured muxer with this protocol id, or NULL. */
+const struct lp2p_session_ops *lp2p_swarm_muxer(const struct lp2p_swarm *sw,
+                                                const char *protocol_id);
 /* A connection went away: accepting may resume. */
 void lp2p_swarm_conn_gone(struct lp2p_swarm *sw);
 

@@ -45,7 +45,7 @@
  * peer hears of a larger one ... */
 #define WINDOW (256u * 1024)
 /* ... and the window the target announces when it ACKs a stream */
-#define OPEN_WINDOW LP2P_CONN_YAMUX_WINDOW
+#define OPEN_WINDOW LP2P_CONN_STREAM_WINDOW
 
 static const char target_yaml[] = "listen: [/ip4/127.0.0.1/tcp/0]\n"
                                   "security: [noise, tls]\n"
