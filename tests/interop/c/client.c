@@ -5,7 +5,9 @@
  * `peer.mjs --listen`.
  *
  *   client --dial MA --muxer yamux|mplex --test NAME [--size N]
- *          [--count N] [--pause-ms MS] [--timeout S] [-v]
+ *          [--count N] [--pause-ms MS] [--timeout S] [--psk FILE] [-v]
+ *
+ * --psk FILE: join the private network of that key file (pnet.key_file).
  *
  * --pause-ms MS: after every MiB received (echo, half-close, source),
  * pause the stream for MS milliseconds (lp2p_stream_pause/resume).
@@ -1051,7 +1053,8 @@ static void usage(void)
 	        "usage: client --dial MULTIADDR --muxer yamux|mplex --test "
 	        "NAME\n"
 	        "              [--size BYTES[K|M|G]] [--count N] "
-	        "[--pause-ms MS] [--timeout S] [-v]\n"
+	        "[--pause-ms MS] [--timeout S]\n"
+	        "              [--psk FILE] [-v]\n"
 	        "tests: echo streams half-close reset remote-reset peer-id "
 	        "wrong-peer-id sink source abort\n");
 	exit(2);
@@ -1111,7 +1114,7 @@ int main(int argc, char **argv)
 {
 	static struct client client;
 	struct client *cl = &client;
-	const char *dial = NULL, *muxer = NULL, *test = NULL;
+	const char *dial = NULL, *muxer = NULL, *test = NULL, *psk = NULL;
 	int verbosity = 0;
 	cl->count = 500;
 	cl->timeout_s = 60;
@@ -1129,6 +1132,11 @@ int main(int argc, char **argv)
 			dial = v;
 		} else if (strcmp(a, "--muxer") == 0) {
 			muxer = v;
+		} else if (strcmp(a, "--psk") == 0) {
+			/* quoted in the YAML below */
+			if (strpbrk(v, "\"\\\n"))
+				usage();
+			psk = v;
 		} else if (strcmp(a, "--test") == 0) {
 			test = v;
 		} else if (strcmp(a, "--size") == 0) {
@@ -1189,13 +1197,20 @@ int main(int argc, char **argv)
 	}
 
 	lp2p_log_set_level(LP2P_LOG_WARN + verbosity);
-	char yaml[256], err[512];
+	char yaml[4352], err[4608];
 	int n = snprintf(yaml, sizeof yaml,
 	                 "listen: []\n"
 	                 "security: [noise]\n"
 	                 "muxers: [%s]\n"
 	                 "plugins: {}\n",
 	                 muxer);
+	if (psk)
+		n += snprintf(yaml + n, sizeof yaml - (size_t)n,
+		              "pnet:\n  key_file: \"%s\"\n", psk);
+	if ((size_t)n >= sizeof yaml) {
+		fprintf(stderr, "client: --psk path too long\n");
+		return 2;
+	}
 	lp2p_config *cfg = NULL;
 	int rc = lp2p_config_load_string(yaml, (size_t)n, "<client>", &cfg, err,
 	                                 sizeof err);

@@ -31,6 +31,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/pnet"
 	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	tls "github.com/libp2p/go-libp2p/p2p/security/tls"
@@ -59,6 +60,8 @@ const usage = `usage: lp2p-go-peer (--listen MULTIADDR | --dial MULTIADDR --test
   --seed TEXT        Ed25519 identity from SHA-256(TEXT)
   --key-type TYPE    random identity of TYPE: Ed25519 (default), secp256k1, RSA, ECDSA
   --key-file PATH    identity from a protobuf-encoded libp2p private key
+  --psk FILE         join the private network of this key file (PSK v1,
+                     /key/swarm/psk/1.0.0/)
   --timeout SECONDS  client: fail the scenario after this long (default 300)
   --lifetime SECONDS server: exit after this long, 0 = never (default 600; bench 3600)
   --identify-push    accept identify pushes (/ipfs/id/push/1.0.0); go-libp2p
@@ -165,6 +168,7 @@ type options struct {
 	seed       *string
 	keyType    string
 	keyFile    string
+	psk        pnet.PSK // nil: the public network
 	timeout    float64
 	lifetime   float64
 	idPush     bool
@@ -232,6 +236,7 @@ func parseOptions(args []string, bench bool) *options {
 	seed := fs.String("seed", "", "")
 	fs.StringVar(&o.keyType, "key-type", "Ed25519", "")
 	fs.StringVar(&o.keyFile, "key-file", "", "")
+	pskFile := fs.String("psk", "", "")
 	timeout := fs.String("timeout", "300", "")
 	lifetime := fs.String("lifetime", "", "")
 	fs.BoolVar(&o.idPush, "identify-push", false, "")
@@ -299,6 +304,9 @@ func parseOptions(args []string, bench bool) *options {
 	if o.set["seed"] {
 		o.seed = seed
 	}
+	if *pskFile != "" {
+		o.psk = loadPSK(*pskFile)
+	}
 	o.timeout = parseSeconds("timeout", *timeout)
 	switch {
 	case *lifetime != "":
@@ -351,6 +359,20 @@ func loadKey(o *options) (crypto.PrivKey, error) {
 	return priv, err
 }
 
+// loadPSK reads a private network key file (exit 2 when it is bad).
+func loadPSK(path string) pnet.PSK {
+	f, err := os.Open(path)
+	if err != nil {
+		fail("--psk: %v", err)
+	}
+	defer f.Close()
+	psk, err := pnet.DecodeV1PSK(f)
+	if err != nil {
+		fail("--psk %s: %v", path, err)
+	}
+	return psk
+}
+
 // yamuxTransport: go-libp2p's yamux settings without keep-alive pings (a
 // test sees only the traffic it asks for) and with room for thousands of
 // streams opening at once.
@@ -376,6 +398,9 @@ func newHost(o *options, priv crypto.PrivKey, listen []string) (host.Host, error
 		libp2p.DisableIdentifyAddressDiscovery(),
 		libp2p.UserAgent(agentVersion),
 		libp2p.Ping(true),
+	}
+	if o.psk != nil {
+		opts = append(opts, libp2p.PrivateNetwork(o.psk))
 	}
 	if len(listen) > 0 {
 		opts = append(opts, libp2p.ListenAddrStrings(listen...))

@@ -12,6 +12,7 @@ import { echo } from '@libp2p/echo'
 import { identify, identifyPush } from '@libp2p/identify'
 import { mplex } from '@libp2p/mplex'
 import { ping } from '@libp2p/ping'
+import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { tls } from '@libp2p/tls'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -32,6 +33,8 @@ const USAGE = `usage: peer.mjs (--listen MULTIADDR | --dial MULTIADDR --test NAM
   --seed TEXT        Ed25519 identity from SHA-256(TEXT)
   --key-type TYPE    random identity of TYPE: Ed25519 (default), secp256k1, RSA
   --key-file PATH    identity from a protobuf-encoded libp2p private key
+  --psk FILE         join the private network of this key file (PSK v1,
+                     /key/swarm/psk/1.0.0/; @libp2p/pnet reads /base16/ only)
   --timeout SECONDS  client: fail the scenario after this long (default 300)
   --lifetime SECONDS server: exit after this long, 0 = never (default 600)
   --identify-push    also mount identify push (/ipfs/id/push/1.0.0)
@@ -115,6 +118,7 @@ async function main () {
         seed: { type: 'string' },
         'key-type': { type: 'string' },
         'key-file': { type: 'string' },
+        psk: { type: 'string' },
         timeout: { type: 'string', default: '300' },
         lifetime: { type: 'string', default: '600' },
         'identify-push': { type: 'boolean' },
@@ -137,8 +141,17 @@ async function main () {
   if (v.size != null) opts.size = parseSize(v.size)
   if (v.count != null) opts.count = parseCount(v.count)
 
+  let psk
+  if (v.psk != null) {
+    try {
+      psk = await readFile(v.psk)
+    } catch (err) {
+      fail(`--psk: ${err.message}`)
+    }
+  }
   const node = await createLibp2p({
     privateKey: await loadKey(v),
+    ...(psk != null ? { connectionProtector: preSharedKey({ psk }) } : {}),
     addresses: { listen: v.listen ?? [] },
     transports: [tcp()],
     connectionEncrypters: pickList(v.security, SECURITY, 'security'),
