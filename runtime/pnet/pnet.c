@@ -168,8 +168,8 @@ static int decode_base16(const uint8_t *b, size_t n, uint8_t *key, char *err,
 	return 0;
 }
 
-/* Standard alphabet; the padding is optional (go writes it, js's
- * multibase reader wants it absent). */
+/* Standard alphabet, as go-libp2p reads it; the one '=' of padding may be
+ * left out.  (js-libp2p's @libp2p/pnet reads only /base16/.) */
 static int decode_base64(const uint8_t *b, size_t n, uint8_t *key, char *err,
                          size_t errlen)
 {

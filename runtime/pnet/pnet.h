@@ -23,7 +23,9 @@
  *
  * Lines end in "\n" or "\r\n".  The encoding line may also be /base64/
  * (44 characters with the padding, 43 without) or /bin/ (the 32 raw
- * bytes).  Whitespace after the key is ignored; anything else is refused.
+ * bytes), as go-libp2p reads them (js-libp2p reads only /base16/).
+ * Whitespace after the key is ignored; anything else is refused (go
+ * ignores it, js reads one line).
  */
 #ifndef LP2P_PNET_PNET_H
 #define LP2P_PNET_PNET_H

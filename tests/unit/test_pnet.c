@@ -62,7 +62,7 @@ static void key_encodings(void **state)
 		"/key/swarm/psk/1.0.0/\r\n/base16/\r\n" KEY_HEX "\r\n",
 		HEADER "/base64/\n" KEY_B64 "\n",
 		HEADER "/base64/\n" KEY_B64,
-		/* without the padding (js writes multibase base64) */
+		/* without the padding */
 		HEADER "/base64/\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n",
 	};
 	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
