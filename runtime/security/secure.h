@@ -41,6 +41,9 @@ struct lp2p_secure_config {
 struct lp2p_secure_ops {
 	const char *name;        /* the configuration name: "noise", "tls" */
 	const char *protocol_id; /* multistream-select id (static) */
+	/* The largest wire unit (handshake message, sealed frame) that
+	 * must be read whole: the read buffer holds at least one. */
+	size_t max_unit;
 
 	/* Optional per-host state (TLS: the certificate; Noise: the static
 	 * key and the signed payload for this muxer list); NULL: none.

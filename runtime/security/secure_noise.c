@@ -141,6 +141,7 @@ static const char *session_error_reason(void *session)
 const struct lp2p_secure_ops lp2p_secure_noise = {
     .name = "noise",
     .protocol_id = LP2P_NOISE_PROTOCOL_ID,
+    .max_unit = LP2P_NOISE_FRAME_MAX,
     .ctx_new = ctx_new,
     .ctx_free = ctx_free,
     .hs_new = hs_new,

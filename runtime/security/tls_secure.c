@@ -127,6 +127,7 @@ static const char *session_error_reason(void *session)
 const struct lp2p_secure_ops lp2p_secure_tls = {
     .name = "tls",
     .protocol_id = LP2P_TLS_PROTOCOL_ID,
+    .max_unit = LP2P_TLS_MAX_RECORD,
     .ctx_new = ctx_new,
     .ctx_free = ctx_free,
     .hs_new = hs_new,

@@ -12,13 +12,8 @@
  * wbuf; the swarm flushes every dirty connection once per loop iteration
  * (one write per connection).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <lp2p/log.h>
 
@@ -26,14 +21,52 @@
 
 static void conn_process(struct lp2p_conn *c, uint8_t *buf, size_t len);
 
-/*
- * write(2) on a socket the peer has reset raises SIGPIPE, which kills the
- * process (lp2pd, or any program embedding the library) unless it ignores
- * the signal; send() with MSG_NOSIGNAL fails with EPIPE instead.
- */
-static ssize_t sock_write(int fd, const void *buf, size_t len)
+/* Tell the pipe which events we want (only when that changes). */
+static void watch(struct lp2p_conn *c, bool read, bool write)
 {
-	return send(fd, buf, len, MSG_NOSIGNAL);
+	if (!c->pipe || (c->watch_read == read && c->watch_write == write))
+		return;
+	c->watch_read = read;
+	c->watch_write = write;
+	c->pipe->ops->watch(c->pipe, read, write);
+}
+
+/* A closed pipe is gone: its descriptor and last bytes leave the system
+ * scope, and a listener paused for descriptors may accept again. */
+static void pipe_gone_fd(void *arg, size_t held)
+{
+	struct lp2p_swarm *sw = arg;
+	lp2p_rc_amount a = {.fds = 1, .memory = held};
+	lp2p_rc_release(&sw->rc.system, &a);
+	sw->closing_pipes--;
+	lp2p_swarm_conn_gone(sw);
+}
+
+static void pipe_gone(void *arg, size_t held)
+{
+	struct lp2p_swarm *sw = arg;
+	lp2p_rc_amount a = {.memory = held};
+	lp2p_rc_release(&sw->rc.system, &a);
+	sw->closing_pipes--;
+}
+
+/* Hand the pipe back to its transport, to close gracefully; what it holds
+ * meanwhile counts in the system scope. */
+static void close_pipe(struct lp2p_conn *c)
+{
+	struct lp2p_swarm *sw = c->sw;
+	struct lp2p_pipe *p = c->pipe;
+	c->pipe = NULL;
+	lp2p_rc_amount fd = {.fds = p->holds_fd};
+	lp2p_rc_force(&sw->rc.system, &fd);
+	sw->closing_pipes++;
+	/* The last bytes (a GoAway, final frames) still go out. */
+	size_t kept = p->ops->close(p, lp2p_buf_data(&c->wbuf),
+	                            lp2p_buf_avail(&c->wbuf),
+	                            p->holds_fd ? pipe_gone_fd : pipe_gone, sw);
+	lp2p_rc_amount mem = {.memory = kept};
+	lp2p_rc_force(&sw->rc.system, &mem);
+	lp2p_buf_release(&c->wbuf);
 }
 
 void lp2p_conn_ref(struct lp2p_conn *c)
@@ -104,17 +137,10 @@ void lp2p_conn_kill(struct lp2p_conn *c, int reason, const char *why)
 		         why ? why : lp2p_strerror(reason), why ? " (" : "",
 		         why ? lp2p_strerror(reason) : "", why ? ")" : "");
 	c->state = CONN_DEAD;
-	ev_io_stop(sw->loop->ev, &c->rio);
-	ev_io_stop(sw->loop->ev, &c->wio);
 	ev_timer_stop(sw->loop->ev, &c->phase_timer);
 	ev_timer_stop(sw->loop->ev, &c->stall_timer);
-	if (c->fd >= 0) {
-		/* The last bytes (a GoAway, final frames) still go out. */
-		lp2p_linger_close(sw, c->fd, lp2p_buf_data(&c->wbuf),
-		                  lp2p_buf_avail(&c->wbuf));
-		lp2p_buf_release(&c->wbuf);
-		c->fd = -1;
-	}
+	if (c->pipe)
+		close_pipe(c);
 	if (was == CONN_READY)
 		sw->nconns_ready--;
 	else
@@ -217,14 +243,12 @@ static int write_out(struct lp2p_conn *c, const uint8_t *p, size_t n,
                      bool from_wbuf)
 {
 	for (;;) {
-		ssize_t w = sock_write(c->fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-			lp2p_conn_kill(c, LP2P_EIO, strerror(errno));
-			return LP2P_EIO;
+		ssize_t w = c->pipe->ops->write(c->pipe, p, n);
+		if (w < 0) {
+			lp2p_conn_kill(c, (int)w, c->pipe->why);
+			return (int)w;
 		}
-		size_t done = w < 0 ? 0 : (size_t)w;
+		size_t done = (size_t)w;
 		if (from_wbuf)
 			lp2p_buf_consume(&c->wbuf, done);
 		else if (done < n &&
@@ -245,7 +269,7 @@ static int write_out(struct lp2p_conn *c, const uint8_t *p, size_t n,
 			}
 		}
 		if (done < n) {
-			ev_io_start(c->sw->loop->ev, &c->wio);
+			watch(c, c->watch_read, true);
 			lp2p_write_meter_pending(&c->out_rate,
 			                         lp2p_loop_now_ms(c->sw->loop));
 			return LP2P_EAGAIN;
@@ -292,7 +316,7 @@ void lp2p_conn_flush(struct lp2p_conn *c)
 			break;
 	}
 	if (c->state != CONN_DEAD && lp2p_buf_avail(&c->wbuf) == 0) {
-		ev_io_stop(sw->loop->ev, &c->wio);
+		watch(c, c->watch_read, false);
 		ev_timer_stop(sw->loop->ev, &c->stall_timer);
 		lp2p_write_meter_drained(&c->out_rate);
 	} else if (c->state != CONN_DEAD && !ev_is_active(&c->stall_timer)) {
@@ -361,28 +385,25 @@ void lp2p_conn_hold_reading(struct lp2p_conn *c, bool hold)
 		return;
 	c->reading_held = hold;
 	if (hold) {
-		ev_io_stop(c->sw->loop->ev, &c->rio);
+		watch(c, false, c->watch_write);
 		c->held_since_ms = lp2p_loop_now_ms(c->sw->loop);
 		ev_timer_again(c->sw->loop->ev, &c->phase_timer);
 	} else {
 		ev_timer_stop(c->sw->loop->ev, &c->phase_timer);
 		if (!c->reading_paused)
-			ev_io_start(c->sw->loop->ev, &c->rio);
+			watch(c, true, c->watch_write);
 	}
 }
 
 /*
  * While reading is held for paused streams we do not see the peer close
- * the connection (its FIN waits behind unread data), so look at the TCP
- * state; and a stream that holds the connection for longer than
+ * the connection (its end waits behind unread data), so ask the pipe;
+ * and a stream that holds the connection for longer than
  * write_timeout is reset, so one slow reader cannot stop the rest for good.
  */
 static void held_tick(struct lp2p_conn *c)
 {
-	struct tcp_info ti;
-	socklen_t len = sizeof ti;
-	if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
-	    (ti.tcpi_state == TCP_CLOSE_WAIT || ti.tcpi_state == TCP_CLOSE)) {
+	if (c->pipe->ops->remote_closed(c->pipe)) {
 		lp2p_conn_kill(c, LP2P_ECLOSED, "remote closed the connection");
 		return;
 	}
@@ -391,13 +412,6 @@ static void held_tick(struct lp2p_conn *c)
 		lp2p_streams_shed_largest(c);
 }
 
-static void on_writable(struct ev_loop *ev, ev_io *w, int revents)
-{
-	(void)ev;
-	(void)revents;
-	struct lp2p_conn *c = w->data;
-	lp2p_conn_flush(c);
-}
 
 /* ---- upgrade steps ---- */
 
@@ -599,7 +613,7 @@ static int process_plain(struct lp2p_conn *c, const uint8_t *p, size_t n)
 			if (rc)
 				return rc;
 			c->reading_paused = true;
-			ev_io_stop(c->sw->loop->ev, &c->rio);
+			watch(c, false, c->watch_write);
 			lp2p_swarm_mark_dirty(c);
 			break;
 		}
@@ -738,28 +752,26 @@ static void resume_reading(struct lp2p_conn *c)
 		}
 	}
 	if (!c->reading_paused && !c->reading_held && c->state != CONN_DEAD)
-		ev_io_start(c->sw->loop->ev, &c->rio);
+		watch(c, true, c->watch_write);
 }
 
-static void on_readable(struct ev_loop *ev, ev_io *w, int revents)
+static void on_readable(struct lp2p_conn *c)
 {
-	(void)ev;
-	(void)revents;
-	struct lp2p_conn *c = w->data;
 	struct lp2p_swarm *sw = c->sw;
+	/* A partial unit kept from the last read goes first.  rx_keep is
+	 * released only once the read brought more: a read with nothing
+	 * (a spurious wakeup) must keep it without copying it back (which
+	 * could fail and lose it). */
 	size_t kept = lp2p_buf_avail(&c->rx_keep);
-	if (kept) {
+	if (kept)
 		memcpy(sw->scratch, lp2p_buf_data(&c->rx_keep), kept);
-		lp2p_buf_release(&c->rx_keep);
-	}
-	ssize_t n = read(c->fd, sw->scratch + kept, sw->scratch_cap - kept);
+	ssize_t n = c->pipe->ops->read(c->pipe, sw->scratch + kept,
+	                               sw->scratch_cap - kept);
+	if (n == LP2P_EAGAIN)
+		return;
+	lp2p_buf_release(&c->rx_keep);
 	if (n < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-			if (kept)
-				lp2p_buf_append(&c->rx_keep, sw->scratch, kept);
-			return;
-		}
-		lp2p_conn_kill(c, LP2P_EIO, strerror(errno));
+		lp2p_conn_kill(c, (int)n, c->pipe->why);
 		return;
 	}
 	if (n == 0) {
@@ -796,16 +808,28 @@ static void on_write_stall(struct ev_loop *ev, ev_timer *w, int revents)
 	lp2p_conn_kill(c, LP2P_ETIMEDOUT, "the peer stopped reading");
 }
 
-int lp2p_conn_start(struct lp2p_swarm *sw, int fd, enum lp2p_direction dir,
+static void on_pipe_event(void *arg, struct lp2p_pipe *p, int events)
+{
+	(void)p;
+	struct lp2p_conn *c = arg;
+	if (events & LP2P_PIPE_WRITABLE)
+		lp2p_conn_flush(c);
+	if ((events & LP2P_PIPE_READABLE) && c->state != CONN_DEAD)
+		on_readable(c);
+}
+
+int lp2p_conn_start(struct lp2p_swarm *sw, struct lp2p_pipe *pipe,
+                    enum lp2p_direction dir,
                     const struct lp2p_multiaddr *remote,
                     const struct lp2p_peer_id *expected,
                     struct lp2p_dial *dial, struct lp2p_conn **out)
 {
 	struct lp2p_conn *c = calloc(1, sizeof *c);
-	if (!c)
+	if (!c) {
+		pipe->ops->abort(pipe);
 		return LP2P_ENOMEM;
+	}
 	c->sw = sw;
-	c->fd = fd;
 	c->dir = dir;
 	c->id = ++sw->next_conn_id;
 	c->refs = 1; /* the list's */
@@ -820,7 +844,7 @@ int lp2p_conn_start(struct lp2p_swarm *sw, int fd, enum lp2p_direction dir,
 	lp2p_rc_scope_init(&c->rc, &sw->rc, LP2P_SCOPE_CONNECTION,
 	                   &sw->cfg->limits.conn);
 	lp2p_rc_scope_link(&c->rc, up, 2);
-	lp2p_rc_amount own = {.fds = 1};
+	lp2p_rc_amount own = {.fds = pipe->holds_fd};
 	if (dir == LP2P_INBOUND)
 		own.inbound_connections = 1;
 	else
@@ -830,14 +854,11 @@ int lp2p_conn_start(struct lp2p_swarm *sw, int fd, enum lp2p_direction dir,
 		lp2p_swarm_log_limit(sw, "connection", blocked);
 		lp2p_rc_scope_close(&c->rc);
 		free(c);
+		pipe->ops->abort(pipe);
 		return LP2P_ELIMIT;
 	}
-	struct lp2p_multiaddr local = {0}; /* empty if the socket has no name */
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof ss;
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-		lp2p_multiaddr_from_sockaddr((struct sockaddr *)&ss, sl,
-		                             LP2P_MA_TCP, &local);
+	struct lp2p_multiaddr local;
+	pipe->ops->local_addr(pipe, &local);
 	int rc = lp2p_packed_ma_set(&c->remote_addr, remote);
 	if (!rc)
 		rc = lp2p_packed_ma_set(&c->local_addr, &local);
@@ -852,11 +873,12 @@ int lp2p_conn_start(struct lp2p_swarm *sw, int fd, enum lp2p_direction dir,
 		lp2p_packed_ma_release(&c->local_addr);
 		lp2p_rc_scope_close(&c->rc);
 		free(c);
+		pipe->ops->abort(pipe);
 		return rc;
 	}
-	ev_io_init(&c->rio, on_readable, fd, EV_READ);
-	ev_io_init(&c->wio, on_writable, fd, EV_WRITE);
-	c->rio.data = c->wio.data = c;
+	c->pipe = pipe;
+	pipe->on_event = on_pipe_event;
+	pipe->arg = c;
 	ev_timer_init(&c->phase_timer, on_phase_timer,
 	              (double)sw->cfg->limits.handshake_timeout_ms / 1000.0, 0);
 	c->phase_timer.data = c;
@@ -872,7 +894,7 @@ int lp2p_conn_start(struct lp2p_swarm *sw, int fd, enum lp2p_direction dir,
 	sw->conns = c;
 	sw->nconns_pending++;
 
-	ev_io_start(sw->loop->ev, &c->rio);
+	watch(c, true, false);
 	ev_timer_start(sw->loop->ev, &c->phase_timer);
 	lp2p_swarm_mark_dirty(c); /* the multistream header goes out */
 	if (out)

@@ -5,7 +5,8 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <lp2p/log.h>
 
@@ -26,7 +27,8 @@ struct attempt {
 	enum attempt_state state;
 	struct lp2p_multiaddr ma; /* without /p2p */
 	struct lp2p_resolve *resolve;
-	struct lp2p_tcp_dial *tcp;
+	struct lp2p_swarm_transport *tp; /* while connecting */
+	void *connecting;
 	struct lp2p_conn *conn;
 	uint16_t port;
 	bool fd_counted; /* its connecting socket counts in transient */
@@ -105,7 +107,7 @@ static void attempt_cancel(struct attempt *a)
 		lp2p_resolve_cancel(a->resolve);
 		break;
 	case A_CONNECTING:
-		lp2p_tcp_dial_cancel(a->tcp);
+		a->tp->ops->dial_cancel(a->connecting);
 		attempt_uncount_fd(a);
 		break;
 	case A_UPGRADING:
@@ -181,29 +183,32 @@ void lp2p_dial_conn_done(struct lp2p_dial *d, struct lp2p_conn *c, int status)
 	dial_finish(d, 0, c);
 }
 
-static void on_tcp_connected(void *arg, int status, int fd)
+static void on_connected(void *arg, int status, struct lp2p_pipe *p)
 {
 	struct attempt *a = arg;
 	struct lp2p_dial *d = a->dial;
-	a->tcp = NULL;
+	a->connecting = NULL;
 	attempt_uncount_fd(a); /* the connection counts its own */
 	if (status) {
 		attempt_failed(a, status);
 		return;
 	}
 	a->state = A_UPGRADING;
-	int rc = lp2p_conn_start(d->sw, fd, LP2P_OUTBOUND, &a->ma,
+	int rc = lp2p_conn_start(d->sw, p, LP2P_OUTBOUND, &a->ma,
 	                         d->has_peer ? &d->peer : NULL, d, &a->conn);
-	if (rc) {
-		close(fd);
+	if (rc)
 		attempt_failed(a, rc);
-	}
 }
 
-static void attempt_connect(struct attempt *a, const struct sockaddr *sa,
-                            socklen_t salen)
+/* Connect to ma, resolved (its host is an IP address). */
+static void attempt_connect(struct attempt *a, const struct lp2p_multiaddr *ma)
 {
 	struct lp2p_swarm *sw = a->dial->sw;
+	a->tp = lp2p_swarm_transport_for(sw, ma);
+	if (!a->tp) {
+		attempt_failed(a, LP2P_ENOTSUP);
+		return;
+	}
 	const struct lp2p_rc_scope *blocked = NULL;
 	if (lp2p_rc_reserve(&sw->rc.transient, &one_fd, &blocked)) {
 		lp2p_swarm_log_limit(sw, "dial", blocked);
@@ -212,13 +217,32 @@ static void attempt_connect(struct attempt *a, const struct sockaddr *sa,
 	}
 	a->fd_counted = true;
 	a->state = A_CONNECTING;
-	int rc = lp2p_tcp_dial(sw->loop, sa, salen,
-	                       sw->cfg->limits.dial_timeout_ms,
-	                       on_tcp_connected, a, &a->tcp);
+	int rc = a->tp->ops->dial(a->tp->ctx, ma,
+	                          sw->cfg->limits.dial_timeout_ms, on_connected,
+	                          a, &a->connecting);
 	if (rc) {
 		attempt_uncount_fd(a);
 		attempt_failed(a, rc);
 	}
+}
+
+/* ma with its host (a name) replaced by the address sa: /dns4/h/tcp/1/ws
+ * becomes /ip4/a/tcp/1/ws. */
+static int with_address(const struct lp2p_multiaddr *ma,
+                        const struct sockaddr *sa, socklen_t salen,
+                        struct lp2p_multiaddr *out)
+{
+	struct lp2p_multiaddr_hostport hp;
+	struct lp2p_multiaddr rest;
+	int rc = lp2p_multiaddr_host_port(ma, &hp);
+	if (!rc)
+		rc = lp2p_multiaddr_from_sockaddr(sa, salen, hp.transport_code,
+		                                  out);
+	if (rc || hp.consumed == ma->len)
+		return rc;
+	rc = lp2p_multiaddr_from_bytes(ma->bytes + hp.consumed,
+	                               ma->len - hp.consumed, &rest);
+	return rc ? rc : lp2p_multiaddr_encapsulate(out, &rest);
 }
 
 static void on_resolved(void *arg, int status, const struct lp2p_resolved *res)
@@ -230,19 +254,20 @@ static void on_resolved(void *arg, int status, const struct lp2p_resolved *res)
 		return;
 	}
 	/* The first address; the others would be further attempts. */
-	attempt_connect(a, (const struct sockaddr *)&res->addr[0], res->len[0]);
+	struct lp2p_multiaddr ma;
+	if (with_address(&a->ma, (const struct sockaddr *)&res->addr[0],
+	                 res->len[0], &ma) != 0) {
+		attempt_failed(a, LP2P_ENOTSUP);
+		return;
+	}
+	attempt_connect(a, &ma);
 }
 
 static void attempt_start(struct attempt *a)
 {
 	struct lp2p_multiaddr_hostport hp;
-	if (!lp2p_multiaddr_is_tcp(&a->ma) ||
-	    lp2p_multiaddr_host_port(&a->ma, &hp) != 0) {
-		attempt_failed(a, LP2P_ENOTSUP);
-		return;
-	}
-	if (hp.addr_len) {
-		attempt_connect(a, (struct sockaddr *)&hp.addr, hp.addr_len);
+	if (lp2p_multiaddr_host_port(&a->ma, &hp) != 0 || hp.addr_len) {
+		attempt_connect(a, &a->ma); /* nothing to resolve */
 		return;
 	}
 	int family = hp.host_code == LP2P_MA_DNS4   ? AF_INET
@@ -347,6 +372,27 @@ static int dial_start(struct lp2p_swarm *sw, const struct lp2p_peer_id *peer,
 	return 0;
 }
 
+/* Some enabled transport takes ma once its name is resolved. */
+static bool dialable(struct lp2p_swarm *sw, const struct lp2p_multiaddr *ma)
+{
+	struct lp2p_multiaddr_hostport hp;
+	if (lp2p_multiaddr_host_port(ma, &hp) == 0 && !hp.addr_len) {
+		/* a name: try it as the loopback address of its family */
+		struct lp2p_multiaddr probe;
+		struct sockaddr_in6 s6 = {.sin6_family = AF_INET6,
+		                          .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+		struct sockaddr_in s4 = {.sin_family = AF_INET,
+		                         .sin_addr.s_addr = htonl(0x7f000001)};
+		bool v6 = hp.host_code == LP2P_MA_DNS6;
+		return with_address(ma,
+		                    v6 ? (struct sockaddr *)&s6
+		                       : (struct sockaddr *)&s4,
+		                    v6 ? sizeof s6 : sizeof s4, &probe) == 0 &&
+		       lp2p_swarm_transport_for(sw, &probe) != NULL;
+	}
+	return lp2p_swarm_transport_for(sw, ma) != NULL;
+}
+
 int lp2p_swarm_dial(struct lp2p_swarm *sw, const struct lp2p_multiaddr *ma,
                     bool force_new_conn, lp2p_dial_cb cb, void *arg)
 {
@@ -355,7 +401,7 @@ int lp2p_swarm_dial(struct lp2p_swarm *sw, const struct lp2p_multiaddr *ma,
 	struct lp2p_multiaddr addr = *ma;
 	struct lp2p_peer_id peer;
 	bool has_peer = lp2p_multiaddr_peer_id(&addr, &peer, true) == 0;
-	if (!lp2p_multiaddr_is_tcp(&addr))
+	if (!dialable(sw, &addr))
 		return LP2P_ENOTSUP;
 	if (has_peer && lp2p_peer_id_equal(&peer, &sw->self))
 		return LP2P_EINVAL; /* dialing ourselves */

@@ -5,7 +5,7 @@ libruntime_la_SOURCES += \
 	runtime/swarm/packed_ma.c runtime/swarm/packed_ma.h \
 	runtime/swarm/conn.c runtime/swarm/stream.c runtime/swarm/stream_msg.c runtime/swarm/conn_data.c \
 	runtime/swarm/dial.c \
-	runtime/swarm/connmgr.c runtime/swarm/linger.c \
+	runtime/swarm/connmgr.c runtime/swarm/gater.c \
 	runtime/swarm/resource.c
 
 # The throughput floor's counter, with simulated time.

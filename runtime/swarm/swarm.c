@@ -1,5 +1,4 @@
 /* swarm.c - the swarm: listeners, the connection table, batched flushing */
-#include <netinet/in.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <string.h>
@@ -141,7 +140,26 @@ int lp2p_swarm_init(struct lp2p_swarm *sw, struct lp2p_loop *loop,
 		snprintf(err, errlen, "out of memory");
 		return rc;
 	}
-	sw->scratch_cap = LP2P_SWARM_READ_CHUNK + LP2P_NOISE_FRAME_MAX;
+	for (size_t i = 0; i < cfg->transports.n; i++) {
+		const struct lp2p_transport_ops *ops =
+			lp2p_transport_by_name(cfg->transports.v[i]);
+		if (!ops) {
+			snprintf(err, errlen, "transport '%s' is not available "
+			         "in this build", cfg->transports.v[i]);
+			return LP2P_ECONFIG;
+		}
+		if ((rc = lp2p_swarm_add_transport(sw, ops))) {
+			snprintf(err, errlen, "cannot set up transport %s: %s",
+			         ops->name, lp2p_strerror(rc));
+			return rc;
+		}
+	}
+	/* A read takes a chunk after a partial unit kept from before. */
+	size_t unit = LP2P_MSS_MAX_LINE + 8;
+	for (size_t i = 0; i < sw->nsecurity; i++)
+		if (sw->security_ops[i]->max_unit > unit)
+			unit = sw->security_ops[i]->max_unit;
+	sw->scratch_cap = LP2P_SWARM_READ_CHUNK + unit;
 	sw->scratch = malloc(sw->scratch_cap);
 	sw->wscratch_cap = 2 * LP2P_CONN_WBUF_HIWAT;
 	sw->wscratch = malloc(sw->wscratch_cap);
@@ -157,7 +175,7 @@ int lp2p_swarm_init(struct lp2p_swarm *sw, struct lp2p_loop *loop,
 void lp2p_swarm_shutdown(struct lp2p_swarm *sw)
 {
 	for (size_t i = 0; i < sw->nlisteners; i++)
-		lp2p_tcp_listener_close(sw->listeners[i].tcp);
+		sw->listeners[i].tp->listener_close(sw->listeners[i].listener);
 	sw->nlisteners = 0;
 	lp2p_dials_abort(sw);
 	while (sw->conns)
@@ -171,7 +189,9 @@ void lp2p_swarm_fini(struct lp2p_swarm *sw)
 	if (!sw->loop)
 		return;
 	lp2p_swarm_shutdown(sw);
-	lp2p_linger_close_all(sw);
+	for (size_t i = 0; i < sw->ntransports; i++) /* lingering pipes */
+		sw->transports[i].ops->free_transport(sw->transports[i].ctx);
+	sw->ntransports = 0;
 	lp2p_connmgr_stop(sw);
 	ev_prepare_stop(sw->loop->ev, &sw->flush_watcher);
 	lp2p_rcmgr_fini(&sw->rc);
@@ -187,166 +207,101 @@ void lp2p_swarm_fini(struct lp2p_swarm *sw)
 
 /* ---- listening ---- */
 
-/* Connections count per IPv4 address and per IPv6 /56. */
-static void ip_prefix(const struct sockaddr_storage *ss, uint8_t key[17])
-{
-	memset(key, 0, 17);
-	key[0] = (uint8_t)ss->ss_family;
-	if (ss->ss_family == AF_INET)
-		memcpy(key + 1, &((const struct sockaddr_in *)ss)->sin_addr, 4);
-	else if (ss->ss_family == AF_INET6)
-		memcpy(key + 1, &((const struct sockaddr_in6 *)ss)->sin6_addr, 7);
-}
-
-static size_t conns_from_prefix(struct lp2p_swarm *sw, const uint8_t key[17])
-{
-	size_t n = 0;
-	for (struct lp2p_conn *c = sw->conns; c; c = c->next)
-		if (c->state != CONN_DEAD && c->dir == LP2P_INBOUND &&
-		    memcmp(c->ip_key, key, 17) == 0)
-			n++;
-	return n;
-}
-
-/* Token bucket for new inbound connections: rate per second, burst of
- * one second's worth. */
-static bool accept_token(struct lp2p_swarm *sw)
-{
-	uint32_t rate = sw->cfg->limits.accept_rate;
-	if (rate == 0)
-		return true;
-	double now = ev_now(sw->loop->ev);
-	sw->accept_tokens += (now - sw->accept_stamp) * rate;
-	sw->accept_stamp = now;
-	if (sw->accept_tokens > rate)
-		sw->accept_tokens = rate;
-	if (sw->accept_tokens < 1.0)
-		return false;
-	sw->accept_tokens -= 1.0;
-	return true;
-}
-
-/* Log refusals at most once a second, with how many were refused. */
-static void refused(struct lp2p_swarm *sw, const struct lp2p_multiaddr *ma,
-                    const char *why)
-{
-	double now = ev_now(sw->loop->ev);
-	sw->refused_count++;
-	if (now - sw->refused_logged < 1.0)
-		return;
-	char a[LP2P_MULTIADDR_STR_MAX] = "?";
-	lp2p_multiaddr_to_string(ma, a, sizeof a);
-	lp2p_log(LP2P_LOG_INFO,
-	         "refusing connection from %s: %s (%llu refused in all)", a,
-	         why, (unsigned long long)sw->refused_count);
-	sw->refused_logged = now;
-}
-
 /* At the connection cap, stop accepting until a connection closes. */
 static void pause_listeners(struct lp2p_swarm *sw, bool pause)
 {
 	if (sw->listeners_paused == pause)
 		return;
 	sw->listeners_paused = pause;
-	for (size_t i = 0; i < sw->nlisteners; i++) {
-		if (pause)
-			lp2p_tcp_listener_pause(sw->listeners[i].tcp);
-		else
-			lp2p_tcp_listener_resume(sw->listeners[i].tcp);
-	}
+	for (size_t i = 0; i < sw->nlisteners; i++)
+		sw->listeners[i].tp->listener_pause(sw->listeners[i].listener,
+		                                    pause);
 	lp2p_log(LP2P_LOG_INFO, "%s accepting connections",
 	         pause ? "connection limit reached: pausing" : "resuming");
 }
 
-/* One more inbound connection does not fit (transient or system). */
-static bool at_inbound_cap(const struct lp2p_swarm *sw)
-{
-	static const lp2p_rc_amount one = {.inbound_connections = 1,
-	                                   .fds = 1};
-	return !lp2p_rc_fits(&sw->rc.transient, &one, NULL);
-}
-
 void lp2p_swarm_conn_gone(struct lp2p_swarm *sw)
 {
-	if (sw->listeners_paused && !at_inbound_cap(sw))
+	if (sw->listeners_paused && !lp2p_gater_at_inbound_cap(sw))
 		pause_listeners(sw, false);
 }
 
-/* Loopback peers are local programs: no per-IP or rate limit for them
- * (unless limits.exempt_loopback is off, as in tests). */
-static bool is_loopback(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >>
-		        24) == 127;
-	if (ss->ss_family == AF_INET6) {
-		const struct in6_addr *a =
-			&((const struct sockaddr_in6 *)ss)->sin6_addr;
-		return IN6_IS_ADDR_LOOPBACK(a) ||
-		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
-	}
-	return false;
-}
-
-static int on_accept(void *arg, int fd, const struct sockaddr_storage *remote,
-                     socklen_t remote_len)
+static int on_accept(void *arg, struct lp2p_pipe *p,
+                     const struct lp2p_multiaddr *remote)
 {
 	struct lp2p_swarm *sw = arg;
-	struct lp2p_multiaddr ma = {0};
-	lp2p_multiaddr_from_sockaddr((const struct sockaddr *)remote,
-	                             remote_len, LP2P_MA_TCP, &ma);
-	if (sw->rc.system.use.memory > sw->rc.system.limit->memory) {
-		refused(sw, &ma, "buffer memory limit");
-		close(fd);
-		return 0;
-	}
-	if (at_inbound_cap(sw)) {
-		refused(sw, &ma, "connection limit");
-		close(fd);
-		pause_listeners(sw, true);
-		return 1;
-	}
-	bool local = sw->cfg->limits.exempt_loopback && is_loopback(remote);
-	if (!local && !accept_token(sw)) {
-		refused(sw, &ma, "new-connection rate limit");
-		close(fd);
-		return 0;
-	}
 	uint8_t key[17];
-	ip_prefix(remote, key);
-	if (!local && conns_from_prefix(sw, key) >=
-	                      sw->cfg->limits.max_connections_per_ip) {
-		refused(sw, &ma, "per-IP connection limit");
-		close(fd);
-		return 0;
+	bool pause;
+	const char *why = lp2p_gater_inbound(sw, remote, key, &pause);
+	if (why) {
+		lp2p_gater_log_refusal(sw, remote, why);
+		p->ops->abort(p);
+		if (pause)
+			pause_listeners(sw, true);
+		return pause;
 	}
 	struct lp2p_conn *c;
-	if (lp2p_conn_start(sw, fd, LP2P_INBOUND, &ma, NULL, NULL, &c)) {
-		close(fd);
+	if (lp2p_conn_start(sw, p, LP2P_INBOUND, remote, NULL, NULL, &c))
 		return 0;
-	}
 	memcpy(c->ip_key, key, 17);
-	if (at_inbound_cap(sw)) {
+	if (lp2p_gater_at_inbound_cap(sw)) {
 		pause_listeners(sw, true);
 		return 1;
 	}
 	return 0;
 }
 
+struct lp2p_swarm_transport *
+lp2p_swarm_transport_for(struct lp2p_swarm *sw, const struct lp2p_multiaddr *ma)
+{
+	for (size_t i = 0; i < sw->ntransports; i++)
+		if (sw->transports[i].ops->handles(ma))
+			return &sw->transports[i];
+	return NULL;
+}
+
+int lp2p_swarm_add_transport(struct lp2p_swarm *sw,
+                             const struct lp2p_transport_ops *ops)
+{
+	if (sw->ntransports == LP2P_SWARM_MAX_TRANSPORTS)
+		return LP2P_ELIMIT;
+	struct lp2p_swarm_transport *t = &sw->transports[sw->ntransports];
+	int rc = ops->new_transport(sw->loop, &t->ctx);
+	if (rc)
+		return rc;
+	t->ops = ops;
+	sw->ntransports++;
+	return 0;
+}
+
+/* Why ma cannot be used: no transport of this build takes it, or the one
+ * that does is not enabled. */
+static void no_transport(const struct lp2p_multiaddr *ma, char *err,
+                         size_t errlen, const char *what)
+{
+	char text[LP2P_MULTIADDR_STR_MAX] = "?";
+	lp2p_multiaddr_to_string(ma, text, sizeof text);
+	const struct lp2p_transport_ops *known = lp2p_transport_for_addr(ma);
+	if (known)
+		snprintf(err, errlen,
+		         "cannot %s %s: transport '%s' is not enabled "
+		         "(transports: in the configuration)",
+		         what, text, known->name);
+	else
+		snprintf(err, errlen, "cannot %s %s: no transport for this "
+		         "address", what, text);
+}
+
 int lp2p_swarm_listen(struct lp2p_swarm *sw, const struct lp2p_multiaddr *ma,
                       struct lp2p_multiaddr *bound, char *err, size_t errlen)
 {
-	struct lp2p_multiaddr_hostport hp;
-	char text[LP2P_MULTIADDR_STR_MAX] = "?";
-	lp2p_multiaddr_to_string(ma, text, sizeof text);
-	if (!lp2p_multiaddr_is_tcp(ma) ||
-	    lp2p_multiaddr_host_port(ma, &hp) != 0 || hp.addr_len == 0) {
-		snprintf(err, errlen,
-		         "cannot listen on %s: only /ip4 and /ip6 TCP "
-		         "addresses are supported",
-		         text);
+	struct lp2p_swarm_transport *t = lp2p_swarm_transport_for(sw, ma);
+	if (!t) {
+		no_transport(ma, err, errlen, "listen on");
 		return LP2P_ENOTSUP;
 	}
+	char text[LP2P_MULTIADDR_STR_MAX] = "?";
+	lp2p_multiaddr_to_string(ma, text, sizeof text);
 	if (sw->nlisteners >= LP2P_SWARM_MAX_LISTENERS) {
 		snprintf(err, errlen, "cannot listen on %s: too many listeners",
 		         text);
@@ -354,18 +309,15 @@ int lp2p_swarm_listen(struct lp2p_swarm *sw, const struct lp2p_multiaddr *ma,
 	}
 	struct lp2p_listener_entry *e = &sw->listeners[sw->nlisteners];
 	char why[256];
-	int rc = lp2p_tcp_listen(sw->loop, (struct sockaddr *)&hp.addr,
-	                         hp.addr_len, on_accept, sw, &e->tcp, why,
-	                         sizeof why);
+	int rc = t->ops->listen(t->ctx, ma, on_accept, sw, &e->listener,
+	                        &e->addr, why, sizeof why);
 	if (rc) {
 		snprintf(err, errlen, "cannot listen on %s: %s", text, why);
 		return rc;
 	}
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	lp2p_tcp_listener_addr(e->tcp, &ss, &sl);
-	lp2p_multiaddr_from_sockaddr((struct sockaddr *)&ss, sl, LP2P_MA_TCP,
-	                             &e->addr);
+	e->tp = t->ops;
+	if (sw->listeners_paused)
+		e->tp->listener_pause(e->listener, true);
 	sw->nlisteners++;
 	if (bound)
 		*bound = e->addr;

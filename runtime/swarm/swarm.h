@@ -13,7 +13,7 @@
 #include "multistream/mss.h"
 #include "mux/session.h"
 #include "net/resolve.h"
-#include "net/tcp.h"
+#include "net/transport.h"
 #include "resource/resource.h"
 #include "security/noise.h"
 #include "security/secure.h"
@@ -23,7 +23,6 @@
 
 struct lp2p_plugin;
 struct lp2p_dial;
-struct lp2p_linger;
 
 /* Bytes read from a socket per read(2) call, into the swarm's scratch. */
 #define LP2P_SWARM_READ_CHUNK (256u * 1024)
@@ -59,14 +58,14 @@ struct lp2p_conn {
 	int close_reason; /* why it died */
 	bool announced;   /* handle_new_connection delivered */
 
-	ev_io rio, wio;
 	/* Until ready, the upgrade's deadline (handshake_timeout); once
 	 * ready, the tick that watches the peer while reading is held.  The
 	 * two never overlap, so they share a watcher. */
 	ev_timer phase_timer;
 	ev_timer stall_timer; /* output pending and the socket takes none */
 	struct lp2p_write_meter out_rate; /* limits.min_write_rate */
-	int fd;
+	struct lp2p_pipe *pipe; /* the transport's byte pipe; NULL once dead */
+	bool watch_read, watch_write; /* what the pipe reports */
 	bool reading_paused; /* muxer output full: stop reading */
 	bool reading_held;   /* paused streams hold too much: stop reading */
 	uint64_t held_since_ms;
@@ -164,8 +163,24 @@ struct lp2p_stream {
 };
 
 struct lp2p_listener_entry {
-	struct lp2p_tcp_listener *tcp;
+	const struct lp2p_transport_ops *tp;
+	void *listener;
 	struct lp2p_multiaddr addr; /* with the bound port */
+};
+
+/* An enabled transport and its per-host state. */
+struct lp2p_swarm_transport {
+	const struct lp2p_transport_ops *ops;
+	void *ctx;
+};
+
+#define LP2P_SWARM_MAX_TRANSPORTS 8
+
+/* gater.c: which inbound connections are taken (see there). */
+struct lp2p_gater {
+	double tokens, stamp; /* limits.accept_rate's bucket */
+	uint64_t refused_count;
+	double refused_logged;
 };
 
 #define LP2P_SWARM_MAX_LISTENERS 16
@@ -210,16 +225,16 @@ struct lp2p_swarm {
 	struct lp2p_dial *dials; /* attempts in flight */
 	struct lp2p_stream *closed_streams; /* on_close to deliver */
 	struct lp2p_stream *opened_streams; /* optimistic opens to announce */
-	struct lp2p_linger *lingering;      /* sockets closing gracefully */
 
 	ev_timer connmgr_timer;
 	struct lp2p_conn *dirty; /* connections with output to flush */
 	ev_prepare flush_watcher;
 
+	struct lp2p_swarm_transport transports[LP2P_SWARM_MAX_TRANSPORTS];
+	size_t ntransports;
+	size_t closing_pipes; /* closed, still going down gracefully */
 	bool listeners_paused;
-	double accept_tokens, accept_stamp;
-	uint64_t refused_count;
-	double refused_logged;
+	struct lp2p_gater gater;
 	uint64_t limited_count; /* refusals by a scope limit */
 	double limited_logged;
 
@@ -264,7 +279,10 @@ const struct lp2p_session_ops *lp2p_swarm_muxer(const struct lp2p_swarm *sw,
 void lp2p_swarm_conn_gone(struct lp2p_swarm *sw);
 
 /* conn.c */
-int lp2p_conn_start(struct lp2p_swarm *sw, int fd, enum lp2p_direction dir,
+/* A connection over pipe (owned by the connection from here, even when
+ * this fails). */
+int lp2p_conn_start(struct lp2p_swarm *sw, struct lp2p_pipe *pipe,
+                    enum lp2p_direction dir,
                     const struct lp2p_multiaddr *remote,
                     const struct lp2p_peer_id *expected,
                     struct lp2p_dial *dial, struct lp2p_conn **out);
@@ -305,12 +323,29 @@ void lp2p_stream_install_handler(struct lp2p_stream *s,
                                  const struct lp2p_stream_handler *h,
                                  void *user);
 
-/* linger.c: hand a dead connection's socket over to be closed gracefully
- * (pending output sent, our side shut down, input drained). */
-void lp2p_linger_close(struct lp2p_swarm *sw, int fd, const uint8_t *pending,
-                       size_t len);
-void lp2p_linger_close_all(struct lp2p_swarm *sw);
-size_t lp2p_linger_count(const struct lp2p_swarm *sw);
+/* gater.c: whether to take an inbound connection from remote: NULL, or
+ * why not (for the log line).  *pause: stop accepting until a connection
+ * closes (the connection cap).  key gets the remote's IP prefix. */
+const char *lp2p_gater_inbound(struct lp2p_swarm *sw,
+                               const struct lp2p_multiaddr *remote,
+                               uint8_t key[17], bool *pause);
+/* Log a refusal (at most once a second, with the count). */
+void lp2p_gater_log_refusal(struct lp2p_swarm *sw,
+                            const struct lp2p_multiaddr *remote,
+                            const char *why);
+/* One more inbound connection does not fit (transient or system). */
+bool lp2p_gater_at_inbound_cap(const struct lp2p_swarm *sw);
+/* IPv4 address or IPv6 /56 of remote, with its family: the unit of
+ * limits.max_connections_per_ip (all zero for other addresses). */
+void lp2p_gater_ip_key(const struct lp2p_multiaddr *remote, uint8_t key[17]);
+
+/* swarm.c: enable a transport (the configured ones are at init); tests
+ * add an in-memory one.  Errors: LP2P_ELIMIT, or the transport's. */
+int lp2p_swarm_add_transport(struct lp2p_swarm *sw,
+                             const struct lp2p_transport_ops *ops);
+/* The enabled transport for ma (resolved), or NULL. */
+struct lp2p_swarm_transport *
+lp2p_swarm_transport_for(struct lp2p_swarm *sw, const struct lp2p_multiaddr *ma);
 
 /* connmgr.c */
 void lp2p_connmgr_start(struct lp2p_swarm *sw);

@@ -18,6 +18,7 @@
 
 #include "hostile.h"
 #include "host/host.h"
+#include "net/tcp_transport.h"
 
 /* ---- echo on the target (what the echo plugin does) ---- */
 
@@ -288,7 +289,7 @@ static void take_snapshot(struct target *t, void *data)
 	lp2p_host_resource_usage(t->host, LP2P_SCOPE_PROTOCOL,
 	                         "/echo/1.0.0", &s->echo, NULL);
 	s->peer_scopes = sw->rc.npeers;
-	s->lingering = lp2p_linger_count(sw);
+	s->lingering = sw->closing_pipes;
 	s->listeners_paused = sw->listeners_paused;
 }
 
@@ -309,12 +310,14 @@ static void pin_sndbuf(struct target *t, void *data)
 	uint8_t key[5] = {AF_INET, 127, 0, (uint8_t)(q->src >> 8),
 	                  (uint8_t)q->src};
 	q->pinned = 0;
-	for (struct lp2p_conn *c = t->host->swarm.conns; c; c = c->next)
-		if (c->dir == LP2P_INBOUND && c->fd >= 0 &&
+	for (struct lp2p_conn *c = t->host->swarm.conns; c; c = c->next) {
+		int fd = lp2p_tcp_pipe_fd(c->pipe);
+		if (c->dir == LP2P_INBOUND && fd >= 0 &&
 		    memcmp(c->ip_key, key, 5) == 0 &&
-		    setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &q->bytes,
+		    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &q->bytes,
 		               sizeof q->bytes) == 0)
 			q->pinned++;
+	}
 }
 
 int target_pin_sndbuf(struct target *t, unsigned src, int bytes)

@@ -1,8 +1,9 @@
 /*
- * test_swarm_init.c - the swarm's reading of the configured security
- * protocols and muxers: every one kept, in order, once; a name the build
- * does not have refused with its name (it was stored as NULL, and only
- * the first four of each list were kept).
+ * test_swarm_init.c - the swarm's reading of its configuration: every
+ * configured security protocol and muxer kept, in order, once; a name the
+ * build does not have refused with its name (it was stored as NULL, and
+ * only the first four of each list were kept); transports: enabling
+ * transports (it was checked and never read).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -126,6 +127,40 @@ static void test_unknown_muxer_refused(void **state)
 	assert_non_null(strstr(err, "spdy"));
 }
 
+static int listen_on(struct fixture *f, const char *text, char *err,
+                     size_t errlen)
+{
+	struct lp2p_multiaddr ma;
+	assert_int_equal(lp2p_multiaddr_parse(text, strlen(text), &ma), 0);
+	return lp2p_swarm_listen(&f->sw, &ma, NULL, err, errlen);
+}
+
+/* transports: is read: an address of a transport left out is refused,
+ * naming the transport; one no transport takes says so. */
+static void test_transport_not_enabled(void **state)
+{
+	struct fixture *f = *state;
+	f->cfg->transports.n = 0;
+	char err[256] = "";
+	assert_int_equal(init(f, err, sizeof err), 0);
+	assert_int_equal(listen_on(f, "/ip4/127.0.0.1/tcp/0", err, sizeof err),
+	                 LP2P_ENOTSUP);
+	assert_non_null(strstr(err, "transport 'tcp' is not enabled"));
+	assert_int_equal(listen_on(f, "/ip4/127.0.0.1/udp/0/quic-v1", err,
+	                           sizeof err),
+	                 LP2P_ENOTSUP);
+	assert_non_null(strstr(err, "no transport"));
+}
+
+static void test_transport_enabled(void **state)
+{
+	struct fixture *f = *state;
+	char err[256] = "";
+	assert_int_equal(init(f, err, sizeof err), 0);
+	assert_int_equal(listen_on(f, "/ip4/127.0.0.1/tcp/0", err, sizeof err),
+	                 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -133,6 +168,10 @@ int main(void)
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_muxer_refused,
 		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transport_not_enabled,
+		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transport_enabled, setup,
+		                                teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
