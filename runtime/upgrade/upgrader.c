@@ -9,11 +9,14 @@
  *
  * The two last are shown where they are, without a copy, while nothing
  * older waits in out: a connection that sends promptly never makes out
- * allocate before the handshake ends.  Bytes move into out (keeping the
- * order) only when the negotiation's small output is full, when the
- * handshake ends (its last message must precede the sealed frames), and
- * for every sealed multistream message.  Each part only grows at its end
- * and out only takes the oldest bytes of the others, so the order holds.
+ * allocate unless the muxer is negotiated after the handshake.  Bytes move
+ * into out (keeping the order) only when the negotiation's small output is
+ * full, when the handshake ends before a sealed negotiation (its last
+ * message must precede the sealed frames), and for every sealed
+ * multistream message.  Each part only grows at its end and out only takes
+ * the oldest bytes of the others, so the order holds.  When the handshake
+ * chose the muxer, the handshake is split only in lp2p_upgrader_result(),
+ * once its last message was taken from where it is.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +42,8 @@ struct lp2p_upgrader {
 	 * and its output is out of it. */
 	struct lp2p_mss *sec_mss;
 	/* The chosen protocol, its handshake (kept after a failure: it may
-	 * hold an alert), then its session. */
+	 * hold an alert; kept when done with an early muxer choice until
+	 * the result is taken), then its session. */
 	const struct lp2p_secure_ops *sec;
 	void *hs;
 	void *session;
@@ -149,7 +153,8 @@ void lp2p_upgrader_output_ack(struct lp2p_upgrader *u, size_t n)
 		lp2p_mss_out_ack(u->sec_mss, k);
 		n -= k;
 		/* a finished negotiation is kept for its output only */
-		if (u->stage == LP2P_UPGRADE_HANDSHAKE &&
+		if (u->stage != LP2P_UPGRADE_SECURITY_NEGOTIATE &&
+		    lp2p_mss_result(u->sec_mss, NULL, NULL) == 0 &&
 		    lp2p_mss_out_peek(u->sec_mss, &p) == 0) {
 			lp2p_mss_free(u->sec_mss);
 			u->sec_mss = NULL;
@@ -323,7 +328,8 @@ static int security_chosen(struct lp2p_upgrader *u)
 	return start_handshake(u, which);
 }
 
-/* The handshake is complete: check it, split, choose the muxer. */
+/* The handshake is complete: check it, take the muxer it chose or split
+ * and start the muxer negotiation. */
 static int handshake_done(struct lp2p_upgrader *u)
 {
 	const struct lp2p_peer_id *peer = u->sec->hs_remote_peer(u->hs);
@@ -338,6 +344,13 @@ static int handshake_done(struct lp2p_upgrader *u)
 	/* a name the handshake chose must be one of ours */
 	if (early && !(muxer = our_muxer(u, early)))
 		return LP2P_ENEGOTIATE;
+	if (muxer) {
+		/* done; the split waits for the output to be taken */
+		u->muxer = muxer;
+		u->stage = LP2P_UPGRADE_DONE;
+		u->err = 0;
+		return 0;
+	}
 	/* the last handshake message leaves before any sealed frame */
 	if ((rc = spill_hs(u)))
 		return rc;
@@ -348,12 +361,6 @@ static int handshake_done(struct lp2p_upgrader *u)
 	u->sec->hs_free(u->hs);
 	u->hs = NULL;
 	u->session = session;
-	if (muxer) {
-		u->muxer = muxer;
-		u->stage = LP2P_UPGRADE_DONE;
-		u->err = 0;
-		return 0;
-	}
 	u->stage = LP2P_UPGRADE_MUXER_NEGOTIATE;
 	rc = u->initiator
 	         ? lp2p_mss_dialer_new(&u->mux_mss, u->muxers, u->n_muxers)
@@ -542,6 +549,15 @@ int lp2p_upgrader_result(struct lp2p_upgrader *u,
 		return u->err;
 	if (u->stage != LP2P_UPGRADE_DONE || output_pending(u))
 		return LP2P_EAGAIN;
+	if (u->hs) { /* the muxer was chosen in the handshake */
+		void *session = NULL;
+		int rc = u->sec->hs_split(u->hs, &session);
+		if (rc)
+			return fail(u, rc);
+		u->sec->hs_free(u->hs);
+		u->hs = NULL;
+		u->session = session;
+	}
 	out->sec = u->sec;
 	out->session = u->session;
 	out->muxer = u->muxer;

@@ -477,6 +477,44 @@ static void early_and_late_stages(void **state)
 	assert_true(saw);
 }
 
+/* Done with the last handshake message still in the output: the result
+ * waits for it to be taken. */
+static void result_waits_for_output(void **state)
+{
+	(void)state;
+	const struct lp2p_secure_ops *secs[] = {&lp2p_secure_noise,
+	                                        &lp2p_secure_tls};
+	for (size_t s = 0; s < 2; s++) {
+		struct side a, b;
+		struct lp2p_upgrade_result r;
+		const uint8_t *d;
+		side_init(&a, true);
+		side_init(&b, false);
+		side_security(&a, secs[s], NULL);
+		side_security(&b, secs[s], NULL);
+		side_muxers(&a, YAMUX, NULL);
+		side_muxers(&b, YAMUX, NULL);
+		side_start(&a);
+		side_start(&b);
+		for (int i = 0; i < 1000; i++) {
+			if (lp2p_upgrader_stage(a.u) == LP2P_UPGRADE_DONE)
+				break;
+			move_output(&a, &b);
+			move_output(&b, &a);
+			deliver(&a, WHOLE);
+			deliver(&b, WHOLE);
+		}
+		assert_int_equal(lp2p_upgrader_status(a.u), 0);
+		assert_true(lp2p_upgrader_output(a.u, &d) > 0);
+		assert_int_equal(lp2p_upgrader_result(a.u, &r), LP2P_EAGAIN);
+		assert_int_equal(lp2p_upgrader_status(a.u), 0);
+		pump(&a, &b, WHOLE);
+		check_success(&a, &b, secs[s]->protocol_id, YAMUX);
+		side_free(&a);
+		side_free(&b);
+	}
+}
+
 /* ---- security choice ------------------------------------------------ */
 
 static void security_preference(void **state)
@@ -1099,6 +1137,7 @@ int main(void)
 	    cmocka_unit_test(tls_yamux_late),
 	    cmocka_unit_test(tls_mplex_late),
 	    cmocka_unit_test(early_and_late_stages),
+	    cmocka_unit_test(result_waits_for_output),
 	    cmocka_unit_test(security_preference),
 	    cmocka_unit_test(no_common_security),
 	    cmocka_unit_test(no_common_muxer),
