@@ -87,7 +87,8 @@ EXTRA_DIST += tests/interop/peer.sh
 # speaks pnet; run one by hand with
 #   make check TESTS='tests/interop/pnet-go.test'
 # (`pnet.sh --peers-only` checks the peers among themselves today).
-PNET_INTEROP_TESTS = tests/interop/pnet-js.test tests/interop/pnet-go.test
+PNET_INTEROP_TESTS = tests/interop/pnet-js.test tests/interop/pnet-go.test \
+	tests/interop/pnet-rust.test
 #TESTS += $(PNET_INTEROP_TESTS)
 CLEANFILES += $(PNET_INTEROP_TESTS)
 EXTRA_DIST += tests/interop/pnet.sh

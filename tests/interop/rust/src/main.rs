@@ -17,6 +17,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use libp2p::identity::Keypair;
+use libp2p::pnet::PreSharedKey;
 use libp2p::Multiaddr;
 use sha2::{Digest, Sha256};
 
@@ -38,6 +39,8 @@ const USAGE: &str = "usage: lp2p-rust-peer (--listen MULTIADDR | --dial MULTIADD
   --seed TEXT        Ed25519 identity from SHA-256(TEXT)
   --key-type TYPE    random identity of TYPE: Ed25519 (default), secp256k1, ECDSA (P-256), RSA (2048)
   --key-file PATH    identity from a protobuf-encoded libp2p private key
+  --psk FILE         join the private network of this key file (PSK v1,
+                     /key/swarm/psk/1.0.0/; libp2p-pnet reads /base16/ only)
   --timeout SECONDS  client: fail the scenario after this long (default 300)
   --lifetime SECONDS server: exit after this long, 0 = never (default 600)
   --identify-push    also push listen address changes (identify push itself is always on)
@@ -75,6 +78,7 @@ struct Args {
     seed: Option<String>,
     key_type: Option<String>,
     key_file: Option<String>,
+    psk: Option<String>,
     timeout: Option<String>,
     lifetime: Option<String>,
     identify_push: bool,
@@ -118,6 +122,7 @@ fn parse_args(argv: &[String]) -> Args {
                     "--seed" => &mut a.seed,
                     "--key-type" => &mut a.key_type,
                     "--key-file" => &mut a.key_file,
+                    "--psk" => &mut a.psk,
                     "--timeout" => &mut a.timeout,
                     "--lifetime" => &mut a.lifetime,
                     "--add-protocol-after" => &mut a.add_protocol_after,
@@ -202,6 +207,11 @@ fn load_key(a: &Args) -> Keypair {
     }
 }
 
+fn load_psk(path: &str) -> PreSharedKey {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| fail(&format!("--psk {path}: {e}")));
+    text.parse().unwrap_or_else(|e| fail(&format!("--psk {path}: {e}")))
+}
+
 fn parse_ma(s: &str) -> Multiaddr {
     s.parse().unwrap_or_else(|e| fail(&format!("bad multiaddr {s}: {e}")))
 }
@@ -251,9 +261,11 @@ fn main() {
     let listen: Vec<Multiaddr> = a.listen.iter().map(|s| parse_ma(s)).collect();
     let dial = a.dial.as_deref().map(parse_ma);
     let key = load_key(&a);
+    let psk = a.psk.as_deref().map(load_psk);
     let opts = node::Options {
         secs,
         muxes,
+        psk,
         identify_push: a.identify_push,
         report_identify: a.report_identify,
         signed_peer_record: a.signed_peer_record,

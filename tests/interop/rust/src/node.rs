@@ -10,6 +10,7 @@ use futures::channel::oneshot;
 use futures::StreamExt;
 use libp2p::identity::Keypair;
 use libp2p::multiaddr::Protocol;
+use libp2p::pnet::PreSharedKey;
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::swarm::{ConnectionId, Stream, SwarmEvent};
 use libp2p::{identify, ping, Multiaddr, PeerId, StreamProtocol, Swarm};
@@ -61,6 +62,8 @@ enum Cmd {
 pub struct Options {
     pub secs: Vec<Sec>,
     pub muxes: Vec<Mux>,
+    /// a private network's key (PSK v1), or the public network
+    pub psk: Option<PreSharedKey>,
     pub identify_push: bool,
     pub report_identify: bool,
     /// send rust's own (legacy-form) signed peer record
@@ -109,7 +112,7 @@ impl Handle {
 
 pub fn build(key: &Keypair, opts: &Options) -> std::io::Result<(Swarm<Behaviour>, Negotiated)> {
     let negotiated = Negotiated::default();
-    let transport = transport::build(key, opts.secs.clone(), opts.muxes.clone(), negotiated.clone())?;
+    let transport = transport::build(key, opts.secs.clone(), opts.muxes.clone(), opts.psk.clone(), negotiated.clone())?;
     // No signed peer record unless asked: rust-libp2p 0.57's identify signs
     // and reads records only in its legacy form (domain
     // "libp2p-routing-state", payload type "/libp2p/routing-state-record"),

@@ -14,6 +14,7 @@ use libp2p::core::upgrade::{InboundConnectionUpgrade, OutboundConnectionUpgrade}
 use libp2p::core::ConnectedPoint;
 use libp2p::identity::Keypair;
 use libp2p::multiaddr::Protocol;
+use libp2p::pnet::{PnetConfig, PreSharedKey};
 use libp2p::{noise, tcp, tls, yamux, Multiaddr, PeerId};
 use multistream_select::{dialer_select_proto, listener_select_proto, Version};
 
@@ -72,6 +73,7 @@ pub fn build(
     key: &Keypair,
     secs: Vec<Sec>,
     muxes: Vec<Mux>,
+    psk: Option<PreSharedKey>,
     negotiated: Negotiated,
 ) -> io::Result<Boxed<(PeerId, StreamMuxerBox)>> {
     let noise = noise::Config::new(key).map_err(other("noise"))?;
@@ -86,8 +88,14 @@ pub fn build(
     let upgraded = tcp.and_then(move |socket, endpoint: ConnectedPoint| {
         let (noise, tls, ycfg, mcfg) = (noise.clone(), tls.clone(), ycfg.clone(), mcfg.clone());
         let (secs, muxes, negotiated) = (secs.clone(), muxes.clone(), negotiated.clone());
+        let psk = psk.clone();
         async move {
             let dialer = endpoint.is_dialer();
+            // a private network: the nonces, then XSalsa20 under everything
+            let socket: Box<dyn Io> = match psk {
+                Some(k) => Box::new(PnetConfig::new(k).handshake(socket).await.map_err(other("pnet"))?),
+                None => Box::new(socket),
+            };
             let names: Vec<&'static str> = secs.iter().map(|s| s.id()).collect();
             let (name, io) = if dialer {
                 dialer_select_proto(socket, names, Version::V1).await
