@@ -2,8 +2,8 @@
  * packed_ma.h - a multiaddr kept at its own length (internal).
  *
  * struct lp2p_multiaddr reserves LP2P_MULTIADDR_MAX_LEN (512) bytes, but
- * the addresses a connection or the peerstore holds are mostly 8 (ip4/tcp)
- * to 20 (ip6/tcp) bytes.  Up to LP2P_PACKED_MA_INLINE bytes live inside the
+ * the addresses a connection or the peerstore holds are mostly 8 (ip4 and
+ * a port) to 20 (ip6 and a port) bytes.  Up to LP2P_PACKED_MA_INLINE bytes live inside the
  * holder; a longer one (a dns name, an ip6zone) gets one heap allocation of
  * its exact length.
  */
@@ -14,7 +14,8 @@
 
 #include <lp2p/multiaddr.h>
 
-/* ip6/tcp with a zone of up to 10 characters, dns4/tcp with a name of 27 */
+/* ip6 and a port with a zone of up to 10 characters, dns4 and a port with
+ * a name of 27 */
 #define LP2P_PACKED_MA_INLINE 32
 
 struct lp2p_packed_ma {

@@ -87,7 +87,8 @@ int lp2p_swarm_init(struct lp2p_swarm *sw, struct lp2p_loop *loop,
 		         lp2p_strerror(rc));
 		return rc;
 	}
-	/* The muxer list first: Noise's per-host payload announces it. */
+	/* The muxer list first: a security protocol's per-host state may
+	 * announce it (early muxer negotiation). */
 	for (size_t i = 0; i < cfg->muxers.n; i++) {
 		const struct lp2p_session_ops *ops =
 			lp2p_session_by_name(cfg->muxers.v[i]);

@@ -15,7 +15,6 @@
 #include "net/resolve.h"
 #include "net/transport.h"
 #include "resource/resource.h"
-#include "security/noise.h"
 #include "security/secure.h"
 #include "core/buf.h"
 #include "swarm/write_meter.h"
@@ -30,8 +29,7 @@ struct lp2p_dial;
  * The shared write buffer holds this plus one muxer output batch. */
 #define LP2P_CONN_WBUF_HIWAT (1u << 20)
 #define LP2P_CONN_MAX_PROTECT 16
-/* Receive window per stream, for sessions with flow control (yamux's
- * minimum is 256 KiB). */
+/* Receive window per stream, for sessions with flow control. */
 #define LP2P_CONN_STREAM_WINDOW (1u << 20)
 /* Data held for paused streams of one connection before it stops reading. */
 #define LP2P_CONN_HELD_MAX (1u << 20)
@@ -96,7 +94,7 @@ struct lp2p_conn {
 
 	struct lp2p_stream *streams; /* open streams (list) */
 	size_t nstreams;             /* including those waiting to open */
-	/* outbound opens the muxer could not take yet (yamux ACK backlog,
+	/* outbound opens the session could not take yet (ACK backlog,
 	 * output full), oldest first; also on the streams list */
 	struct lp2p_stream *open_wait_head, *open_wait_tail;
 	uint64_t opened_ms;
