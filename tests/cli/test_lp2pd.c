@@ -300,6 +300,43 @@ static void check_config_bad(void **state)
 	assert_non_null(strstr(r.err, "/nonexistent.yaml: cannot open"));
 }
 
+/* pnet.key_file is read by --check-config: a bad key names the file and
+ * the fault; a good one passes. */
+static void check_config_pnet(void **state)
+{
+	(void)state;
+	char key[64], cfg_text[256], want[256];
+	snprintf(key, sizeof key, "%s",
+	         write_temp("/key/swarm/psk/1.0.0/\n/base16/\n"
+	                    "0123456789abcdef0123456789abcdef\n"));
+	snprintf(cfg_text, sizeof cfg_text,
+	         "listen: [/ip4/127.0.0.1/tcp/0]\npnet:\n  key_file: %s\n", key);
+	char *path = write_temp(cfg_text);
+	struct run r;
+	run_lp2pd(&r, "--check-config", "-c", path);
+	assert_int_equal(r.status, 1);
+	snprintf(want, sizeof want,
+	         "lp2pd: %s:3:13: pnet.key_file: %s: the key has 32 hex digits; "
+	         "a PSK is 64 (32 bytes)",
+	         path, key);
+	if (!strstr(r.err, want))
+		fail_msg("stderr '%s' lacks '%s'", r.err, want);
+	assert_null(strstr(r.out, "configuration OK"));
+
+	FILE *f = fopen(key, "w");
+	assert_non_null(f);
+	fputs("/key/swarm/psk/1.0.0/\n/base16/\n"
+	      "0123456789abcdef0123456789abcdef"
+	      "0123456789abcdef0123456789abcdef\n",
+	      f);
+	fclose(f);
+	run_lp2pd(&r, "--check-config", "-c", path);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "configuration OK"));
+	unlink(path);
+	unlink(key);
+}
+
 static void check_config_missing_plugin(void **state)
 {
 	(void)state;
@@ -420,6 +457,7 @@ int main(void)
 		cmocka_unit_test(subcommand_option_order),
 		cmocka_unit_test(check_config_good),
 		cmocka_unit_test(check_config_bad),
+		cmocka_unit_test(check_config_pnet),
 		cmocka_unit_test(check_config_missing_plugin),
 		cmocka_unit_test(start_and_sigterm),
 		cmocka_unit_test(gen_key_and_print_id),
