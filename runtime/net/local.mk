@@ -16,3 +16,9 @@ tests_unit_test_memory_transport_SOURCES = \
 	tests/unit/test_memory_transport.c
 tests_unit_test_memory_transport_CFLAGS = $(TEST_COMPILE_FLAGS)
 tests_unit_test_memory_transport_LDADD = $(TEST_LIBS) $(EV_LIBS)
+# A closed TCP socket's goodbye (tcp_linger.c) on a socket pair.
+check_PROGRAMS += tests/unit/test_tcp_linger
+TESTS += tests/unit/test_tcp_linger
+tests_unit_test_tcp_linger_SOURCES = tests/unit/test_tcp_linger.c
+tests_unit_test_tcp_linger_CFLAGS = $(TEST_COMPILE_FLAGS)
+tests_unit_test_tcp_linger_LDADD = $(TEST_LIBS) $(EV_LIBS)
