@@ -44,8 +44,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort(); /* out written on failure */
 		return 0;
 	}
-	for (size_t i = 0; i < 32; i++)
-		snprintf((char *)body + 2 * i, 3, "%02X", key[i]);
+	for (size_t i = 0; i < 32; i++) {
+		body[2 * i] = (uint8_t)"0123456789ABCDEF"[key[i] >> 4];
+		body[2 * i + 1] = (uint8_t)"0123456789ABCDEF"[key[i] & 15];
+	}
 	reparse("/base16/", body, 64, key);
 	size_t o = 0;
 	for (size_t i = 0; i < 33; i += 3) {
