@@ -4,7 +4,7 @@
  * Salsa20 nonce"), for private networks (runtime/pnet).  Pure: no I/O, no
  * allocation.  OpenSSL 3 has no XSalsa20, hence this file.
  *
- * A stream state is 48 bytes: the HSalsa20 subkey, the last 8 nonce
+ * A stream state is 56 bytes: the HSalsa20 subkey, the last 8 nonce
  * bytes, the 64-bit block counter and the offset into the current block.
  * No keystream is buffered; a call that starts inside a block computes
  * that block again, so an idle connection costs nothing but the state.
