@@ -57,7 +57,9 @@ struct node *world_node(struct world *w, const char *extra_yaml)
 	if (!n)
 		fail_msg("too many nodes");
 	char yaml[4096], err[512];
-	snprintf(yaml, sizeof yaml, "listen: [/ip4/127.0.0.1/tcp/0]\n%s",
+	snprintf(yaml, sizeof yaml, "%s\n%s",
+	         w->listen_yaml ? w->listen_yaml
+	                        : "listen: [/ip4/127.0.0.1/tcp/0]",
 	         extra_yaml ? extra_yaml : "");
 	if (lp2p_config_load_string(yaml, strlen(yaml), "test.yaml", &n->cfg,
 	                            err, sizeof err))
@@ -65,6 +67,8 @@ struct node *world_node(struct world *w, const char *extra_yaml)
 	if (lp2p_host_new(n->cfg, &n->h, err, sizeof err))
 		fail_msg("lp2p_host_new: %s", err);
 	n->live = true;
+	if (w->node_init)
+		w->node_init(w, n);
 	if (lp2p_host_start(n->h, err, sizeof err))
 		fail_msg("lp2p_host_start: %s", err);
 	n->id = *lp2p_host_peer_id(n->h);

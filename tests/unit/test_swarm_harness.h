@@ -1,6 +1,7 @@
 /*
- * test_swarm_harness.h - several hosts in one process over loopback TCP,
- * driven without threads: every host's loop runs one non-blocking
+ * test_swarm_harness.h - several hosts in one process over loopback TCP
+ * (or another transport: world.listen_yaml, world.node_init), driven
+ * without threads: every host's loop runs one non-blocking
  * iteration in turn until a condition holds or a deadline passes.
  *
  * A test owns a world (made by world_setup, freed by world_teardown, so a
@@ -131,6 +132,12 @@ struct world {
 	 * is answered while the world's hosts are freed */
 	struct dial_res dials[WORLD_MAX_DIALS];
 	size_t ndials;
+	/* How world_node makes a host; zero: listening on 127.0.0.1 over
+	 * TCP.  listen_yaml replaces that "listen: [...]" line (and may add
+	 * "transports: ..."); node_init runs after lp2p_host_new, before
+	 * lp2p_host_start (e.g. to enable a transport for it). */
+	const char *listen_yaml;
+	void (*node_init)(struct world *w, struct node *n);
 };
 
 /* A zeroed dial result from the world's pool. */
@@ -140,8 +147,9 @@ struct dial_res *world_dial(struct world *w);
 int world_setup(void **state);
 int world_teardown(void **state);
 
-/* A started host listening on 127.0.0.1; extra_yaml is appended to the
- * configuration (muxers, limits, connection_manager ...). */
+/* A started host listening on 127.0.0.1 (or as w->listen_yaml says);
+ * extra_yaml is appended to the configuration (muxers, limits,
+ * connection_manager ...). */
 struct node *world_node(struct world *w, const char *extra_yaml);
 /* lp2p_host_free and lp2p_config_free now. */
 void world_node_free(struct world *w, struct node *n);
