@@ -23,14 +23,16 @@ static void stop_plugins(struct lp2p_host *h)
 		lp2p_plugin_stop(h->plugins[i]);
 }
 
-/* Connections close first (plugins see them go), then plugins stop. */
+/* Connections close first (plugins see them go), then plugins stop.
+ * The bootstrap state goes after the swarm: its dials still under way are
+ * answered (cancelled) by the swarm's shutdown. */
 static void stop_everything(struct lp2p_host *h)
 {
 	if (h->stopped)
 		return;
 	h->stopped = true;
-	lp2p_bootstrap_stop(h);
 	lp2p_swarm_shutdown(&h->swarm);
+	lp2p_bootstrap_stop(h);
 	stop_plugins(h);
 }
 

@@ -100,7 +100,7 @@ static void attempt_uncount_fd(struct attempt *a)
 	a->fd_counted = false;
 }
 
-static void attempt_cancel(struct attempt *a)
+static void attempt_cancel(struct attempt *a, const char *why)
 {
 	switch (a->state) {
 	case A_RESOLVING:
@@ -113,8 +113,7 @@ static void attempt_cancel(struct attempt *a)
 	case A_UPGRADING:
 		if (a->conn) {
 			a->conn->dial = NULL;
-			lp2p_conn_kill(a->conn, LP2P_ECANCELED,
-			               "another address won");
+			lp2p_conn_kill(a->conn, LP2P_ECANCELED, why);
 		}
 		break;
 	default:
@@ -130,7 +129,9 @@ static void dial_finish(struct lp2p_dial *d, int status, struct lp2p_conn *c)
 	ev_timer_stop(sw->loop->ev, &d->kickoff);
 	for (size_t i = 0; i < d->nattempts; i++)
 		if (d->attempts[i].conn != c || status)
-			attempt_cancel(&d->attempts[i]);
+			attempt_cancel(&d->attempts[i],
+			               status ? "dial cancelled"
+			                      : "another address won");
 	if (d->prev)
 		d->prev->next = d->next;
 	else

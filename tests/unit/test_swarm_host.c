@@ -806,6 +806,29 @@ static void free_while_running(void **state)
 	close(bz.hole);
 }
 
+/* A bootstrap dial still under way when the host stops: its answer
+ * (cancelled) came after the bootstrap state was freed (lp2pd crashed on
+ * SIGTERM while dialling a peer that did not answer the upgrade). */
+static void stop_with_bootstrap_dial(void **state)
+{
+	struct world *w = *state;
+	struct node *b = world_node(w, NULL);
+	struct lp2p_multiaddr hole;
+	int fd = black_hole(&hole);
+	char ma[LP2P_MULTIADDR_STR_MAX], id[LP2P_PEER_ID_STR_MAX];
+	char yaml[LP2P_MULTIADDR_STR_MAX + LP2P_PEER_ID_STR_MAX + 32];
+	lp2p_multiaddr_to_string(&hole, ma, sizeof ma);
+	lp2p_peer_id_to_string(&b->id, id, sizeof id);
+	snprintf(yaml, sizeof yaml, "bootstrap: [%s/p2p/%s]\n", ma, id);
+	struct node *a = world_node(w, yaml);
+	world_run_for(w, 50); /* connected to the hole, upgrading */
+	assert_int_equal(lp2p_host_conns(a->h, NULL, 0), 0);
+	lp2p_host_stop(a->h);
+	world_run_for(w, 20);
+	world_node_free(w, a);
+	close(fd);
+}
+
 struct stopper {
 	lp2p_host *h;
 };
@@ -854,6 +877,7 @@ int main(void)
 		T(stop_then_free_mplex),
 		T(free_while_running),
 		T(stop_from_other_thread),
+		T(stop_with_bootstrap_dial),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
