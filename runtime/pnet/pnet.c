@@ -424,6 +424,14 @@ size_t lp2p_pnet_recv(struct lp2p_pnet *p, uint8_t *buf, size_t len)
 			took = len;
 		memcpy(p->remote_nonce + p->remote_got, buf, took);
 		p->remote_got = (uint8_t)(p->remote_got + took);
+		/* A peer outside any private network sends the header in
+		 * the clear where the nonce goes (and may send nothing more
+		 * until we answer): a random nonce starts that way with
+		 * probability 2^-160. */
+		if (p->remote_got >= MSS_HEADER_LEN &&
+		    p->remote_got - took < MSS_HEADER_LEN &&
+		    memcmp(p->remote_nonce, mss_header, MSS_HEADER_LEN) == 0)
+			p->header_differs = true;
 		if (p->remote_got < LP2P_PNET_NONCE_LEN)
 			return took;
 		lp2p_xsalsa20_init(&p->rx, p->key, p->remote_nonce);

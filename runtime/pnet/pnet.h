@@ -108,7 +108,8 @@ void lp2p_pnet_seal(struct lp2p_pnet *p, uint8_t *buf, size_t len);
  * compares what it decrypts with it.  Returns 0 once the whole header
  * matched, LP2P_EAGAIN while fewer bytes came but match so far, and
  * LP2P_ECRYPTO as soon as one differs: the peer has another key or is not
- * in a private network.  The connection should then be closed with a log
+ * in a private network (also when the header came in the clear where the
+ * nonce goes: a peer without one, which may send nothing more).  The connection should then be closed with a log
  * line that says "private network", before multistream-select reports a
  * protocol error or waits for a line that never ends.
  */

@@ -3,7 +3,10 @@ libruntime_la_SOURCES += \
 	runtime/swarm/swarm.c runtime/swarm/swarm.h \
 	runtime/swarm/write_meter.h \
 	runtime/swarm/packed_ma.c runtime/swarm/packed_ma.h \
-	runtime/swarm/conn.c runtime/swarm/stream.c runtime/swarm/stream_send.c \
+	runtime/swarm/conn.c runtime/swarm/conn_internal.h \
+	runtime/swarm/conn_upgrade.c runtime/swarm/conn_input.c \
+	runtime/swarm/conn_output.c runtime/swarm/conn_account.c \
+	runtime/swarm/stream.c runtime/swarm/stream_send.c \
 	runtime/swarm/stream_negotiate.c runtime/swarm/stream_mux.c \
 	runtime/swarm/stream_internal.h runtime/swarm/stream_msg.c runtime/swarm/conn_data.c \
 	runtime/swarm/dial.c \

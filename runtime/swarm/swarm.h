@@ -16,6 +16,7 @@
 #include "net/transport.h"
 #include "resource/resource.h"
 #include "security/secure.h"
+#include "upgrade/upgrader.h"
 #include "core/buf.h"
 #include "swarm/write_meter.h"
 #include "swarm/packed_ma.h"
@@ -33,14 +34,15 @@ struct lp2p_dial;
 #define LP2P_CONN_STREAM_WINDOW (1u << 20)
 /* Data held for paused streams of one connection before it stops reading. */
 #define LP2P_CONN_HELD_MAX (1u << 20)
+/* Under a private network, the longest wait for the peer's first bytes
+ * to prove it shares our key (it answers at once if it does). */
+#define LP2P_CONN_PNET_CHECK_MS 5000
 /* Seconds between looks at a peer while reading is held. */
 #define LP2P_CONN_HELD_TICK 0.5
 
 enum lp2p_conn_state {
-	CONN_SEC_NEGOTIATE, /* multistream-select of the security protocol */
-	CONN_SEC_HANDSHAKE, /* Noise or TLS handshake */
-	CONN_MUX_NEGOTIATE, /* multistream-select of the muxer, encrypted */
-	CONN_READY,         /* streams flow */
+	CONN_UPGRADING, /* the upgrader runs: security, muxer choice */
+	CONN_READY,     /* streams flow */
 	CONN_DEAD,          /* closed; memory freed when the last ref goes */
 };
 
@@ -78,13 +80,12 @@ struct lp2p_conn {
 	struct lp2p_peer_id peer;
 	bool have_expected_peer;
 
-	const char *security; /* static protocol id once chosen */
+	const char *security; /* static protocol id once ready */
 	const char *muxer;
-	struct lp2p_mss *mss;     /* the current negotiation, if any */
-	const struct lp2p_secure_ops *sec; /* the security protocol */
-	void *hs;                 /* during the handshake */
-	void *session;            /* once secure */
-	bool secure;              /* session established */
+	struct lp2p_pnet *pnet;   /* a private network's cipher, or NULL */
+	struct lp2p_upgrader *up; /* while upgrading */
+	const struct lp2p_secure_ops *sec; /* once ready: the secure channel */
+	void *session;
 	const struct lp2p_session_ops *mx; /* the muxed session's table */
 	void *mux;                         /* and the session */
 
@@ -231,6 +232,8 @@ struct lp2p_swarm {
 	struct lp2p_swarm_transport transports[LP2P_SWARM_MAX_TRANSPORTS];
 	size_t ntransports;
 	size_t closing_pipes; /* closed, still going down gracefully */
+	uint64_t pnet_refused; /* peers outside our private network */
+	double pnet_logged;
 	bool listeners_paused;
 	struct lp2p_gater gater;
 	uint64_t limited_count; /* refusals by a scope limit */

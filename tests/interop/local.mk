@@ -83,13 +83,10 @@ CLEANFILES += $(INTEROP_TESTS)
 EXTRA_DIST += tests/interop/peer.sh
 
 # Private networks (pnet.sh: PSK v1 both ways, K1 against K1, another key
-# and none).  Generated like the others but not in TESTS until the swarm
-# speaks pnet; run one by hand with
-#   make check TESTS='tests/interop/pnet-go.test'
-# (`pnet.sh --peers-only` checks the peers among themselves today).
+# and none; `pnet.sh --peers-only` checks the peers among themselves).
 PNET_INTEROP_TESTS = tests/interop/pnet-js.test tests/interop/pnet-go.test \
 	tests/interop/pnet-rust.test
-#TESTS += $(PNET_INTEROP_TESTS)
+TESTS += $(PNET_INTEROP_TESTS)
 CLEANFILES += $(PNET_INTEROP_TESTS)
 EXTRA_DIST += tests/interop/pnet.sh
 

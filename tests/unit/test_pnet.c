@@ -399,6 +399,17 @@ static void other_key(void **state)
 	deliver_first(b, &w, 64, out, true);
 	assert_int_equal(lp2p_pnet_status(b), LP2P_ECRYPTO);
 	lp2p_pnet_free(b);
+
+	/* one that sends only its header and waits for ours (a listener):
+	 * 20 of the 24 nonce bytes, in pieces, already tell */
+	assert_int_equal(lp2p_pnet_new(key0, &b), 0);
+	uint8_t hdr[20];
+	memcpy(hdr, plain, sizeof hdr);
+	assert_int_equal(lp2p_pnet_recv(b, hdr, 7), 7);
+	assert_int_equal(lp2p_pnet_status(b), LP2P_EAGAIN);
+	assert_int_equal(lp2p_pnet_recv(b, hdr + 7, 13), 13);
+	assert_int_equal(lp2p_pnet_status(b), LP2P_ECRYPTO);
+	lp2p_pnet_free(b);
 }
 
 int main(void)
