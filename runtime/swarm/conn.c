@@ -122,6 +122,8 @@ void lp2p_conn_kill(struct lp2p_conn *c, int reason, const char *why)
 	char who[LP2P_MULTIADDR_STR_MAX];
 	lp2p_conn_ref(c);
 	c->close_reason = reason;
+	if (was == CONN_UPGRADING && reason < 0)
+		why = lp2p_conn_upgrade_failure(c, reason, why);
 	if (reason < 0)
 		lp2p_log(was == CONN_READY ? LP2P_LOG_INFO : LP2P_LOG_DEBUG,
 		         "connection %llu %s %s closed: %s%s%s%s",
@@ -176,8 +178,7 @@ static void on_phase_timer(struct ev_loop *ev, ev_timer *w, int revents)
 	uint64_t spent = lp2p_loop_now_ms(c->sw->loop) - c->opened_ms;
 	if (c->pnet && lp2p_pnet_status(c->pnet) != 0) {
 		/* a member of our private network answers at once */
-		lp2p_conn_kill(c, LP2P_ETIMEDOUT,
-		               lp2p_conn_upgrade_failure(c, LP2P_ETIMEDOUT));
+		lp2p_conn_kill(c, LP2P_ETIMEDOUT, NULL);
 	} else if (spent < limit) {
 		ev_timer_set(w, (double)(limit - spent) / 1000.0, 0);
 		ev_timer_start(c->sw->loop->ev, w);

@@ -83,9 +83,7 @@ static void conn_process(struct lp2p_conn *c, uint8_t *buf, size_t len)
 		return;
 	if (used < 0) {
 		const char *why = NULL;
-		if (c->state == CONN_UPGRADING)
-			why = lp2p_conn_upgrade_failure(c, (int)used);
-		else
+		if (c->state == CONN_READY)
 			why = c->sec->session_error_reason(c->session);
 		/* a TLS alert or the session's GoAway tells the remote why */
 		(void)lp2p_conn_collect(c, &c->wbuf);
@@ -142,12 +140,9 @@ void lp2p_conn_on_readable(struct lp2p_conn *c)
 		return;
 	}
 	if (n == 0) {
-		const char *why = NULL;
-		if (c->state == CONN_UPGRADING)
-			why = lp2p_conn_upgrade_failure(c, LP2P_EPROTO);
 		lp2p_conn_kill(c, c->state == CONN_READY ? LP2P_ECLOSED
 		                                         : LP2P_EPROTO,
-		               why ? why : "remote closed the connection");
+		               "remote closed the connection");
 		return;
 	}
 	size_t len = kept + (size_t)n;

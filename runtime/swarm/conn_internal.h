@@ -30,8 +30,11 @@ int lp2p_conn_upgrade_start(struct lp2p_conn *c);
  * upgrade completes, the connection is ready (or closed) on return. */
 ssize_t lp2p_conn_upgrade_recv(struct lp2p_conn *c, uint8_t *buf,
                                size_t len);
-/* Why the upgrade failed with err, in words (NULL: the code says it). */
-const char *lp2p_conn_upgrade_failure(struct lp2p_conn *c, int err);
+/* Why the upgrade failed with err, in words (NULL: the code says it):
+ * a peer outside our private network (logged), else why if given, else
+ * the upgrader's reason. */
+const char *lp2p_conn_upgrade_failure(struct lp2p_conn *c, int err,
+                                      const char *why);
 
 /* conn_account.c: the tick while reading is held for paused streams */
 void lp2p_conn_held_tick(struct lp2p_conn *c);

@@ -173,13 +173,18 @@ static void log_outsider(struct lp2p_conn *c)
 	         (unsigned long long)sw->pnet_refused);
 }
 
-const char *lp2p_conn_upgrade_failure(struct lp2p_conn *c, int err)
+const char *lp2p_conn_upgrade_failure(struct lp2p_conn *c, int err,
+                                      const char *why)
 {
-	if (c->pnet && lp2p_pnet_status(c->pnet) != 0) {
-		/* also a peer that ends or fails before its header came */
+	if (c->pnet && lp2p_pnet_status(c->pnet) != 0 &&
+	    err != LP2P_ECANCELED) {
+		/* however it ended (noise, a reset, an end, a wait) before
+		 * the peer's header came */
 		log_outsider(c);
 		return "the peer is not in this private network";
 	}
-	(void)err;
-	return c->up ? lp2p_upgrader_error_reason(c->up) : NULL;
+	if (why)
+		return why;
+	why = c->up ? lp2p_upgrader_error_reason(c->up) : NULL;
+	return why && *why ? why : NULL;
 }

@@ -122,7 +122,7 @@ EOF
 start_peer() {
 	name=$1
 	shift
-	peer_cmd --listen /ip4/127.0.0.1/tcp/0 --lifetime 120 "$@" \
+	peer_bg --listen /ip4/127.0.0.1/tcp/0 --lifetime 120 "$@" \
 		>"$work/$name.out" 2>"$work/$name.err" &
 	pids="$pids $!"
 	if ! wait_for "$work/$name.out" '"event":"listening"' 30; then

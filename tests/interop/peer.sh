@@ -20,6 +20,7 @@
 #                   legacy "libp2p-routing-state" form; README.md)
 #   node            Node 22 (runners check JSON with it; every peer needs it)
 # peer_cmd ARGS...  runs the peer
+# peer_bg ARGS... &  runs it in the background ($! is the peer)
 # peer_require      exits 77 (automake's SKIP) when the peer or Node is not
 #                   installed, or 1 with LP2P_INTEROP_REQUIRED=1
 
@@ -74,6 +75,13 @@ esac
 
 peer_cmd() {
 	"$peer_exe" ${peer_script:+"$peer_script"} "$@"
+}
+
+# peer_bg ARGS... &  runs the peer in the background with $! the peer
+# itself: a function run with & is a subshell, and killing the subshell
+# left the peer running (servers outlived their runners by minutes).
+peer_bg() {
+	exec "$peer_exe" ${peer_script:+"$peer_script"} "$@"
 }
 
 peer_require() {

@@ -169,7 +169,7 @@ start_server() {
 	s_out=$work/server-$1-$runs.out
 	runs=$((runs + 1))
 	# shellcheck disable=SC2046
-	peer_cmd --listen /ip4/127.0.0.1/tcp/0 $(psk_args "$1") --lifetime 600 \
+	peer_bg --listen /ip4/127.0.0.1/tcp/0 $(psk_args "$1") --lifetime 600 \
 		>"$s_out" 2>"$s_out.err" &
 	server=$!
 	if ! wait_for "$s_out" '"event":"listening"' "$server"; then

@@ -158,7 +158,7 @@ export LP2P_NO_DLCLOSE=1 # sanitizers symbolize plugin frames
 
 echo "peer: $peer_name, muxers: $peer_muxers"
 p_log=$work/peer-server.out
-peer_cmd --listen /ip4/127.0.0.1/tcp/0 \
+peer_bg --listen /ip4/127.0.0.1/tcp/0 \
 	--muxer "$(echo $peer_muxers | tr ' ' ,)" \
 	--lifetime 300 >"$p_log" 2>"$work/peer-server.err" &
 server_pid=$!

@@ -75,7 +75,7 @@ echo "peer: $peer_name, muxers: $peer_muxers"
 # ---- 1. lp2p dials the peer ----
 for mux in $peer_muxers; do
 	out="$work/peer-server-$mux.out"
-	peer_cmd --listen /ip4/127.0.0.1/tcp/0 \
+	peer_bg --listen /ip4/127.0.0.1/tcp/0 \
 		--security tls --muxer "$mux" --lifetime 600 \
 		>"$out" 2>"$work/peer-server-$mux.err" &
 	server=$!

@@ -19,7 +19,7 @@
 #define MiB (1024u * 1024u)
 #define KiB 1024u
 /* yamux's receive window per stream (the spec's initial window). */
-/* the swarm's yamux receive window per stream (LP2P_CONN_YAMUX_WINDOW) */
+/* the swarm's yamux receive window per stream (LP2P_CONN_STREAM_WINDOW) */
 #define YAMUX_WINDOW (1u * MiB)
 
 static const char *const muxer_yaml[] = {"muxers: [yamux]\n",
