@@ -113,7 +113,7 @@ void lp2p_bootstrap_conn_closed(struct lp2p_host *h, struct lp2p_conn *c)
 {
 	for (size_t i = 0; i < h->nbootstrap; i++) {
 		struct lp2p_bootstrap_peer *b = &h->bootstrap[i];
-		if (!b->connected || !lp2p_peer_id_equal(&b->peer, &c->peer))
+		if (!b->connected || !lp2p_peer_id_equal(&b->peer, lp2p_conn_peer(c)))
 			continue;
 		/* still connected through another connection? */
 		lp2p_conn *other;

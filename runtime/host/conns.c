@@ -69,6 +69,11 @@ LP2P_API int lp2p_host_dial(lp2p_host *h, const struct lp2p_multiaddr *ma,
 	return lp2p_swarm_dial(&h->swarm, ma, force_new_conn, cb, arg);
 }
 
+static bool swarm_can_dial(void *arg, const struct lp2p_multiaddr *ma)
+{
+	return lp2p_swarm_can_dial(arg, ma);
+}
+
 LP2P_API int lp2p_host_dial_peer(lp2p_host *h, const struct lp2p_peer_id *peer,
                                  bool force_new_conn, lp2p_dial_cb cb,
                                  void *arg)
@@ -76,9 +81,9 @@ LP2P_API int lp2p_host_dial_peer(lp2p_host *h, const struct lp2p_peer_id *peer,
 	if (!peer || !cb)
 		return LP2P_EINVAL;
 	struct lp2p_multiaddr addrs[LP2P_DIAL_MAX_ADDRS];
-	size_t n = lp2p_peerstore_dialable_addrs(&h->peerstore, peer,
-	                                         lp2p_host_now_ms(h), addrs,
-	                                         LP2P_DIAL_MAX_ADDRS);
+	size_t n = lp2p_peerstore_dialable_addrs(
+		&h->peerstore, peer, lp2p_host_now_ms(h), swarm_can_dial,
+		&h->swarm, addrs, LP2P_DIAL_MAX_ADDRS);
 	return lp2p_swarm_dial_peer(&h->swarm, peer, addrs, n, force_new_conn,
 	                            cb, arg);
 }

@@ -358,22 +358,23 @@ static void publish_conn(struct lp2p_host *h, struct lp2p_conn *c,
 {
 	struct lp2p_event_conn ev = {
 		.size = sizeof ev,
-		.direction = c->dir,
-		.conn_id = c->id,
-		.peer = c->peer,
-		.security = c->security,
-		.muxer = c->muxer,
+		.direction = lp2p_conn_direction(c),
+		.conn_id = lp2p_conn_id(c),
+		.peer = *lp2p_conn_peer(c),
+		.security = lp2p_conn_security(c),
+		.muxer = lp2p_conn_muxer(c),
 	};
 	if (strcmp(type, LP2P_EVENT_CONN_CLOSED) == 0) {
-		ev.reason = c->close_reason;
-		ev.duration_ms = lp2p_host_now_ms(h) - c->opened_ms;
+		ev.reason = lp2p_conn_close_reason(c);
+		ev.duration_ms = lp2p_host_now_ms(h) - lp2p_conn_opened_ms(c);
 	}
-	lp2p_packed_ma_get(&c->remote_addr, &ev.remote_addr);
-	lp2p_packed_ma_get(&c->local_addr, &ev.local_addr);
+	lp2p_conn_remote_addr(c, &ev.remote_addr);
+	lp2p_conn_local_addr(c, &ev.local_addr);
 	int rc = lp2p_host_publish(h, type, &ev, sizeof ev);
 	if (rc)
 		lp2p_log(LP2P_LOG_DEBUG, "event %s of connection %llu lost: %s",
-		         type, (unsigned long long)c->id, lp2p_strerror(rc));
+		         type, (unsigned long long)ev.conn_id,
+		         lp2p_strerror(rc));
 }
 
 static void conn_ready(void *arg, struct lp2p_conn *c)
@@ -381,10 +382,10 @@ static void conn_ready(void *arg, struct lp2p_conn *c)
 	struct lp2p_host *h = arg;
 	publish_conn(h, c, LP2P_EVENT_CONN_OPENED);
 	lp2p_conn_ref(c);
-	for (size_t i = 0; i < h->nplugins && c->state == CONN_READY; i++) {
+	for (size_t i = 0; i < h->nplugins && lp2p_conn_is_ready(c); i++) {
 		struct lp2p_plugin *p = h->plugins[i];
 		if (p->running && p->new_connection)
-			p->new_connection(p->state, c, &c->peer);
+			p->new_connection(p->state, c, lp2p_conn_peer(c));
 	}
 	lp2p_conn_unref(c);
 }
@@ -397,7 +398,7 @@ static void conn_closed(void *arg, struct lp2p_conn *c)
 	for (size_t i = 0; i < h->nplugins; i++) {
 		struct lp2p_plugin *p = h->plugins[i];
 		if (p->running && p->closed_connection)
-			p->closed_connection(p->state, c, &c->peer);
+			p->closed_connection(p->state, c, lp2p_conn_peer(c));
 	}
 }
 

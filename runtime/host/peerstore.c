@@ -255,10 +255,11 @@ int lp2p_peerstore_add(struct lp2p_peerstore *ps,
 	return 0;
 }
 
-size_t lp2p_peerstore_dialable_addrs(struct lp2p_peerstore *ps,
-                                     const struct lp2p_peer_id *peer,
-                                     uint64_t now_ms,
-                                     struct lp2p_multiaddr *out, size_t max)
+size_t lp2p_peerstore_dialable_addrs(
+	struct lp2p_peerstore *ps, const struct lp2p_peer_id *peer,
+	uint64_t now_ms,
+	bool (*usable)(void *arg, const struct lp2p_multiaddr *ma), void *arg,
+	struct lp2p_multiaddr *out, size_t max)
 {
 	struct lp2p_peer_record *r = lp2p_peerstore_find(ps, peer);
 	if (!r)
@@ -270,7 +271,7 @@ size_t lp2p_peerstore_dialable_addrs(struct lp2p_peerstore *ps,
 	struct lp2p_multiaddr ma;
 	for (size_t i = 0; i < r->naddrs; i++) {
 		lp2p_packed_ma_get(&r->addrs[i].ma, &ma);
-		used[i] = !lp2p_multiaddr_is_tcp(&ma); /* never offered */
+		used[i] = !usable(arg, &ma); /* never offered */
 	}
 	while (n < max) {
 		size_t best = SIZE_MAX;

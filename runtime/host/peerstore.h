@@ -24,10 +24,12 @@ int lp2p_peerstore_add(struct lp2p_peerstore *ps,
                        const struct lp2p_multiaddr *ma, uint64_t ttl_ms,
                        uint64_t now_ms);
 
-/* Unexpired addresses that a transport can dial, freshest first. */
-size_t lp2p_peerstore_dialable_addrs(struct lp2p_peerstore *ps,
-                                     const struct lp2p_peer_id *peer,
-                                     uint64_t now_ms,
-                                     struct lp2p_multiaddr *out, size_t max);
+/* Unexpired addresses that usable(arg, ma) accepts (a transport can
+ * dial them), freshest first. */
+size_t lp2p_peerstore_dialable_addrs(
+	struct lp2p_peerstore *ps, const struct lp2p_peer_id *peer,
+	uint64_t now_ms,
+	bool (*usable)(void *arg, const struct lp2p_multiaddr *ma), void *arg,
+	struct lp2p_multiaddr *out, size_t max);
 
 #endif

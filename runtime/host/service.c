@@ -112,18 +112,9 @@ LP2P_API size_t lp2p_host_peer_streams(const lp2p_host *h,
                                        const char *protocol,
                                        enum lp2p_direction dir)
 {
-	size_t n = 0;
 	if (!h || !peer || !protocol)
 		return 0;
-	for (struct lp2p_conn *c = h->swarm.conns; c; c = c->next) {
-		if (c->state != CONN_READY || !lp2p_peer_id_equal(&c->peer, peer))
-			continue;
-		for (struct lp2p_stream *s = c->streams; s; s = s->next)
-			if (s->state != STREAM_DEAD && s->dir == dir &&
-			    s->protocol && strcmp(s->protocol, protocol) == 0)
-				n++;
-	}
-	return n;
+	return lp2p_swarm_peer_streams(&h->swarm, peer, protocol, dir);
 }
 
 /* ---- connection timers ---- */

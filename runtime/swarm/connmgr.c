@@ -17,7 +17,9 @@
 
 static uint64_t scan_interval_ms(const struct lp2p_connmgr_config *m)
 {
-	uint64_t t = m->idle_timeout_ms;
+	/* idle_timeout 0 closes nothing for idleness: the scan then only
+	 * gives idle buffers back and ends grace periods */
+	uint64_t t = m->idle_timeout_ms ? m->idle_timeout_ms : 4000;
 	if (m->grace_period_ms && m->grace_period_ms < t)
 		t = m->grace_period_ms;
 	t /= 4;
@@ -101,7 +103,9 @@ void lp2p_connmgr_trim(struct lp2p_swarm *sw)
 	}
 	qsort(v, k, sizeof *v, by_value);
 	size_t excess = sw->nconns_ready - m->low_water;
-	lp2p_log(LP2P_LOG_INFO,
+	/* every scan above high water comes here: a line only when it
+	 * closes something */
+	lp2p_log(excess && k ? LP2P_LOG_INFO : LP2P_LOG_DEBUG,
 	         "%zu connections (high water %u): trimming %zu of %zu "
 	         "candidates",
 	         sw->nconns_ready, m->high_water, excess < k ? excess : k, k);

@@ -373,8 +373,8 @@ static int dial_start(struct lp2p_swarm *sw, const struct lp2p_peer_id *peer,
 	return 0;
 }
 
-/* Some enabled transport takes ma once its name is resolved. */
-static bool dialable(struct lp2p_swarm *sw, const struct lp2p_multiaddr *ma)
+bool lp2p_swarm_can_dial(struct lp2p_swarm *sw,
+                         const struct lp2p_multiaddr *ma)
 {
 	struct lp2p_multiaddr_hostport hp;
 	if (lp2p_multiaddr_host_port(ma, &hp) == 0 && !hp.addr_len) {
@@ -399,10 +399,12 @@ int lp2p_swarm_dial(struct lp2p_swarm *sw, const struct lp2p_multiaddr *ma,
 {
 	if (!ma || !cb)
 		return LP2P_EINVAL;
+	if (sw->stopping)
+		return LP2P_ECLOSED;
 	struct lp2p_multiaddr addr = *ma;
 	struct lp2p_peer_id peer;
 	bool has_peer = lp2p_multiaddr_peer_id(&addr, &peer, true) == 0;
-	if (!dialable(sw, &addr))
+	if (!lp2p_swarm_can_dial(sw, &addr))
 		return LP2P_ENOTSUP;
 	if (has_peer && lp2p_peer_id_equal(&peer, &sw->self))
 		return LP2P_EINVAL; /* dialing ourselves */
@@ -425,6 +427,8 @@ int lp2p_swarm_dial_peer(struct lp2p_swarm *sw,
 {
 	if (!peer || !cb)
 		return LP2P_EINVAL;
+	if (sw->stopping)
+		return LP2P_ECLOSED;
 	if (lp2p_peer_id_equal(peer, &sw->self))
 		return LP2P_EINVAL;
 	if (!force_new_conn) {

@@ -98,7 +98,9 @@ const char *lp2p_gater_inbound(struct lp2p_swarm *sw,
 	if (!local && !take_token(&sw->gater, l->accept_rate,
 	                          ev_now(sw->loop->ev)))
 		return "new-connection rate limit";
-	if (!local && conns_from_prefix(sw, key) >= l->max_connections_per_ip)
+	/* key[0] 0: not an IP address (no prefix to count) */
+	if (!local && key[0] &&
+	    conns_from_prefix(sw, key) >= l->max_connections_per_ip)
 		return "per-IP connection limit";
 	return NULL;
 }

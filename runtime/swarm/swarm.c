@@ -175,6 +175,7 @@ int lp2p_swarm_init(struct lp2p_swarm *sw, struct lp2p_loop *loop,
 
 void lp2p_swarm_shutdown(struct lp2p_swarm *sw)
 {
+	sw->stopping = true;
 	for (size_t i = 0; i < sw->nlisteners; i++)
 		sw->listeners[i].tp->listener_close(sw->listeners[i].listener);
 	sw->nlisteners = 0;
@@ -331,6 +332,22 @@ size_t lp2p_swarm_listen_addrs(const struct lp2p_swarm *sw,
 	for (size_t i = 0; i < sw->nlisteners && i < max; i++)
 		out[i] = sw->listeners[i].addr;
 	return sw->nlisteners;
+}
+
+size_t lp2p_swarm_peer_streams(const struct lp2p_swarm *sw,
+                               const struct lp2p_peer_id *peer,
+                               const char *protocol, enum lp2p_direction dir)
+{
+	size_t n = 0;
+	for (const struct lp2p_conn *c = sw->conns; c; c = c->next) {
+		if (c->state != CONN_READY || !lp2p_peer_id_equal(&c->peer, peer))
+			continue;
+		for (const struct lp2p_stream *s = c->streams; s; s = s->next)
+			if (s->state != STREAM_DEAD && s->dir == dir &&
+			    s->protocol && strcmp(s->protocol, protocol) == 0)
+				n++;
+	}
+	return n;
 }
 
 size_t lp2p_swarm_conns(const struct lp2p_swarm *sw,

@@ -235,6 +235,7 @@ struct lp2p_swarm {
 	uint64_t pnet_refused; /* peers outside our private network */
 	double pnet_logged;
 	bool listeners_paused;
+	bool stopping; /* shut down: no new dials */
 	struct lp2p_gater gater;
 	uint64_t limited_count; /* refusals by a scope limit */
 	double limited_logged;
@@ -264,6 +265,24 @@ int lp2p_swarm_listen(struct lp2p_swarm *sw, const struct lp2p_multiaddr *ma,
                       struct lp2p_multiaddr *bound, char *err, size_t errlen);
 size_t lp2p_swarm_listen_addrs(const struct lp2p_swarm *sw,
                                struct lp2p_multiaddr *out, size_t max);
+/* Open streams of protocol in direction dir on peer's ready
+ * connections. */
+size_t lp2p_swarm_peer_streams(const struct lp2p_swarm *sw,
+                               const struct lp2p_peer_id *peer,
+                               const char *protocol, enum lp2p_direction dir);
+/* What the host reads of a connection beyond the public accessors. */
+static inline bool lp2p_conn_is_ready(const struct lp2p_conn *c)
+{
+	return c->state == CONN_READY;
+}
+static inline int lp2p_conn_close_reason(const struct lp2p_conn *c)
+{
+	return c->close_reason;
+}
+static inline uint64_t lp2p_conn_opened_ms(const struct lp2p_conn *c)
+{
+	return c->opened_ms;
+}
 /* Ready connections (to peer, or all when peer is NULL): the count, the
  * first max of them in out. */
 size_t lp2p_swarm_conns(const struct lp2p_swarm *sw,
@@ -375,6 +394,10 @@ int lp2p_swarm_dial_peer(struct lp2p_swarm *sw,
                          const struct lp2p_peer_id *peer,
                          const struct lp2p_multiaddr *addrs, size_t n,
                          bool force_new_conn, lp2p_dial_cb cb, void *arg);
+/* Some enabled transport takes ma (without /p2p) once its name is
+ * resolved. */
+bool lp2p_swarm_can_dial(struct lp2p_swarm *sw,
+                         const struct lp2p_multiaddr *ma);
 /* Most addresses one dial tries. */
 #define LP2P_DIAL_MAX_ADDRS 8
 

@@ -6,8 +6,9 @@
  * attempt, an existing connection reused unless force_new_conn, a wrong
  * peer id (LP2P_EPEERID, which beats a refused address), no known
  * address (LP2P_ENOTCONN), a dial in flight when the host stops
- * (LP2P_ECANCELED).  Every result comes from the loop, never inside the
- * call that asked for it.
+ * (LP2P_ECANCELED) and none after (LP2P_ECLOSED), the peerstore's
+ * addresses of any enabled transport.  Every result comes from the loop,
+ * never inside the call that asked for it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -345,6 +346,70 @@ static void test_dial_peer_no_address(void **state)
 	                 LP2P_EINVAL);
 }
 
+/* The peerstore offers the addresses an enabled transport takes (it
+ * offered TCP ones only): lp2p_host_dial_peer reaches a /memory one. */
+static void test_dial_peer_memory_address(void **state)
+{
+	struct world *w = *state;
+	struct node *a = world_node(w, NULL);
+	struct node *b = world_node(w, NULL);
+	assert_int_equal(lp2p_peerstore_add_addr(a->h, &b->id, &b->addr,
+	                                         60000),
+	                 0);
+	struct dial_res *r = world_dial(w);
+	assert_int_equal(dial_peer(a, &b->id, false, r), 0);
+	WAIT_FOR(w, r->calls == 1);
+	assert_int_equal(r->status, 0);
+	assert_true(lp2p_peer_id_equal(lp2p_conn_peer(r->conn), &b->id));
+}
+
+/* A callback that dials again whenever its dial fails. */
+struct redialer {
+	struct node *from;
+	struct lp2p_multiaddr target;
+	int calls, last_status, redial_rc;
+};
+
+static void redial_cb(void *arg, int status, lp2p_conn *c)
+{
+	(void)c;
+	struct redialer *rd = arg;
+	rd->calls++;
+	rd->last_status = status;
+	if (status && rd->calls < 1000)
+		rd->redial_rc = lp2p_host_dial(rd->from->h, &rd->target, true,
+		                               redial_cb, rd);
+}
+
+/* Once the host stops, dials are refused (LP2P_ECLOSED): a callback that
+ * dialled again on LP2P_ECANCELED kept the shutdown's loop over the dials
+ * in flight going for good, and a stopped host still connected. */
+static void test_no_dial_after_stop(void **state)
+{
+	struct world *w = *state;
+	struct node *a = world_node(w, NULL);
+	struct node *b = world_node(w, NULL);
+	struct raw_listener *silent = raw_listen(b);
+	static struct redialer rd;
+	rd = (struct redialer){.from = a, .target = silent->addr};
+	assert_int_equal(lp2p_host_dial(a->h, &rd.target, true, redial_cb,
+	                                &rd),
+	                 0);
+	WAIT_FOR(w, silent->accepts >= 1);
+	lp2p_host_stop(a->h);
+	WAIT_FOR(w, rd.calls >= 1);
+	world_run_for(w, 20);
+	assert_int_equal(rd.calls, 1);
+	assert_int_equal(rd.last_status, LP2P_ECANCELED);
+	assert_int_equal(rd.redial_rc, LP2P_ECLOSED);
+	assert_int_equal(lp2p_host_dial(a->h, &b->addr, true, dial_cb,
+	                                world_dial(w)),
+	                 LP2P_ECLOSED);
+	assert_int_equal(lp2p_host_dial_peer(a->h, &b->id, true, dial_cb,
+	                                     world_dial(w)),
+	                 LP2P_ECLOSED);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, mem_world_setup, \
@@ -359,6 +424,8 @@ int main(void)
 		T(test_wrong_peer_id),
 		T(test_all_refused),
 		T(test_dial_peer_no_address),
+		T(test_dial_peer_memory_address),
+		T(test_no_dial_after_stop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

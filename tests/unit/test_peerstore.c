@@ -17,6 +17,13 @@
 
 #include "host/peerstore.h"
 
+/* The host asks its swarm's transports; a TCP-only one, here. */
+static bool is_tcp(void *arg, const struct lp2p_multiaddr *ma)
+{
+	(void)arg;
+	return lp2p_multiaddr_is_tcp(ma);
+}
+
 static struct lp2p_multiaddr parse(const char *s)
 {
 	struct lp2p_multiaddr ma;
@@ -76,7 +83,8 @@ static void addresses_read_back(void **state)
 		assert_int_equal(ttl[j], 10000 * (i + 1));
 	}
 	/* freshest first */
-	assert_int_equal(lp2p_peerstore_dialable_addrs(&ps, &a, now, out, 3),
+	assert_int_equal(lp2p_peerstore_dialable_addrs(&ps, &a, now, is_tcp,
+	                                               NULL, out, 3),
 	                 3);
 	assert_true(lp2p_multiaddr_equal(&out[0], &in[2]));
 	assert_true(lp2p_multiaddr_equal(&out[1], &in[1]));
@@ -115,10 +123,13 @@ static void addresses_refreshed_expired_removed(void **state)
 	assert_true(lp2p_multiaddr_equal(&out[0], &ip4));
 	assert_int_equal(ttl[0], 100);
 	/* not TCP: never dialled */
-	assert_int_equal(lp2p_peerstore_dialable_addrs(&ps, &a, 0, out, 4), 2);
+	assert_int_equal(lp2p_peerstore_dialable_addrs(&ps, &a, 0, is_tcp, NULL,
+	                                               out, 4),
+	                 2);
 
 	/* at 100 the ip4 one has expired */
-	assert_int_equal(lp2p_peerstore_dialable_addrs(&ps, &a, 100, out, 4),
+	assert_int_equal(lp2p_peerstore_dialable_addrs(&ps, &a, 100, is_tcp,
+	                                               NULL, out, 4),
 	                 1);
 	assert_true(lp2p_multiaddr_equal(&out[0], &lname));
 	/* ttl 0 removes, the long one included */

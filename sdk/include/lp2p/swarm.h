@@ -76,7 +76,8 @@ typedef void (*lp2p_dial_cb)(void *arg, int status, lp2p_conn *conn);
  * id (LP2P_EPEERID otherwise), an existing connection to that peer is
  * reused unless force_new_conn, and concurrent dials of that peer share
  * one attempt.  Errors (immediate): LP2P_EINVAL, LP2P_ENOTSUP (no
- * transport for the address), LP2P_ELIMIT, LP2P_ENOMEM.
+ * enabled transport for the address), LP2P_ECLOSED (the host is stopping),
+ * LP2P_ELIMIT, LP2P_ENOMEM.
  */
 LP2P_API int lp2p_host_dial(lp2p_host *h, const struct lp2p_multiaddr *ma,
                             bool force_new_conn, lp2p_dial_cb cb, void *arg);
@@ -86,6 +87,7 @@ LP2P_API int lp2p_host_dial(lp2p_host *h, const struct lp2p_multiaddr *ma,
  * together, the first to finish the upgrade wins).  An existing connection
  * is reused unless force_new_conn; concurrent dials share one attempt.
  * The callback gets LP2P_ENOTCONN when no address is known or none worked.
+ * Immediate errors as lp2p_host_dial().
  */
 LP2P_API int lp2p_host_dial_peer(lp2p_host *h, const struct lp2p_peer_id *peer,
                                  bool force_new_conn, lp2p_dial_cb cb,
