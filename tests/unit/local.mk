@@ -18,3 +18,22 @@ TESTS += tests/unit/test_connmgr
 tests_unit_test_connmgr_SOURCES = tests/unit/test_connmgr.c $(MEM_TEST_HARNESS)
 tests_unit_test_connmgr_CFLAGS = $(TEST_COMPILE_FLAGS)
 tests_unit_test_connmgr_LDADD = $(TEST_LIBS) $(EV_LIBS)
+# The stream lifecycle tests again, on the in-memory transport: every end
+# of a stream, with no socket.
+check_PROGRAMS += tests/unit/test_stream_lifecycle_mem
+TESTS += tests/unit/test_stream_lifecycle_mem
+tests_unit_test_stream_lifecycle_mem_SOURCES = \
+	tests/unit/test_stream_lifecycle.c $(MEM_TEST_HARNESS)
+tests_unit_test_stream_lifecycle_mem_CFLAGS = $(TEST_COMPILE_FLAGS) \
+	-DWORLD_SETUP=mem_world_setup -DWORLD_TEARDOWN=mem_world_teardown
+tests_unit_test_stream_lifecycle_mem_LDADD = $(TEST_LIBS) $(EV_LIBS)
+# The stream tests again, on the in-memory transport (but for the two
+# that count descriptors, which memory pipes do not hold).
+check_PROGRAMS += tests/unit/test_swarm_stream_mem
+TESTS += tests/unit/test_swarm_stream_mem
+tests_unit_test_swarm_stream_mem_SOURCES = \
+	tests/unit/test_swarm_stream.c $(MEM_TEST_HARNESS)
+tests_unit_test_swarm_stream_mem_CFLAGS = $(TEST_COMPILE_FLAGS) \
+	-DWORLD_SETUP=mem_world_setup -DWORLD_TEARDOWN=mem_world_teardown \
+	-DWORLD_PIPES_WITHOUT_FDS
+tests_unit_test_swarm_stream_mem_LDADD = $(TEST_LIBS) $(EV_LIBS)

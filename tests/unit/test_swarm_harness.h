@@ -189,10 +189,22 @@ enum { YAMUX, MPLEX };
 	static void f##_yamux(void **state) { f(*state, YAMUX); }          \
 	static void f##_mplex(void **state) { f(*state, MPLEX); }
 #define EACH_MUXER(f)                                                      \
-	cmocka_unit_test_setup_teardown(f##_yamux, world_setup,             \
-	                                world_teardown),                   \
-	    cmocka_unit_test_setup_teardown(f##_mplex, world_setup,         \
-	                                    world_teardown)
+	cmocka_unit_test_setup_teardown(f##_yamux, WORLD_SETUP,             \
+	                                WORLD_TEARDOWN),                   \
+	    cmocka_unit_test_setup_teardown(f##_mplex, WORLD_SETUP,         \
+	                                    WORLD_TEARDOWN)
+
+/* The world a test file's EACH_MUXER tests run in: loopback TCP, unless
+ * the file is built with -DWORLD_SETUP=mem_world_setup
+ * -DWORLD_TEARDOWN=mem_world_teardown (the in-memory transport,
+ * mem_harness.c). */
+#ifndef WORLD_SETUP
+#define WORLD_SETUP world_setup
+#define WORLD_TEARDOWN world_teardown
+#else
+int WORLD_SETUP(void **state);
+int WORLD_TEARDOWN(void **state);
+#endif
 
 /* The test pattern: byte i of a stream. */
 static inline uint8_t pattern_byte(size_t i)
