@@ -49,25 +49,28 @@ enum lp2p_conn_state {
 struct lp2p_conn {
 	struct lp2p_conn *prev, *next; /* swarm->conns */
 	struct lp2p_conn *dirty_next;  /* swarm->dirty (pending output) */
-	bool dirty;
 	struct lp2p_swarm *sw;
 	uint64_t id;
 	int refs;
-	enum lp2p_conn_state state;
-	enum lp2p_direction dir;
 	int close_reason; /* why it died */
+	uint8_t state;    /* enum lp2p_conn_state */
+	uint8_t dir;      /* enum lp2p_direction */
+	/* flags, together (an idle connection's size is the benchmark's
+	 * memory per connection) */
+	bool dirty;
 	bool announced;   /* handle_new_connection delivered */
+	bool watch_read, watch_write; /* what the pipe reports */
+	bool reading_paused; /* session output full: stop reading */
+	bool reading_held;   /* paused streams hold too much: stop reading */
+	bool have_expected_peer;
 
 	/* Until ready, the upgrade's deadline (handshake_timeout); once
 	 * ready, the tick that watches the peer while reading is held.  The
 	 * two never overlap, so they share a watcher. */
 	ev_timer phase_timer;
-	ev_timer stall_timer; /* output pending and the socket takes none */
+	ev_timer stall_timer; /* output pending and the pipe takes none */
 	struct lp2p_write_meter out_rate; /* limits.min_write_rate */
 	struct lp2p_pipe *pipe; /* the transport's byte pipe; NULL once dead */
-	bool watch_read, watch_write; /* what the pipe reports */
-	bool reading_paused; /* muxer output full: stop reading */
-	bool reading_held;   /* paused streams hold too much: stop reading */
 	uint64_t held_since_ms;
 	size_t held_total;   /* bytes held for paused streams */
 	size_t accounted;    /* buffer bytes charged to its scope */
@@ -78,7 +81,7 @@ struct lp2p_conn {
 	/* The authenticated remote once secure; before that the peer a dial
 	 * expects (if have_expected_peer), which the handshake checks. */
 	struct lp2p_peer_id peer;
-	bool have_expected_peer;
+	uint8_t ip_key[17]; /* inbound: family + IPv4 address or IPv6 /56 */
 
 	const char *security; /* static protocol id once ready */
 	const char *muxer;
@@ -91,7 +94,7 @@ struct lp2p_conn {
 
 	struct lp2p_buf rx_keep;    /* unconsumed wire bytes (partial frame) */
 	struct lp2p_buf plain_keep; /* decrypted, not yet taken by the muxer */
-	struct lp2p_buf wbuf;       /* wire bytes waiting for the socket */
+	struct lp2p_buf wbuf;       /* wire bytes waiting for the pipe */
 
 	struct lp2p_stream *streams; /* open streams (list) */
 	size_t nstreams;             /* including those waiting to open */
@@ -106,7 +109,6 @@ struct lp2p_conn {
 	size_t nslots;
 
 	struct lp2p_dial *dial; /* the outbound attempt that made it */
-	uint8_t ip_key[17]; /* inbound: family + IPv4 address or IPv6 /56 */
 };
 
 enum lp2p_stream_state {
