@@ -85,7 +85,8 @@ static void conn_process(struct lp2p_conn *c, uint8_t *buf, size_t len)
 		const char *why = NULL;
 		if (c->state == CONN_READY)
 			why = c->sec->session_error_reason(c->session);
-		/* a TLS alert or the session's GoAway tells the remote why */
+		/* the security protocol's alert or the session's GoAway tells
+		 * the remote why */
 		(void)lp2p_conn_collect(c, &c->wbuf);
 		lp2p_conn_kill(c, (int)used, why && *why ? why : NULL);
 		return;

@@ -62,7 +62,7 @@ static int start_session(struct lp2p_conn *c,
 	                                  ? (uint32_t)cl->outbound_streams
 	                                  : UINT32_MAX;
 	/* A 1 MiB receive window per stream, where the session has windows.
-	 * With 256 KiB (yamux's minimum) a sender on loopback idled between
+	 * With the usual minimum, 256 KiB, a sender on loopback idled between
 	 * window updates at half the speed (8 vs 15 Gbit/s); what a paused
 	 * stream may then hold is bounded by the stream and connection
 	 * memory limits. */
@@ -137,7 +137,7 @@ static int finish(struct lp2p_conn *c)
 
 ssize_t lp2p_conn_upgrade_recv(struct lp2p_conn *c, uint8_t *buf, size_t len)
 {
-	/* A peer outside our private network sends noise: its first bytes
+	/* A peer outside our private network sends garbage: its first bytes
 	 * are not multistream-select's header. */
 	if (c->pnet && lp2p_pnet_status(c->pnet) == LP2P_ECRYPTO)
 		return LP2P_ECRYPTO;
@@ -178,7 +178,7 @@ const char *lp2p_conn_upgrade_failure(struct lp2p_conn *c, int err,
 {
 	if (c->pnet && lp2p_pnet_status(c->pnet) != 0 &&
 	    err != LP2P_ECANCELED) {
-		/* however it ended (noise, a reset, an end, a wait) before
+		/* however it ended (garbage, a reset, an end, a wait) before
 		 * the peer's header came */
 		log_outsider(c);
 		return "the peer is not in this private network";

@@ -227,8 +227,8 @@ static void attempt_connect(struct attempt *a, const struct lp2p_multiaddr *ma)
 	}
 }
 
-/* ma with its host (a name) replaced by the address sa: /dns4/h/tcp/1/ws
- * becomes /ip4/a/tcp/1/ws. */
+/* ma with its host (a name) replaced by the address sa, the rest of ma
+ * (port, and what follows it) kept. */
 static int with_address(const struct lp2p_multiaddr *ma,
                         const struct sockaddr *sa, socklen_t salen,
                         struct lp2p_multiaddr *out)

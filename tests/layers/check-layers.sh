@@ -6,7 +6,8 @@
 # under runtime/x may include its own directory's headers and those of
 # layers below, never one beside it or above: a "y/..." include where y
 # does not rank below x fails the test, naming the file, the line and both
-# layers.
+# layers.  And runtime/swarm names no transport, security protocol or
+# muxer (it sees them through their tables).
 set -eu
 top=${srcdir:-.}
 arch="$top/ARCHITECTURE.md"
@@ -66,6 +67,12 @@ rm -f check-layers.out
 # the public headers stand alone
 if grep -n '#[[:space:]]*include[[:space:]]*"' "$top"/sdk/include/lp2p/*.h; then
 	echo "sdk/include/lp2p: a public header includes an internal one"
+	fail=1
+fi
+# the swarm sees transports, security and muxers through their tables
+# only: no file of it names one (code or comment)
+if grep -n -i -w 'tcp\|noise\|tls\|yamux\|mplex' "$top"/runtime/swarm/*.[ch]; then
+	echo "runtime/swarm: names a transport, security protocol or muxer"
 	fail=1
 fi
 [ "$fail" = 0 ] && echo "check-layers: every include runs downward"
