@@ -45,6 +45,9 @@ struct lp2p_dial {
 	size_t nattempts, pending;
 	int last_error;
 	ev_timer kickoff;
+	/* on_kickoff runs: a finish inside it leaves the free to it (a new
+	 * dial made by a waiter could get the same address) */
+	bool in_kickoff, finished;
 };
 
 /* ---- results delivered on a later iteration ---- */
@@ -139,7 +142,11 @@ static void dial_finish(struct lp2p_dial *d, int status, struct lp2p_conn *c)
 	if (d->next)
 		d->next->prev = d->prev;
 	struct waiter *w = d->waiters;
-	free(d);
+	d->waiters = NULL;
+	if (d->in_kickoff)
+		d->finished = true;
+	else
+		free(d);
 	if (c)
 		lp2p_conn_ref(c);
 	while (w) {
@@ -286,17 +293,14 @@ static void on_kickoff(struct ev_loop *ev, ev_timer *w, int revents)
 	(void)ev;
 	(void)revents;
 	struct lp2p_dial *d = w->data;
-	struct lp2p_swarm *sw = d->sw;
-	size_t n = d->nattempts;
-	for (size_t i = 0; i < n; i++) {
-		attempt_start(&d->attempts[i]);
-		/* every attempt failing at once finishes (frees) the dial */
-		bool alive = false;
-		for (struct lp2p_dial *x = sw->dials; x; x = x->next)
-			alive |= x == d;
-		if (!alive)
-			return;
-	}
+	/* the attempts not started yet (a dial that joined adds some) */
+	d->in_kickoff = true;
+	for (size_t i = 0; i < d->nattempts && !d->finished; i++)
+		if (d->attempts[i].state == A_IDLE)
+			attempt_start(&d->attempts[i]);
+	d->in_kickoff = false;
+	if (d->finished) /* every attempt failed at once */
+		free(d);
 }
 
 static struct lp2p_dial *find_shared(struct lp2p_swarm *sw,
@@ -325,8 +329,39 @@ static int add_waiter(struct lp2p_dial *d, lp2p_dial_cb cb, void *arg)
 		return LP2P_ENOMEM;
 	w->cb = cb;
 	w->arg = arg;
-	w->next = d->waiters;
-	d->waiters = w;
+	/* told in the order they asked */
+	struct waiter **tail = &d->waiters;
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = w;
+	return 0;
+}
+
+/* Another dial of the peer joins d: it waits for d's result, and its
+ * addresses that d does not try yet are tried too (from the loop). */
+static int join(struct lp2p_dial *d, const struct lp2p_multiaddr *addrs,
+                size_t n, lp2p_dial_cb cb, void *arg)
+{
+	int rc = add_waiter(d, cb, arg);
+	if (rc)
+		return rc;
+	bool added = false;
+	for (size_t i = 0; i < n && d->nattempts < MAX_ATTEMPTS; i++) {
+		bool known = false;
+		for (size_t j = 0; j < d->nattempts && !known; j++)
+			known = lp2p_multiaddr_equal(&d->attempts[j].ma,
+			                             &addrs[i]);
+		if (known)
+			continue;
+		struct attempt *a = &d->attempts[d->nattempts++];
+		*a = (struct attempt){.dial = d, .ma = addrs[i]};
+		d->pending++;
+		added = true;
+	}
+	if (added && !ev_is_active(&d->kickoff)) {
+		ev_timer_set(&d->kickoff, 0, 0);
+		ev_timer_start(d->sw->loop->ev, &d->kickoff);
+	}
 	return 0;
 }
 
@@ -414,7 +449,7 @@ int lp2p_swarm_dial(struct lp2p_swarm *sw, const struct lp2p_multiaddr *ma,
 			return defer_result(sw, c, 0, cb, arg);
 		struct lp2p_dial *d = find_shared(sw, &peer);
 		if (d)
-			return add_waiter(d, cb, arg);
+			return join(d, &addr, 1, cb, arg);
 	}
 	return dial_start(sw, has_peer ? &peer : NULL,
 	                  has_peer && !force_new_conn, &addr, 1, cb, arg);
@@ -437,7 +472,7 @@ int lp2p_swarm_dial_peer(struct lp2p_swarm *sw,
 			return defer_result(sw, c, 0, cb, arg);
 		struct lp2p_dial *d = find_shared(sw, peer);
 		if (d)
-			return add_waiter(d, cb, arg);
+			return join(d, addrs, n, cb, arg);
 	}
 	if (n == 0)
 		return defer_result(sw, NULL, LP2P_ENOTCONN, cb, arg);

@@ -410,6 +410,65 @@ static void test_no_dial_after_stop(void **state)
 	                 LP2P_ECLOSED);
 }
 
+/* Waiters of one shared dial hear its result in the order they asked. */
+struct ordered {
+	int *next_seq;
+	int seq, status;
+};
+
+static void ordered_cb(void *arg, int status, lp2p_conn *c)
+{
+	(void)c;
+	struct ordered *o = arg;
+	o->seq = (*o->next_seq)++;
+	o->status = status;
+}
+
+static void test_waiters_in_order(void **state)
+{
+	struct world *w = *state;
+	struct node *a = world_node(w, NULL);
+	struct node *b = world_node(w, NULL);
+	static int next_seq;
+	static struct ordered o[4];
+	next_seq = 1;
+	for (int i = 0; i < 4; i++) {
+		o[i] = (struct ordered){.next_seq = &next_seq};
+		assert_int_equal(lp2p_swarm_dial_peer(swarm_of(a), &b->id,
+		                                      &b->addr, 1, false,
+		                                      ordered_cb, &o[i]),
+		                 0);
+	}
+	WAIT_FOR(w, next_seq == 5);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(o[i].status, 0);
+		assert_int_equal(o[i].seq, i + 1);
+	}
+}
+
+/* A dial that joins one in flight brings its addresses along: the first
+ * dial knows only a silent address, the second the peer's own; both get
+ * the connection (the joiner's address was dropped, and both waited for
+ * the silent one until the handshake timeout). */
+static void test_joined_dial_adds_addresses(void **state)
+{
+	struct world *w = *state;
+	struct node *a = world_node(w, NULL);
+	struct node *b = world_node(w, NULL);
+	struct raw_listener *silent = raw_listen(b);
+	struct dial_res *r1 = world_dial(w), *r2 = world_dial(w);
+	assert_int_equal(dial_addrs(a, &b->id, &silent->addr, 1, false, r1),
+	                 0);
+	WAIT_FOR(w, silent->accepts == 1);
+	assert_int_equal(dial_addrs(a, &b->id, &b->addr, 1, false, r2), 0);
+	WAIT_FOR(w, r1->calls == 1 && r2->calls == 1);
+	assert_int_equal(r1->status, 0);
+	assert_int_equal(r2->status, 0);
+	assert_ptr_equal(r1->conn, r2->conn);
+	assert_false(r2->inside_call);
+	assert_int_equal(silent->accepts, 1);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, mem_world_setup, \
@@ -426,6 +485,8 @@ int main(void)
 		T(test_dial_peer_no_address),
 		T(test_dial_peer_memory_address),
 		T(test_no_dial_after_stop),
+		T(test_waiters_in_order),
+		T(test_joined_dial_adds_addresses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
