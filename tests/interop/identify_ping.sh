@@ -68,17 +68,6 @@ fail() {
 	done
 }
 
-# wait_for FILE PATTERN SECONDS: until a line of FILE matches PATTERN.
-wait_for() {
-	i=0
-	while [ "$i" -lt $(($3 * 10)) ]; do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-
 # jcheck FILE EXPR [ARG...]: EXPR (JavaScript) is true of the JSON lines of
 # FILE, given as L (array of objects); the ARGs are A[0], A[1], ...
 jcheck() {
@@ -108,7 +97,7 @@ plugins:
 EOF
 	"$lp2pd" -c "$work/$1.yaml" -v >"$work/$1.out" 2>"$work/$1.err" &
 	pids="$pids $!"
-	if ! wait_for "$work/$1.err" "listening on /ip4" 20; then
+	if ! wait_for "$work/$1.err" "listening on /ip4" "" 20; then
 		fail "lp2pd $1 did not start" "$work/$1.err"
 		return 1
 	fi
@@ -125,7 +114,7 @@ start_peer() {
 	peer_bg --listen /ip4/127.0.0.1/tcp/0 --lifetime 120 "$@" \
 		>"$work/$name.out" 2>"$work/$name.err" &
 	pids="$pids $!"
-	if ! wait_for "$work/$name.out" '"event":"listening"' 30; then
+	if ! wait_for "$work/$name.out" '"event":"listening"' "" 30; then
 		fail "$peer_kind server $name did not start" "$work/$name.err"
 		return 1
 	fi
@@ -166,7 +155,7 @@ r && r.ok && r.peerId === A[0] && r.publicKeyType === A[1] &&
 			"$work/id-$ours.json.err"
 	fi
 	# lp2pd identified the peer in turn (its debug log says so)
-	if wait_for "$work/lp2pd-$ours.err" "identify: .*agent \"$peer_agent" 5; then
+	if wait_for "$work/lp2pd-$ours.err" "identify: .*agent \"$peer_agent" "" 5; then
 		pass "lp2pd ($ours key) identifies the $peer_kind client"
 	else
 		fail "lp2pd ($ours key) identifies the $peer_kind client" \
@@ -243,7 +232,7 @@ L.some((x) => x.event === "identify.peer" && x.peerId === A[0] &&
 		fail "$peer_kind pushes a new protocol to lp2p (identify push)" \
 			"$work/probe.out" "$work/peer.out"
 	fi
-	if wait_for "$work/peer.out" "late-c" 3 && jcheck "$work/peer.out" '
+	if wait_for "$work/peer.out" "late-c" "" 3 && jcheck "$work/peer.out" '
 L.some((x) => x.event === "peer:identify" && x.peerId === A[0] &&
   x.agentVersion.startsWith("lp2p/") &&
   x.signedPeerRecord === (A[1] === "1") &&

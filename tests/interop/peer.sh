@@ -104,3 +104,38 @@ peer_speaks() {
 	case " $peer_muxers " in *" $1 "*) return 0 ;; esac
 	return 1
 }
+
+# ---- what every runner uses ----
+
+# wait_for FILE PATTERN [PID [SECONDS]]: until a line of FILE matches
+# PATTERN (true), PID (if given) is gone or SECONDS (30) pass (false).
+wait_for() {
+	i=0
+	while [ $i -lt $((${4:-30} * 10)) ]; do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		[ -n "${3:-}" ] && ! kill -0 "$3" 2>/dev/null && return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# stop_pid PID: SIGTERM, then SIGKILL after 10 s (a process that ignores
+# SIGTERM); its exit status in st.
+stop_pid() {
+	st=0
+	[ -n "$1" ] || return 0
+	kill "$1" 2>/dev/null
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	st=$?
+}
+
+now_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}

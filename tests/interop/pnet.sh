@@ -50,21 +50,6 @@ fail=0
 server=
 daemon=
 
-# stop_pid PID: SIGTERM, then SIGKILL after 10 s; its exit status in st
-stop_pid() {
-	st=0
-	[ -n "$1" ] || return 0
-	kill "$1" 2>/dev/null
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -9 "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	st=$?
-}
-
 # stop_lp2pd LABEL: stop lp2pd; it must exit 0 and log that it stopped
 stop_lp2pd() {
 	stop_pid "$daemon"
@@ -110,22 +95,6 @@ show() {
 		[ -s "$f" ] && tail -n 15 "$f" | sed 's/^/    /'
 	done
 	return 0
-}
-
-now_ms() {
-	echo $(($(date +%s%N) / 1000000))
-}
-
-# wait_for FILE PATTERN [PID] [SECONDS]: until FILE has a matching line
-wait_for() {
-	i=0
-	while [ $i -lt $((${4:-30} * 10)) ]; do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		[ -n "${3:-}" ] && ! kill -0 "$3" 2>/dev/null && return 1
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
 }
 
 # A fresh PSK v1 key file (mode 0600, as lp2pd requires).

@@ -64,19 +64,6 @@ runs=0
 passed=0
 failed=0
 
-stop_pid() {
-	[ -n "$1" ] || return 0
-	kill "$1" 2>/dev/null
-	# bounded: a process that ignores SIGTERM is killed after 10 s
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -9 "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
-
 cleanup() {
 	stop_pid "$child_pid"
 	stop_pid "$server_pid"
@@ -98,10 +85,6 @@ bounded() {
 	wait "$child_pid"
 	rc=$?
 	child_pid=
-}
-
-now_ms() {
-	echo $(($(date +%s%N) / 1000000))
 }
 
 pass() {
@@ -137,19 +120,6 @@ muxer_id() {
 	yamux) echo /yamux/1.0.0 ;;
 	mplex) echo /mplex/6.7.0 ;;
 	esac
-}
-
-# wait_for FILE PATTERN PID: until FILE has a line matching PATTERN
-# (30 s at most, or until PID dies)
-wait_for() {
-	i=0
-	while [ $i -lt 300 ]; do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		kill -0 "$3" 2>/dev/null || return 1
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
 }
 
 export LP2P_NO_DLCLOSE=1 # sanitizers symbolize plugin frames

@@ -58,18 +58,6 @@ result() { # name file status pattern...
 	fi
 }
 
-# Wait until file has a line matching pattern (the server is up).
-wait_for() { # file pattern
-	i=0
-	while [ $i -lt 300 ]; do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		[ -n "$server" ] && ! kill -0 "$server" 2>/dev/null && return 1
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-
 echo "peer: $peer_name, muxers: $peer_muxers"
 
 # ---- 1. lp2p dials the peer ----
@@ -79,7 +67,7 @@ for mux in $peer_muxers; do
 		--security tls --muxer "$mux" --lifetime 600 \
 		>"$out" 2>"$work/peer-server-$mux.err" &
 	server=$!
-	if ! wait_for "$out" '"event":"listening"'; then
+	if ! wait_for "$out" '"event":"listening"' "$server"; then
 		fail=$((fail + 1))
 		echo "FAIL: $peer_kind server ($mux) did not start: $(cat "$work/peer-server-$mux.err")"
 		cleanup
@@ -112,7 +100,7 @@ YAML
 log="$work/lp2pd.log"
 "$lp2pd" -c "$work/lp2pd.yaml" -v >"$log" 2>&1 &
 server=$!
-if wait_for "$log" 'listening on /ip4/'; then
+if wait_for "$log" 'listening on /ip4/' "$server"; then
 	addr=$(sed -n 's/.*listening on \(\/ip4\/[^ ]*\).*/\1/p' "$log" | head -n 1)
 	for mux in $peer_muxers; do
 		for t in peer-id echo streams wrong-peer-id; do

@@ -130,10 +130,7 @@ static void test_concurrent_dials_share_then_cancel(void **state)
 	                 0);
 	assert_int_equal(dial_addrs(a, &b->id, &silent->addr, 1, false, r2),
 	                 0);
-	struct lp2p_multiaddr p2p = silent->addr;
-	assert_int_equal(lp2p_multiaddr_push(&p2p, LP2P_MA_P2P, b->id.bytes,
-	                                     b->id.len),
-	                 0);
+	struct lp2p_multiaddr p2p = addr_with_id(&silent->addr, &b->id);
 	assert_int_equal(dial_ma(a, &p2p, false, r3), 0);
 	WAIT_FOR(w, silent->accepts >= 1);
 	world_run_for(w, 30);
@@ -285,10 +282,7 @@ static void test_wrong_peer_id(void **state)
 	struct node *b = world_node(w, NULL);
 	struct node *c = world_node(w, NULL);
 	/* b's address with c's id */
-	struct lp2p_multiaddr lie = b->addr;
-	assert_int_equal(lp2p_multiaddr_push(&lie, LP2P_MA_P2P, c->id.bytes,
-	                                     c->id.len),
-	                 0);
+	struct lp2p_multiaddr lie = addr_with_id(&b->addr, &c->id);
 	struct dial_res *r = world_dial(w);
 	assert_int_equal(dial_ma(a, &lie, false, r), 0);
 	WAIT_FOR(w, r->calls == 1);

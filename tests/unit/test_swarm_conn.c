@@ -346,10 +346,7 @@ static void wrong_peer_id_refused(void **state)
 	struct node *b = world_node(w, NULL);
 	struct node *c = world_node(w, NULL);
 	/* b's address claiming to be c */
-	struct lp2p_multiaddr lie = b->addr;
-	assert_int_equal(lp2p_multiaddr_push(&lie, LP2P_MA_P2P, c->id.bytes,
-	                                     c->id.len),
-	                 0);
+	struct lp2p_multiaddr lie = addr_with_id(&b->addr, &c->id);
 	struct dial_res *r1 = world_dial(w);
 	assert_int_equal(dial_ma(a, &lie, false, r1), 0);
 	WAIT_FOR(w, r1->calls == 1);
@@ -523,10 +520,7 @@ static void shared_dial_failure(void **state)
 	struct node *a = world_node(w, NULL);
 	struct node *b = world_node(w, NULL);
 	struct node *c = world_node(w, NULL);
-	struct lp2p_multiaddr lie = b->addr;
-	assert_int_equal(lp2p_multiaddr_push(&lie, LP2P_MA_P2P, c->id.bytes,
-	                                     c->id.len),
-	                 0);
+	struct lp2p_multiaddr lie = addr_with_id(&b->addr, &c->id);
 	struct dial_res *r1 = world_dial(w), *r2 = world_dial(w);
 	assert_int_equal(dial_ma(a, &lie, false, r1), 0);
 	assert_int_equal(dial_ma(a, &lie, false, r2), 0);

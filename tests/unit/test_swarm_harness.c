@@ -73,10 +73,7 @@ struct node *world_node(struct world *w, const char *extra_yaml)
 		fail_msg("lp2p_host_start: %s", err);
 	n->id = *lp2p_host_peer_id(n->h);
 	assert_int_equal(lp2p_host_listen_addrs(n->h, &n->addr, 1), 1);
-	n->p2p = n->addr;
-	assert_int_equal(lp2p_multiaddr_push(&n->p2p, LP2P_MA_P2P, n->id.bytes,
-	                                     n->id.len),
-	                 0);
+	n->p2p = addr_with_id(&n->addr, &n->id);
 	return n;
 }
 
@@ -483,6 +480,16 @@ void dial_cb(void *arg, int status, lp2p_conn *c)
 		assert_non_null(c);
 	else
 		assert_null(c);
+}
+
+struct lp2p_multiaddr addr_with_id(const struct lp2p_multiaddr *addr,
+                                   const struct lp2p_peer_id *id)
+{
+	struct lp2p_multiaddr ma = *addr;
+	assert_int_equal(lp2p_multiaddr_push(&ma, LP2P_MA_P2P, id->bytes,
+	                                     id->len),
+	                 0);
+	return ma;
 }
 
 int dial_ma(struct node *from, const struct lp2p_multiaddr *ma, bool force,

@@ -245,6 +245,10 @@ void service_add(struct service *sv, struct node *n);
 /* ---- dialing ---- */
 
 void dial_cb(void *arg, int status, lp2p_conn *c);
+/* addr/p2p/<id>: a dial that expects id there (another node's id: a
+ * lie the handshake catches). */
+struct lp2p_multiaddr addr_with_id(const struct lp2p_multiaddr *addr,
+                                   const struct lp2p_peer_id *id);
 /* lp2p_host_dial, recording whether the callback ran inside the call. */
 int dial_ma(struct node *from, const struct lp2p_multiaddr *ma, bool force,
             struct dial_res *r);

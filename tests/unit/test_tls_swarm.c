@@ -108,11 +108,9 @@ static void wrong_peer_id_refused(void **state)
 	struct node *a = world_node(w, TLS);
 	struct node *b = world_node(w, TLS);
 	struct node *c = world_node(w, TLS);
-	struct lp2p_multiaddr lie = b->addr;
+	struct lp2p_multiaddr lie = addr_with_id(&b->addr, &c->id);
 	struct dial_res *r = world_dial(w);
 
-	assert_int_equal(
-	    lp2p_multiaddr_push(&lie, LP2P_MA_P2P, c->id.bytes, c->id.len), 0);
 	assert_int_equal(dial_ma(a, &lie, false, r), 0);
 	WAIT_FOR(w, r->calls == 1);
 	assert_int_equal(r->status, LP2P_EPEERID);

@@ -384,53 +384,21 @@ static void matrix(const struct lp2p_secure_ops *sec, const char *muxer,
 		run_pair(sec, muxer, early, chunks[i]);
 }
 
-static void noise_yamux_early(void **state)
-{
-	(void)state;
-	matrix(&lp2p_secure_noise, YAMUX, true);
-}
-
-static void noise_mplex_early(void **state)
-{
-	(void)state;
-	matrix(&lp2p_secure_noise, MPLEX, true);
-}
-
-static void noise_yamux_late(void **state)
-{
-	(void)state;
-	matrix(&lp2p_secure_noise, YAMUX, false);
-}
-
-static void noise_mplex_late(void **state)
-{
-	(void)state;
-	matrix(&lp2p_secure_noise, MPLEX, false);
-}
-
-static void tls_yamux_early(void **state)
-{
-	(void)state;
-	matrix(&lp2p_secure_tls, YAMUX, true);
-}
-
-static void tls_mplex_early(void **state)
-{
-	(void)state;
-	matrix(&lp2p_secure_tls, MPLEX, true);
-}
-
-static void tls_yamux_late(void **state)
-{
-	(void)state;
-	matrix(&lp2p_secure_tls, YAMUX, false);
-}
-
-static void tls_mplex_late(void **state)
-{
-	(void)state;
-	matrix(&lp2p_secure_tls, MPLEX, false);
-}
+/* One test per security protocol x muxer x early or late choice. */
+#define MATRIX_TEST(name, sec, muxer, early)                               \
+	static void name(void **state)                                     \
+	{                                                                  \
+		(void)state;                                               \
+		matrix(sec, muxer, early);                                 \
+	}
+MATRIX_TEST(noise_yamux_early, &lp2p_secure_noise, YAMUX, true)
+MATRIX_TEST(noise_mplex_early, &lp2p_secure_noise, MPLEX, true)
+MATRIX_TEST(noise_yamux_late, &lp2p_secure_noise, YAMUX, false)
+MATRIX_TEST(noise_mplex_late, &lp2p_secure_noise, MPLEX, false)
+MATRIX_TEST(tls_yamux_early, &lp2p_secure_tls, YAMUX, true)
+MATRIX_TEST(tls_mplex_early, &lp2p_secure_tls, MPLEX, true)
+MATRIX_TEST(tls_yamux_late, &lp2p_secure_tls, YAMUX, false)
+MATRIX_TEST(tls_mplex_late, &lp2p_secure_tls, MPLEX, false)
 
 /* The stage a side went through: a late choice shows MUXER_NEGOTIATE on
  * the way.  Watch one upgrade step by step. */
